@@ -1,0 +1,292 @@
+//! The Argo Rollouts objects meshlens reads (argoproj.io/v1alpha1): only the fields the identity, roles and the
+//! Argo CLI view need. Unknown fields are ignored; fields of the wrong type are errors.
+
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Rollout {
+    pub metadata: ObjectMeta,
+    pub spec: RolloutSpec,
+    pub status: RolloutStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RolloutSpec {
+    pub replicas: Option<i32>,
+    pub paused: bool,
+    pub template: Option<PodTemplateSpec>,
+    pub workload_ref: Option<WorkloadRef>,
+    pub strategy: Strategy,
+}
+
+/// `spec.workloadRef`: the Deployment whose pod template the Rollout runs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WorkloadRef {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Strategy {
+    pub canary: Option<CanaryStrategy>,
+    pub blue_green: Option<BlueGreenStrategy>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CanaryStrategy {
+    pub steps: Vec<CanaryStep>,
+    pub canary_service: Option<String>,
+    pub stable_service: Option<String>,
+    pub traffic_routing: Option<TrafficRouting>,
+    pub ping_pong: Option<PingPong>,
+}
+
+/// One step of a canary. Only `setWeight` matters for weights; the other kinds are kept to name the step.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CanaryStep {
+    pub set_weight: Option<i32>,
+    pub pause: Option<Value>,
+    pub experiment: Option<Value>,
+    pub analysis: Option<Value>,
+    pub set_canary_scale: Option<Value>,
+    pub set_mirror_route: Option<Value>,
+    pub set_header_route: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PingPong {
+    pub ping_service: String,
+    pub pong_service: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TrafficRouting {
+    pub istio: Option<IstioTrafficRouting>,
+    /// The scale weights are expressed on; 100 when absent.
+    pub max_traffic_weight: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IstioTrafficRouting {
+    pub virtual_service: Option<VirtualServiceRef>,
+    pub virtual_services: Vec<VirtualServiceRef>,
+    pub destination_rule: Option<DestinationRuleRef>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct VirtualServiceRef {
+    pub name: String,
+    pub routes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DestinationRuleRef {
+    pub name: String,
+    pub canary_subset_name: String,
+    pub stable_subset_name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BlueGreenStrategy {
+    pub active_service: Option<String>,
+    pub preview_service: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RolloutStatus {
+    pub abort: bool,
+    pub phase: Option<String>,
+    pub message: Option<String>,
+    #[serde(rename = "stableRS")]
+    pub stable_rs: Option<String>,
+    pub current_pod_hash: Option<String>,
+    pub current_step_index: Option<i32>,
+    pub replicas: i32,
+    pub updated_replicas: i32,
+    pub ready_replicas: i32,
+    pub available_replicas: i32,
+    pub controller_pause: bool,
+    pub pause_conditions: Vec<PauseCondition>,
+    pub conditions: Vec<Condition>,
+    pub blue_green: BlueGreenStatus,
+    pub canary: CanaryStatus,
+    /// A number written as a string since v0.10, a hash before it.
+    #[serde(deserialize_with = "string_or_number")]
+    pub observed_generation: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PauseCondition {
+    pub reason: String,
+    pub start_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub last_transition_time: Option<String>,
+    pub last_update_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BlueGreenStatus {
+    pub active_selector: Option<String>,
+    pub preview_selector: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CanaryStatus {
+    pub stable_ping_pong: Option<String>,
+    pub weights: Option<TrafficWeights>,
+}
+
+/// `status.canary.weights`: what the controller last wrote into the traffic router.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TrafficWeights {
+    pub canary: WeightDestination,
+    pub stable: WeightDestination,
+    pub additional: Vec<WeightDestination>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WeightDestination {
+    pub weight: i32,
+    pub service_name: Option<String>,
+    pub pod_template_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Experiment {
+    pub metadata: ObjectMeta,
+    pub spec: ExperimentSpec,
+    pub status: ExperimentStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ExperimentSpec {
+    pub templates: Vec<ExperimentTemplate>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ExperimentTemplate {
+    pub name: String,
+    pub replicas: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ExperimentStatus {
+    pub phase: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AnalysisRun {
+    pub metadata: ObjectMeta,
+    pub status: AnalysisRunStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AnalysisRunStatus {
+    pub phase: Option<String>,
+    pub message: Option<String>,
+    pub metric_results: Vec<MetricResult>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MetricResult {
+    pub name: String,
+    pub successful: i32,
+    pub failed: i32,
+    pub inconclusive: i32,
+    pub error: i32,
+    pub measurements: Vec<Measurement>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Measurement {
+    pub phase: Option<String>,
+    pub started_at: Option<String>,
+    pub metadata: std::collections::BTreeMap<String, String>,
+}
+
+/// Annotation holding the Rollout revision on ReplicaSets, Experiments and AnalysisRuns.
+pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
+/// Label the Rollout controller puts on its ReplicaSets and pods (and Service selectors for host-level splits).
+pub const POD_TEMPLATE_HASH_LABEL: &str = "rollouts-pod-template-hash";
+/// Annotation naming the Experiment template a ReplicaSet was created for.
+pub const EXPERIMENT_TEMPLATE_ANNOTATION: &str = "experiment.argoproj.io/template-name";
+/// Metadata key of a job-based AnalysisRun measurement naming its Job.
+pub const MEASUREMENT_JOB_NAME: &str = "job-name";
+
+fn string_or_number<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(i64),
+    }
+    Ok(Option::<Raw>::deserialize(de)?.map(|raw| match raw {
+        Raw::Text(t) => t,
+        Raw::Number(n) => n.to_string(),
+    }))
+}
+
+impl Rollout {
+    /// Weights are on this scale (`trafficRouting.maxTrafficWeight`, default 100).
+    pub fn max_traffic_weight(&self) -> i32 {
+        self.spec
+            .strategy
+            .canary
+            .as_ref()
+            .and_then(|c| c.traffic_routing.as_ref())
+            .and_then(|t| t.max_traffic_weight)
+            .unwrap_or(100)
+    }
+}
+
+impl AnalysisRun {
+    /// The Jobs a job-provider AnalysisRun ran, in measurement order, with each measurement's phase.
+    pub fn jobs(&self) -> impl Iterator<Item = (&str, Option<&str>, Option<&str>)> {
+        self.status.metric_results.iter().flat_map(|mr| {
+            mr.measurements.iter().filter_map(|m| {
+                let job = m.metadata.get(MEASUREMENT_JOB_NAME)?;
+                Some((job.as_str(), m.phase.as_deref(), m.started_at.as_deref()))
+            })
+        })
+    }
+}

@@ -1,0 +1,228 @@
+//! Splits manifest text into documents and parses each one on its own, so one broken document never hides the
+//! others (what `kubectl apply -f` users expect from multi-document files).
+
+use serde_json::Value;
+
+/// How a file's text is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+impl Format {
+    /// The format a manifest file name implies, or `None` for files that are not manifests.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        match path.extension()?.to_str()? {
+            "yaml" | "yml" => Some(Format::Yaml),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+/// One parsed document of a file. `index` counts documents from 1, `line` is where it starts in the file.
+#[derive(Debug)]
+pub struct Document {
+    pub index: usize,
+    pub line: usize,
+    pub value: Value,
+}
+
+/// A document that could not be parsed, with its position in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentError {
+    pub index: usize,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Parses every document of `text`. Empty documents (only comments or blank lines) are not counted.
+pub fn parse_documents(text: &str, format: Format) -> Vec<Result<Document, DocumentError>> {
+    match format {
+        Format::Yaml => split_yaml(text)
+            .into_iter()
+            .enumerate()
+            .map(|(i, chunk)| parse_yaml_chunk(i + 1, chunk))
+            .collect(),
+        Format::Json => parse_json_stream(text),
+    }
+}
+
+/// A YAML document's text; `origin` is the file line of the text's first line.
+struct Chunk<'a> {
+    origin: usize,
+    text: &'a str,
+}
+
+impl Chunk<'_> {
+    /// The file line of the document's first line that is neither blank nor a comment.
+    fn content_line(&self) -> usize {
+        let skipped = self.text.lines().take_while(|l| is_blank_or_comment(l)).count();
+        self.origin + skipped
+    }
+}
+
+fn is_blank_or_comment(line: &str) -> bool {
+    let line = line.trim();
+    line.is_empty() || line.starts_with('#')
+}
+
+/// Cuts a YAML stream at `---` and `...` markers in column 0. Kubernetes manifests are mappings, whose block
+/// scalars are always indented, so a marker in column 0 always separates documents.
+fn split_yaml(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start_byte = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    for (line_no, line) in text.split_inclusive('\n').enumerate() {
+        let line_no = line_no + 1;
+        let trimmed = line.trim_end_matches(['\n', '\r']);
+        let is_start = trimmed == "---" || trimmed.starts_with("--- ") || trimmed.starts_with("---\t");
+        let is_end = trimmed == "..." || trimmed.starts_with("... ");
+        if is_start || is_end {
+            push_chunk(&mut chunks, &text[start_byte..offset], start_line);
+            // A start marker may carry content on its own line (`--- |`); keep it with the new document.
+            if is_start {
+                start_byte = offset + 3;
+                start_line = line_no;
+            } else {
+                start_byte = offset + line.len();
+                start_line = line_no + 1;
+            }
+        }
+        offset += line.len();
+    }
+    push_chunk(&mut chunks, &text[start_byte..], start_line);
+    chunks
+}
+
+fn push_chunk<'a>(chunks: &mut Vec<Chunk<'a>>, text: &'a str, origin: usize) {
+    if !text.lines().all(is_blank_or_comment) {
+        chunks.push(Chunk { origin, text });
+    }
+}
+
+fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>) -> Result<Document, DocumentError> {
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            // Large `kind: List` documents (a whole namespace exported at once) are normal input.
+            max_reader_input_bytes: None,
+            max_events: usize::MAX,
+            max_nodes: usize::MAX,
+            max_total_scalar_bytes: 1 << 30,
+        },
+    };
+    let line = chunk.content_line();
+    let value: Value = serde_saphyr::from_str_with_options(chunk.text, options).map_err(|err| {
+        let plain = err.without_snippet().to_string();
+        let message = match err.location() {
+            Some(loc) => {
+                let suffix = format!(" at line {}, column {}", loc.line(), loc.column());
+                let text = plain.strip_suffix(&suffix).unwrap_or(&plain);
+                let file_line = chunk.origin + loc.line() as usize - 1;
+                format!("{text} (line {file_line}, column {})", loc.column())
+            }
+            None => plain,
+        };
+        DocumentError { index, line, message }
+    })?;
+    Ok(Document { index, line, value })
+}
+
+/// Parses one JSON value or several concatenated ones (`kubectl get -o json` prints one; scripts often append).
+fn parse_json_stream(text: &str) -> Vec<Result<Document, DocumentError>> {
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let mut index = 0;
+    loop {
+        let start = stream.byte_offset();
+        let next = stream.next();
+        let Some(next) = next else { break };
+        index += 1;
+        let line = line_of(text, start + leading_whitespace(&text[start..]));
+        match next {
+            Ok(value) => out.push(Ok(Document { index, line, value })),
+            Err(err) => {
+                let message = format!("{err}");
+                out.push(Err(DocumentError { index, line, message }));
+                // The stream cannot resynchronise after a syntax error; the rest of the file is unreadable.
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn leading_whitespace(s: &str) -> usize {
+    s.len() - s.trim_start().len()
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text.as_bytes()[..byte.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok_values(text: &str, format: Format) -> Vec<(usize, usize, Value)> {
+        parse_documents(text, format)
+            .into_iter()
+            .map(|d| {
+                let d = d.expect("document parses");
+                (d.index, d.line, d.value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn splits_multi_document_yaml_and_skips_empty_documents() {
+        let text = "---\n# only a comment\n---\na: 1\n---\nb: 2\n...\n---\nc: 3\n";
+        let docs = ok_values(text, Format::Yaml);
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0], (1, 4, serde_json::json!({"a": 1})));
+        assert_eq!(docs[1], (2, 6, serde_json::json!({"b": 2})));
+        assert_eq!(docs[2], (3, 9, serde_json::json!({"c": 3})));
+    }
+
+    #[test]
+    fn indented_dashes_inside_block_scalars_do_not_split() {
+        let text = "data:\n  script: |\n    echo one\n    ---\n    echo two\n";
+        let docs = ok_values(text, Format::Yaml);
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].2["data"]["script"], "echo one\n---\necho two\n");
+    }
+
+    #[test]
+    fn a_broken_document_names_its_index_and_absolute_line_and_the_others_still_parse() {
+        let text = "a: 1\n---\nb: [1, 2\n---\nc: 3\n";
+        let docs = parse_documents(text, Format::Yaml);
+        assert_eq!(docs.len(), 3);
+        assert!(docs[0].is_ok());
+        let err = docs[1].as_ref().unwrap_err();
+        assert_eq!(err.index, 2);
+        assert!(err.message.contains("unclosed bracket"), "{}", err.message);
+        assert!(err.message.contains("line 3"), "{}", err.message);
+        assert_eq!(docs[2].as_ref().unwrap().value, serde_json::json!({"c": 3}));
+    }
+
+    #[test]
+    fn concatenated_json_values_are_separate_documents() {
+        let text = "{\"a\": 1}\n\n{\"b\": 2}\n";
+        let docs = ok_values(text, Format::Json);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].1, 3);
+    }
+
+    #[test]
+    fn truncated_json_reports_the_broken_value_after_the_good_ones() {
+        let text = "{\"a\": 1}\n{\"b\": [2,";
+        let docs = parse_documents(text, Format::Json);
+        assert_eq!(docs.len(), 2);
+        assert!(docs[0].is_ok());
+        let err = docs[1].as_ref().unwrap_err();
+        assert_eq!((err.index, err.line), (2, 2));
+        assert!(err.message.contains("EOF"), "{}", err.message);
+    }
+}

@@ -1,0 +1,55 @@
+//! Flagger's Canary (flagger.app/v1beta1): it names the target Deployment and owns the `-primary` copy, which is
+//! how the two Deployments are grouped into one logical rollout.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Canary {
+    pub metadata: ObjectMeta,
+    pub spec: CanarySpec,
+    pub status: CanaryStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CanarySpec {
+    pub target_ref: TargetRef,
+    pub service: CanaryService,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TargetRef {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CanaryService {
+    pub name: Option<String>,
+    pub port: Option<i32>,
+    pub gateways: Vec<String>,
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CanaryStatus {
+    pub phase: Option<String>,
+    /// The weight (0..100) Flagger routes to the canary now.
+    pub canary_weight: Option<i32>,
+    pub failed_checks: Option<i32>,
+    pub iterations: Option<i32>,
+    pub last_transition_time: Option<String>,
+}
+
+impl Canary {
+    /// Name of the primary (stable) copy Flagger creates for the target.
+    pub fn primary_name(&self) -> String {
+        format!("{}-primary", self.spec.target_ref.name)
+    }
+}

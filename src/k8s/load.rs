@@ -1,0 +1,173 @@
+//! Reads manifest texts into objects while keeping count of what was skipped and what was broken, so a bad
+//! document is reported by file and index and never stops the rest from loading.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde_json::Value;
+
+use super::document::{Format, parse_documents};
+use super::object::{Decoded, Kind, Object, decode};
+use super::MetaExt;
+
+/// Where a document came from: a file (or any named text), the document's index and line, and for items of a
+/// `kind: List` the item's index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub source: String,
+    pub document: usize,
+    pub line: usize,
+    pub item: Option<usize>,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: document {} (line {})", self.source, self.document, self.line)?;
+        if let Some(item) = self.item {
+            write!(f, ", item {item}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A document or file that could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub location: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// What loading saw besides the objects.
+#[derive(Debug, Clone, Default)]
+pub struct LoadReport {
+    pub sources: usize,
+    pub documents: usize,
+    pub objects: usize,
+    /// Documents of kinds meshlens does not read, by `apiVersion/kind`.
+    pub skipped: BTreeMap<String, usize>,
+    pub problems: Vec<Problem>,
+    /// Objects defined more than once; the later definition is kept.
+    pub duplicates: Vec<String>,
+}
+
+impl LoadReport {
+    pub fn skipped_total(&self) -> usize {
+        self.skipped.values().sum()
+    }
+}
+
+/// Accumulates objects from any number of manifest texts.
+#[derive(Default)]
+pub struct Loader {
+    objects: Vec<Object>,
+    seen: HashMap<(Kind, String, String), Origin>,
+    report: LoadReport,
+}
+
+impl Loader {
+    pub fn new() -> Loader {
+        Loader::default()
+    }
+
+    /// Reads every document of `text`, named `source` in messages.
+    pub fn add_text(&mut self, source: &str, text: &str, format: Format) {
+        self.report.sources += 1;
+        for doc in parse_documents(text, format) {
+            self.report.documents += 1;
+            match doc {
+                Ok(doc) => {
+                    let origin = Origin { source: source.to_owned(), document: doc.index, line: doc.line, item: None };
+                    self.add_value(doc.value, origin);
+                }
+                Err(err) => self.report.problems.push(Problem {
+                    location: format!("{source}: document {}", err.index),
+                    message: err.message,
+                }),
+            }
+        }
+    }
+
+    /// Records a source that could not be read at all (unreadable file, not UTF-8, ...).
+    pub fn add_problem(&mut self, source: &str, message: String) {
+        self.report.sources += 1;
+        self.report.problems.push(Problem { location: source.to_owned(), message });
+    }
+
+    fn add_value(&mut self, value: Value, origin: Origin) {
+        match decode(value) {
+            Ok(Decoded::Object(object)) => self.add_object(object, origin),
+            Ok(Decoded::List(items)) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    let origin = Origin { item: Some(i + 1), ..origin.clone() };
+                    self.add_value(item, origin);
+                }
+            }
+            Ok(Decoded::Unknown(kind)) => *self.report.skipped.entry(kind).or_default() += 1,
+            Err(err) => self.report.problems.push(Problem { location: origin.to_string(), message: err.to_string() }),
+        }
+    }
+
+    fn add_object(&mut self, object: Object, origin: Origin) {
+        let meta = object.metadata();
+        let key = (object.kind(), meta.namespace_str().to_owned(), meta.name_str().to_owned());
+        if let Some(previous) = self.seen.insert(key, origin.clone()) {
+            self.report.duplicates.push(format!("{} at {origin} replaces the one at {previous}", object.describe()));
+        }
+        self.report.objects += 1;
+        self.objects.push(object);
+    }
+
+    pub fn finish(self) -> (Vec<Object>, LoadReport) {
+        (self.objects, self.report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_unknown_kinds_and_broken_documents_are_accounted_for() {
+        let text = r#"
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: a, namespace: ns}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: b, namespace: ns}
+  spec: {ports: "eighty"}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+---
+kind: Service
+metadata: {name: c
+---
+apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: ns}
+"#;
+        let mut loader = Loader::new();
+        loader.add_text("k8s/mixed.yaml", text, Format::Yaml);
+        let (objects, report) = loader.finish();
+        assert_eq!(objects.len(), 2);
+        assert_eq!(report.documents, 4);
+        assert_eq!(report.skipped.get("networking.istio.io/v1/Gateway"), Some(&1));
+        assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+        assert!(report.problems[0].location.starts_with("k8s/mixed.yaml: document 1 (line 2), item 2"));
+        assert!(report.problems[0].message.contains("Service ns/b: spec.ports"), "{}", report.problems[0]);
+        assert_eq!(report.problems[1].location, "k8s/mixed.yaml: document 3");
+        assert_eq!(report.duplicates.len(), 1);
+        assert!(report.duplicates[0].contains("Service ns/a"), "{}", report.duplicates[0]);
+    }
+}

@@ -1,0 +1,120 @@
+//! A snapshot directory: `k8s/` manifests, `metrics/` OpenMetrics files and an optional `snapshot.yaml` with the
+//! moment and cluster it shows. The offline source every command can read.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::inventory::{DEFAULT_CLUSTER, Inventory};
+use crate::k8s::document::Format;
+use crate::k8s::load::{LoadReport, Loader};
+
+/// `snapshot.yaml`.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotMeta {
+    /// The moment the snapshot shows; the default evaluation time of its telemetry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<jiff::Timestamp>,
+    /// The cluster name telemetry uses (`source_cluster` / `destination_cluster`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+}
+
+impl SnapshotMeta {
+    pub fn cluster(&self) -> &str {
+        self.cluster.as_deref().unwrap_or(DEFAULT_CLUSTER)
+    }
+}
+
+/// A loaded snapshot directory.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub dir: PathBuf,
+    pub meta: SnapshotMeta,
+    pub inventory: Inventory,
+    pub report: LoadReport,
+    /// OpenMetrics files under `metrics/`, sorted.
+    pub metrics_files: Vec<PathBuf>,
+}
+
+/// Why a directory cannot be read as a snapshot at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("snapshot directory {0} does not exist")]
+    Missing(PathBuf),
+    #[error("{0} is not a directory (a snapshot is a directory with k8s/, metrics/ and snapshot.yaml)")]
+    NotADirectory(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message} (expected `time: <RFC 3339>` and `cluster: <name>`)")]
+    BadMeta { path: PathBuf, message: String },
+}
+
+/// Loads a snapshot directory. Manifests come from `DIR/k8s/` or, when there is none, from `DIR` itself (a
+/// folder of `kubectl get -o yaml` output works as is). Broken documents are reported, not fatal.
+pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
+    match fs::metadata(dir) {
+        Err(_) => return Err(SnapshotError::Missing(dir.to_owned())),
+        Ok(m) if !m.is_dir() => return Err(SnapshotError::NotADirectory(dir.to_owned())),
+        Ok(_) => {}
+    }
+    let meta = read_meta(&dir.join("snapshot.yaml"))?;
+    let k8s_dir = dir.join("k8s");
+    let manifest_root = if k8s_dir.is_dir() { k8s_dir } else { dir.to_owned() };
+    let mut loader = Loader::new();
+    for path in files_under(&manifest_root)? {
+        let Some(format) = Format::from_path(&path) else { continue };
+        if path.file_name().is_some_and(|n| n == "snapshot.yaml") {
+            continue;
+        }
+        let label = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+        match fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => loader.add_text(&label, &text, format),
+                Err(_) => loader.add_problem(&label, "not UTF-8 text".into()),
+            },
+            Err(err) => loader.add_problem(&label, err.to_string()),
+        }
+    }
+    let metrics_dir = dir.join("metrics");
+    let metrics_files = if metrics_dir.is_dir() { files_under(&metrics_dir)? } else { Vec::new() };
+    let (objects, report) = loader.finish();
+    let inventory = Inventory::new(meta.cluster(), objects);
+    Ok(Snapshot { dir: dir.to_owned(), meta, inventory, report, metrics_files })
+}
+
+fn read_meta(path: &Path) -> Result<SnapshotMeta, SnapshotError> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(SnapshotMeta::default()),
+        Err(source) => return Err(SnapshotError::Unreadable { path: path.to_owned(), source }),
+    };
+    if text.trim().is_empty() {
+        return Ok(SnapshotMeta::default());
+    }
+    serde_saphyr::from_str(&text)
+        .map_err(|err| SnapshotError::BadMeta { path: path.to_owned(), message: err.without_snippet().to_string() })
+}
+
+/// Every file below `root`, depth first, sorted by path so loading order (and duplicate resolution) is stable.
+fn files_under(root: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let entries = fs::read_dir(&dir).map_err(|source| SnapshotError::Unreadable { path: dir.clone(), source })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| SnapshotError::Unreadable { path: dir.clone(), source })?;
+            let path = entry.path();
+            let file_type = entry.file_type().map_err(|source| SnapshotError::Unreadable { path: path.clone(), source })?;
+            if file_type.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
