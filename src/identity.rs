@@ -8,4 +8,6 @@ pub mod roles;
 pub mod workload;
 
 pub use index::{IdentityIndex, Resolution};
-pub use workload::{PodEntry, ReplicaSetEntry, Role, Workload, WorkloadId, WorkloadKind};
+pub use workload::{
+    PodEntry, ReplicaSetEntry, Role, Workload, WorkloadId, WorkloadKind, roles_text,
+};

@@ -4,4 +4,6 @@
 pub mod identity;
 pub mod inventory;
 pub mod k8s;
+pub mod rollout;
 pub mod snapshot;
+pub mod views;

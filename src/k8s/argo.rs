@@ -19,6 +19,8 @@ pub struct Rollout {
 pub struct RolloutSpec {
     pub replicas: Option<i32>,
     pub paused: bool,
+    /// A restart requested at this time (RFC 3339); pods older than it are replaced.
+    pub restart_at: Option<String>,
     pub template: Option<PodTemplateSpec>,
     pub workload_ref: Option<WorkloadRef>,
     pub strategy: Strategy,
@@ -123,6 +125,7 @@ pub struct RolloutStatus {
     pub ready_replicas: i32,
     pub available_replicas: i32,
     pub controller_pause: bool,
+    pub restarted_at: Option<String>,
     pub pause_conditions: Vec<PauseCondition>,
     pub conditions: Vec<Condition>,
     pub blue_green: BlueGreenStatus,

@@ -20,18 +20,26 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
     let spec = pod.spec.as_ref();
     let status = pod.status.as_ref();
     let total = spec.map_or(0, |s| s.containers.len());
-    let mut reason = status.and_then(|s| s.reason.clone()).filter(|r| !r.is_empty());
+    let mut reason = status
+        .and_then(|s| s.reason.clone())
+        .filter(|r| !r.is_empty());
     let phase = status.and_then(|s| s.phase.clone()).unwrap_or_default();
     let mut reason_text = reason.take().unwrap_or(phase);
     let mut restarts = 0;
     let mut ready = 0;
 
-    let init_containers = spec.and_then(|s| s.init_containers.as_deref()).unwrap_or_default();
-    let init_statuses = status.and_then(|s| s.init_container_statuses.as_deref()).unwrap_or_default();
+    let init_containers = spec
+        .and_then(|s| s.init_containers.as_deref())
+        .unwrap_or_default();
+    let init_statuses = status
+        .and_then(|s| s.init_container_statuses.as_deref())
+        .unwrap_or_default();
     let mut initializing = false;
     for (i, c) in init_statuses.iter().enumerate() {
         restarts += c.restart_count;
-        let sidecar = init_containers.iter().any(|ic| ic.name == c.name && ic.restart_policy.as_deref() == Some("Always"));
+        let sidecar = init_containers
+            .iter()
+            .any(|ic| ic.name == c.name && ic.restart_policy.as_deref() == Some("Always"));
         let state = c.state.as_ref();
         let terminated = state.and_then(|s| s.terminated.as_ref());
         let waiting = state.and_then(|s| s.waiting.as_ref());
@@ -41,7 +49,9 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
             }
             reason_text = match t.reason.as_deref().filter(|r| !r.is_empty()) {
                 Some(r) => format!("Init:{r}"),
-                None if t.signal.unwrap_or(0) != 0 => format!("Init:Signal:{}", t.signal.unwrap_or(0)),
+                None if t.signal.unwrap_or(0) != 0 => {
+                    format!("Init:Signal:{}", t.signal.unwrap_or(0))
+                }
                 None => format!("Init:ExitCode:{}", t.exit_code),
             };
         } else if sidecar && c.started == Some(true) {
@@ -49,7 +59,10 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
                 continue;
             }
             reason_text = format!("Init:{i}/{}", init_containers.len());
-        } else if let Some(r) = waiting.and_then(|w| w.reason.as_deref()).filter(|r| !r.is_empty() && *r != "PodInitializing") {
+        } else if let Some(r) = waiting
+            .and_then(|w| w.reason.as_deref())
+            .filter(|r| !r.is_empty() && *r != "PodInitializing")
+        {
             reason_text = format!("Init:{r}");
         } else {
             reason_text = format!("Init:{i}/{}", init_containers.len());
@@ -61,18 +74,25 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
     if !initializing {
         restarts = 0;
         let mut has_running = false;
-        let statuses: &[ContainerStatus] = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+        let statuses: &[ContainerStatus] = status
+            .and_then(|s| s.container_statuses.as_deref())
+            .unwrap_or_default();
         for c in statuses.iter().rev() {
             restarts += c.restart_count;
             let state = c.state.as_ref();
-            let waiting = state.and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.clone()).filter(|r| !r.is_empty());
+            let waiting = state
+                .and_then(|s| s.waiting.as_ref())
+                .and_then(|w| w.reason.clone())
+                .filter(|r| !r.is_empty());
             let terminated = state.and_then(|s| s.terminated.as_ref());
             if let Some(w) = waiting {
                 reason_text = w;
             } else if let Some(t) = terminated {
                 reason_text = match t.reason.as_deref().filter(|r| !r.is_empty()) {
                     Some(r) => r.to_owned(),
-                    None if t.signal.unwrap_or(0) != 0 => format!("Signal:{}", t.signal.unwrap_or(0)),
+                    None if t.signal.unwrap_or(0) != 0 => {
+                        format!("Signal:{}", t.signal.unwrap_or(0))
+                    }
                     None => format!("ExitCode:{}", t.exit_code),
                 };
             } else if c.ready && state.is_some_and(|s| s.running.is_some()) {
@@ -87,9 +107,18 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
 
     if pod.metadata.deletion_timestamp.is_some() {
         let unreachable = status.and_then(|s| s.reason.as_deref()) == Some(NODE_UNREACHABLE);
-        reason_text = if unreachable { "Unknown" } else { "Terminating" }.into();
+        reason_text = if unreachable {
+            "Unknown"
+        } else {
+            "Terminating"
+        }
+        .into();
     }
-    PodStatus { reason: reason_text, ready: format!("{ready}/{total}"), restarts }
+    PodStatus {
+        reason: reason_text,
+        ready: format!("{ready}/{total}"),
+        restarts,
+    }
 }
 
 /// Whether the pod's `Ready` condition is true: it receives traffic through Services.
@@ -111,7 +140,10 @@ pub fn replica_set_health(rs: &ReplicaSet) -> &'static str {
     }
     let failure = status
         .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "ReplicaFailure" && c.status == "True"));
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c.type_ == "ReplicaFailure" && c.status == "True")
+        });
     if failure {
         return "ReplicaFailure";
     }
@@ -136,29 +168,49 @@ mod tests {
 
     #[test]
     fn waiting_container_reason_wins_over_phase() {
-        let p = pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}]},
+        let p = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}]},
             "status": {"phase": "Pending", "containerStatuses": [{"name": "a", "image": "i", "imageID": "",
-                "ready": false, "restartCount": 2, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}));
-        assert_eq!(pod_status(&p), PodStatus { reason: "ImagePullBackOff".into(), ready: "0/1".into(), restarts: 2 });
+                "ready": false, "restartCount": 2, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}),
+        );
+        assert_eq!(
+            pod_status(&p),
+            PodStatus {
+                reason: "ImagePullBackOff".into(),
+                ready: "0/1".into(),
+                restarts: 2
+            }
+        );
         assert!(!pod_ready(&p));
     }
 
     #[test]
     fn running_ready_containers_are_counted() {
-        let p = pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}, {"name": "istio-proxy"}]},
+        let p = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}, {"name": "istio-proxy"}]},
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
               "containerStatuses": [
                 {"name": "a", "image": "i", "imageID": "", "ready": true, "restartCount": 0, "state": {"running": {}}},
-                {"name": "istio-proxy", "image": "i", "imageID": "", "ready": true, "restartCount": 1, "state": {"running": {}}}]}}));
-        assert_eq!(pod_status(&p), PodStatus { reason: "Running".into(), ready: "2/2".into(), restarts: 1 });
+                {"name": "istio-proxy", "image": "i", "imageID": "", "ready": true, "restartCount": 1, "state": {"running": {}}}]}}),
+        );
+        assert_eq!(
+            pod_status(&p),
+            PodStatus {
+                reason: "Running".into(),
+                ready: "2/2".into(),
+                restarts: 1
+            }
+        );
         assert!(pod_ready(&p));
     }
 
     #[test]
     fn failing_init_container_is_shown() {
-        let p = pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}], "initContainers": [{"name": "init"}]},
+        let p = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}], "initContainers": [{"name": "init"}]},
             "status": {"phase": "Pending", "initContainerStatuses": [{"name": "init", "image": "i", "imageID": "",
-                "ready": false, "restartCount": 3, "state": {"terminated": {"exitCode": 1}}}]}}));
+                "ready": false, "restartCount": 3, "state": {"terminated": {"exitCode": 1}}}]}}),
+        );
         assert_eq!(pod_status(&p).reason, "Init:ExitCode:1");
         assert_eq!(pod_status(&p).restarts, 3);
     }

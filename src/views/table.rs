@@ -1,0 +1,91 @@
+//! Aligned text columns, the way `kubectl` and the Argo CLI print them: every column but the last padded to its
+//! widest cell plus two spaces, widths counted in characters, no trailing blanks.
+
+/// Renders rows of cells as aligned lines.
+pub fn render(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; columns];
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(columns.saturating_sub(1)) {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                let pad = widths[i] - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A duration the way Kubernetes prints ages (`45s`, `3m20s`, `5h`, `7d`, `2y30d`).
+pub fn human_duration(seconds: i64) -> String {
+    if seconds < -1 {
+        return "<invalid>".into();
+    }
+    let s = seconds.max(0);
+    let (m, h, d) = (s / 60, s / 3600, s / 86_400);
+    let with = |big: i64, unit: &str, small: i64, small_unit: &str| {
+        if small == 0 {
+            format!("{big}{unit}")
+        } else {
+            format!("{big}{unit}{small}{small_unit}")
+        }
+    };
+    if s < 120 {
+        format!("{s}s")
+    } else if m < 10 {
+        with(m, "m", s % 60, "s")
+    } else if m < 180 {
+        format!("{m}m")
+    } else if h < 8 {
+        with(h, "h", m % 60, "m")
+    } else if h < 48 {
+        format!("{h}h")
+    } else if h < 24 * 8 {
+        with(d, "d", h % 24, "h")
+    } else if h < 24 * 365 * 2 {
+        format!("{d}d")
+    } else if h < 24 * 365 * 8 {
+        with(d / 365, "y", d % 365, "d")
+    } else {
+        format!("{}y", d / 365)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align_on_the_widest_cell_and_the_last_is_not_padded() {
+        let rows = vec![
+            vec!["NAME".to_string(), "KIND".into(), "INFO".into()],
+            vec!["└──□ pod-a".to_string(), "Pod".into(), "".into()],
+            vec!["x".to_string(), "ReplicaSet".into(), "stable".into()],
+        ];
+        assert_eq!(
+            render(&rows),
+            "NAME        KIND        INFO\n└──□ pod-a  Pod\nx           ReplicaSet  stable\n"
+        );
+    }
+
+    #[test]
+    fn ages_read_like_kubectl() {
+        assert_eq!(human_duration(45), "45s");
+        assert_eq!(human_duration(200), "3m20s");
+        assert_eq!(human_duration(3600 * 5), "5h");
+        assert_eq!(human_duration(86_400 * 7), "7d");
+        assert_eq!(human_duration(86_400 * 3 + 3600), "3d1h");
+        assert_eq!(human_duration(86_400 * 400), "400d");
+        assert_eq!(human_duration(-30), "<invalid>");
+    }
+}
