@@ -50,10 +50,7 @@ pub struct Inventory {
 impl Inventory {
     /// Stores `objects`; a later object with the same kind, namespace and name replaces an earlier one.
     pub fn new(cluster: impl Into<String>, objects: impl IntoIterator<Item = Object>) -> Inventory {
-        let mut inv = Inventory {
-            cluster: cluster.into(),
-            ..Inventory::default()
-        };
+        let mut inv = Inventory { cluster: cluster.into(), ..Inventory::default() };
         for object in objects {
             inv.insert(object);
         }
@@ -63,11 +60,7 @@ impl Inventory {
 
     fn insert(&mut self, object: Object) {
         let kind = object.kind();
-        let key = (
-            kind,
-            object.metadata().namespace_str().to_owned(),
-            object.metadata().name_str().to_owned(),
-        );
+        let key = (kind, object.metadata().namespace_str().to_owned(), object.metadata().name_str().to_owned());
         if let Some(&index) = self.by_name.get(&key) {
             self.replace(index, object);
             return;
@@ -182,9 +175,7 @@ impl Inventory {
             Kind::VirtualService,
             Kind::DestinationRule,
         ];
-        KINDS
-            .into_iter()
-            .flat_map(|kind| (0..self.len_of(kind)).map(move |index| ObjRef { kind, index }))
+        KINDS.into_iter().flat_map(|kind| (0..self.len_of(kind)).map(move |index| ObjRef { kind, index }))
     }
 
     fn reindex(&mut self) {
@@ -205,9 +196,7 @@ impl Inventory {
 
     /// Looks an object up by kind, namespace and name.
     pub fn find(&self, kind: Kind, namespace: &str, name: &str) -> Option<ObjRef> {
-        let index = *self
-            .by_name
-            .get(&(kind, namespace.to_owned(), name.to_owned()))?;
+        let index = *self.by_name.get(&(kind, namespace.to_owned(), name.to_owned()))?;
         Some(ObjRef { kind, index })
     }
 
@@ -219,8 +208,7 @@ impl Inventory {
         if let Some(candidates) = self.by_uid.get(&owner.uid) {
             let mut matching = candidates.iter().filter(same_kind);
             let first = matching.clone().next().copied();
-            let named =
-                matching.find(|r| self.meta(**r).is_some_and(|m| m.name_str() == owner.name));
+            let named = matching.find(|r| self.meta(**r).is_some_and(|m| m.name_str() == owner.name));
             return named.copied().or(first);
         }
         if owner.uid.is_empty() {
@@ -231,70 +219,42 @@ impl Inventory {
 
     /// Objects whose owner references include `uid` (how the Argo CLI finds a Rollout's ReplicaSets).
     pub fn owned_by(&self, uid: &str, kind: Kind) -> impl Iterator<Item = ObjRef> + '_ {
-        self.by_owner_uid
-            .get(uid)
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(move |r| r.kind == kind)
+        self.by_owner_uid.get(uid).into_iter().flatten().copied().filter(move |r| r.kind == kind)
     }
 
     /// Every namespace that has a Namespace object or any namespaced object, sorted.
     pub fn namespace_names(&self) -> BTreeSet<String> {
-        let mut names: BTreeSet<String> = self
-            .namespaces
-            .iter()
-            .map(|n| n.metadata.name_str().to_owned())
-            .collect();
-        names.extend(
-            self.by_name
-                .keys()
-                .filter(|(k, _, _)| k.is_namespaced())
-                .map(|(_, ns, _)| ns.clone()),
-        );
+        let mut names: BTreeSet<String> = self.namespaces.iter().map(|n| n.metadata.name_str().to_owned()).collect();
+        names.extend(self.by_name.keys().filter(|(k, _, _)| k.is_namespaced()).map(|(_, ns, _)| ns.clone()));
         names
     }
 
     pub fn replica_set(&self, r: ObjRef) -> Option<&ReplicaSet> {
-        (r.kind == Kind::ReplicaSet)
-            .then(|| self.replica_sets.get(r.index))
-            .flatten()
+        (r.kind == Kind::ReplicaSet).then(|| self.replica_sets.get(r.index)).flatten()
     }
 
     pub fn pod(&self, r: ObjRef) -> Option<&Pod> {
-        (r.kind == Kind::Pod)
-            .then(|| self.pods.get(r.index))
-            .flatten()
+        (r.kind == Kind::Pod).then(|| self.pods.get(r.index)).flatten()
     }
 
     pub fn deployment(&self, r: ObjRef) -> Option<&Deployment> {
-        (r.kind == Kind::Deployment)
-            .then(|| self.deployments.get(r.index))
-            .flatten()
+        (r.kind == Kind::Deployment).then(|| self.deployments.get(r.index)).flatten()
     }
 
     pub fn rollout(&self, r: ObjRef) -> Option<&Rollout> {
-        (r.kind == Kind::Rollout)
-            .then(|| self.rollouts.get(r.index))
-            .flatten()
+        (r.kind == Kind::Rollout).then(|| self.rollouts.get(r.index)).flatten()
     }
 
     pub fn experiment(&self, r: ObjRef) -> Option<&Experiment> {
-        (r.kind == Kind::Experiment)
-            .then(|| self.experiments.get(r.index))
-            .flatten()
+        (r.kind == Kind::Experiment).then(|| self.experiments.get(r.index)).flatten()
     }
 
     pub fn analysis_run(&self, r: ObjRef) -> Option<&AnalysisRun> {
-        (r.kind == Kind::AnalysisRun)
-            .then(|| self.analysis_runs.get(r.index))
-            .flatten()
+        (r.kind == Kind::AnalysisRun).then(|| self.analysis_runs.get(r.index)).flatten()
     }
 
     pub fn canary(&self, r: ObjRef) -> Option<&Canary> {
-        (r.kind == Kind::Canary)
-            .then(|| self.canaries.get(r.index))
-            .flatten()
+        (r.kind == Kind::Canary).then(|| self.canaries.get(r.index)).flatten()
     }
 
     /// Number of stored objects of every kind.
@@ -334,55 +294,26 @@ mod tests {
     #[test]
     fn owner_references_resolve_by_uid_then_name() {
         let ro = |name: &str, uid: &str| {
-            object(
-                json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-                "metadata": {"name": name, "namespace": "ns", "uid": uid}}),
-            )
+            object(json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                "metadata": {"name": name, "namespace": "ns", "uid": uid}}))
         };
         let inv = Inventory::new("c", [ro("a", "u1"), ro("b", "u1"), ro("c", "u2")]);
-        let r = inv
-            .resolve_owner("ns", &owner("Rollout", "b", "u1"))
-            .unwrap();
+        let r = inv.resolve_owner("ns", &owner("Rollout", "b", "u1")).unwrap();
         assert_eq!(inv.meta(r).unwrap().name_str(), "b");
-        let r = inv
-            .resolve_owner("ns", &owner("Rollout", "zzz", "u2"))
-            .unwrap();
-        assert_eq!(
-            inv.meta(r).unwrap().name_str(),
-            "c",
-            "uid wins over a stale name"
-        );
-        assert!(
-            inv.resolve_owner("ns", &owner("Rollout", "c", "gone"))
-                .is_none()
-        );
-        assert!(
-            inv.resolve_owner("ns", &owner("Rollout", "c", ""))
-                .is_some(),
-            "no uid: by name"
-        );
+        let r = inv.resolve_owner("ns", &owner("Rollout", "zzz", "u2")).unwrap();
+        assert_eq!(inv.meta(r).unwrap().name_str(), "c", "uid wins over a stale name");
+        assert!(inv.resolve_owner("ns", &owner("Rollout", "c", "gone")).is_none());
+        assert!(inv.resolve_owner("ns", &owner("Rollout", "c", "")).is_some(), "no uid: by name");
     }
 
     #[test]
     fn later_objects_replace_earlier_ones_with_the_same_name() {
         let svc = |port: i32| {
-            object(
-                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "ns"},
-                "spec": {"ports": [{"port": port}]}}),
-            )
+            object(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "ns"},
+                "spec": {"ports": [{"port": port}]}}))
         };
         let inv = Inventory::new("c", [svc(80), svc(8080)]);
         assert_eq!(inv.services.len(), 1);
-        assert_eq!(
-            inv.services[0]
-                .spec
-                .as_ref()
-                .unwrap()
-                .ports
-                .as_ref()
-                .unwrap()[0]
-                .port,
-            8080
-        );
+        assert_eq!(inv.services[0].spec.as_ref().unwrap().ports.as_ref().unwrap()[0].port, 8080);
     }
 }

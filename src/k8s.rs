@@ -35,10 +35,7 @@ impl MetaExt for ObjectMeta {
     }
 
     fn controller(&self) -> Option<&OwnerReference> {
-        self.owner_references
-            .as_ref()?
-            .iter()
-            .find(|r| r.controller == Some(true))
+        self.owner_references.as_ref()?.iter().find(|r| r.controller == Some(true))
     }
 
     fn name_str(&self) -> &str {

@@ -1,9 +1,12 @@
 //! meshlens: names every workload the way Istio telemetry does, shows Argo Rollouts as one workload with its
 //! revisions, and sets the traffic split it measures beside the weight the Rollout asked for.
 
+pub mod cli;
 pub mod identity;
 pub mod inventory;
 pub mod k8s;
 pub mod rollout;
+pub mod sim;
 pub mod snapshot;
+pub mod telemetry;
 pub mod views;

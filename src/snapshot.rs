@@ -44,15 +44,10 @@ pub struct Snapshot {
 pub enum SnapshotError {
     #[error("snapshot directory {0} does not exist")]
     Missing(PathBuf),
-    #[error(
-        "{0} is not a directory (a snapshot is a directory with k8s/, metrics/ and snapshot.yaml)"
-    )]
+    #[error("{0} is not a directory (a snapshot is a directory with k8s/, metrics/ and snapshot.yaml)")]
     NotADirectory(PathBuf),
     #[error("cannot read {path}: {source}")]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Unreadable { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message} (expected `time: <RFC 3339>` and `cluster: <name>`)")]
     BadMeta { path: PathBuf, message: String },
 }
@@ -67,11 +62,7 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
     }
     let meta = read_meta(&dir.join("snapshot.yaml"))?;
     let k8s_dir = dir.join("k8s");
-    let manifest_root = if k8s_dir.is_dir() {
-        k8s_dir
-    } else {
-        dir.to_owned()
-    };
+    let manifest_root = if k8s_dir.is_dir() { k8s_dir } else { dir.to_owned() };
     let mut loader = Loader::new();
     for path in files_under(&manifest_root)? {
         let Some(format) = Format::from_path(&path) else {
@@ -80,11 +71,7 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
         if path.file_name().is_some_and(|n| n == "snapshot.yaml") {
             continue;
         }
-        let label = path
-            .strip_prefix(dir)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
+        let label = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
         match fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => loader.add_text(&label, &text, format),
@@ -94,20 +81,10 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
         }
     }
     let metrics_dir = dir.join("metrics");
-    let metrics_files = if metrics_dir.is_dir() {
-        files_under(&metrics_dir)?
-    } else {
-        Vec::new()
-    };
+    let metrics_files = if metrics_dir.is_dir() { files_under(&metrics_dir)? } else { Vec::new() };
     let (objects, report) = loader.finish();
     let inventory = Inventory::new(meta.cluster(), objects);
-    Ok(Snapshot {
-        dir: dir.to_owned(),
-        meta,
-        inventory,
-        report,
-        metrics_files,
-    })
+    Ok(Snapshot { dir: dir.to_owned(), meta, inventory, report, metrics_files })
 }
 
 fn read_meta(path: &Path) -> Result<SnapshotMeta, SnapshotError> {
@@ -117,19 +94,14 @@ fn read_meta(path: &Path) -> Result<SnapshotMeta, SnapshotError> {
             return Ok(SnapshotMeta::default());
         }
         Err(source) => {
-            return Err(SnapshotError::Unreadable {
-                path: path.to_owned(),
-                source,
-            });
+            return Err(SnapshotError::Unreadable { path: path.to_owned(), source });
         }
     };
     if text.trim().is_empty() {
         return Ok(SnapshotMeta::default());
     }
-    serde_saphyr::from_str(&text).map_err(|err| SnapshotError::BadMeta {
-        path: path.to_owned(),
-        message: err.without_snippet().to_string(),
-    })
+    serde_saphyr::from_str(&text)
+        .map_err(|err| SnapshotError::BadMeta { path: path.to_owned(), message: err.without_snippet().to_string() })
 }
 
 /// Every file below `root`, depth first, sorted by path so loading order (and duplicate resolution) is stable.
@@ -137,22 +109,12 @@ fn files_under(root: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_owned()];
     while let Some(dir) = stack.pop() {
-        let entries = fs::read_dir(&dir).map_err(|source| SnapshotError::Unreadable {
-            path: dir.clone(),
-            source,
-        })?;
+        let entries = fs::read_dir(&dir).map_err(|source| SnapshotError::Unreadable { path: dir.clone(), source })?;
         for entry in entries {
-            let entry = entry.map_err(|source| SnapshotError::Unreadable {
-                path: dir.clone(),
-                source,
-            })?;
+            let entry = entry.map_err(|source| SnapshotError::Unreadable { path: dir.clone(), source })?;
             let path = entry.path();
-            let file_type = entry
-                .file_type()
-                .map_err(|source| SnapshotError::Unreadable {
-                    path: path.clone(),
-                    source,
-                })?;
+            let file_type =
+                entry.file_type().map_err(|source| SnapshotError::Unreadable { path: path.clone(), source })?;
             if file_type.is_dir() {
                 stack.push(path);
             } else {

@@ -12,8 +12,8 @@ use crate::k8s::status::{pod_ready, pod_status, replica_set_health};
 use crate::k8s::{Kind, MetaExt};
 
 use super::naming::{
-    NamingGeneration, PodFacts, WORKLOAD_NAME_LABEL, candidate_names, canonical_revision,
-    canonical_service, telemetry_identity,
+    NamingGeneration, PodFacts, WORKLOAD_NAME_LABEL, candidate_names, canonical_revision, canonical_service,
+    telemetry_identity,
 };
 use super::owners::{Controller, Resolver};
 use super::roles::{flagger_roles, rollout_roles};
@@ -45,6 +45,7 @@ pub struct IdentityIndex {
     pub cluster: String,
     workloads: Vec<Workload>,
     by_id: HashMap<WorkloadId, usize>,
+    by_name: HashMap<(String, String), Vec<usize>>,
     by_telemetry_name: HashMap<(String, String), Vec<usize>>,
     by_pod: HashMap<(String, String), usize>,
     by_hash: HashMap<(String, String), (usize, String)>,
@@ -67,14 +68,8 @@ impl IdentityIndex {
     }
 
     /// Workloads in `namespace` named `name` (several when kinds differ, e.g. Deployment and Rollout `X`).
-    pub fn named<'a>(
-        &'a self,
-        namespace: &'a str,
-        name: &'a str,
-    ) -> impl Iterator<Item = &'a Workload> + 'a {
-        self.workloads
-            .iter()
-            .filter(move |w| w.id.namespace == namespace && w.id.name == name)
+    pub fn named<'a>(&'a self, namespace: &'a str, name: &'a str) -> impl Iterator<Item = &'a Workload> + 'a {
+        self.workloads.iter().filter(move |w| w.id.namespace == namespace && w.id.name == name)
     }
 
     /// Namespaces whose objects were loaded.
@@ -87,10 +82,7 @@ impl IdentityIndex {
         if cluster != self.cluster {
             return Resolution::Unknown;
         }
-        if let Some(found) = self
-            .by_telemetry_name
-            .get(&(namespace.to_owned(), name.to_owned()))
-        {
+        if let Some(found) = self.by_telemetry_name.get(&(namespace.to_owned(), name.to_owned())) {
             return match found.as_slice() {
                 [one] => Resolution::One(&self.workloads[*one]),
                 many => Resolution::Ambiguous(many.iter().map(|&i| &self.workloads[i]).collect()),
@@ -107,13 +99,7 @@ impl IdentityIndex {
                 && w.id.name == base
                 && matches!(w.id.kind, WorkloadKind::Rollout | WorkloadKind::Deployment)
         };
-        match self
-            .workloads
-            .iter()
-            .filter(revisioned)
-            .collect::<Vec<_>>()
-            .as_slice()
-        {
+        match self.workloads.iter().filter(revisioned).collect::<Vec<_>>().as_slice() {
             [one] => Resolution::ByHashSuffix(one),
             _ => Resolution::Unknown,
         }
@@ -159,6 +145,7 @@ struct Builder<'a> {
     resolver: Resolver<'a>,
     drafts: Vec<Draft>,
     by_controller: HashMap<Controller, usize>,
+    by_id: HashMap<WorkloadId, usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -168,6 +155,7 @@ impl<'a> Builder<'a> {
             resolver: Resolver::new(inv),
             drafts: Vec::new(),
             by_controller: HashMap::new(),
+            by_id: HashMap::new(),
         }
     }
 
@@ -192,28 +180,17 @@ impl<'a> Builder<'a> {
             }
         }
         for (index, rs) in inv.replica_sets.iter().enumerate() {
-            let top = self.resolver.top_of(ObjRef {
-                kind: Kind::ReplicaSet,
-                index,
-            });
+            let top = self.resolver.top_of(ObjRef { kind: Kind::ReplicaSet, index });
             let d = self.draft(top);
             let entry = self.replica_set_entry(d, rs);
             self.drafts[d].replica_sets.push(entry);
         }
         for (index, pod) in inv.pods.iter().enumerate() {
-            let top = self.resolver.pod_controller(
-                ObjRef {
-                    kind: Kind::Pod,
-                    index,
-                },
-                pod,
-            );
+            let top = self.resolver.pod_controller(ObjRef { kind: Kind::Pod, index }, pod);
             let d = self.draft(top);
             let entry = self.pod_entry(d, pod);
             let draft = &mut self.drafts[d];
-            draft
-                .telemetry_names
-                .extend(candidate_names(&pod_facts(pod)));
+            draft.telemetry_names.extend(candidate_names(&pod_facts(pod)));
             if draft.template_labels.is_none() {
                 draft.template_labels = Some(pod.metadata.labels().clone());
             }
@@ -228,23 +205,16 @@ impl<'a> Builder<'a> {
         workloads.sort_by(|a, b| a.id.cmp(&b.id));
         for (i, w) in workloads.iter().enumerate() {
             index.by_id.insert(w.id.clone(), i);
+            index.by_name.entry((w.id.namespace.clone(), w.id.name.clone())).or_default().push(i);
             for name in &w.telemetry_names {
-                index
-                    .by_telemetry_name
-                    .entry((w.id.namespace.clone(), name.clone()))
-                    .or_default()
-                    .push(i);
+                index.by_telemetry_name.entry((w.id.namespace.clone(), name.clone())).or_default().push(i);
             }
             for p in &w.pods {
-                index
-                    .by_pod
-                    .insert((w.id.namespace.clone(), p.name.clone()), i);
+                index.by_pod.insert((w.id.namespace.clone(), p.name.clone()), i);
             }
             for rs in &w.replica_sets {
                 if let Some(hash) = &rs.hash {
-                    index
-                        .by_hash
-                        .insert((w.id.namespace.clone(), hash.clone()), (i, rs.name.clone()));
+                    index.by_hash.insert((w.id.namespace.clone(), hash.clone()), (i, rs.name.clone()));
                 }
             }
         }
@@ -259,11 +229,14 @@ impl<'a> Builder<'a> {
         }
         let draft = self.new_draft(&controller);
         // Two controllers can name the same workload id (an inferred one and a stored one); merge them.
-        let existing = self.drafts.iter().position(|d| d.id == draft.id);
-        let d = existing.unwrap_or_else(|| {
-            self.drafts.push(draft);
-            self.drafts.len() - 1
-        });
+        let d = match self.by_id.get(&draft.id) {
+            Some(&d) => d,
+            None => {
+                self.by_id.insert(draft.id.clone(), self.drafts.len());
+                self.drafts.push(draft);
+                self.drafts.len() - 1
+            }
+        };
         self.by_controller.insert(controller, d);
         d
     }
@@ -272,12 +245,7 @@ impl<'a> Builder<'a> {
         let inv = self.inv;
         let cluster = inv.cluster.clone();
         match controller {
-            Controller::Inferred {
-                namespace,
-                kind,
-                api_version,
-                name,
-            } => Draft {
+            Controller::Inferred { namespace, kind, api_version, name } => Draft {
                 id: WorkloadId {
                     cluster,
                     namespace: namespace.clone(),
@@ -315,11 +283,7 @@ impl<'a> Builder<'a> {
                     canary_primary: None,
                 };
                 self.describe_controller(*r, &mut draft);
-                if let Some(alias) = draft
-                    .template_labels
-                    .as_ref()
-                    .and_then(|l| l.get(WORKLOAD_NAME_LABEL))
-                {
+                if let Some(alias) = draft.template_labels.as_ref().and_then(|l| l.get(WORKLOAD_NAME_LABEL)) {
                     draft.telemetry_names.insert(alias.clone());
                 }
                 draft
@@ -332,8 +296,7 @@ impl<'a> Builder<'a> {
         let inv = self.inv;
         let name = draft.id.name.clone();
         let labels_of = |t: Option<&k8s_openapi::api::core::v1::PodTemplateSpec>| {
-            t.and_then(|t| t.metadata.as_ref())
-                .map(|m| m.labels().clone())
+            t.and_then(|t| t.metadata.as_ref()).map(|m| m.labels().clone())
         };
         let ns = draft.id.namespace.clone();
         let deployment_template = |dep_name: &str| {
@@ -365,20 +328,17 @@ impl<'a> Builder<'a> {
             Kind::Deployment => {
                 draft.telemetry_names.insert(name);
                 let d = inv.deployment(r);
-                draft.template_labels =
-                    labels_of(d.and_then(|d| d.spec.as_ref()).map(|s| &s.template));
+                draft.template_labels = labels_of(d.and_then(|d| d.spec.as_ref()).map(|s| &s.template));
             }
             Kind::StatefulSet => {
                 draft.telemetry_names.insert(name);
                 let s = inv.stateful_sets.get(r.index);
-                draft.template_labels =
-                    labels_of(s.and_then(|s| s.spec.as_ref()).map(|s| &s.template));
+                draft.template_labels = labels_of(s.and_then(|s| s.spec.as_ref()).map(|s| &s.template));
             }
             Kind::DaemonSet => {
                 draft.telemetry_names.insert(name);
                 let s = inv.daemon_sets.get(r.index);
-                draft.template_labels =
-                    labels_of(s.and_then(|s| s.spec.as_ref()).map(|s| &s.template));
+                draft.template_labels = labels_of(s.and_then(|s| s.spec.as_ref()).map(|s| &s.template));
             }
             Kind::CronJob => {
                 draft.telemetry_names.insert(name);
@@ -397,10 +357,7 @@ impl<'a> Builder<'a> {
                 draft.template_labels = labels_of(s.and_then(|s| s.template.as_ref()));
             }
             Kind::ReplicationController => {
-                let s = inv
-                    .replication_controllers
-                    .get(r.index)
-                    .and_then(|s| s.spec.as_ref());
+                let s = inv.replication_controllers.get(r.index).and_then(|s| s.spec.as_ref());
                 draft.template_labels = labels_of(s.and_then(|s| s.template.as_ref()));
                 draft.telemetry_names.insert(name);
             }
@@ -419,13 +376,9 @@ impl<'a> Builder<'a> {
         let meta = &rs.metadata;
         let labels = meta.labels();
         let owner = meta.controller();
-        let experiment = owner
-            .filter(|o| o.kind == "Experiment")
-            .map(|o| o.name.clone());
+        let experiment = owner.filter(|o| o.kind == "Experiment").map(|o| o.name.clone());
         let rollout_hash = labels.get(POD_TEMPLATE_HASH_LABEL).cloned();
-        let hash = rollout_hash
-            .clone()
-            .or_else(|| labels.get(DEPLOYMENT_HASH_LABEL).cloned());
+        let hash = rollout_hash.clone().or_else(|| labels.get(DEPLOYMENT_HASH_LABEL).cloned());
         let revision = meta
             .annotation(REVISION_ANNOTATION)
             .or_else(|| meta.annotation(DEPLOYMENT_REVISION_ANNOTATION))
@@ -470,23 +423,14 @@ impl<'a> Builder<'a> {
         let meta = &pod.metadata;
         let facts = pod_facts(pod);
         let owner = meta.controller();
-        let replica_set = owner
-            .filter(|o| o.kind == "ReplicaSet")
-            .map(|o| o.name.clone());
+        let replica_set = owner.filter(|o| o.kind == "ReplicaSet").map(|o| o.name.clone());
         let labels = meta.labels();
-        let hash = labels
-            .get(POD_TEMPLATE_HASH_LABEL)
-            .or_else(|| labels.get(DEPLOYMENT_HASH_LABEL))
-            .cloned();
-        let rs_entry = replica_set
-            .as_ref()
-            .and_then(|n| draft.replica_sets.iter().find(|rs| &rs.name == n));
+        let hash = labels.get(POD_TEMPLATE_HASH_LABEL).or_else(|| labels.get(DEPLOYMENT_HASH_LABEL)).cloned();
+        let rs_entry = replica_set.as_ref().and_then(|n| draft.replica_sets.iter().find(|rs| &rs.name == n));
         let roles = match (rs_entry, &hash) {
             (Some(rs), _) => rs.roles.clone(),
             (None, Some(h)) => {
-                let deployment = replica_set
-                    .as_deref()
-                    .and_then(|rs| rs.strip_suffix(h.as_str())?.strip_suffix('-'));
+                let deployment = replica_set.as_deref().and_then(|rs| rs.strip_suffix(h.as_str())?.strip_suffix('-'));
                 self.roles_for_hash(draft, h, deployment)
             }
             _ => Vec::new(),
@@ -494,12 +438,9 @@ impl<'a> Builder<'a> {
         let current = telemetry_identity(&facts, NamingGeneration::CURRENT);
         let (telemetry_name, telemetry_kind) = match injected_workload_name(pod) {
             Some(injected) => {
-                let generation = NamingGeneration::ALL
-                    .into_iter()
-                    .find(|g| telemetry_identity(&facts, *g).name == injected);
-                let kind = generation
-                    .map(|g| telemetry_identity(&facts, g).kind)
-                    .unwrap_or(current.kind);
+                let generation =
+                    NamingGeneration::ALL.into_iter().find(|g| telemetry_identity(&facts, *g).name == injected);
+                let kind = generation.map(|g| telemetry_identity(&facts, g).kind).unwrap_or(current.kind);
                 (injected, kind)
             }
             None => (current.name, current.kind),
@@ -512,11 +453,7 @@ impl<'a> Builder<'a> {
             replica_set,
             hash,
             roles,
-            phase: pod
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_else(|| "Unknown".into()),
+            phase: pod.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_else(|| "Unknown".into()),
             status: status.reason,
             ready: pod_ready(pod),
             ready_containers: status.ready,
@@ -548,19 +485,14 @@ pub(crate) fn pod_facts(pod: &Pod) -> PodFacts<'_> {
         name: meta.name_str(),
         generate_name: meta.generate_name.as_deref(),
         labels: meta.labels(),
-        controller: meta
-            .controller()
-            .map(|o| (o.kind.as_str(), o.name.as_str())),
+        controller: meta.controller().map(|o| (o.kind.as_str(), o.name.as_str())),
     }
 }
 
 /// The workload name the injected sidecar was given, when the pod spec shows it.
 fn injected_workload_name(pod: &Pod) -> Option<String> {
     let spec = pod.spec.as_ref()?;
-    let proxies = spec
-        .containers
-        .iter()
-        .chain(spec.init_containers.iter().flatten());
+    let proxies = spec.containers.iter().chain(spec.init_containers.iter().flatten());
     proxies
         .filter(|c| c.name == PROXY_CONTAINER)
         .flat_map(|c| c.env.iter().flatten())
@@ -573,10 +505,7 @@ fn injected_workload_name(pod: &Pod) -> Option<String> {
 fn in_mesh(pod: &Pod) -> bool {
     let meta = &pod.metadata;
     let has_proxy = pod.spec.as_ref().is_some_and(|s| {
-        s.containers
-            .iter()
-            .chain(s.init_containers.iter().flatten())
-            .any(|c| c.name == PROXY_CONTAINER)
+        s.containers.iter().chain(s.init_containers.iter().flatten()).any(|c| c.name == PROXY_CONTAINER)
     });
     has_proxy
         || meta.annotation("sidecar.istio.io/status").is_some()
@@ -603,25 +532,7 @@ fn finish(draft: Draft) -> Workload {
     let labels = template_labels.unwrap_or_default();
     let app = canonical_service(&labels, &id.name);
     let version = canonical_revision(&labels);
-    replica_sets.sort_by(|a, b| {
-        b.revision
-            .cmp(&a.revision)
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    pods.sort_by(|a, b| {
-        a.replica_set
-            .cmp(&b.replica_set)
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    Workload {
-        id,
-        api_version,
-        app,
-        version,
-        telemetry_names,
-        inferred,
-        template_from,
-        replica_sets,
-        pods,
-    }
+    replica_sets.sort_by(|a, b| b.revision.cmp(&a.revision).then_with(|| a.name.cmp(&b.name)));
+    pods.sort_by(|a, b| a.replica_set.cmp(&b.replica_set).then_with(|| a.name.cmp(&b.name)));
+    Workload { id, api_version, app, version, telemetry_names, inferred, template_from, replica_sets, pods }
 }

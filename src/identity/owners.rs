@@ -18,12 +18,7 @@ pub enum Controller {
     /// A stored object is the top-level controller.
     Object(ObjRef),
     /// The controller is not stored; its kind and name come from an owner reference or Istio's naming rules.
-    Inferred {
-        namespace: String,
-        kind: String,
-        api_version: String,
-        name: String,
-    },
+    Inferred { namespace: String, kind: String, api_version: String, name: String },
 }
 
 /// Owner chains never legitimately get this deep; the bound stops cycles in hostile input.
@@ -45,19 +40,10 @@ impl<'a> Resolver<'a> {
             .filter(|(_, c)| c.spec.target_ref.kind == "Deployment")
             .map(|(index, c)| {
                 let key = (c.metadata.namespace_str(), c.spec.target_ref.name.as_str());
-                (
-                    key,
-                    ObjRef {
-                        kind: Kind::Canary,
-                        index,
-                    },
-                )
+                (key, ObjRef { kind: Kind::Canary, index })
             })
             .collect();
-        Resolver {
-            inv,
-            flagger_targets,
-        }
+        Resolver { inv, flagger_targets }
     }
 
     /// The top-level controller of a pod. A pod without a controller is its own workload.
@@ -100,9 +86,7 @@ impl<'a> Resolver<'a> {
         }
         if current.kind == Kind::Deployment
             && let Some(meta) = self.inv.meta(current)
-            && let Some(canary) = self
-                .flagger_targets
-                .get(&(meta.namespace_str(), meta.name_str()))
+            && let Some(canary) = self.flagger_targets.get(&(meta.namespace_str(), meta.name_str()))
         {
             return Controller::Object(*canary);
         }
@@ -126,16 +110,9 @@ impl<'a> Resolver<'a> {
             "Rollout" => "argoproj.io/v1alpha1".to_owned(),
             "CronJob" => "batch/v1".to_owned(),
             "DeploymentConfig" => "apps.openshift.io/v1".to_owned(),
-            _ => owner
-                .map(|o| o.api_version.clone())
-                .unwrap_or_else(|| "v1".to_owned()),
+            _ => owner.map(|o| o.api_version.clone()).unwrap_or_else(|| "v1".to_owned()),
         };
-        Controller::Inferred {
-            namespace: meta.namespace_str().to_owned(),
-            kind: id.kind,
-            api_version,
-            name: id.name,
-        }
+        Controller::Inferred { namespace: meta.namespace_str().to_owned(), kind: id.kind, api_version, name: id.name }
     }
 }
 
@@ -170,17 +147,15 @@ mod tests {
     fn meta(name: &str, uid: &str, owner: Option<(&str, &str, &str, &str)>) -> Value {
         let mut m = json!({"name": name, "namespace": "ns", "uid": uid});
         if let Some((api, kind, oname, ouid)) = owner {
-            m["ownerReferences"] = json!([{"apiVersion": api, "kind": kind, "name": oname, "uid": ouid, "controller": true}]);
+            m["ownerReferences"] =
+                json!([{"apiVersion": api, "kind": kind, "name": oname, "uid": ouid, "controller": true}]);
         }
         m
     }
 
     fn controller_name(inv: &Inventory, c: &Controller) -> (String, String) {
         match c {
-            Controller::Object(r) => (
-                r.kind.to_string(),
-                inv.meta(*r).unwrap().name_str().to_owned(),
-            ),
+            Controller::Object(r) => (r.kind.to_string(), inv.meta(*r).unwrap().name_str().to_owned()),
             Controller::Inferred { kind, name, .. } => (format!("{kind}?"), name.clone()),
         }
     }
@@ -198,10 +173,7 @@ mod tests {
             json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta("backup-28391520", "j", Some(("batch/v1", "CronJob", "backup", "cj")))}),
             json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta("backup-28391520-x", "p", Some(("batch/v1", "Job", "backup-28391520", "j")))}),
         ]);
-        assert_eq!(
-            pod_top(&inv, "backup-28391520-x"),
-            ("CronJob".into(), "backup".into())
-        );
+        assert_eq!(pod_top(&inv, "backup-28391520-x"), ("CronJob".into(), "backup".into()));
     }
 
     #[test]
@@ -216,10 +188,7 @@ mod tests {
             json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": meta("ar-job", "j", Some(("argoproj.io/v1alpha1", "AnalysisRun", "ar", "ar")))}),
             json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta("ar-job-x", "p2", Some(("batch/v1", "Job", "ar-job", "j")))}),
         ]);
-        assert_eq!(
-            pod_top(&inv, "ro-exp2-base-x"),
-            ("Rollout".into(), "ro".into())
-        );
+        assert_eq!(pod_top(&inv, "ro-exp2-base-x"), ("Rollout".into(), "ro".into()));
         assert_eq!(pod_top(&inv, "ar-job-x"), ("Job".into(), "ar-job".into()));
     }
 
@@ -234,14 +203,8 @@ mod tests {
             json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": meta("api-5d6f7", "rs", Some(("argoproj.io/v1alpha1", "Rollout", "api", "gone")))}),
             json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta("api-5d6f7-x", "p2", Some(("apps/v1", "ReplicaSet", "api-5d6f7", "rs")))}),
         ]);
-        assert_eq!(
-            pod_top(&inv, "web-7c9f8-abcde"),
-            ("Deployment?".into(), "web".into())
-        );
-        assert_eq!(
-            pod_top(&inv, "api-5d6f7-x"),
-            ("Rollout?".into(), "api".into())
-        );
+        assert_eq!(pod_top(&inv, "web-7c9f8-abcde"), ("Deployment?".into(), "web".into()));
+        assert_eq!(pod_top(&inv, "api-5d6f7-x"), ("Rollout?".into(), "api".into()));
     }
 
     #[test]
@@ -255,10 +218,7 @@ mod tests {
         let resolver = Resolver::new(&inv);
         for name in ["podinfo", "podinfo-primary"] {
             let top = resolver.top_of(inv.find(Kind::Deployment, "ns", name).unwrap());
-            assert_eq!(
-                controller_name(&inv, &top),
-                ("Canary".into(), "podinfo".into())
-            );
+            assert_eq!(controller_name(&inv, &top), ("Canary".into(), "podinfo".into()));
         }
     }
 

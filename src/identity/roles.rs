@@ -21,11 +21,7 @@ pub fn rollout_roles(rollout: &Rollout, hash: &str) -> Vec<Role> {
         if canary.ping_pong.is_some() && (is_stable || is_canary) {
             let stable_is_ping = status.canary.stable_ping_pong.as_deref() == Some("ping");
             // The stable side is whichever of ping and pong the controller recorded; the canary is the other.
-            roles.push(if stable_is_ping == is_stable {
-                Role::Ping
-            } else {
-                Role::Pong
-            });
+            roles.push(if stable_is_ping == is_stable { Role::Ping } else { Role::Pong });
         }
     }
     if strategy.blue_green.is_some() {
@@ -45,11 +41,7 @@ pub fn rollout_roles(rollout: &Rollout, hash: &str) -> Vec<Role> {
 
 /// The role of a Deployment in a Flagger Canary: its `-primary` copy serves stable traffic, the target is the canary.
 pub fn flagger_roles(primary_name: &str, deployment: &str) -> Vec<Role> {
-    if deployment == primary_name {
-        vec![Role::Primary]
-    } else {
-        vec![Role::Canary]
-    }
+    if deployment == primary_name { vec![Role::Primary] } else { vec![Role::Canary] }
 }
 
 #[cfg(test)]
@@ -83,10 +75,7 @@ mod tests {
     #[test]
     fn ping_pong_follows_the_recorded_stable_side() {
         let mut ro = rollout("s", "c");
-        ro.spec.strategy.canary = Some(CanaryStrategy {
-            ping_pong: Some(PingPong::default()),
-            ..Default::default()
-        });
+        ro.spec.strategy.canary = Some(CanaryStrategy { ping_pong: Some(PingPong::default()), ..Default::default() });
         ro.status.canary.stable_ping_pong = Some("pong".into());
         assert_eq!(rollout_roles(&ro, "s"), [Role::Stable, Role::Pong]);
         assert_eq!(rollout_roles(&ro, "c"), [Role::Canary, Role::Ping]);
@@ -106,10 +95,7 @@ mod tests {
 
     #[test]
     fn flagger_primary_is_the_primary() {
-        assert_eq!(
-            flagger_roles("podinfo-primary", "podinfo-primary"),
-            [Role::Primary]
-        );
+        assert_eq!(flagger_roles("podinfo-primary", "podinfo-primary"), [Role::Primary]);
         assert_eq!(flagger_roles("podinfo-primary", "podinfo"), [Role::Canary]);
     }
 }

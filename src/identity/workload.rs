@@ -125,11 +125,7 @@ impl Role {
 
 /// Roles joined the way the Argo CLI prints them (`stable,active`).
 pub fn roles_text(roles: &[Role]) -> String {
-    roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
 
 /// One ReplicaSet of a workload: a revision of a Rollout or Deployment, or an Experiment's template.

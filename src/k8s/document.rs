@@ -40,11 +40,9 @@ pub struct DocumentError {
 /// Parses every document of `text`. Empty documents (only comments or blank lines) are not counted.
 pub fn parse_documents(text: &str, format: Format) -> Vec<Result<Document, DocumentError>> {
     match format {
-        Format::Yaml => split_yaml(text)
-            .into_iter()
-            .enumerate()
-            .map(|(i, chunk)| parse_yaml_chunk(i + 1, chunk))
-            .collect(),
+        Format::Yaml => {
+            split_yaml(text).into_iter().enumerate().map(|(i, chunk)| parse_yaml_chunk(i + 1, chunk)).collect()
+        }
         Format::Json => parse_json_stream(text),
     }
 }
@@ -58,11 +56,7 @@ struct Chunk<'a> {
 impl Chunk<'_> {
     /// The file line of the document's first line that is neither blank nor a comment.
     fn content_line(&self) -> usize {
-        let skipped = self
-            .text
-            .lines()
-            .take_while(|l| is_blank_or_comment(l))
-            .count();
+        let skipped = self.text.lines().take_while(|l| is_blank_or_comment(l)).count();
         self.origin + skipped
     }
 }
@@ -82,8 +76,7 @@ fn split_yaml(text: &str) -> Vec<Chunk<'_>> {
     for (line_no, line) in text.split_inclusive('\n').enumerate() {
         let line_no = line_no + 1;
         let trimmed = line.trim_end_matches(['\n', '\r']);
-        let is_start =
-            trimmed == "---" || trimmed.starts_with("--- ") || trimmed.starts_with("---\t");
+        let is_start = trimmed == "---" || trimmed.starts_with("--- ") || trimmed.starts_with("---\t");
         let is_end = trimmed == "..." || trimmed.starts_with("... ");
         if is_start || is_end {
             push_chunk(&mut chunks, &text[start_byte..offset], start_line);
@@ -130,11 +123,7 @@ fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>) -> Result<Document, Document
             }
             None => plain,
         };
-        DocumentError {
-            index,
-            line,
-            message,
-        }
+        DocumentError { index, line, message }
     })?;
     Ok(Document { index, line, value })
 }
@@ -154,11 +143,7 @@ fn parse_json_stream(text: &str) -> Vec<Result<Document, DocumentError>> {
             Ok(value) => out.push(Ok(Document { index, line, value })),
             Err(err) => {
                 let message = format!("{err}");
-                out.push(Err(DocumentError {
-                    index,
-                    line,
-                    message,
-                }));
+                out.push(Err(DocumentError { index, line, message }));
                 // The stream cannot resynchronise after a syntax error; the rest of the file is unreadable.
                 break;
             }
@@ -172,11 +157,7 @@ fn leading_whitespace(s: &str) -> usize {
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text.as_bytes()[..byte.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..byte.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
 #[cfg(test)]

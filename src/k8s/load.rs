@@ -22,11 +22,7 @@ pub struct Origin {
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: document {} (line {})",
-            self.source, self.document, self.line
-        )?;
+        write!(f, "{}: document {} (line {})", self.source, self.document, self.line)?;
         if let Some(item) = self.item {
             write!(f, ", item {item}")?;
         }
@@ -86,18 +82,13 @@ impl Loader {
             self.report.documents += 1;
             match doc {
                 Ok(doc) => {
-                    let origin = Origin {
-                        source: source.to_owned(),
-                        document: doc.index,
-                        line: doc.line,
-                        item: None,
-                    };
+                    let origin = Origin { source: source.to_owned(), document: doc.index, line: doc.line, item: None };
                     self.add_value(doc.value, origin);
                 }
-                Err(err) => self.report.problems.push(Problem {
-                    location: format!("{source}: document {}", err.index),
-                    message: err.message,
-                }),
+                Err(err) => self
+                    .report
+                    .problems
+                    .push(Problem { location: format!("{source}: document {}", err.index), message: err.message }),
             }
         }
     }
@@ -105,10 +96,7 @@ impl Loader {
     /// Records a source that could not be read at all (unreadable file, not UTF-8, ...).
     pub fn add_problem(&mut self, source: &str, message: String) {
         self.report.sources += 1;
-        self.report.problems.push(Problem {
-            location: source.to_owned(),
-            message,
-        });
+        self.report.problems.push(Problem { location: source.to_owned(), message });
     }
 
     fn add_value(&mut self, value: Value, origin: Origin) {
@@ -116,33 +104,20 @@ impl Loader {
             Ok(Decoded::Object(object)) => self.add_object(object, origin),
             Ok(Decoded::List(items)) => {
                 for (i, item) in items.into_iter().enumerate() {
-                    let origin = Origin {
-                        item: Some(i + 1),
-                        ..origin.clone()
-                    };
+                    let origin = Origin { item: Some(i + 1), ..origin.clone() };
                     self.add_value(item, origin);
                 }
             }
             Ok(Decoded::Unknown(kind)) => *self.report.skipped.entry(kind).or_default() += 1,
-            Err(err) => self.report.problems.push(Problem {
-                location: origin.to_string(),
-                message: err.to_string(),
-            }),
+            Err(err) => self.report.problems.push(Problem { location: origin.to_string(), message: err.to_string() }),
         }
     }
 
     fn add_object(&mut self, object: Object, origin: Origin) {
         let meta = object.metadata();
-        let key = (
-            object.kind(),
-            meta.namespace_str().to_owned(),
-            meta.name_str().to_owned(),
-        );
+        let key = (object.kind(), meta.namespace_str().to_owned(), meta.name_str().to_owned());
         if let Some(previous) = self.seen.insert(key, origin.clone()) {
-            self.report.duplicates.push(format!(
-                "{} at {origin} replaces the one at {previous}",
-                object.describe()
-            ));
+            self.report.duplicates.push(format!("{} at {origin} replaces the one at {previous}", object.describe()));
         }
         self.report.objects += 1;
         self.objects.push(object);
@@ -187,29 +162,12 @@ metadata: {name: a, namespace: ns}
         let (objects, report) = loader.finish();
         assert_eq!(objects.len(), 2);
         assert_eq!(report.documents, 4);
-        assert_eq!(
-            report.skipped.get("networking.istio.io/v1/Gateway"),
-            Some(&1)
-        );
+        assert_eq!(report.skipped.get("networking.istio.io/v1/Gateway"), Some(&1));
         assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
-        assert!(
-            report.problems[0]
-                .location
-                .starts_with("k8s/mixed.yaml: document 1 (line 2), item 2")
-        );
-        assert!(
-            report.problems[0]
-                .message
-                .contains("Service ns/b: spec.ports"),
-            "{}",
-            report.problems[0]
-        );
+        assert!(report.problems[0].location.starts_with("k8s/mixed.yaml: document 1 (line 2), item 2"));
+        assert!(report.problems[0].message.contains("Service ns/b: spec.ports"), "{}", report.problems[0]);
         assert_eq!(report.problems[1].location, "k8s/mixed.yaml: document 3");
         assert_eq!(report.duplicates.len(), 1);
-        assert!(
-            report.duplicates[0].contains("Service ns/a"),
-            "{}",
-            report.duplicates[0]
-        );
+        assert!(report.duplicates[0].contains("Service ns/a"), "{}", report.duplicates[0]);
     }
 }

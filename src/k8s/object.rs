@@ -93,9 +93,7 @@ impl Kind {
             ("argoproj.io", "Experiment") if known(&["v1alpha1"]) => Kind::Experiment,
             ("argoproj.io", "AnalysisRun") if known(&["v1alpha1"]) => Kind::AnalysisRun,
             ("flagger.app", "Canary") if known(&["v1beta1"]) => Kind::Canary,
-            ("networking.istio.io", "VirtualService") if known(&["v1", "v1beta1", "v1alpha3"]) => {
-                Kind::VirtualService
-            }
+            ("networking.istio.io", "VirtualService") if known(&["v1", "v1beta1", "v1alpha3"]) => Kind::VirtualService,
             ("networking.istio.io", "DestinationRule") if known(&["v1", "v1beta1", "v1alpha3"]) => {
                 Kind::DestinationRule
             }
@@ -250,15 +248,9 @@ pub fn decode(mut value: Value) -> Result<Decoded, DecodeError> {
         return Ok(Decoded::Unknown(format!("{api_version}/{kind}")));
     };
     // Older API versions (extensions/v1beta1, batch/v1beta1, ...) carry the fields meshlens reads unchanged.
-    map.insert(
-        "apiVersion".into(),
-        Value::String(known.api_version().into()),
-    );
+    map.insert("apiVersion".into(), Value::String(known.api_version().into()));
     let label = object_label(known, map);
-    let mut object = typed(known, value).map_err(|message| DecodeError::Invalid {
-        object: label.clone(),
-        message,
-    })?;
+    let mut object = typed(known, &value).map_err(|message| DecodeError::Invalid { object: label.clone(), message })?;
     let meta = object.metadata_mut();
     if meta.name.as_deref().unwrap_or_default().is_empty() {
         return Err(DecodeError::Unnamed { object: label });
@@ -269,10 +261,7 @@ pub fn decode(mut value: Value) -> Result<Decoded, DecodeError> {
     Ok(Decoded::Object(object))
 }
 
-fn string_field(
-    map: &serde_json::Map<String, Value>,
-    field: &'static str,
-) -> Result<String, DecodeError> {
+fn string_field(map: &serde_json::Map<String, Value>, field: &'static str) -> Result<String, DecodeError> {
     match map.get(field) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         _ => Err(DecodeError::MissingField { field }),
@@ -298,10 +287,8 @@ fn with_item_type(mut items: Vec<Value>, list_kind: &str, api_version: &str) -> 
     let item_kind = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
     for item in &mut items {
         if let (Some(map), Some(item_kind)) = (item.as_object_mut(), item_kind) {
-            map.entry("kind")
-                .or_insert_with(|| Value::String(item_kind.into()));
-            map.entry("apiVersion")
-                .or_insert_with(|| Value::String(api_version.into()));
+            map.entry("kind").or_insert_with(|| Value::String(item_kind.into()));
+            map.entry("apiVersion").or_insert_with(|| Value::String(api_version.into()));
         }
     }
     items
@@ -317,7 +304,7 @@ fn object_label(kind: Kind, map: &serde_json::Map<String, Value>) -> String {
     }
 }
 
-fn typed(kind: Kind, value: Value) -> Result<Object, String> {
+fn typed(kind: Kind, value: &Value) -> Result<Object, String> {
     Ok(match kind {
         Kind::Namespace => Object::Namespace(from_value(value)?),
         Kind::Pod => Object::Pod(from_value(value)?),
@@ -338,16 +325,15 @@ fn typed(kind: Kind, value: Value) -> Result<Object, String> {
     })
 }
 
-/// Deserialises with the path of the offending field in the message (`spec.replicas: invalid type ...`).
-fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, String> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if path == "." {
-            inner.to_string()
-        } else {
-            format!("{path}: {inner}")
-        }
+/// Deserialises; on failure, again with path tracking, so the message names the offending field
+/// (`spec.replicas: invalid type ...`) without slowing down the documents that are fine.
+fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
+    T::deserialize(value).or_else(|_| {
+        serde_path_to_error::deserialize(value).map_err(|err| {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if path == "." { inner.to_string() } else { format!("{path}: {inner}") }
+        })
     })
 }
 
@@ -360,18 +346,14 @@ mod tests {
     fn old_api_versions_are_read_as_the_current_one() {
         let rs = json!({"apiVersion": "extensions/v1beta1", "kind": "ReplicaSet",
             "metadata": {"name": "web-abc", "namespace": "shop"}, "spec": {"replicas": 2}});
-        let Decoded::Object(Object::ReplicaSet(rs)) = decode(rs).unwrap() else {
-            panic!("not a ReplicaSet")
-        };
+        let Decoded::Object(Object::ReplicaSet(rs)) = decode(rs).unwrap() else { panic!("not a ReplicaSet") };
         assert_eq!(rs.spec.unwrap().replicas, Some(2));
     }
 
     #[test]
     fn namespaced_objects_without_namespace_land_in_default() {
         let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}});
-        let Decoded::Object(obj) = decode(svc).unwrap() else {
-            panic!()
-        };
+        let Decoded::Object(obj) = decode(svc).unwrap() else { panic!() };
         assert_eq!(obj.metadata().namespace.as_deref(), Some("default"));
         assert_eq!(obj.describe(), "Service default/web");
     }
@@ -382,38 +364,24 @@ mod tests {
             "metadata": {"name": "web", "namespace": "shop"}, "spec": {"replicas": "three"}});
         let err = decode(bad).unwrap_err();
         let text = err.to_string();
-        assert!(
-            text.starts_with("Deployment shop/web: spec.replicas: invalid type"),
-            "{text}"
-        );
+        assert!(text.starts_with("Deployment shop/web: spec.replicas: invalid type"), "{text}");
     }
 
     #[test]
     fn unknown_kinds_and_lists_are_told_apart() {
         let gw = json!({"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": {"name": "gw"}});
-        assert!(
-            matches!(decode(gw).unwrap(), Decoded::Unknown(k) if k == "networking.istio.io/v1/Gateway")
-        );
-        let list =
-            json!({"apiVersion": "v1", "kind": "PodList", "items": [{"metadata": {"name": "p"}}]});
-        let Decoded::List(items) = decode(list).unwrap() else {
-            panic!()
-        };
+        assert!(matches!(decode(gw).unwrap(), Decoded::Unknown(k) if k == "networking.istio.io/v1/Gateway"));
+        let list = json!({"apiVersion": "v1", "kind": "PodList", "items": [{"metadata": {"name": "p"}}]});
+        let Decoded::List(items) = decode(list).unwrap() else { panic!() };
         assert_eq!(items[0]["kind"], "Pod");
         assert_eq!(items[0]["apiVersion"], "v1");
     }
 
     #[test]
     fn documents_without_kind_or_name_are_errors() {
-        assert_eq!(
-            decode(json!({"apiVersion": "v1"})).unwrap_err(),
-            DecodeError::MissingField { field: "kind" }
-        );
+        assert_eq!(decode(json!({"apiVersion": "v1"})).unwrap_err(), DecodeError::MissingField { field: "kind" });
         assert_eq!(decode(json!([1, 2])).unwrap_err(), DecodeError::NotAnObject);
         let unnamed = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}});
-        assert!(matches!(
-            decode(unnamed).unwrap_err(),
-            DecodeError::Unnamed { .. }
-        ));
+        assert!(matches!(decode(unnamed).unwrap_err(), DecodeError::Unnamed { .. }));
     }
 }

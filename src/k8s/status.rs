@@ -20,26 +20,19 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
     let spec = pod.spec.as_ref();
     let status = pod.status.as_ref();
     let total = spec.map_or(0, |s| s.containers.len());
-    let mut reason = status
-        .and_then(|s| s.reason.clone())
-        .filter(|r| !r.is_empty());
+    let mut reason = status.and_then(|s| s.reason.clone()).filter(|r| !r.is_empty());
     let phase = status.and_then(|s| s.phase.clone()).unwrap_or_default();
     let mut reason_text = reason.take().unwrap_or(phase);
     let mut restarts = 0;
     let mut ready = 0;
 
-    let init_containers = spec
-        .and_then(|s| s.init_containers.as_deref())
-        .unwrap_or_default();
-    let init_statuses = status
-        .and_then(|s| s.init_container_statuses.as_deref())
-        .unwrap_or_default();
+    let init_containers = spec.and_then(|s| s.init_containers.as_deref()).unwrap_or_default();
+    let init_statuses = status.and_then(|s| s.init_container_statuses.as_deref()).unwrap_or_default();
     let mut initializing = false;
     for (i, c) in init_statuses.iter().enumerate() {
         restarts += c.restart_count;
-        let sidecar = init_containers
-            .iter()
-            .any(|ic| ic.name == c.name && ic.restart_policy.as_deref() == Some("Always"));
+        let sidecar =
+            init_containers.iter().any(|ic| ic.name == c.name && ic.restart_policy.as_deref() == Some("Always"));
         let state = c.state.as_ref();
         let terminated = state.and_then(|s| s.terminated.as_ref());
         let waiting = state.and_then(|s| s.waiting.as_ref());
@@ -59,9 +52,8 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
                 continue;
             }
             reason_text = format!("Init:{i}/{}", init_containers.len());
-        } else if let Some(r) = waiting
-            .and_then(|w| w.reason.as_deref())
-            .filter(|r| !r.is_empty() && *r != "PodInitializing")
+        } else if let Some(r) =
+            waiting.and_then(|w| w.reason.as_deref()).filter(|r| !r.is_empty() && *r != "PodInitializing")
         {
             reason_text = format!("Init:{r}");
         } else {
@@ -74,16 +66,12 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
     if !initializing {
         restarts = 0;
         let mut has_running = false;
-        let statuses: &[ContainerStatus] = status
-            .and_then(|s| s.container_statuses.as_deref())
-            .unwrap_or_default();
+        let statuses: &[ContainerStatus] = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
         for c in statuses.iter().rev() {
             restarts += c.restart_count;
             let state = c.state.as_ref();
-            let waiting = state
-                .and_then(|s| s.waiting.as_ref())
-                .and_then(|w| w.reason.clone())
-                .filter(|r| !r.is_empty());
+            let waiting =
+                state.and_then(|s| s.waiting.as_ref()).and_then(|w| w.reason.clone()).filter(|r| !r.is_empty());
             let terminated = state.and_then(|s| s.terminated.as_ref());
             if let Some(w) = waiting {
                 reason_text = w;
@@ -107,18 +95,9 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
 
     if pod.metadata.deletion_timestamp.is_some() {
         let unreachable = status.and_then(|s| s.reason.as_deref()) == Some(NODE_UNREACHABLE);
-        reason_text = if unreachable {
-            "Unknown"
-        } else {
-            "Terminating"
-        }
-        .into();
+        reason_text = if unreachable { "Unknown" } else { "Terminating" }.into();
     }
-    PodStatus {
-        reason: reason_text,
-        ready: format!("{ready}/{total}"),
-        restarts,
-    }
+    PodStatus { reason: reason_text, ready: format!("{ready}/{total}"), restarts }
 }
 
 /// Whether the pod's `Ready` condition is true: it receives traffic through Services.
@@ -140,10 +119,7 @@ pub fn replica_set_health(rs: &ReplicaSet) -> &'static str {
     }
     let failure = status
         .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.type_ == "ReplicaFailure" && c.status == "True")
-        });
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "ReplicaFailure" && c.status == "True"));
     if failure {
         return "ReplicaFailure";
     }
@@ -168,19 +144,10 @@ mod tests {
 
     #[test]
     fn waiting_container_reason_wins_over_phase() {
-        let p = pod(
-            json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}]},
+        let p = pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a"}]},
             "status": {"phase": "Pending", "containerStatuses": [{"name": "a", "image": "i", "imageID": "",
-                "ready": false, "restartCount": 2, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}),
-        );
-        assert_eq!(
-            pod_status(&p),
-            PodStatus {
-                reason: "ImagePullBackOff".into(),
-                ready: "0/1".into(),
-                restarts: 2
-            }
-        );
+                "ready": false, "restartCount": 2, "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}}));
+        assert_eq!(pod_status(&p), PodStatus { reason: "ImagePullBackOff".into(), ready: "0/1".into(), restarts: 2 });
         assert!(!pod_ready(&p));
     }
 
@@ -193,14 +160,7 @@ mod tests {
                 {"name": "a", "image": "i", "imageID": "", "ready": true, "restartCount": 0, "state": {"running": {}}},
                 {"name": "istio-proxy", "image": "i", "imageID": "", "ready": true, "restartCount": 1, "state": {"running": {}}}]}}),
         );
-        assert_eq!(
-            pod_status(&p),
-            PodStatus {
-                reason: "Running".into(),
-                ready: "2/2".into(),
-                restarts: 1
-            }
-        );
+        assert_eq!(pod_status(&p), PodStatus { reason: "Running".into(), ready: "2/2".into(), restarts: 1 });
         assert!(pod_ready(&p));
     }
 

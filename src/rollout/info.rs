@@ -10,9 +10,7 @@ use serde::Serialize;
 use crate::identity::Role;
 use crate::identity::roles::rollout_roles;
 use crate::inventory::{Inventory, ObjRef};
-use crate::k8s::argo::{
-    EXPERIMENT_TEMPLATE_ANNOTATION, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, Rollout,
-};
+use crate::k8s::argo::{EXPERIMENT_TEMPLATE_ANNOTATION, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, Rollout};
 use crate::k8s::status::{pod_status, replica_set_health};
 use crate::k8s::{Kind, MetaExt};
 
@@ -143,10 +141,7 @@ pub fn rollout_info(inv: &Inventory, r: ObjRef) -> Option<RolloutInfo> {
     let replica_sets = replica_sets_of(inv, &uid, Some(ro));
     let experiments = experiments_of(inv, &uid);
     let analysis_runs = analysis_runs_of(inv, &uid);
-    let canary_available = replica_sets
-        .iter()
-        .find(|rs| rs.roles.contains(&Role::Canary))
-        .map(|rs| rs.available);
+    let canary_available = replica_sets.iter().find(|rs| rs.roles.contains(&Role::Canary)).map(|rs| rs.available);
     let (phase, message) = phase::phase(ro, ro.metadata.generation);
     let (strategy, step, steps, set_weight, actual_weight) = match &ro.spec.strategy.canary {
         Some(canary) => {
@@ -154,13 +149,7 @@ pub fn rollout_info(inv: &Inventory, r: ObjRef) -> Option<RolloutInfo> {
             let step = ro.status.current_step_index.filter(|_| has_steps);
             let steps = has_steps.then_some(canary.steps.len());
             let actual = weights::actual_weight(ro, canary_available);
-            (
-                "Canary",
-                step,
-                steps,
-                Some(weights::set_weight(ro)),
-                Some(actual),
-            )
+            ("Canary", step, steps, Some(weights::set_weight(ro)), Some(actual))
         }
         None if ro.spec.strategy.blue_green.is_some() => ("BlueGreen", None, None, None, None),
         None => ("", None, None, None, None),
@@ -197,27 +186,17 @@ fn created(meta: &ObjectMeta) -> Option<jiff::Timestamp> {
 }
 
 fn revision_of(meta: &ObjectMeta) -> i64 {
-    meta.annotation(REVISION_ANNOTATION)
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
+    meta.annotation(REVISION_ANNOTATION).and_then(|r| r.parse().ok()).unwrap_or(0)
 }
 
 /// ReplicaSets owned by `owner_uid`, newest revision first, each with its pods oldest first.
-fn replica_sets_of(
-    inv: &Inventory,
-    owner_uid: &str,
-    rollout: Option<&Rollout>,
-) -> Vec<ReplicaSetInfo> {
+fn replica_sets_of(inv: &Inventory, owner_uid: &str, rollout: Option<&Rollout>) -> Vec<ReplicaSetInfo> {
     let mut out: Vec<ReplicaSetInfo> = inv
         .owned_by(owner_uid, Kind::ReplicaSet)
         .filter_map(|r| inv.replica_set(r))
         .map(|rs| replica_set_info(inv, rs, rollout))
         .collect();
-    out.sort_by(|a, b| {
-        b.revision
-            .cmp(&a.revision)
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    out.sort_by(|a, b| b.revision.cmp(&a.revision).then_with(|| a.name.cmp(&b.name)));
     out
 }
 
@@ -231,12 +210,7 @@ fn replica_set_info(inv: &Inventory, rs: &ReplicaSet, rollout: Option<&Rollout>)
     let template = rs.spec.as_ref().and_then(|s| s.template.as_ref());
     let images = template
         .and_then(|t| t.spec.as_ref())
-        .map(|s| {
-            s.containers
-                .iter()
-                .filter_map(|c| c.image.clone())
-                .collect()
-        })
+        .map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect())
         .unwrap_or_default();
     let mut pods: Vec<PodInfo> = inv
         .owned_by(meta.uid.as_deref().unwrap_or_default(), Kind::Pod)
@@ -262,9 +236,7 @@ fn replica_set_info(inv: &Inventory, rs: &ReplicaSet, rollout: Option<&Rollout>)
         status: replica_set_health(rs).to_owned(),
         replicas: status.map_or(0, |s| s.replicas),
         available: status.and_then(|s| s.available_replicas).unwrap_or(0),
-        template: meta
-            .annotation(EXPERIMENT_TEMPLATE_ANNOTATION)
-            .map(str::to_owned),
+        template: meta.annotation(EXPERIMENT_TEMPLATE_ANNOTATION).map(str::to_owned),
         scale_down_deadline: meta.annotation("scale-down-deadline").map(str::to_owned),
         images,
         created: created(meta),
@@ -289,11 +261,7 @@ fn experiments_of(inv: &Inventory, owner_uid: &str) -> Vec<ExperimentInfo> {
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.revision
-            .cmp(&a.revision)
-            .then_with(|| a.created.cmp(&b.created))
-    });
+    out.sort_by(|a, b| b.revision.cmp(&a.revision).then_with(|| a.created.cmp(&b.created)));
     out
 }
 
@@ -326,10 +294,7 @@ fn analysis_runs_of(inv: &Inventory, owner_uid: &str) -> Vec<AnalysisRunInfo> {
         })
         .collect();
     out.sort_by(|a, b| {
-        b.revision
-            .cmp(&a.revision)
-            .then_with(|| a.created.cmp(&b.created))
-            .then_with(|| b.name.cmp(&a.name))
+        b.revision.cmp(&a.revision).then_with(|| a.created.cmp(&b.created)).then_with(|| b.name.cmp(&a.name))
     });
     out
 }
@@ -337,41 +302,22 @@ fn analysis_runs_of(inv: &Inventory, owner_uid: &str) -> Vec<AnalysisRunInfo> {
 /// Running images with the roles (and experiment templates) that run them, sorted by image.
 fn images(replica_sets: &[ReplicaSetInfo], experiments: &[ExperimentInfo]) -> Vec<ImageInfo> {
     let mut images: Vec<ImageInfo> = Vec::new();
-    let mut add =
-        |image: &str, tags: Vec<String>| match images.iter_mut().find(|i| i.image == image) {
-            Some(existing) => {
-                let merged: BTreeSet<String> = existing.tags.drain(..).chain(tags).collect();
-                existing.tags = merged.into_iter().collect();
-            }
-            None => images.push(ImageInfo {
-                image: image.to_owned(),
-                tags,
-            }),
-        };
+    let mut add = |image: &str, tags: Vec<String>| match images.iter_mut().find(|i| i.image == image) {
+        Some(existing) => {
+            let merged: BTreeSet<String> = existing.tags.drain(..).chain(tags).collect();
+            existing.tags = merged.into_iter().collect();
+        }
+        None => images.push(ImageInfo { image: image.to_owned(), tags }),
+    };
     for rs in replica_sets.iter().filter(|rs| rs.replicas > 0) {
         // Tag order as the Argo CLI prints a single ReplicaSet's image.
-        let order = [
-            Role::Canary,
-            Role::Stable,
-            Role::Active,
-            Role::Preview,
-            Role::Ping,
-            Role::Pong,
-        ];
-        let tags: Vec<String> = order
-            .iter()
-            .filter(|r| rs.roles.contains(r))
-            .map(|r| r.as_str().to_owned())
-            .collect();
+        let order = [Role::Canary, Role::Stable, Role::Active, Role::Preview, Role::Ping, Role::Pong];
+        let tags: Vec<String> = order.iter().filter(|r| rs.roles.contains(r)).map(|r| r.as_str().to_owned()).collect();
         for image in &rs.images {
             add(image, tags.clone());
         }
     }
-    for rs in experiments
-        .iter()
-        .flat_map(|e| &e.replica_sets)
-        .filter(|rs| rs.replicas > 0)
-    {
+    for rs in experiments.iter().flat_map(|e| &e.replica_sets).filter(|rs| rs.replicas > 0) {
         let tags: Vec<String> = rs.template.iter().map(|t| format!("Σ:{t}")).collect();
         for image in &rs.images {
             add(image, tags.clone());
@@ -402,9 +348,7 @@ fn group_by_revision(
         entry(&mut by_revision, exp.revision).experiments.push(exp);
     }
     for run in analysis_runs {
-        entry(&mut by_revision, run.revision)
-            .analysis_runs
-            .push(run);
+        entry(&mut by_revision, run.revision).analysis_runs.push(run);
     }
     by_revision.into_values().rev().collect()
 }

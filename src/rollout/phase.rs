@@ -10,23 +10,14 @@ const INVALID_SPEC: &str = "InvalidSpec";
 /// `(phase, message)`: Healthy, Progressing, Paused or Degraded, and why.
 pub fn phase(rollout: &Rollout, generation: Option<i64>) -> (String, String) {
     let status = &rollout.status;
-    let observed = status
-        .observed_generation
-        .as_deref()
-        .and_then(|g| g.parse::<i64>().ok());
+    let observed = status.observed_generation.as_deref().and_then(|g| g.parse::<i64>().ok());
     if let (Some(observed), Some(generation)) = (observed, generation)
         && observed < generation
     {
-        return (
-            "Progressing".into(),
-            "waiting for rollout spec update to be observed".into(),
-        );
+        return ("Progressing".into(), "waiting for rollout spec update to be observed".into());
     }
     if status.controller_pause && status.pause_conditions.is_empty() {
-        return (
-            "Progressing".into(),
-            "waiting for rollout to unpause".into(),
-        );
+        return ("Progressing".into(), "waiting for rollout to unpause".into());
     }
     if let Some(phase) = status.phase.as_deref().filter(|p| !p.is_empty()) {
         return (phase.to_owned(), status.message.clone().unwrap_or_default());
@@ -63,11 +54,7 @@ fn calculate(rollout: &Rollout) -> (String, String) {
     }
     let fully_promoted = status.stable_rs.is_some() && status.stable_rs == status.current_pod_hash;
     if spec.strategy.blue_green.is_some() {
-        let active = status
-            .blue_green
-            .active_selector
-            .as_deref()
-            .filter(|a| !a.is_empty());
+        let active = status.blue_green.active_selector.as_deref().filter(|a| !a.is_empty());
         if active.is_none() || active != status.current_pod_hash.as_deref() {
             return progressing("active service cutover pending");
         }
@@ -112,19 +99,13 @@ mod tests {
         let mut ro = settled();
         ro.status.phase = Some("Paused".into());
         ro.status.message = Some("CanaryPauseStep".into());
-        assert_eq!(
-            phase(&ro, None),
-            ("Paused".into(), "CanaryPauseStep".into())
-        );
+        assert_eq!(phase(&ro, None), ("Paused".into(), "CanaryPauseStep".into()));
     }
 
     #[test]
     fn timed_out_and_paused_rollouts() {
         let mut ro = settled();
-        ro.status.pause_conditions.push(PauseCondition {
-            reason: "BlueGreenPause".into(),
-            start_time: None,
-        });
+        ro.status.pause_conditions.push(PauseCondition { reason: "BlueGreenPause".into(), start_time: None });
         assert_eq!(phase(&ro, None), ("Paused".into(), "BlueGreenPause".into()));
         ro.status.conditions.push(Condition {
             type_: "Progressing".into(),
@@ -132,23 +113,14 @@ mod tests {
             message: Some("too slow".into()),
             ..Default::default()
         });
-        assert_eq!(
-            phase(&ro, None),
-            (
-                "Degraded".into(),
-                "ProgressDeadlineExceeded: too slow".into()
-            )
-        );
+        assert_eq!(phase(&ro, None), ("Degraded".into(), "ProgressDeadlineExceeded: too slow".into()));
     }
 
     #[test]
     fn unobserved_spec_is_progressing() {
         let mut ro = settled();
         ro.status.observed_generation = Some("3".into());
-        assert_eq!(
-            phase(&ro, Some(4)).1,
-            "waiting for rollout spec update to be observed"
-        );
+        assert_eq!(phase(&ro, Some(4)).1, "waiting for rollout spec update to be observed");
         ro.status.current_pod_hash = Some("new".into());
         assert_eq!(phase(&ro, Some(3)).1, "waiting for all steps to complete");
     }

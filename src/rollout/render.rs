@@ -18,9 +18,7 @@ const ICON_JOB: &str = "⊞";
 /// The header and tree. Ages are relative to `now`.
 pub fn render_rollout(info: &RolloutInfo, now: jiff::Timestamp) -> String {
     let age = |created: Option<jiff::Timestamp>| {
-        created
-            .map(|c| human_duration(now.duration_since(c).as_secs()))
-            .unwrap_or_default()
+        created.map(|c| human_duration(now.duration_since(c).as_secs())).unwrap_or_default()
     };
     render_rollout_with_ages(info, now, &age)
 }
@@ -37,10 +35,7 @@ pub fn render_rollout_with_ages(
     };
     field("Name:", &info.name);
     field("Namespace:", &info.namespace);
-    field(
-        "Status:",
-        &format!("{} {}", rollout_icon(&info.phase), info.phase),
-    );
+    field("Status:", &format!("{} {}", rollout_icon(&info.phase), info.phase));
     if !info.message.is_empty() {
         field("Message:", &info.message);
     }
@@ -51,30 +46,17 @@ pub fn render_rollout_with_ages(
             _ => String::new(),
         };
         field("  Step:", &step);
-        field(
-            "  SetWeight:",
-            &info.set_weight.map(|w| w.to_string()).unwrap_or_default(),
-        );
-        field(
-            "  ActualWeight:",
-            &info
-                .actual_weight
-                .map(|w| w.to_string())
-                .unwrap_or_default(),
-        );
+        field("  SetWeight:", &info.set_weight.map(|w| w.to_string()).unwrap_or_default());
+        field("  ActualWeight:", &info.actual_weight.map(|w| w.to_string()).unwrap_or_default());
     }
     for (i, image) in info.images.iter().enumerate() {
         field(if i == 0 { "Images:" } else { "" }, &image_text(image));
     }
     out.push_str("Replicas:\n");
     let r = &info.replicas;
-    for (label, value) in [
-        ("  Desired:", r.desired),
-        ("  Current:", r.current),
-        ("  Updated:", r.updated),
-    ]
-    .into_iter()
-    .chain([("  Ready:", r.ready), ("  Available:", r.available)])
+    for (label, value) in [("  Desired:", r.desired), ("  Current:", r.current), ("  Updated:", r.updated)]
+        .into_iter()
+        .chain([("  Ready:", r.ready), ("  Available:", r.available)])
     {
         let _ = writeln!(out, "{label:<17}{value}");
     }
@@ -84,11 +66,7 @@ pub fn render_rollout_with_ages(
 }
 
 fn image_text(image: &ImageInfo) -> String {
-    if image.tags.is_empty() {
-        image.image.clone()
-    } else {
-        format!("{} ({})", image.image, image.tags.join(", "))
-    }
+    if image.tags.is_empty() { image.image.clone() } else { format!("{} ({})", image.image, image.tags.join(", ")) }
 }
 
 struct Tree<'a> {
@@ -108,13 +86,7 @@ impl Tree<'_> {
         info: String,
     ) {
         let age = (self.age)(created);
-        self.rows.push(vec![
-            name,
-            kind.to_owned(),
-            format!("{icon} {status}"),
-            age,
-            info,
-        ]);
+        self.rows.push(vec![name, kind.to_owned(), format!("{icon} {status}"), age, info]);
     }
 
     fn replica_set(&mut self, rs: &ReplicaSetInfo, prefix: &str, child_prefix: &str) {
@@ -125,21 +97,10 @@ impl Tree<'_> {
                 Ok(d) => human_duration(d.duration_since(self.now).as_secs()),
                 Err(_) => String::new(),
             };
-            info = [info, format!("delay:{delay}")]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(",");
+            info = [info, format!("delay:{delay}")].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(",");
         }
         let name = format!("{prefix}{ICON_REPLICA_SET} {}", rs.name);
-        self.row(
-            name,
-            "ReplicaSet",
-            replica_set_icon(&rs.status),
-            &rs.status,
-            rs.created,
-            info,
-        );
+        self.row(name, "ReplicaSet", replica_set_icon(&rs.status), &rs.status, rs.created, info);
         for (i, pod) in rs.pods.iter().enumerate() {
             let (pod_prefix, _) = prefixes(i + 1 == rs.pods.len(), child_prefix);
             let mut info = format!("ready:{}", pod.ready);
@@ -147,27 +108,13 @@ impl Tree<'_> {
                 let _ = write!(info, ",restarts:{}", pod.restarts);
             }
             let name = format!("{pod_prefix}{ICON_POD} {}", pod.name);
-            self.row(
-                name,
-                "Pod",
-                pod_icon(&pod.status),
-                &pod.status,
-                pod.created,
-                info,
-            );
+            self.row(name, "Pod", pod_icon(&pod.status), &pod.status, pod.created, info);
         }
     }
 
     fn experiment(&mut self, exp: &ExperimentInfo, prefix: &str, child_prefix: &str) {
         let name = format!("{prefix}{ICON_EXPERIMENT} {}", exp.name);
-        self.row(
-            name,
-            "Experiment",
-            analysis_icon(&exp.status),
-            &exp.status,
-            exp.created,
-            String::new(),
-        );
+        self.row(name, "Experiment", analysis_icon(&exp.status), &exp.status, exp.created, String::new());
         let total = exp.replica_sets.len() + exp.analysis_runs.len();
         for (i, rs) in exp.replica_sets.iter().enumerate() {
             let (p, c) = prefixes(i + 1 == total, child_prefix);
@@ -180,72 +127,25 @@ impl Tree<'_> {
     }
 
     fn analysis_run(&mut self, run: &AnalysisRunInfo, prefix: &str, child_prefix: &str) {
-        let counts = [
-            ("✔", run.successful),
-            ("✖", run.failed),
-            ("?", run.inconclusive),
-            ("⚠", run.error),
-        ];
-        let info = counts
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(i, n)| format!("{i} {n}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let counts = [("✔", run.successful), ("✖", run.failed), ("?", run.inconclusive), ("⚠", run.error)];
+        let info = counts.iter().filter(|(_, n)| *n > 0).map(|(i, n)| format!("{i} {n}")).collect::<Vec<_>>().join(",");
         let name = format!("{prefix}{ICON_ANALYSIS} {}", run.name);
-        self.row(
-            name,
-            "AnalysisRun",
-            analysis_icon(&run.status),
-            &run.status,
-            run.created,
-            info,
-        );
+        self.row(name, "AnalysisRun", analysis_icon(&run.status), &run.status, run.created, info);
         for (i, job) in run.jobs.iter().enumerate() {
             let (p, _) = prefixes(i + 1 == run.jobs.len(), child_prefix);
             let name = format!("{p}{ICON_JOB} {}", job.name);
-            self.row(
-                name,
-                "Job",
-                analysis_icon(&job.status),
-                &job.status,
-                job.created,
-                String::new(),
-            );
+            self.row(name, "Job", analysis_icon(&job.status), &job.status, job.created, String::new());
         }
     }
 }
 
-fn tree(
-    info: &RolloutInfo,
-    now: jiff::Timestamp,
-    age: &dyn Fn(Option<jiff::Timestamp>) -> String,
-) -> String {
-    let mut t = Tree {
-        now,
-        age,
-        rows: vec![
-            ["NAME", "KIND", "STATUS", "AGE", "INFO"]
-                .map(String::from)
-                .to_vec(),
-        ],
-    };
+fn tree(info: &RolloutInfo, now: jiff::Timestamp, age: &dyn Fn(Option<jiff::Timestamp>) -> String) -> String {
+    let mut t = Tree { now, age, rows: vec![["NAME", "KIND", "STATUS", "AGE", "INFO"].map(String::from).to_vec()] };
     let name = format!("{ICON_ROLLOUT} {}", info.name);
-    t.row(
-        name,
-        "Rollout",
-        rollout_icon(&info.phase),
-        &info.phase,
-        info.created,
-        String::new(),
-    );
+    t.row(name, "Rollout", rollout_icon(&info.phase), &info.phase, info.created, String::new());
     for (i, rev) in info.revisions.iter().enumerate() {
         let (prefix, sub) = prefixes(i + 1 == info.revisions.len(), "");
-        t.rows.push(vec![
-            format!("{prefix}{ICON_REVISION} revision:{}", rev.revision),
-            String::new(),
-            String::new(),
-        ]);
+        t.rows.push(vec![format!("{prefix}{ICON_REVISION} revision:{}", rev.revision), String::new(), String::new()]);
         let total = rev.replica_sets.len() + rev.experiments.len() + rev.analysis_runs.len();
         let mut n = 0;
         let mut next = || {

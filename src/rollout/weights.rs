@@ -19,18 +19,8 @@ pub fn set_weight(rollout: &Rollout) -> i32 {
     let Some(index) = current_step(rollout) else {
         return rollout.max_traffic_weight();
     };
-    let steps = rollout
-        .spec
-        .strategy
-        .canary
-        .as_ref()
-        .map(|c| c.steps.as_slice())
-        .unwrap_or_default();
-    steps[..=index]
-        .iter()
-        .rev()
-        .find_map(|s| s.set_weight)
-        .unwrap_or(0)
+    let steps = rollout.spec.strategy.canary.as_ref().map(|c| c.steps.as_slice()).unwrap_or_default();
+    steps[..=index].iter().rev().find_map(|s| s.set_weight).unwrap_or(0)
 }
 
 /// The Argo CLI's ActualWeight: what the controller last wrote into the traffic router when it routes traffic,
@@ -68,17 +58,8 @@ mod tests {
 
     fn canary(steps: &[Option<i32>], index: Option<i32>) -> Rollout {
         let mut ro = Rollout::default();
-        let steps = steps
-            .iter()
-            .map(|w| CanaryStep {
-                set_weight: *w,
-                ..Default::default()
-            })
-            .collect();
-        ro.spec.strategy.canary = Some(CanaryStrategy {
-            steps,
-            ..Default::default()
-        });
+        let steps = steps.iter().map(|w| CanaryStep { set_weight: *w, ..Default::default() }).collect();
+        ro.spec.strategy.canary = Some(CanaryStrategy { steps, ..Default::default() });
         ro.status.current_step_index = index;
         ro
     }
@@ -88,16 +69,8 @@ mod tests {
         let ro = canary(&[Some(20), None, Some(40), None], Some(3));
         assert_eq!(set_weight(&ro), 40);
         assert_eq!(set_weight(&canary(&[Some(20), None], Some(1))), 20);
-        assert_eq!(
-            set_weight(&canary(&[None, Some(20)], Some(0))),
-            0,
-            "an experiment step before any weight"
-        );
-        assert_eq!(
-            set_weight(&canary(&[Some(20)], Some(1))),
-            100,
-            "past the last step"
-        );
+        assert_eq!(set_weight(&canary(&[None, Some(20)], Some(0))), 0, "an experiment step before any weight");
+        assert_eq!(set_weight(&canary(&[Some(20)], Some(1))), 100, "past the last step");
         assert_eq!(set_weight(&canary(&[], None)), 100, "no steps");
         let mut aborted = canary(&[Some(20)], Some(0));
         aborted.status.abort = true;
@@ -107,10 +80,7 @@ mod tests {
     #[test]
     fn max_traffic_weight_sets_the_scale() {
         let mut ro = canary(&[Some(200)], Some(0));
-        let routing = TrafficRouting {
-            max_traffic_weight: Some(1000),
-            ..Default::default()
-        };
+        let routing = TrafficRouting { max_traffic_weight: Some(1000), ..Default::default() };
         ro.spec.strategy.canary.as_mut().unwrap().traffic_routing = Some(routing);
         assert_eq!(intended_canary_share(&ro), 0.2);
         ro.status.current_step_index = Some(1);
@@ -125,11 +95,7 @@ mod tests {
         assert_eq!(actual_weight(&ro, Some(1)), 25, "1 of 4 available pods");
         assert_eq!(actual_weight(&ro, None), 0);
         ro.spec.strategy.canary.as_mut().unwrap().traffic_routing = Some(TrafficRouting::default());
-        assert_eq!(
-            actual_weight(&ro, Some(1)),
-            25,
-            "SetWeight without recorded weights"
-        );
+        assert_eq!(actual_weight(&ro, Some(1)), 25, "SetWeight without recorded weights");
         let mut weights = TrafficWeights::default();
         weights.canary.weight = 10;
         ro.status.canary.weights = Some(weights);

@@ -34,11 +34,7 @@ pub fn human_duration(seconds: i64) -> String {
     let s = seconds.max(0);
     let (m, h, d) = (s / 60, s / 3600, s / 86_400);
     let with = |big: i64, unit: &str, small: i64, small_unit: &str| {
-        if small == 0 {
-            format!("{big}{unit}")
-        } else {
-            format!("{big}{unit}{small}{small_unit}")
-        }
+        if small == 0 { format!("{big}{unit}") } else { format!("{big}{unit}{small}{small_unit}") }
     };
     if s < 120 {
         format!("{s}s")
@@ -72,10 +68,7 @@ mod tests {
             vec!["└──□ pod-a".to_string(), "Pod".into(), "".into()],
             vec!["x".to_string(), "ReplicaSet".into(), "stable".into()],
         ];
-        assert_eq!(
-            render(&rows),
-            "NAME        KIND        INFO\n└──□ pod-a  Pod\nx           ReplicaSet  stable\n"
-        );
+        assert_eq!(render(&rows), "NAME        KIND        INFO\n└──□ pod-a  Pod\nx           ReplicaSet  stable\n");
     }
 
     #[test]

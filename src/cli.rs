@@ -1,0 +1,184 @@
+//! The command line: raw clap arguments, and one module per command that turns them into work.
+
+mod demo;
+mod rollout;
+mod sim;
+mod source;
+mod workloads;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Istio traffic as it really flows through Argo Rollouts: every workload named as telemetry names it, a Rollout
+/// as one workload, and the measured canary/stable split beside the intended weight.
+#[derive(Debug, Parser)]
+#[command(name = "meshlens", version, propagate_version = true)]
+pub struct Cli {
+    /// Log filter (error, warn, info, debug, trace, or a tracing directive).
+    #[arg(long, global = true, env = "MESHLENS_LOG", default_value = "warn")]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List workloads with their pods, revisions and telemetry names.
+    Workloads(WorkloadsArgs),
+    /// Show one workload: every ReplicaSet (revision) and every pod.
+    Workload(WorkloadArgs),
+    /// Argo Rollouts views.
+    Rollout {
+        #[command(subcommand)]
+        command: RolloutCommand,
+    },
+    /// Write a simulated world (objects and telemetry) as a snapshot directory.
+    Sim(SimArgs),
+    /// Show meshlens on a built-in bookinfo canary.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolloutCommand {
+    /// The Argo CLI view of a Rollout: status, steps, weights, and the tree of revisions and pods.
+    Get(RolloutGetArgs),
+}
+
+/// Where objects (and later telemetry) come from.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Read a snapshot directory (k8s/, metrics/, snapshot.yaml). Without a source, the built-in demo world.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub snapshot: Option<PathBuf>,
+    /// Evaluate at this time (RFC 3339 or unix seconds) instead of the snapshot's.
+    #[arg(long, value_name = "TIME", global = true)]
+    pub at: Option<String>,
+    /// Fail (exit 2) when any manifest document cannot be read, instead of warning and going on.
+    #[arg(long, global = true)]
+    pub strict: bool,
+}
+
+/// Which namespaces a list covers.
+#[derive(Debug, Clone, Args)]
+pub struct ScopeArgs {
+    /// Only these namespaces (comma-separated).
+    #[arg(
+        short = 'n',
+        long = "namespace",
+        value_name = "NS",
+        value_delimiter = ',',
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespaces: Vec<String>,
+    /// Every namespace (the default).
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ItemFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadsArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkloadArgs {
+    /// Workload name, or any name telemetry reports it under.
+    pub name: String,
+    /// Namespace (optional when the name is unique across namespaces).
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub output: ItemFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RolloutGetArgs {
+    /// Rollout name.
+    pub name: String,
+    /// Namespace (optional when the name is unique across namespaces).
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub output: ItemFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NamingArg {
+    /// Istio >= 1.22: a Rollout's pods report the Rollout name.
+    Rollout,
+    /// Istio < 1.22: a Rollout's pods report their ReplicaSet name.
+    Replicaset,
+    /// Both, as during an Istio upgrade.
+    Mixed,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[arg(long, value_enum)]
+    pub scenario: crate::sim::Scenario,
+    /// Seed of every random choice; the same seed gives the same world.
+    #[arg(long, default_value_t = crate::sim::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Which Istio naming generation injected the pods (default: the scenario's).
+    #[arg(long, value_enum)]
+    pub istio_naming: Option<NamingArg>,
+    /// Number of workloads of the `scale` scenario.
+    #[arg(long, default_value_t = 1000)]
+    pub scale: usize,
+    /// The moment the snapshot shows (RFC 3339 or unix seconds).
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+    /// Directory to write (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Runs the command; errors print as `error: ...` and exit 2 (usage or input error).
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Workloads(args) => workloads::list(&args),
+        Command::Workload(args) => workloads::show(&args),
+        Command::Rollout { command: RolloutCommand::Get(args) } => rollout::get(&args),
+        Command::Sim(args) => sim::run(&args),
+        Command::Demo => demo::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Parses `--at`-style times: RFC 3339 or unix seconds.
+pub fn parse_time(text: &str) -> anyhow::Result<jiff::Timestamp> {
+    if let Ok(seconds) = text.parse::<i64>() {
+        return jiff::Timestamp::from_second(seconds).map_err(|e| anyhow::anyhow!("time {text:?}: {e}"));
+    }
+    text.parse::<jiff::Timestamp>()
+        .map_err(|e| anyhow::anyhow!("time {text:?} is neither RFC 3339 (2026-11-25T10:00:00Z) nor unix seconds: {e}"))
+}

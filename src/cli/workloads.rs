@@ -1,0 +1,97 @@
+//! `meshlens workloads` and `meshlens workload NAME`.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+
+use crate::identity::{IdentityIndex, Resolution, Workload};
+use crate::views::workloads::{workload_text, workloads_table};
+
+use super::source::load;
+use super::{ItemFormat, ListFormat, WorkloadArgs, WorkloadsArgs};
+
+pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
+    let mesh = load(&args.source)?;
+    for ns in &args.scope.namespaces {
+        if !mesh.index.namespaces().contains(ns) {
+            bail!("namespace {ns:?} has no objects in this source{}", suggestion(ns, mesh.index.namespaces().iter()));
+        }
+    }
+    let selected: Vec<&Workload> = mesh
+        .index
+        .workloads()
+        .iter()
+        .filter(|w| args.scope.namespaces.is_empty() || args.scope.namespaces.contains(&w.id.namespace))
+        .collect();
+    match args.output {
+        ListFormat::Table => print!("{}", workloads_table(&selected)),
+        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&selected)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(args: &WorkloadArgs) -> anyhow::Result<ExitCode> {
+    let mesh = load(&args.source)?;
+    let found = find(&mesh.index, &args.name, args.namespace.as_deref())?;
+    match args.output {
+        ItemFormat::Text => {
+            let texts: Vec<String> = found.iter().map(|w| workload_text(w)).collect();
+            print!("{}", texts.join("\n---\n\n"));
+        }
+        ItemFormat::Json => match found.as_slice() {
+            [one] => println!("{}", serde_json::to_string_pretty(one)?),
+            many => println!("{}", serde_json::to_string_pretty(many)?),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The workloads `name` designates: by workload name first, then by any telemetry name. Several kinds can share a
+/// name (Deployment and Rollout `X` during a `workloadRef` migration); all are returned.
+fn find<'a>(index: &'a IdentityIndex, name: &str, namespace: Option<&str>) -> anyhow::Result<Vec<&'a Workload>> {
+    let in_scope = |w: &&Workload| namespace.is_none_or(|ns| w.id.namespace == ns);
+    let by_name: Vec<&Workload> = index.workloads().iter().filter(in_scope).filter(|w| w.id.name == name).collect();
+    let found = if by_name.is_empty() {
+        let namespaces: Vec<&String> = match namespace {
+            Some(ns) => index.namespaces().iter().filter(|n| n.as_str() == ns).collect(),
+            None => index.namespaces().iter().collect(),
+        };
+        let mut aliases = Vec::new();
+        for ns in namespaces {
+            match index.resolve(&index.cluster, ns, name) {
+                Resolution::One(w) | Resolution::ByHashSuffix(w) => aliases.push(w),
+                Resolution::Ambiguous(ws) => aliases.extend(ws),
+                Resolution::Unknown => {}
+            }
+        }
+        for w in &aliases {
+            eprintln!("note: {name:?} is a telemetry name of {}", w.id);
+        }
+        aliases
+    } else {
+        by_name
+    };
+    let namespaces: std::collections::BTreeSet<&str> = found.iter().map(|w| w.id.namespace.as_str()).collect();
+    if namespaces.len() > 1 {
+        let list: Vec<&str> = namespaces.into_iter().collect();
+        bail!("{name:?} names workloads in several namespaces ({}); choose one with -n", list.join(", "));
+    }
+    if found.is_empty() {
+        let candidates = index.workloads().iter().filter(in_scope).map(|w| &w.id.name);
+        let place = namespace.map(|ns| format!(" in namespace {ns:?}")).unwrap_or_default();
+        bail!("no workload {name:?}{place}{}", suggestion(name, candidates));
+    }
+    Ok(found)
+}
+
+/// `; did you mean a, b?` with the closest candidates, or nothing.
+pub fn suggestion<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> String {
+    let mut scored: Vec<(f64, &String)> = candidates
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, c)| *score >= 0.8 || c.contains(name) || name.contains(c.as_str()))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    let names: Vec<&str> = scored.iter().take(3).map(|(_, c)| c.as_str()).collect();
+    if names.is_empty() { String::new() } else { format!("; did you mean {}?", names.join(", ")) }
+}

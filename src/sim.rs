@@ -1,0 +1,141 @@
+//! The simulator: a deterministic synthetic world — Kubernetes objects as the API shows them and the Istio
+//! telemetry a Prometheus would hold for them — written as a snapshot directory, for the demo, tests and
+//! benchmarks.
+
+pub mod cluster;
+pub mod ids;
+pub mod objects;
+pub mod scenarios;
+pub mod traffic;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, BufWriter};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::snapshot::SnapshotMeta;
+
+pub use cluster::NamingMode;
+
+/// The worlds the simulator can build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Istio's bookinfo; `reviews` is a Rollout at setWeight 20 of a subset-level Istio canary.
+    BookinfoCanary,
+    /// A blue-green Rollout paused before promotion, with preview smoke tests from a CronJob.
+    Bluegreen,
+    /// Flagger's podinfo canary at 30%.
+    Flagger,
+    /// bookinfo-canary during an Istio upgrade: pods injected under both naming generations.
+    IstioUpgrade,
+    /// `--scale N` workloads, 10 per namespace, 5 outbound edges each.
+    Scale,
+}
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub scenario: Scenario,
+    pub seed: u64,
+    /// Overrides the scenario's naming generation (istio-upgrade: mixed; the others: rollout).
+    pub naming: Option<NamingMode>,
+    /// Number of workloads of the `scale` scenario.
+    pub scale: usize,
+    /// The moment the snapshot shows.
+    pub time: jiff::Timestamp,
+}
+
+/// The default seed: runs without `--seed` are reproducible.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// The default snapshot moment of simulated worlds.
+pub fn default_time() -> jiff::Timestamp {
+    jiff::Timestamp::from_second(1_795_600_800).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+impl SimOptions {
+    pub fn new(scenario: Scenario) -> SimOptions {
+        SimOptions { scenario, seed: DEFAULT_SEED, naming: None, scale: 1_000, time: default_time() }
+    }
+}
+
+/// A generated world.
+pub struct World {
+    pub time: jiff::Timestamp,
+    pub objects: Vec<Value>,
+    pods: Vec<cluster::SimPod>,
+    services: Vec<cluster::SimService>,
+    traffic: traffic::Traffic,
+    window: traffic::Window,
+    seed: u64,
+}
+
+/// Builds the world of `opts`.
+pub fn build(opts: &SimOptions) -> World {
+    let default_naming = match opts.scenario {
+        Scenario::IstioUpgrade => NamingMode::Mixed,
+        _ => NamingMode::Rollout,
+    };
+    let c = cluster::Cluster::new(opts.seed, opts.time, opts.naming.unwrap_or(default_naming));
+    let built = match opts.scenario {
+        Scenario::BookinfoCanary | Scenario::IstioUpgrade => scenarios::bookinfo::build(c),
+        Scenario::Bluegreen => scenarios::bluegreen::build(c),
+        Scenario::Flagger => scenarios::flagger::build(c),
+        Scenario::Scale => scenarios::scale::build(c, opts.scale),
+    };
+    let scenarios::Built { cluster, traffic, window } = built;
+    let time = cluster.now;
+    let pods = cluster.pods.clone();
+    let services = cluster.services.clone();
+    World { time, objects: cluster.into_objects(), pods, services, traffic, window, seed: opts.seed }
+}
+
+impl World {
+    /// The manifests as `kubectl get -o yaml` prints them: one multi-document file per namespace
+    /// (`k8s/<namespace>.yaml`) and cluster-scoped objects in `k8s/cluster.yaml`.
+    pub fn manifests(&self) -> Result<BTreeMap<String, String>, serde_saphyr::SerializeError> {
+        let mut files: BTreeMap<String, String> = BTreeMap::new();
+        for object in &self.objects {
+            let file = match object["metadata"]["namespace"].as_str() {
+                Some(ns) => format!("{ns}.yaml"),
+                None => "cluster.yaml".to_owned(),
+            };
+            let text = files.entry(file).or_default();
+            text.push_str("---\n");
+            text.push_str(&serde_saphyr::to_string(object)?);
+        }
+        Ok(files)
+    }
+
+    /// The telemetry as OpenMetrics text.
+    pub fn write_metrics<W: io::Write>(&self, out: W) -> io::Result<W> {
+        traffic::write_metrics(out, &self.pods, &self.services, &self.traffic, self.window, self.seed)
+    }
+
+    pub fn meta(&self) -> SnapshotMeta {
+        SnapshotMeta { time: Some(self.time), cluster: None }
+    }
+
+    /// Writes the snapshot directory: `k8s/`, `metrics/istio.om` and `snapshot.yaml`.
+    pub fn write_to(&self, dir: &Path) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let k8s = dir.join("k8s");
+        let metrics = dir.join("metrics");
+        for d in [&k8s, &metrics] {
+            fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        }
+        for (file, text) in self.manifests()? {
+            let path = k8s.join(file);
+            fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
+        let path = metrics.join("istio.om");
+        let out = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        self.write_metrics(BufWriter::new(out)).with_context(|| format!("writing {}", path.display()))?;
+        let path = dir.join("snapshot.yaml");
+        fs::write(&path, serde_saphyr::to_string(&self.meta())?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,445 @@
+//! A simulated cluster under construction: scenarios add namespaces, Services and controllers with their pods;
+//! the cluster keeps the objects (as the API shows them) and, per pod, what its sidecar reports in telemetry.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::identity::naming::{NamingGeneration, PodFacts, canonical_revision, canonical_service, telemetry_identity};
+
+use super::ids::Ids;
+use super::objects::{self, AppContainer, Counts, Meta, OwnerRef, PodSpec, Sidecar};
+
+/// Which Istio naming generation injected the simulated pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamingMode {
+    /// Istio >= 1.22 everywhere: a Rollout's pods report the Rollout name.
+    Rollout,
+    /// Istio < 1.22 everywhere: a Rollout's pods report their ReplicaSet name.
+    ReplicaSet,
+    /// An upgrade happened: pods created before it report ReplicaSet names, later ones the Rollout name.
+    Mixed,
+}
+
+/// A pod as telemetry sees it: the labels its sidecar reports and the labels Prometheus adds when scraping it.
+#[derive(Debug, Clone)]
+pub struct SimPod {
+    pub namespace: String,
+    pub name: String,
+    /// `*_workload`: the name the injected sidecar reports.
+    pub workload: String,
+    pub canonical_service: String,
+    pub canonical_revision: String,
+    /// `*_app` / `*_version`: the pod's `app` and `version` labels, `unknown` when absent.
+    pub app: String,
+    pub version: String,
+    pub principal: String,
+    /// Labels the `kubernetes-pods` scrape job puts on every series of this pod.
+    pub scrape_labels: Vec<(String, String)>,
+    pub ready: bool,
+    /// Unix seconds the pod was created; it is scraped from then on.
+    pub created: i64,
+}
+
+/// A Service as telemetry names it.
+#[derive(Debug, Clone)]
+pub struct SimService {
+    pub namespace: String,
+    pub name: String,
+    /// `destination_service`: the FQDN.
+    pub host: String,
+}
+
+/// A workload's pod template, shared by its controller, ReplicaSets and pods.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub labels: BTreeMap<String, String>,
+    pub image: String,
+    pub port: u16,
+    pub service_account: String,
+}
+
+impl Template {
+    /// `app` and (optionally) `version` labels, an image and port, and a service account named after the app.
+    pub fn new(app: &str, version: Option<&str>, image: &str, port: u16) -> Template {
+        let mut labels = BTreeMap::from([("app".to_string(), app.to_string())]);
+        if let Some(v) = version {
+            labels.insert("version".into(), v.into());
+        }
+        Template { labels, image: image.into(), port, service_account: app.to_string() }
+    }
+
+    /// The template as a controller's `spec.template`.
+    pub fn json(&self) -> Value {
+        let app = AppContainer { name: container_name(self), image: &self.image, port: self.port };
+        objects::pod_template(&self.labels, &app, &self.service_account)
+    }
+}
+
+/// A ReplicaSet to create with its pods.
+pub struct ReplicaSetPlan<'a> {
+    pub namespace: &'a str,
+    pub name: String,
+    pub template: &'a Template,
+    /// The hash label: `pod-template-hash` for Deployments, `rollouts-pod-template-hash` for Rollouts.
+    pub hash_label: (&'a str, &'a str),
+    pub owner: Option<&'a OwnerRef>,
+    pub annotations: BTreeMap<String, String>,
+    pub created: jiff::Timestamp,
+    /// Creation time of each pod; the ReplicaSet wants this many.
+    pub pods: Vec<jiff::Timestamp>,
+    /// How many of the pods (the first ones) are ready.
+    pub ready: usize,
+}
+
+/// A pod to create, with the template (labels included) it was made from.
+struct PodPlan<'a> {
+    namespace: &'a str,
+    name: String,
+    template: &'a Template,
+    /// Its controller (a ReplicaSet, a Job).
+    owner: &'a OwnerRef,
+    /// `Kind/name` of the top-level controller, as the sidecar's `ISTIO_META_OWNER` names it.
+    top_owner: &'a str,
+    created: jiff::Timestamp,
+    ready: bool,
+}
+
+/// The cluster under construction.
+pub struct Cluster {
+    pub ids: Ids,
+    /// The moment the snapshot shows.
+    pub now: jiff::Timestamp,
+    naming: NamingMode,
+    /// Pods created before this were injected by an Istio that named Rollout pods after their ReplicaSet.
+    upgrade_at: jiff::Timestamp,
+    objects: Vec<Value>,
+    pub pods: Vec<SimPod>,
+    pub services: Vec<SimService>,
+    resource_version: u64,
+    next_service_ip: u32,
+}
+
+const NODES: [&str; 3] = ["node-a", "node-b", "node-c"];
+
+impl Cluster {
+    pub fn new(seed: u64, now: jiff::Timestamp, naming: NamingMode) -> Cluster {
+        Cluster {
+            ids: Ids::new(seed),
+            now,
+            naming,
+            upgrade_at: now - jiff::SignedDuration::from_hours(48),
+            objects: Vec::new(),
+            pods: Vec::new(),
+            services: Vec::new(),
+            resource_version: 1000,
+            next_service_ip: 10,
+        }
+    }
+
+    /// `now` minus a duration in seconds.
+    pub fn ago(&self, seconds: i64) -> jiff::Timestamp {
+        self.now - jiff::SignedDuration::from_secs(seconds)
+    }
+
+    fn next_rv(&mut self) -> u64 {
+        self.resource_version += 1;
+        self.resource_version
+    }
+
+    /// Adds an object built elsewhere (a Rollout, VirtualService, ...).
+    pub fn push(&mut self, object: Value) {
+        self.objects.push(object);
+    }
+
+    /// A metadata block for a new object.
+    pub fn meta_json(
+        &mut self,
+        namespace: Option<&str>,
+        name: &str,
+        created: jiff::Timestamp,
+        labels: &BTreeMap<String, String>,
+        owner: Option<&OwnerRef>,
+    ) -> (Value, String) {
+        let uid = self.ids.uid();
+        let meta = Meta {
+            name,
+            namespace,
+            uid: &uid,
+            created,
+            labels,
+            annotations: BTreeMap::new(),
+            owner,
+            generation: Some(1),
+        };
+        let rv = self.next_rv();
+        (meta.to_json(rv), uid)
+    }
+
+    pub fn namespace(&mut self, name: &str, injected: bool) {
+        let uid = self.ids.uid();
+        let (created, rv) = (self.ago(86_400 * 30), self.next_rv());
+        self.objects.push(objects::namespace(name, &uid, created, injected, rv));
+    }
+
+    /// A ClusterIP Service; returns its index for traffic routes.
+    pub fn service(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        selector: &[(&str, &str)],
+        port: u16,
+        port_name: &str,
+    ) -> usize {
+        let uid = self.ids.uid();
+        let selector: BTreeMap<String, String> = selector.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.next_service_ip += 1;
+        let ip = format!("10.96.{}.{}", self.next_service_ip / 250, self.next_service_ip % 250);
+        let (created, rv) = (self.ago(86_400 * 10), self.next_rv());
+        let labels = BTreeMap::from([("app".to_string(), name.to_string()), ("service".to_string(), name.to_string())]);
+        let meta = Meta {
+            name,
+            namespace: Some(namespace),
+            uid: &uid,
+            created,
+            labels: &labels,
+            annotations: BTreeMap::new(),
+            owner: None,
+            generation: None,
+        };
+        self.objects.push(objects::service(&meta, &selector, (port, port_name), &ip, rv));
+        self.services.push(SimService {
+            namespace: namespace.into(),
+            name: name.into(),
+            host: format!("{name}.{namespace}.svc.cluster.local"),
+        });
+        self.services.len() - 1
+    }
+
+    /// A Deployment with one current ReplicaSet of `replicas` ready pods. Returns the pods' indexes.
+    pub fn deployment(&mut self, namespace: &str, name: &str, template: &Template, replicas: usize) -> Vec<usize> {
+        self.deployment_owned(namespace, name, template, replicas, None)
+    }
+
+    /// A Deployment, optionally controlled by another object (Flagger's Canary owns the `-primary` copy).
+    pub fn deployment_owned(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        template: &Template,
+        replicas: usize,
+        owner: Option<&OwnerRef>,
+    ) -> Vec<usize> {
+        let created = self.ago(86_400 * 7);
+        let uid = self.ids.uid();
+        let counts = Counts { desired: replicas as i32, current: replicas as i32, ready: replicas as i32 };
+        let meta = Meta {
+            name,
+            namespace: Some(namespace),
+            uid: &uid,
+            created,
+            labels: &template.labels,
+            annotations: BTreeMap::new(),
+            owner,
+            generation: Some(1),
+        };
+        let rv = self.next_rv();
+        self.objects.push(objects::deployment(&meta, &template.labels, template.json(), counts, rv));
+        let hash = self.ids.hash();
+        let deployment_owner =
+            OwnerRef { api_version: "apps/v1".into(), kind: "Deployment".into(), name: name.into(), uid };
+        let pods = (0..replicas).map(|i| self.ago(86_400 * 2 - 3_600 * i as i64)).collect();
+        let annotations = BTreeMap::from([
+            ("deployment.kubernetes.io/desired-replicas".to_string(), replicas.to_string()),
+            ("deployment.kubernetes.io/revision".to_string(), "1".to_string()),
+        ]);
+        self.replica_set(ReplicaSetPlan {
+            namespace,
+            name: format!("{name}-{hash}"),
+            template,
+            hash_label: ("pod-template-hash", &hash),
+            owner: Some(&deployment_owner),
+            annotations,
+            created,
+            pods,
+            ready: replicas,
+        })
+    }
+
+    /// A ReplicaSet and its pods. Returns the pods' indexes.
+    pub fn replica_set(&mut self, plan: ReplicaSetPlan<'_>) -> Vec<usize> {
+        let uid = self.ids.uid();
+        let mut labels = plan.template.labels.clone();
+        labels.insert(plan.hash_label.0.into(), plan.hash_label.1.into());
+        let wanted = plan.pods.len() as i32;
+        let counts = Counts { desired: wanted, current: wanted, ready: plan.ready.min(plan.pods.len()) as i32 };
+        let mut template = plan.template.json();
+        template["metadata"]["labels"] = objects::labels_json(&labels);
+        let meta = Meta {
+            name: &plan.name,
+            namespace: Some(plan.namespace),
+            uid: &uid,
+            created: plan.created,
+            labels: &labels,
+            annotations: plan.annotations.clone(),
+            owner: plan.owner,
+            generation: Some(1),
+        };
+        let rv = self.next_rv();
+        self.objects.push(objects::replica_set(&meta, &labels, template, counts, rv));
+        let rs_owner =
+            OwnerRef { api_version: "apps/v1".into(), kind: "ReplicaSet".into(), name: plan.name.clone(), uid };
+        let owner_kind_name = plan.owner.map(|o| format!("{}/{}", o.kind, o.name)).unwrap_or_default();
+        let pod_template = Template { labels: labels.clone(), ..plan.template.clone() };
+        plan.pods
+            .iter()
+            .enumerate()
+            .map(|(i, created)| {
+                let name = format!("{}-{}", plan.name, self.ids.pod_suffix());
+                self.pod(PodPlan {
+                    namespace: plan.namespace,
+                    name,
+                    template: &pod_template,
+                    owner: &rs_owner,
+                    top_owner: &owner_kind_name,
+                    created: *created,
+                    ready: i < plan.ready,
+                })
+            })
+            .collect()
+    }
+
+    /// Pods a controller owns directly (a Job's, a StatefulSet's), named `<owner>-<suffix>`, all ready.
+    pub fn owned_pods(
+        &mut self,
+        namespace: &str,
+        owner: &OwnerRef,
+        template: &Template,
+        created: &[jiff::Timestamp],
+    ) -> Vec<usize> {
+        let owner_text = format!("{}/{}", owner.kind, owner.name);
+        created
+            .iter()
+            .map(|c| {
+                let name = format!("{}-{}", owner.name, self.ids.pod_suffix());
+                let plan =
+                    PodPlan { namespace, name, template, owner, top_owner: &owner_text, created: *c, ready: true };
+                self.pod(plan)
+            })
+            .collect()
+    }
+
+    fn pod(&mut self, plan: PodPlan<'_>) -> usize {
+        let PodPlan { namespace, name, template, owner, top_owner: owner_text, created, ready } = plan;
+        let (name, template_labels) = (name.as_str(), &template.labels);
+        let generation = match self.naming {
+            NamingMode::Rollout => NamingGeneration::CURRENT,
+            NamingMode::ReplicaSet => NamingGeneration::ReplicaSet,
+            NamingMode::Mixed if created < self.upgrade_at => NamingGeneration::ReplicaSet,
+            NamingMode::Mixed => NamingGeneration::CURRENT,
+        };
+        let proxy_version = if generation == NamingGeneration::ReplicaSet { "1.21.6" } else { "1.25.2" };
+        let generate_name = format!("{}-", owner.name);
+        let facts = PodFacts {
+            name,
+            generate_name: Some(&generate_name),
+            labels: template_labels,
+            controller: Some((owner.kind.as_str(), owner.name.as_str())),
+        };
+        let workload = telemetry_identity(&facts, generation).name;
+        let canonical_service = canonical_service(template_labels, &workload);
+        let canonical_revision = canonical_revision(template_labels);
+        let mut labels = template_labels.clone();
+        labels.insert("security.istio.io/tlsMode".into(), "istio".into());
+        labels.insert("service.istio.io/canonical-name".into(), canonical_service.clone());
+        labels.insert("service.istio.io/canonical-revision".into(), canonical_revision.clone());
+        let annotations = BTreeMap::from([
+            ("prometheus.io/path".to_string(), "/stats/prometheus".to_string()),
+            ("prometheus.io/port".to_string(), "15020".to_string()),
+            ("prometheus.io/scrape".to_string(), "true".to_string()),
+            ("istio.io/rev".to_string(), "default".to_string()),
+            ("kubectl.kubernetes.io/default-container".to_string(), container_name(template).to_string()),
+            (
+                "sidecar.istio.io/status".to_string(),
+                r#"{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"revision":"default"}"#.to_string(),
+            ),
+        ]);
+        let uid = self.ids.uid();
+        let ip = self.ids.pod_ip();
+        let node = NODES[self.ids.pick(0..NODES.len())];
+        let meta = Meta {
+            name,
+            namespace: Some(namespace),
+            uid: &uid,
+            created,
+            labels: &labels,
+            annotations,
+            owner: Some(owner),
+            generation: None,
+        };
+        let spec = PodSpec {
+            meta,
+            app: AppContainer { name: container_name(template), image: &template.image, port: template.port },
+            sidecar: Some(Sidecar { proxy_version, workload_name: &workload, owner: owner_text }),
+            service_account: &template.service_account,
+            node,
+            ip: &ip,
+            ready,
+        };
+        let rv = self.next_rv();
+        self.objects.push(objects::pod(&spec, rv));
+        let mut scrape_labels: Vec<(String, String)> =
+            labels.iter().map(|(k, v)| (sanitize_label_name(k), v.clone())).collect();
+        scrape_labels.extend([
+            ("instance".to_string(), format!("{ip}:15020")),
+            ("job".to_string(), "kubernetes-pods".to_string()),
+            ("namespace".to_string(), namespace.to_string()),
+            ("node".to_string(), node.to_string()),
+            ("pod".to_string(), name.to_string()),
+        ]);
+        scrape_labels.sort();
+        self.pods.push(SimPod {
+            namespace: namespace.into(),
+            name: name.into(),
+            workload,
+            canonical_service,
+            canonical_revision,
+            app: template_labels.get("app").cloned().unwrap_or_else(|| "unknown".into()),
+            version: template_labels.get("version").cloned().unwrap_or_else(|| "unknown".into()),
+            principal: format!("spiffe://cluster.local/ns/{namespace}/sa/{}", template.service_account),
+            scrape_labels,
+            ready,
+            created: created.as_second(),
+        });
+        self.pods.len() - 1
+    }
+
+    /// An owner reference to an object pushed with [`Cluster::meta_json`].
+    pub fn owner(api_version: &str, kind: &str, name: &str, uid: &str) -> OwnerRef {
+        OwnerRef { api_version: api_version.into(), kind: kind.into(), name: name.into(), uid: uid.into() }
+    }
+
+    /// The objects, in creation order.
+    pub fn into_objects(self) -> Vec<Value> {
+        self.objects
+    }
+}
+
+/// The application container is named after the pod's `app` label.
+fn container_name(template: &Template) -> &str {
+    template.labels.get("app").map(String::as_str).unwrap_or("app")
+}
+
+/// Prometheus' label-name sanitising of Kubernetes label keys (`rollouts-pod-template-hash` → `rollouts_pod_template_hash`).
+pub fn sanitize_label_name(key: &str) -> String {
+    key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+}
+
+/// An object's spec and status under fresh metadata, for kinds without a dedicated builder.
+pub fn object(api_version: &str, kind: &str, metadata: Value, spec: Value, status: Option<Value>) -> Value {
+    let mut o = json!({"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec});
+    if let Some(status) = status {
+        o["status"] = status;
+    }
+    o
+}

@@ -1,0 +1,442 @@
+//! Simulated requests between pods and the Istio metrics a Prometheus scraping every sidecar would store for
+//! them: both reporters, per-pod scrape labels, request counters by response code, a destination-side duration
+//! histogram, and TCP byte and connection counters.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::telemetry::openmetrics::{MetricType, Writer};
+
+use super::cluster::{SimPod, SimService};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Protocol {
+    Http,
+    Grpc,
+    Tcp,
+}
+
+impl Protocol {
+    fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+            Protocol::Tcp => "tcp",
+        }
+    }
+}
+
+/// How a destination revision answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Behaviour {
+    /// Share of requests answered with a 5xx (gRPC: `UNAVAILABLE`).
+    pub error_ratio: f64,
+    /// Median latency in milliseconds.
+    pub latency_ms: f64,
+}
+
+impl Behaviour {
+    pub fn ok(latency_ms: f64) -> Behaviour {
+        Behaviour { error_ratio: 0.0, latency_ms }
+    }
+}
+
+/// A destination of a route: some pods, the share of the route's traffic they get, and how they answer.
+pub struct Target<'a> {
+    pub pods: &'a [usize],
+    pub weight: f64,
+    pub behaviour: Behaviour,
+}
+
+impl<'a> Target<'a> {
+    /// All of a route's traffic to these pods.
+    pub fn all(pods: &'a [usize], behaviour: Behaviour) -> Self {
+        Target { pods, weight: 1.0, behaviour }
+    }
+}
+
+/// Requests (or, for TCP, connections) from one pod to another through one Service.
+#[derive(Debug, Clone)]
+struct Flow {
+    src: usize,
+    dst: usize,
+    service: usize,
+    protocol: Protocol,
+    /// Requests per second (TCP: connections per second).
+    rate: f64,
+    behaviour: Behaviour,
+    /// TCP bytes per connection: (request, response).
+    bytes: (f64, f64),
+    /// Unix seconds `(from, to]` the flow runs.
+    active: (i64, i64),
+}
+
+/// When samples are taken: every `step` seconds in `(start, end]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub start: i64,
+    pub end: i64,
+    pub step: i64,
+}
+
+impl Window {
+    fn times(&self) -> impl Iterator<Item = i64> + '_ {
+        (1..=(self.end - self.start) / self.step).map(|k| self.start + k * self.step)
+    }
+}
+
+/// Duration histogram bucket bounds (ms). Istio's defaults have 19; a few keep snapshots small.
+const BUCKETS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
+
+/// Traffic from some pods to a Service: `rate` requests/s (connections/s for TCP) spread evenly over the sources,
+/// split over the targets by weight and evenly over each target's ready pods.
+pub struct Route<'a> {
+    protocol: Protocol,
+    sources: &'a [usize],
+    service: usize,
+    rate: f64,
+    targets: &'a [Target<'a>],
+    active: (i64, i64),
+    bytes: (f64, f64),
+}
+
+impl<'a> Route<'a> {
+    pub fn new(protocol: Protocol, sources: &'a [usize], service: usize, rate: f64, targets: &'a [Target<'a>]) -> Self {
+        Route { protocol, sources, service, rate, targets, active: (i64::MIN, i64::MAX), bytes: (0.0, 0.0) }
+    }
+
+    /// Only between these unix seconds, `(from, to]`.
+    pub fn during(self, from: i64, to: i64) -> Self {
+        Route { active: (from, to), ..self }
+    }
+
+    /// TCP bytes per connection, request and response.
+    pub fn bytes_per_connection(self, request: f64, response: f64) -> Self {
+        Route { bytes: (request, response), ..self }
+    }
+}
+
+/// All flows of a scenario.
+#[derive(Default)]
+pub struct Traffic {
+    flows: Vec<Flow>,
+}
+
+impl Traffic {
+    /// Adds a route's flows. Unready pods get nothing, as Services only send to ready endpoints.
+    pub fn add(&mut self, pods: &[SimPod], route: Route<'_>) {
+        let total_weight: f64 = route.targets.iter().map(|t| t.weight).sum();
+        if route.sources.is_empty() || total_weight <= 0.0 {
+            return;
+        }
+        for target in route.targets {
+            let ready: Vec<usize> = target.pods.iter().copied().filter(|&p| pods[p].ready).collect();
+            if ready.is_empty() {
+                continue;
+            }
+            let per_pair = route.rate * (target.weight / total_weight) / (route.sources.len() * ready.len()) as f64;
+            for &src in route.sources {
+                for &dst in &ready {
+                    self.flows.push(Flow {
+                        src,
+                        dst,
+                        service: route.service,
+                        protocol: route.protocol,
+                        rate: per_pair,
+                        behaviour: target.behaviour,
+                        bytes: route.bytes,
+                        active: route.active,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// What one flow carried in one scrape interval.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tick {
+    requests: u64,
+    errors: u64,
+    /// Cumulative count per bucket of `BUCKETS` (requests at or under each bound).
+    buckets: [u64; BUCKETS.len()],
+    latency_sum: f64,
+}
+
+/// Which series a flow adds to: who reports, the reporting pod, the peer, the Service, protocol and code.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct SeriesKey {
+    reporter: Reporter,
+    pod: usize,
+    peer: usize,
+    service: usize,
+    protocol: Protocol,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reporter {
+    Source,
+    Destination,
+}
+
+/// Writes the metrics of `traffic` over `window` as OpenMetrics.
+pub fn write_metrics<W: Write>(
+    out: W,
+    pods: &[SimPod],
+    services: &[SimService],
+    traffic: &Traffic,
+    window: Window,
+    seed: u64,
+) -> io::Result<W> {
+    let times: Vec<i64> = window.times().collect();
+    let ticks = simulate(traffic, pods, &times, window.step, seed);
+    let identities = identities(pods);
+    let mut series: BTreeMap<SeriesKey, Vec<usize>> = BTreeMap::new();
+    for (i, f) in traffic.flows.iter().enumerate() {
+        let key = |reporter, pod, peer| SeriesKey { reporter, pod, peer, service: f.service, protocol: f.protocol };
+        series.entry(key(Reporter::Source, f.src, identities[f.dst])).or_default().push(i);
+        series.entry(key(Reporter::Destination, f.dst, identities[f.src])).or_default().push(i);
+    }
+    let ctx = Context { pods, services, times: &times };
+    let mut w = Writer::new(out);
+
+    w.family("istio_requests", MetricType::Counter, "Requests observed by the Istio proxies.")?;
+    for (key, flows) in series.iter().filter(|(k, _)| k.protocol != Protocol::Tcp) {
+        for errors in [false, true] {
+            let values =
+                cumulative(&times, flows, &ticks, |t| if errors { t.errors } else { t.requests - t.errors } as f64);
+            let labels = ctx.labels(key, Some(response_code(key.protocol, errors)));
+            ctx.write_counter(&mut w, "istio_requests_total", &labels, key.pod, &values)?;
+        }
+    }
+
+    w.family(
+        "istio_request_duration_milliseconds",
+        MetricType::Histogram,
+        "Request durations observed by the Istio proxies.",
+    )?;
+    for (key, flows) in
+        series.iter().filter(|(k, _)| k.protocol != Protocol::Tcp && k.reporter == Reporter::Destination)
+    {
+        let labels = ctx.labels(key, None);
+        ctx.write_histogram(&mut w, &labels, key.pod, flows, &ticks)?;
+    }
+
+    let tcp = [
+        ("istio_tcp_sent_bytes", "Bytes sent in responses over TCP connections."),
+        ("istio_tcp_received_bytes", "Bytes received in requests over TCP connections."),
+        ("istio_tcp_connections_opened", "TCP connections opened."),
+        ("istio_tcp_connections_closed", "TCP connections closed."),
+    ];
+    for (family, help) in tcp {
+        w.family(family, MetricType::Counter, help)?;
+        for (key, flows) in series.iter().filter(|(k, _)| k.protocol == Protocol::Tcp) {
+            let values = cumulative(&times, flows, &ticks, |t| t.requests as f64);
+            let scale = |f: &Flow| match family {
+                "istio_tcp_sent_bytes" => f.bytes.1,
+                "istio_tcp_received_bytes" => f.bytes.0,
+                _ => 1.0,
+            };
+            // Bytes follow connections; every flow of a series carries the same bytes per connection.
+            let per_connection = flows.first().map_or(1.0, |&f| scale(&traffic.flows[f]));
+            let values: Vec<Option<f64>> =
+                values.into_iter().map(|v| v.map(|v| (v * per_connection).round())).collect();
+            let labels = ctx.labels(key, None);
+            ctx.write_counter(&mut w, &format!("{family}_total"), &labels, key.pod, &values)?;
+        }
+    }
+    w.finish()
+}
+
+/// For every pod, the lowest index of a pod with the same telemetry identity: pods of one workload (and
+/// revision labels) are one peer in telemetry.
+fn identities(pods: &[SimPod]) -> Vec<usize> {
+    let mut first: std::collections::HashMap<(&str, &str, &str, &str, &str), usize> = Default::default();
+    pods.iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let key = (
+                p.namespace.as_str(),
+                p.workload.as_str(),
+                p.canonical_revision.as_str(),
+                p.app.as_str(),
+                p.version.as_str(),
+            );
+            *first.entry(key).or_insert(i)
+        })
+        .collect()
+}
+
+fn response_code(protocol: Protocol, error: bool) -> &'static str {
+    match (protocol, error) {
+        (_, false) => "200",
+        (Protocol::Grpc, true) => "200",
+        (_, true) => "500",
+    }
+}
+
+/// Draws what every flow carried in every interval: request counts rounded stochastically around the rate (with
+/// a slow wave so graphs move), errors at the flow's ratio, latencies from a Weibull shape around the median.
+fn simulate(traffic: &Traffic, pods: &[SimPod], times: &[i64], step: i64, seed: u64) -> Vec<Vec<Tick>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_7aff_1c00);
+    let mut round = |x: f64| -> u64 {
+        let u: f64 = rng.random();
+        (x + u).floor().max(0.0) as u64
+    };
+    traffic
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            times
+                .iter()
+                .map(|&t| {
+                    let alive = pods[f.src].created <= t - step && pods[f.dst].created <= t - step;
+                    if !alive || t <= f.active.0 || t > f.active.1 {
+                        return Tick::default();
+                    }
+                    let wave = 1.0 + 0.08 * (t as f64 / 600.0 * std::f64::consts::TAU + i as f64 * 0.7).sin();
+                    let requests = round(f.rate * step as f64 * wave);
+                    let errors = round(requests as f64 * f.behaviour.error_ratio).min(requests);
+                    // Weibull(k=2) with the given median: F(x) = 1 - exp(-(x/λ)²), mean = λ·Γ(1.5).
+                    let lambda = f.behaviour.latency_ms / std::f64::consts::LN_2.sqrt();
+                    let mut buckets = [0u64; BUCKETS.len()];
+                    for (b, le) in buckets.iter_mut().zip(BUCKETS) {
+                        let share = 1.0 - (-(le / lambda).powi(2)).exp();
+                        // Nearest-integer rounding keeps buckets cumulative (monotone in the bound).
+                        *b = (requests as f64 * share).round() as u64;
+                    }
+                    Tick { requests, errors, buckets, latency_sum: requests as f64 * lambda * 0.886_226_925 }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Running totals of `value` over the ticks of `flows`; `None` before the series' first event.
+fn cumulative(times: &[i64], flows: &[usize], ticks: &[Vec<Tick>], value: impl Fn(&Tick) -> f64) -> Vec<Option<f64>> {
+    let mut total = 0.0;
+    let mut started = false;
+    (0..times.len())
+        .map(|k| {
+            let add: f64 = flows.iter().map(|&f| value(&ticks[f][k])).sum();
+            total += add;
+            started |= add > 0.0;
+            started.then_some(total)
+        })
+        .collect()
+}
+
+struct Context<'a> {
+    pods: &'a [SimPod],
+    services: &'a [SimService],
+    times: &'a [i64],
+}
+
+impl Context<'_> {
+    /// The Istio labels of a series plus the scrape labels of the pod that reports it.
+    fn labels(&self, key: &SeriesKey, code: Option<&str>) -> Vec<(String, String)> {
+        let (src, dst) = match key.reporter {
+            Reporter::Source => (&self.pods[key.pod], &self.pods[key.peer]),
+            Reporter::Destination => (&self.pods[key.peer], &self.pods[key.pod]),
+        };
+        let svc = &self.services[key.service];
+        let reporter = match key.reporter {
+            Reporter::Source => "source",
+            Reporter::Destination => "destination",
+        };
+        let security = if key.reporter == Reporter::Destination { "mutual_tls" } else { "unknown" };
+        let mut labels: Vec<(String, String)> = [
+            ("reporter", reporter),
+            ("source_workload", &src.workload),
+            ("source_workload_namespace", &src.namespace),
+            ("source_principal", &src.principal),
+            ("source_app", &src.app),
+            ("source_version", &src.version),
+            ("source_canonical_service", &src.canonical_service),
+            ("source_canonical_revision", &src.canonical_revision),
+            ("source_cluster", "Kubernetes"),
+            ("destination_workload", &dst.workload),
+            ("destination_workload_namespace", &dst.namespace),
+            ("destination_principal", &dst.principal),
+            ("destination_app", &dst.app),
+            ("destination_version", &dst.version),
+            ("destination_service", &svc.host),
+            ("destination_service_name", &svc.name),
+            ("destination_service_namespace", &svc.namespace),
+            ("destination_canonical_service", &dst.canonical_service),
+            ("destination_canonical_revision", &dst.canonical_revision),
+            ("destination_cluster", "Kubernetes"),
+            ("request_protocol", key.protocol.as_str()),
+            ("response_flags", "-"),
+            ("connection_security_policy", security),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        if let Some(code) = code {
+            labels.push(("response_code".into(), code.into()));
+            if key.protocol == Protocol::Grpc {
+                let status = if code == "200" { "0" } else { "14" };
+                labels.push(("grpc_response_status".into(), status.into()));
+            }
+        }
+        labels.extend(self.pods[key.pod].scrape_labels.iter().cloned());
+        labels.sort();
+        labels
+    }
+
+    fn write_counter<W: Write>(
+        &self,
+        w: &mut Writer<W>,
+        name: &str,
+        labels: &[(String, String)],
+        pod: usize,
+        values: &[Option<f64>],
+    ) -> io::Result<()> {
+        let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        for (k, value) in values.iter().enumerate() {
+            if let Some(v) = value
+                && self.times[k] >= self.pods[pod].created
+            {
+                w.sample(name, &labels, *v, self.times[k])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_histogram<W: Write>(
+        &self,
+        w: &mut Writer<W>,
+        labels: &[(String, String)],
+        pod: usize,
+        flows: &[usize],
+        ticks: &[Vec<Tick>],
+    ) -> io::Result<()> {
+        let counts = cumulative(self.times, flows, ticks, |t| t.requests as f64);
+        let sums = cumulative(self.times, flows, ticks, |t| t.latency_sum);
+        let buckets: Vec<Vec<Option<f64>>> =
+            (0..BUCKETS.len()).map(|b| cumulative(self.times, flows, ticks, |t| t.buckets[b] as f64)).collect();
+        let base: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let bounds: Vec<String> = BUCKETS.iter().map(|b| b.to_string()).chain(["+Inf".to_string()]).collect();
+        for (k, count) in counts.iter().enumerate() {
+            let Some(count) = count else { continue };
+            let t = self.times[k];
+            if t < self.pods[pod].created {
+                continue;
+            }
+            for (b, le) in bounds.iter().enumerate() {
+                let value = if b < BUCKETS.len() { buckets[b][k].unwrap_or(0.0) } else { *count };
+                let mut with_le = base.clone();
+                with_le.push(("le", le));
+                w.sample("istio_request_duration_milliseconds_bucket", &with_le, value, t)?;
+            }
+            w.sample("istio_request_duration_milliseconds_count", &base, *count, t)?;
+            w.sample("istio_request_duration_milliseconds_sum", &base, sums[k].unwrap_or(0.0), t)?;
+        }
+        Ok(())
+    }
+}

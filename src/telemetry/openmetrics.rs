@@ -1,0 +1,241 @@
+//! The OpenMetrics text format of snapshot `metrics/` files: written by the simulator (and captures), read by the
+//! in-memory store. The files are exactly what `promtool tsdb create-blocks-from openmetrics` accepts: timestamps
+//! in seconds, the samples of each series in time order, families not interleaved, `# EOF` last.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// The metric types meshlens writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricType {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl MetricType {
+    fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Histogram => "histogram",
+        }
+    }
+}
+
+/// Streams metric families to a writer.
+pub struct Writer<W: Write> {
+    out: W,
+    line: String,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(out: W) -> Writer<W> {
+        Writer { out, line: String::new() }
+    }
+
+    /// Starts a family. Every sample until the next family must belong to it.
+    pub fn family(&mut self, name: &str, kind: MetricType, help: &str) -> io::Result<()> {
+        writeln!(self.out, "# TYPE {name} {}", kind.as_str())?;
+        writeln!(self.out, "# HELP {name} {}", help.replace('\\', "\\\\").replace('\n', "\\n"))
+    }
+
+    /// Writes one sample; `name` is the full sample name (`istio_requests_total`, `..._bucket`).
+    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64, timestamp_s: i64) -> io::Result<()> {
+        self.line.clear();
+        self.line.push_str(name);
+        if !labels.is_empty() {
+            self.line.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.line.push(',');
+                }
+                self.line.push_str(k);
+                self.line.push_str("=\"");
+                escape_into(&mut self.line, v);
+                self.line.push('"');
+            }
+            self.line.push('}');
+        }
+        self.line.push(' ');
+        format_value(&mut self.line, value);
+        let _ = write!(self.line, " {timestamp_s}");
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())
+    }
+
+    /// Ends the exposition with `# EOF` and returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.write_all(b"# EOF\n")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+fn escape_into(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn format_value(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("NaN");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+    } else if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        let _ = write!(out, "{}", v as i64);
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// One sample as read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample<'a> {
+    pub name: &'a str,
+    pub labels: Labels<'a>,
+    pub value: f64,
+    /// Seconds since the epoch; `None` when the line has no timestamp.
+    pub timestamp: Option<f64>,
+}
+
+/// A line that is not valid OpenMetrics.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Reads every sample of `text` in order, handing each to `each`. Stops at `# EOF`.
+pub fn parse<'a>(text: &'a str, mut each: impl FnMut(Sample<'a>)) -> Result<(), ParseError> {
+    for (i, line) in text.lines().enumerate() {
+        let fail = |message: String| ParseError { line: i + 1, message };
+        let line = line.trim_end_matches('\r');
+        if line == "# EOF" {
+            return Ok(());
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        each(parse_sample(line).map_err(fail)?);
+    }
+    Ok(())
+}
+
+fn parse_sample(line: &str) -> Result<Sample<'_>, String> {
+    let name_end = line.find(['{', ' ']).ok_or("a sample needs a value")?;
+    let name = &line[..name_end];
+    if !valid_name(name) {
+        return Err(format!("invalid metric name {name:?}"));
+    }
+    let mut rest = &line[name_end..];
+    let mut labels = Vec::new();
+    if let Some(body) = rest.strip_prefix('{') {
+        let (parsed, after) = parse_labels(body)?;
+        labels = parsed;
+        rest = after;
+    }
+    let mut fields = rest.split_ascii_whitespace();
+    let value = fields.next().ok_or("a sample needs a value")?;
+    let value = parse_number(value).ok_or_else(|| format!("invalid value {value:?}"))?;
+    let timestamp = match fields.next() {
+        Some(ts) => Some(ts.parse::<f64>().map_err(|_| format!("invalid timestamp {ts:?}"))?),
+        None => None,
+    };
+    Ok(Sample { name, labels, value, timestamp })
+}
+
+/// Label pairs as read: names borrow the text, values are unescaped.
+type Labels<'a> = Vec<(&'a str, String)>;
+
+fn parse_labels(mut body: &str) -> Result<(Labels<'_>, &str), String> {
+    let mut labels = Vec::new();
+    loop {
+        body = body.trim_start_matches([' ', ',']);
+        if let Some(after) = body.strip_prefix('}') {
+            return Ok((labels, after));
+        }
+        let eq = body.find('=').ok_or("unterminated label set")?;
+        let key = body[..eq].trim();
+        if !valid_name(key) {
+            return Err(format!("invalid label name {key:?}"));
+        }
+        let quoted = body[eq + 1..].strip_prefix('"').ok_or_else(|| format!("label {key} needs a quoted value"))?;
+        let mut value = String::new();
+        let mut chars = quoted.char_indices();
+        let end = loop {
+            match chars.next() {
+                None => return Err(format!("unterminated value of label {key}")),
+                Some((i, '"')) => break i,
+                Some((_, '\\')) => match chars.next() {
+                    Some((_, 'n')) => value.push('\n'),
+                    Some((_, c @ ('\\' | '"'))) => value.push(c),
+                    _ => return Err(format!("invalid escape in label {key}")),
+                },
+                Some((_, c)) => value.push(c),
+            }
+        };
+        labels.push((key, value));
+        body = &quoted[end + 1..];
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    match s {
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        "NaN" => Some(f64::NAN),
+        _ => s.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_samples_read_back() {
+        let mut w = Writer::new(Vec::new());
+        w.family("istio_requests", MetricType::Counter, "Requests.").unwrap();
+        w.sample("istio_requests_total", &[("pod", "a-1"), ("weird", "q\"b\\n\nx")], 12.0, 100).unwrap();
+        w.sample("istio_requests_total", &[], 0.25, 130).unwrap();
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert!(text.contains("istio_requests_total{pod=\"a-1\",weird=\"q\\\"b\\\\n\\nx\"} 12 100\n"), "{text}");
+        assert!(text.ends_with("# EOF\n"));
+        let mut read = Vec::new();
+        parse(&text, |s| read.push((s.name.to_owned(), s.labels, s.value, s.timestamp))).unwrap();
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].1, vec![("pod", "a-1".to_string()), ("weird", "q\"b\\n\nx".to_string())]);
+        assert_eq!((read[1].2, read[1].3), (0.25, Some(130.0)));
+    }
+
+    #[test]
+    fn broken_lines_name_their_line() {
+        let err = parse("# TYPE x counter\nx_total{a=\"1} 3\n", |_| {}).unwrap_err();
+        assert_eq!(err.line, 2);
+        let err = parse("x_total{a=\"1\"} three\n", |_| {}).unwrap_err();
+        assert!(err.message.contains("invalid value"), "{err}");
+        assert!(parse("9bad 1\n", |_| {}).is_err());
+    }
+
+    #[test]
+    fn special_values_and_eof() {
+        let mut seen = Vec::new();
+        parse("a_bucket{le=\"+Inf\"} +Inf 1\nb NaN\n# EOF\nignored 1\n", |s| seen.push(s.value)).unwrap();
+        assert_eq!(seen.len(), 2);
+        assert!(seen[0].is_infinite() && seen[1].is_nan());
+    }
+}

@@ -1,0 +1,35 @@
+//! Helpers shared by the integration tests: run the real binary, find the upstream fixtures.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `meshlens` with `args`.
+pub fn meshlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshlens")).args(args).output().expect("meshlens runs")
+}
+
+/// Runs `meshlens`, asserts success and returns stdout.
+pub fn meshlens_ok(args: &[&str]) -> String {
+    let out = meshlens(args);
+    assert!(out.status.success(), "meshlens {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `../shared/fixtures/upstream`, the real upstream manifests.
+pub fn upstream() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/upstream")
+}
+
+/// Writes a simulated scenario into `dir` with the real binary.
+pub fn simulate(scenario: &str, dir: &Path, extra: &[&str]) {
+    let out = dir.to_str().unwrap();
+    let mut args = vec!["sim", "--scenario", scenario, "--out", out];
+    args.extend_from_slice(extra);
+    meshlens_ok(&args);
+}
