@@ -68,8 +68,9 @@ impl IdentityIndex {
     }
 
     /// Workloads in `namespace` named `name` (several when kinds differ, e.g. Deployment and Rollout `X`).
-    pub fn named<'a>(&'a self, namespace: &'a str, name: &'a str) -> impl Iterator<Item = &'a Workload> + 'a {
-        self.workloads.iter().filter(move |w| w.id.namespace == namespace && w.id.name == name)
+    pub fn named(&self, namespace: &str, name: &str) -> impl Iterator<Item = &Workload> + use<'_> {
+        let found = self.by_name.get(&(namespace.to_owned(), name.to_owned()));
+        found.into_iter().flatten().map(|&i| &self.workloads[i])
     }
 
     /// Namespaces whose objects were loaded.
@@ -94,12 +95,8 @@ impl IdentityIndex {
         if !looks_like_hash(hash) {
             return Resolution::Unknown;
         }
-        let revisioned = |w: &&Workload| {
-            w.id.namespace == namespace
-                && w.id.name == base
-                && matches!(w.id.kind, WorkloadKind::Rollout | WorkloadKind::Deployment)
-        };
-        match self.workloads.iter().filter(revisioned).collect::<Vec<_>>().as_slice() {
+        let revisioned = |w: &&Workload| matches!(w.id.kind, WorkloadKind::Rollout | WorkloadKind::Deployment);
+        match self.named(namespace, base).filter(revisioned).collect::<Vec<_>>().as_slice() {
             [one] => Resolution::ByHashSuffix(one),
             _ => Resolution::Unknown,
         }
