@@ -1,12 +1,12 @@
 //! `rollout get` against the Argo Rollouts CLI's own expected outputs for the upstream live-shaped fixtures.
 
-use std::path::PathBuf;
+mod common;
 
 use meshlens::k8s::Kind;
 use meshlens::rollout::{render::render_rollout_with_ages, rollout_info};
 
-fn upstream() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/upstream/argo-rollouts")
+fn upstream() -> std::path::PathBuf {
+    common::upstream().join("argo-rollouts")
 }
 
 fn check(golden: &str, folder: &str, rollout: &str) {

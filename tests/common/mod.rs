@@ -21,9 +21,9 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// `../shared/fixtures/upstream`, the real upstream manifests.
+/// The real upstream manifests (`tests/fixtures/upstream`).
 pub fn upstream() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/upstream")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upstream")
 }
 
 /// Writes a simulated scenario into `dir` with the real binary.
