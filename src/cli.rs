@@ -27,8 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// List workloads with their pods, revisions and telemetry names.
     Workloads(WorkloadsArgs),
-    /// Show one workload: every ReplicaSet (revision) and every pod.
-    Workload(WorkloadArgs),
+    /// Show one workload: every ReplicaSet (revision) and every pod. NAME may be any name telemetry reports it under.
+    Workload(ItemArgs),
     /// Argo Rollouts views.
     Rollout {
         #[command(subcommand)]
@@ -43,7 +43,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum RolloutCommand {
     /// The Argo CLI view of a Rollout: status, steps, weights, and the tree of revisions and pods.
-    Get(RolloutGetArgs),
+    Get(ItemArgs),
 }
 
 /// Where objects (and later telemetry) come from.
@@ -99,22 +99,9 @@ pub struct WorkloadsArgs {
     pub output: ListFormat,
 }
 
+/// One named object.
 #[derive(Debug, Args)]
-pub struct WorkloadArgs {
-    /// Workload name, or any name telemetry reports it under.
-    pub name: String,
-    /// Namespace (optional when the name is unique across namespaces).
-    #[arg(short = 'n', long = "namespace", value_name = "NS")]
-    pub namespace: Option<String>,
-    #[command(flatten)]
-    pub source: SourceArgs,
-    #[arg(short, long, value_enum, default_value = "text")]
-    pub output: ItemFormat,
-}
-
-#[derive(Debug, Args)]
-pub struct RolloutGetArgs {
-    /// Rollout name.
+pub struct ItemArgs {
     pub name: String,
     /// Namespace (optional when the name is unique across namespaces).
     #[arg(short = 'n', long = "namespace", value_name = "NS")]

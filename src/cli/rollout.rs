@@ -9,9 +9,9 @@ use crate::rollout::{render_rollout, rollout_info};
 
 use super::source::load;
 use super::workloads::suggestion;
-use super::{ItemFormat, RolloutGetArgs};
+use super::{ItemArgs, ItemFormat};
 
-pub fn get(args: &RolloutGetArgs) -> anyhow::Result<ExitCode> {
+pub fn get(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source)?;
     let inv = &mesh.inventory;
     let matches: Vec<&str> = inv

@@ -8,7 +8,7 @@ use crate::identity::{IdentityIndex, Resolution, Workload};
 use crate::views::workloads::{workload_text, workloads_table};
 
 use super::source::load;
-use super::{ItemFormat, ListFormat, WorkloadArgs, WorkloadsArgs};
+use super::{ItemArgs, ItemFormat, ListFormat, WorkloadsArgs};
 
 pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source)?;
@@ -30,7 +30,7 @@ pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn show(args: &WorkloadArgs) -> anyhow::Result<ExitCode> {
+pub fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source)?;
     let found = find(&mesh.index, &args.name, args.namespace.as_deref())?;
     match args.output {

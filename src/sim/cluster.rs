@@ -162,16 +162,7 @@ impl Cluster {
         owner: Option<&OwnerRef>,
     ) -> (Value, String) {
         let uid = self.ids.uid();
-        let meta = Meta {
-            name,
-            namespace,
-            uid: &uid,
-            created,
-            labels,
-            annotations: BTreeMap::new(),
-            owner,
-            generation: Some(1),
-        };
+        let meta = Meta { owner, generation: Some(1), ..Meta::new(name, namespace, &uid, created, labels) };
         let rv = self.next_rv();
         (meta.to_json(rv), uid)
     }
@@ -197,16 +188,7 @@ impl Cluster {
         let ip = format!("10.96.{}.{}", self.next_service_ip / 250, self.next_service_ip % 250);
         let (created, rv) = (self.ago(86_400 * 10), self.next_rv());
         let labels = BTreeMap::from([("app".to_string(), name.to_string()), ("service".to_string(), name.to_string())]);
-        let meta = Meta {
-            name,
-            namespace: Some(namespace),
-            uid: &uid,
-            created,
-            labels: &labels,
-            annotations: BTreeMap::new(),
-            owner: None,
-            generation: None,
-        };
+        let meta = Meta::new(name, Some(namespace), &uid, created, &labels);
         self.objects.push(objects::service(&meta, &selector, (port, port_name), &ip, rv));
         self.services.push(SimService {
             namespace: namespace.into(),
@@ -233,16 +215,8 @@ impl Cluster {
         let created = self.ago(86_400 * 7);
         let uid = self.ids.uid();
         let counts = Counts { desired: replicas as i32, current: replicas as i32, ready: replicas as i32 };
-        let meta = Meta {
-            name,
-            namespace: Some(namespace),
-            uid: &uid,
-            created,
-            labels: &template.labels,
-            annotations: BTreeMap::new(),
-            owner,
-            generation: Some(1),
-        };
+        let meta =
+            Meta { owner, generation: Some(1), ..Meta::new(name, Some(namespace), &uid, created, &template.labels) };
         let rv = self.next_rv();
         self.objects.push(objects::deployment(&meta, &template.labels, template.json(), counts, rv));
         let hash = self.ids.hash();
@@ -276,14 +250,10 @@ impl Cluster {
         let mut template = plan.template.json();
         template["metadata"]["labels"] = objects::labels_json(&labels);
         let meta = Meta {
-            name: &plan.name,
-            namespace: Some(plan.namespace),
-            uid: &uid,
-            created: plan.created,
-            labels: &labels,
             annotations: plan.annotations.clone(),
             owner: plan.owner,
             generation: Some(1),
+            ..Meta::new(&plan.name, Some(plan.namespace), &uid, plan.created, &labels)
         };
         let rv = self.next_rv();
         self.objects.push(objects::replica_set(&meta, &labels, template, counts, rv));
@@ -367,16 +337,7 @@ impl Cluster {
         let uid = self.ids.uid();
         let ip = self.ids.pod_ip();
         let node = NODES[self.ids.pick(0..NODES.len())];
-        let meta = Meta {
-            name,
-            namespace: Some(namespace),
-            uid: &uid,
-            created,
-            labels: &labels,
-            annotations,
-            owner: Some(owner),
-            generation: None,
-        };
+        let meta = Meta { annotations, owner: Some(owner), ..Meta::new(name, Some(namespace), &uid, created, &labels) };
         let spec = PodSpec {
             meta,
             app: AppContainer { name: container_name(template), image: &template.image, port: template.port },

@@ -31,7 +31,18 @@ pub struct OwnerRef {
     pub uid: String,
 }
 
-impl Meta<'_> {
+impl<'a> Meta<'a> {
+    /// Metadata without annotations, owner or generation.
+    pub fn new(
+        name: &'a str,
+        namespace: Option<&'a str>,
+        uid: &'a str,
+        created: jiff::Timestamp,
+        labels: &'a BTreeMap<String, String>,
+    ) -> Meta<'a> {
+        Meta { name, namespace, uid, created, labels, annotations: BTreeMap::new(), owner: None, generation: None }
+    }
+
     pub fn to_json(&self, resource_version: u64) -> Value {
         let mut m = json!({
             "name": self.name,
@@ -267,16 +278,7 @@ pub fn namespace(name: &str, uid: &str, created: jiff::Timestamp, injected: bool
     if injected {
         labels.insert("istio-injection".into(), "enabled".into());
     }
-    let meta = Meta {
-        name,
-        namespace: None,
-        uid,
-        created,
-        labels: &labels,
-        annotations: BTreeMap::new(),
-        owner: None,
-        generation: None,
-    };
+    let meta = Meta::new(name, None, uid, created, &labels);
     json!({
         "apiVersion": "v1",
         "kind": "Namespace",
