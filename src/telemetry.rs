@@ -1,3 +1,60 @@
-//! Telemetry: Istio metrics as values, and the formats they are stored in.
+//! Telemetry as values: [`QuerySpec`]s answered by a PromQL server over HTTP or by an in-memory store with the same
+//! semantics, and the OpenMetrics format samples are stored in.
 
+pub mod functions;
+pub mod memory;
 pub mod openmetrics;
+pub mod prometheus;
+pub mod query;
+
+pub use memory::MemoryStore;
+pub use prometheus::{Answer, Prometheus, PrometheusConfig, PrometheusError};
+pub use query::{Aggregation, MatchOp, Matcher, QuerySpec, Row};
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::RwLock;
+
+/// Where query answers come from.
+#[derive(Clone)]
+pub enum Backend {
+    Prometheus(Prometheus),
+    /// Shared so a live simulator can keep appending while views read.
+    Memory(Arc<RwLock<MemoryStore>>),
+}
+
+/// Why a query has no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error(transparent)]
+    Prometheus(#[from] PrometheusError),
+    #[error("query `{query}`: invalid regex: {error}")]
+    Regex { query: String, error: regex::Error },
+}
+
+impl Backend {
+    /// Answers one query.
+    pub async fn query(&self, spec: &QuerySpec) -> Result<Answer, TelemetryError> {
+        match self {
+            Backend::Prometheus(p) => Ok(p.query(spec).await?),
+            Backend::Memory(store) => {
+                let started = Instant::now();
+                let rows = store
+                    .read()
+                    .await
+                    .query(spec)
+                    .map_err(|error| TelemetryError::Regex { query: spec.promql(), error })?;
+                Ok(Answer { rows, warnings: Vec::new(), bytes: 0, elapsed: started.elapsed() })
+            }
+        }
+    }
+
+    /// A short description for messages (`Prometheus at URL`, `snapshot metrics`).
+    pub fn describe(&self) -> String {
+        match self {
+            Backend::Prometheus(p) => format!("Prometheus at {}", p.url()),
+            Backend::Memory(_) => "in-memory samples".into(),
+        }
+    }
+}

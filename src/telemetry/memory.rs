@@ -1,0 +1,312 @@
+//! An in-memory time-series store that evaluates [`QuerySpec`]s with Prometheus 2.x semantics over samples loaded
+//! from OpenMetrics files (or appended live), so offline use needs no server and answers like one.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use regex::Regex;
+
+use super::functions::{bucket_quantile, extrapolated_rate};
+use super::openmetrics;
+use super::query::{Aggregation, MatchOp, Matcher, QuerySpec, Row};
+
+type Labels = Box<[(Arc<str>, Arc<str>)]>;
+
+struct Series {
+    /// Sorted by label name; the metric name is not among them.
+    labels: Labels,
+    /// `(unix ms, value)` in time order.
+    samples: Vec<(i64, f64)>,
+}
+
+/// Samples by series, indexed by metric name.
+#[derive(Default)]
+pub struct MemoryStore {
+    series: Vec<Series>,
+    by_metric: HashMap<Arc<str>, Vec<usize>>,
+    by_key: HashMap<(Arc<str>, Labels), usize>,
+    strings: HashSet<Arc<str>>,
+    newest_ms: Option<i64>,
+    samples: usize,
+}
+
+/// Why samples could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{source_name}: {error}")]
+    Parse { source_name: String, error: openmetrics::ParseError },
+    #[error("{source_name}: line {line}: sample has no timestamp (snapshot metrics need one)")]
+    NoTimestamp { source_name: String, line: usize },
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(existing) = self.strings.get(s) {
+            return existing.clone();
+        }
+        let arc: Arc<str> = Arc::from(s);
+        self.strings.insert(arc.clone());
+        arc
+    }
+
+    /// Loads an OpenMetrics text (timestamps in seconds). Returns the number of samples read.
+    pub fn load_openmetrics(&mut self, source_name: &str, text: &str) -> Result<usize, LoadError> {
+        let mut count = 0;
+        let mut missing_ts = None;
+        let mut last: Option<(String, Vec<(String, String)>, usize)> = None;
+        openmetrics::parse(text, |s| {
+            let Some(ts) = s.timestamp else {
+                missing_ts.get_or_insert(count + 1);
+                return;
+            };
+            let t_ms = (ts * 1000.0).round() as i64;
+            // Consecutive samples usually belong to the same series: skip the lookup then.
+            let same = last.as_ref().is_some_and(|(name, labels, _)| {
+                name == s.name
+                    && labels.len() == s.labels.len()
+                    && labels.iter().zip(&s.labels).all(|(a, b)| a.0 == b.0 && a.1 == b.1)
+            });
+            let index = if same {
+                last.as_ref().map(|l| l.2).unwrap_or_default()
+            } else {
+                let index = self.series_index(s.name, s.labels.iter().map(|(k, v)| (*k, v.as_str())));
+                let owned = s.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                last = Some((s.name.to_owned(), owned, index));
+                index
+            };
+            self.push_sample(index, t_ms, s.value);
+            count += 1;
+        })
+        .map_err(|error| LoadError::Parse { source_name: source_name.to_owned(), error })?;
+        if let Some(line) = missing_ts {
+            return Err(LoadError::NoTimestamp { source_name: source_name.to_owned(), line });
+        }
+        Ok(count)
+    }
+
+    /// Appends one sample (the live simulator feeds the store this way). Samples older than the series' newest are
+    /// ignored, as Prometheus rejects out-of-order samples.
+    pub fn append<'a>(
+        &mut self,
+        metric: &str,
+        labels: impl IntoIterator<Item = (&'a str, &'a str)>,
+        t_ms: i64,
+        value: f64,
+    ) {
+        let index = self.series_index(metric, labels);
+        self.push_sample(index, t_ms, value);
+    }
+
+    fn series_index<'a>(&mut self, metric: &str, labels: impl IntoIterator<Item = (&'a str, &'a str)>) -> usize {
+        let mut pairs: Vec<(Arc<str>, Arc<str>)> =
+            labels.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (self.intern(k), self.intern(v))).collect();
+        pairs.sort();
+        let name = self.intern(metric);
+        let key = (name.clone(), pairs.into_boxed_slice());
+        if let Some(&i) = self.by_key.get(&key) {
+            return i;
+        }
+        let index = self.series.len();
+        self.series.push(Series { labels: key.1.clone(), samples: Vec::new() });
+        self.by_metric.entry(name).or_default().push(index);
+        self.by_key.insert(key, index);
+        index
+    }
+
+    fn push_sample(&mut self, index: usize, t_ms: i64, value: f64) {
+        let samples = &mut self.series[index].samples;
+        if samples.last().is_some_and(|(t, _)| *t >= t_ms) {
+            return;
+        }
+        samples.push((t_ms, value));
+        self.samples += 1;
+        self.newest_ms = Some(self.newest_ms.map_or(t_ms, |n| n.max(t_ms)));
+    }
+
+    /// The newest sample time (unix ms): the default evaluation time of a snapshot without `snapshot.yaml`.
+    pub fn newest_ms(&self) -> Option<i64> {
+        self.newest_ms
+    }
+
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    pub fn sample_count(&self) -> usize {
+        self.samples
+    }
+
+    /// Evaluates a query.
+    pub fn query(&self, spec: &QuerySpec) -> Result<Vec<Row>, regex::Error> {
+        let alternatives: Vec<Vec<Compiled<'_>>> = spec
+            .selectors
+            .iter()
+            .map(|alt| alt.iter().map(Compiled::new).collect::<Result<Vec<_>, _>>())
+            .collect::<Result<_, _>>()?;
+        let end = spec.at * 1000;
+        let start = end - spec.range_s as i64 * 1000;
+        let le_group = matches!(spec.aggregation, Aggregation::Quantile(_));
+        let mut groups: HashMap<Vec<Option<Arc<str>>>, (f64, Vec<(f64, f64)>)> = HashMap::new();
+        let candidates = self.by_metric.get(spec.metric.as_str()).map(Vec::as_slice).unwrap_or_default();
+        for &i in candidates {
+            let series = &self.series[i];
+            let selected =
+                alternatives.is_empty() || alternatives.iter().any(|alt| alt.iter().all(|m| m.matches(&series.labels)));
+            if !selected {
+                continue;
+            }
+            let from = series.samples.partition_point(|(t, _)| *t < start);
+            let to = series.samples.partition_point(|(t, _)| *t <= end);
+            let Some(rate) = extrapolated_rate(&series.samples[from..to], start, end) else { continue };
+            let key: Vec<Option<Arc<str>>> = spec.group_by.iter().map(|g| label(&series.labels, g).cloned()).collect();
+            let entry = groups.entry(key).or_insert((0.0, Vec::new()));
+            if le_group {
+                let Some(le) = label(&series.labels, "le").and_then(|le| parse_le(le)) else { continue };
+                match entry.1.iter_mut().find(|(bound, _)| *bound == le || (bound.is_nan() && le.is_nan())) {
+                    Some(bucket) => bucket.1 += rate,
+                    None => entry.1.push((le, rate)),
+                }
+            } else {
+                entry.0 += rate;
+            }
+        }
+        let mut rows: Vec<Row> = groups
+            .into_iter()
+            .map(|(key, (sum, mut buckets))| {
+                let labels = spec
+                    .group_by
+                    .iter()
+                    .zip(key)
+                    .filter_map(|(name, value)| value.map(|v| (name.clone(), v.to_string())))
+                    .collect::<std::collections::BTreeMap<_, _>>()
+                    .into_iter()
+                    .collect();
+                let value = match spec.aggregation {
+                    Aggregation::SumRate => sum,
+                    Aggregation::Quantile(q) => bucket_quantile(q, &mut buckets),
+                };
+                Row { labels, value }
+            })
+            .collect();
+        rows.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(rows)
+    }
+}
+
+fn label<'a>(labels: &'a Labels, name: &str) -> Option<&'a Arc<str>> {
+    labels.binary_search_by(|(k, _)| (**k).cmp(name)).ok().map(|i| &labels[i].1)
+}
+
+fn parse_le(le: &str) -> Option<f64> {
+    match le {
+        "+Inf" | "Inf" | "+inf" | "inf" => Some(f64::INFINITY),
+        _ => le.parse().ok(),
+    }
+}
+
+/// A matcher ready to test series: regexes compiled and fully anchored.
+struct Compiled<'a> {
+    matcher: &'a Matcher,
+    regex: Option<Regex>,
+}
+
+impl<'a> Compiled<'a> {
+    fn new(matcher: &'a Matcher) -> Result<Compiled<'a>, regex::Error> {
+        let regex = match matcher.op {
+            MatchOp::Re | MatchOp::Nre => Some(Regex::new(&format!("^(?:{})$", matcher.value))?),
+            MatchOp::Eq | MatchOp::Ne => None,
+        };
+        Ok(Compiled { matcher, regex })
+    }
+
+    /// As PromQL: a missing label has the empty value.
+    fn matches(&self, labels: &Labels) -> bool {
+        let value = label(labels, &self.matcher.label).map(|v| &**v).unwrap_or("");
+        match (self.matcher.op, &self.regex) {
+            (MatchOp::Eq, _) => value == self.matcher.value,
+            (MatchOp::Ne, _) => value != self.matcher.value,
+            (MatchOp::Re, Some(re)) => re.is_match(value),
+            (MatchOp::Nre, Some(re)) => !re.is_match(value),
+            (_, None) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "\
+# TYPE req counter
+req_total{code=\"200\",ns=\"a\",pod=\"p1\"} 0 0
+req_total{code=\"200\",ns=\"a\",pod=\"p1\"} 300 300
+req_total{code=\"200\",ns=\"a\",pod=\"p1\"} 600 600
+req_total{code=\"500\",ns=\"a\",pod=\"p1\"} 0 0
+req_total{code=\"500\",ns=\"a\",pod=\"p1\"} 60 600
+req_total{code=\"200\",ns=\"b\",pod=\"p2\"} 0 0
+req_total{code=\"200\",ns=\"b\",pod=\"p2\"} 1200 600
+# TYPE lat histogram
+lat_bucket{le=\"10\",ns=\"a\"} 0 0
+lat_bucket{le=\"10\",ns=\"a\"} 300 600
+lat_bucket{le=\"+Inf\",ns=\"a\"} 0 0
+lat_bucket{le=\"+Inf\",ns=\"a\"} 600 600
+# EOF
+";
+
+    fn store() -> MemoryStore {
+        let mut s = MemoryStore::new();
+        assert_eq!(s.load_openmetrics("test.om", TEXT).unwrap(), 11);
+        s
+    }
+
+    fn spec(group_by: &[&str], selectors: Vec<Vec<Matcher>>) -> QuerySpec {
+        QuerySpec {
+            metric: "req_total".into(),
+            selectors,
+            group_by: group_by.iter().map(|g| g.to_string()).collect(),
+            range_s: 600,
+            at: 600,
+            aggregation: Aggregation::SumRate,
+        }
+    }
+
+    #[test]
+    fn sums_rates_by_group() {
+        let rows = store().query(&spec(&["ns"], vec![])).unwrap();
+        let got: Vec<(String, f64)> = rows.iter().map(|r| (r.label("ns").to_string(), r.value)).collect();
+        assert_eq!(got, vec![("a".to_string(), 1.1), ("b".to_string(), 2.0)]);
+    }
+
+    #[test]
+    fn selector_alternatives_are_a_union_without_double_counting() {
+        let alts = vec![vec![Matcher::eq("ns", "a")], vec![Matcher::regex("pod", "p.")]];
+        let rows = store().query(&spec(&[], alts)).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!((rows[0].value - 3.1).abs() < 1e-12, "{}", rows[0].value);
+        let none = store().query(&spec(&["ns"], vec![vec![Matcher::eq("ns", "zzz")]])).unwrap();
+        assert!(none.is_empty());
+        let missing_label_is_empty = store().query(&spec(&[], vec![vec![Matcher::eq("absent", "")]])).unwrap();
+        assert_eq!(missing_label_is_empty.len(), 1);
+    }
+
+    #[test]
+    fn quantiles_from_buckets() {
+        let mut q = spec(&["ns"], vec![]);
+        q.metric = "lat_bucket".into();
+        q.aggregation = Aggregation::Quantile(0.5);
+        let rows = store().query(&q).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!((rows[0].value - 10.0).abs() < 1e-12, "{}", rows[0].value);
+    }
+
+    #[test]
+    fn bad_regex_is_an_error_and_missing_timestamps_are_refused() {
+        assert!(store().query(&spec(&[], vec![vec![Matcher::regex("ns", "(")]])).is_err());
+        let err = MemoryStore::new().load_openmetrics("x.om", "a_total 1\n").unwrap_err();
+        assert!(err.to_string().contains("no timestamp"), "{err}");
+    }
+}

@@ -1,0 +1,259 @@
+//! A PromQL-compatible server over its HTTP API (Prometheus, VictoriaMetrics, Thanos, Mimir): authentication,
+//! path prefixes, extra headers, POST for long queries, and errors that name the query instead of an empty graph.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::query::{QuerySpec, Row};
+
+/// How to reach the server.
+#[derive(Debug, Clone)]
+pub struct PrometheusConfig {
+    /// Base URL, with any path prefix (`http://host:9090`, `https://mimir/prometheus`).
+    pub url: String,
+    pub bearer_token: Option<String>,
+    pub basic_auth: Option<(String, String)>,
+    /// Extra PEM CA certificate to trust.
+    pub ca_file: Option<PathBuf>,
+    /// Extra headers, e.g. `X-Scope-OrgID` for Mimir and Cortex tenants.
+    pub headers: Vec<(String, String)>,
+    pub timeout: Duration,
+}
+
+impl PrometheusConfig {
+    pub fn new(url: &str) -> PrometheusConfig {
+        PrometheusConfig {
+            url: url.to_owned(),
+            bearer_token: None,
+            basic_auth: None,
+            ca_file: None,
+            headers: Vec::new(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What went wrong talking to the server, always naming the query.
+#[derive(Debug, thiserror::Error)]
+pub enum PrometheusError {
+    #[error("invalid Prometheus configuration: {0}")]
+    Config(String),
+    #[error("cannot reach {url} for query `{query}`: {message}")]
+    Unreachable { url: String, query: String, message: String },
+    #[error("query `{query}` timed out after {seconds}s at {url}")]
+    Timeout { url: String, query: String, seconds: u64 },
+    #[error("{url} answered HTTP {status} to query `{query}`: {message}")]
+    Http { url: String, status: u16, query: String, message: String },
+    #[error("query `{query}` failed: {error_type}: {message}")]
+    Api { query: String, error_type: String, message: String },
+    #[error("{url} sent an unreadable answer to query `{query}`: {message}")]
+    Garbage { url: String, query: String, message: String },
+}
+
+/// A query's result and what it cost.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    pub rows: Vec<Row>,
+    /// Warnings the server attached (partial data, dropped series, ...).
+    pub warnings: Vec<String>,
+    /// Response body bytes received.
+    pub bytes: usize,
+    pub elapsed: Duration,
+}
+
+/// A client for one server.
+#[derive(Clone)]
+pub struct Prometheus {
+    client: reqwest::Client,
+    base: String,
+    timeout: Duration,
+    auth: Option<Auth>,
+}
+
+#[derive(Clone)]
+enum Auth {
+    Bearer(String),
+    Basic(String, String),
+}
+
+/// Queries longer than this go in a POST body (URLs have length limits along the way).
+const MAX_GET_QUERY: usize = 1500;
+
+impl Prometheus {
+    pub fn new(config: &PrometheusConfig) -> Result<Prometheus, PrometheusError> {
+        let base = config.url.trim_end_matches('/').to_owned();
+        reqwest::Url::parse(&base).map_err(|e| PrometheusError::Config(format!("URL {:?}: {e}", config.url)))?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &config.headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| PrometheusError::Config(format!("header name {name:?}: {e}")))?;
+            let value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|e| PrometheusError::Config(format!("header {name} value: {e}")))?;
+            headers.insert(name, value);
+        }
+        let mut builder = reqwest::Client::builder().default_headers(headers).timeout(config.timeout);
+        if let Some(path) = &config.ca_file {
+            let pem =
+                std::fs::read(path).map_err(|e| PrometheusError::Config(format!("CA file {}: {e}", path.display())))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| PrometheusError::Config(format!("CA file {}: {e}", path.display())))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder.build().map_err(|e| PrometheusError::Config(e.to_string()))?;
+        let auth = match (&config.bearer_token, &config.basic_auth) {
+            (Some(token), _) => Some(Auth::Bearer(token.trim().to_owned())),
+            (None, Some((user, password))) => Some(Auth::Basic(user.clone(), password.clone())),
+            (None, None) => None,
+        };
+        Ok(Prometheus { client, base, timeout: config.timeout, auth })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    /// Evaluates a query spec at its time.
+    pub async fn query(&self, spec: &QuerySpec) -> Result<Answer, PrometheusError> {
+        self.instant(&spec.promql(), spec.at).await
+    }
+
+    /// Evaluates PromQL text as an instant query at `at` (unix seconds).
+    pub async fn instant(&self, promql: &str, at: i64) -> Result<Answer, PrometheusError> {
+        let url = format!("{}/api/v1/query", self.base);
+        let params = [
+            ("query", promql.to_owned()),
+            ("time", at.to_string()),
+            ("timeout", format!("{}s", self.timeout.as_secs().max(1))),
+        ];
+        let started = Instant::now();
+        let mut request = if promql.len() > MAX_GET_QUERY {
+            self.client.post(&url).form(&params)
+        } else {
+            let with_params = reqwest::Url::parse_with_params(&url, &params)
+                .map_err(|e| PrometheusError::Config(format!("URL {url:?}: {e}")))?;
+            self.client.get(with_params)
+        };
+        request = match &self.auth {
+            Some(Auth::Bearer(token)) => request.bearer_auth(token),
+            Some(Auth::Basic(user, password)) => request.basic_auth(user, Some(password)),
+            None => request,
+        };
+        let short = abbreviate(promql);
+        let failed = |e: reqwest::Error| {
+            if e.is_timeout() {
+                PrometheusError::Timeout {
+                    url: self.base.clone(),
+                    query: short.clone(),
+                    seconds: self.timeout.as_secs(),
+                }
+            } else {
+                PrometheusError::Unreachable { url: self.base.clone(), query: short.clone(), message: error_chain(&e) }
+            }
+        };
+        let response = request.send().await.map_err(failed)?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(failed)?;
+        let elapsed = started.elapsed();
+        let parsed: Result<ApiResponse, _> = serde_json::from_slice(&body);
+        match parsed {
+            Ok(api) if api.status == "success" => {
+                let mut answer = decode(api, &short, &self.base)?;
+                answer.bytes = body.len();
+                answer.elapsed = elapsed;
+                Ok(answer)
+            }
+            Ok(api) => Err(PrometheusError::Api {
+                query: short,
+                error_type: api.error_type.unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+                message: api.error.unwrap_or_else(|| "no error message".into()),
+            }),
+            Err(_) if !status.is_success() => Err(PrometheusError::Http {
+                url: self.base.clone(),
+                status: status.as_u16(),
+                query: short,
+                message: String::from_utf8_lossy(&body[..body.len().min(300)]).trim().to_owned(),
+            }),
+            Err(e) => Err(PrometheusError::Garbage { url: self.base.clone(), query: short, message: e.to_string() }),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ApiResponse {
+    status: String,
+    data: Option<ApiData>,
+    #[serde(rename = "errorType")]
+    error_type: Option<String>,
+    error: Option<String>,
+    #[serde(default)]
+    warnings: Vec<String>,
+    #[serde(default)]
+    infos: Vec<String>,
+    /// VictoriaMetrics marks answers missing some storage nodes.
+    #[serde(rename = "isPartial", default)]
+    is_partial: bool,
+}
+
+#[derive(Deserialize)]
+struct ApiData {
+    #[serde(rename = "resultType")]
+    result_type: String,
+    result: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct VectorSample {
+    metric: BTreeMap<String, String>,
+    value: (f64, String),
+}
+
+fn decode(api: ApiResponse, query: &str, url: &str) -> Result<Answer, PrometheusError> {
+    let garbage = |message: String| PrometheusError::Garbage { url: url.to_owned(), query: query.to_owned(), message };
+    let data = api.data.ok_or_else(|| garbage("success without data".into()))?;
+    if data.result_type != "vector" {
+        return Err(garbage(format!("expected a vector result, got {}", data.result_type)));
+    }
+    let samples: Vec<VectorSample> = serde_json::from_value(data.result).map_err(|e| garbage(e.to_string()))?;
+    let mut rows = Vec::with_capacity(samples.len());
+    for s in samples {
+        let value = match s.value.1.as_str() {
+            "+Inf" | "Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            "NaN" => f64::NAN,
+            v => v.parse().map_err(|_| garbage(format!("sample value {v:?} is not a number")))?,
+        };
+        let labels = s.metric.into_iter().filter(|(k, _)| k != "__name__").collect();
+        rows.push(Row { labels, value });
+    }
+    let mut warnings = api.warnings;
+    warnings.extend(api.infos.into_iter().map(|i| format!("info: {i}")));
+    if api.is_partial {
+        warnings.push("the answer is partial: some storage nodes did not respond".into());
+    }
+    Ok(Answer { rows, warnings, bytes: 0, elapsed: Duration::ZERO })
+}
+
+/// A query short enough for a message.
+fn abbreviate(query: &str) -> String {
+    const MAX: usize = 160;
+    if query.chars().count() <= MAX {
+        return query.to_owned();
+    }
+    let head: String = query.chars().take(MAX).collect();
+    format!("{head}… ({} characters)", query.len())
+}
+
+/// An error with its causes (reqwest hides the interesting part a few levels down).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}

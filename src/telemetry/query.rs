@@ -1,0 +1,207 @@
+//! Queries as values: what to select, how to aggregate, over which window and at which time. Both backends take a
+//! [`QuerySpec`]; only here is PromQL text produced, with every label value quoted and every regex alternative
+//! escaped, so no user text is ever pasted into a query.
+
+use std::fmt::Write as _;
+
+/// How a label is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchOp {
+    Eq,
+    Ne,
+    /// Fully anchored RE2 match, as PromQL's `=~`.
+    Re,
+    Nre,
+}
+
+/// One label matcher.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Matcher {
+    pub label: String,
+    pub op: MatchOp,
+    pub value: String,
+}
+
+impl Matcher {
+    pub fn eq(label: &str, value: &str) -> Matcher {
+        Matcher { label: label.into(), op: MatchOp::Eq, value: value.into() }
+    }
+
+    pub fn ne(label: &str, value: &str) -> Matcher {
+        Matcher { label: label.into(), op: MatchOp::Ne, value: value.into() }
+    }
+
+    /// `label` is one of `values` exactly (an escaped regex alternation).
+    pub fn one_of<S: AsRef<str>>(label: &str, values: &[S]) -> Matcher {
+        let alternatives: Vec<String> = values.iter().map(|v| regex::escape(v.as_ref())).collect();
+        Matcher { label: label.into(), op: MatchOp::Re, value: alternatives.join("|") }
+    }
+
+    pub fn regex(label: &str, pattern: &str) -> Matcher {
+        Matcher { label: label.into(), op: MatchOp::Re, value: pattern.into() }
+    }
+}
+
+/// What a query computes per group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Aggregation {
+    /// `sum by (group) (rate(selector[range]))`: per-second rate of counters.
+    SumRate,
+    /// `histogram_quantile(q, sum by (le, group) (rate(selector[range])))` over `_bucket` series.
+    Quantile(f64),
+}
+
+/// A query: the series (a metric, and alternative matcher sets whose union is selected), the labels to group by,
+/// the range window and the evaluation time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuerySpec {
+    pub metric: String,
+    /// Alternatives: a series is selected when it matches every matcher of any alternative. Empty: all series.
+    pub selectors: Vec<Vec<Matcher>>,
+    pub group_by: Vec<String>,
+    pub range_s: u64,
+    /// Evaluation time, unix seconds.
+    pub at: i64,
+    pub aggregation: Aggregation,
+}
+
+/// One result row: the group's label values and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Group-by labels present on the result, sorted by name.
+    pub labels: Vec<(String, String)>,
+    pub value: f64,
+}
+
+impl Row {
+    /// The value of `label`, empty when absent (as PromQL treats missing labels).
+    pub fn label(&self, label: &str) -> &str {
+        self.labels.iter().find(|(k, _)| k == label).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+}
+
+impl QuerySpec {
+    /// The PromQL text of this query.
+    pub fn promql(&self) -> String {
+        let range = format!("[{}s]", self.range_s);
+        let selectors: Vec<String> = if self.selectors.is_empty() {
+            vec![self.selector(&[])]
+        } else {
+            self.selectors.iter().map(|m| self.selector(m)).collect()
+        };
+        let rates: Vec<String> = selectors.iter().map(|s| format!("rate({s}{range})")).collect();
+        let inner = rates.join(" or ");
+        match self.aggregation {
+            Aggregation::SumRate => format!("sum by ({}) ({inner})", self.group_by.join(", ")),
+            Aggregation::Quantile(q) => {
+                let mut by = vec!["le".to_string()];
+                by.extend(self.group_by.iter().cloned());
+                format!("histogram_quantile({q}, sum by ({}) ({inner}))", by.join(", "))
+            }
+        }
+    }
+
+    fn selector(&self, matchers: &[Matcher]) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for m in matchers {
+            let op = match m.op {
+                MatchOp::Eq => "=",
+                MatchOp::Ne => "!=",
+                MatchOp::Re => "=~",
+                MatchOp::Nre => "!~",
+            };
+            parts.push(format!("{}{op}{}", m.label, quote(&m.value)));
+        }
+        format!("{}{{{}}}", self.metric, parts.join(", "))
+    }
+}
+
+/// A PromQL double-quoted string literal.
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Whether `name` is a valid Prometheus label name (what `group_by` and matchers may use).
+pub fn valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> QuerySpec {
+        QuerySpec {
+            metric: "istio_requests_total".into(),
+            selectors: vec![
+                vec![Matcher::eq("reporter", "source"), Matcher::one_of("source_workload_namespace", &["a", "b.c"])],
+                vec![
+                    Matcher::eq("reporter", "source"),
+                    Matcher::one_of("destination_workload_namespace", &["a", "b.c"]),
+                ],
+            ],
+            group_by: vec!["source_workload".into(), "destination_workload".into()],
+            range_s: 600,
+            at: 1_795_600_800,
+            aggregation: Aggregation::SumRate,
+        }
+    }
+
+    #[test]
+    fn renders_union_of_selectors_summed_by_group() {
+        assert_eq!(
+            spec().promql(),
+            "sum by (source_workload, destination_workload) (rate(istio_requests_total{reporter=\"source\", \
+             source_workload_namespace=~\"a|b\\\\.c\"}[600s]) or rate(istio_requests_total{reporter=\"source\", \
+             destination_workload_namespace=~\"a|b\\\\.c\"}[600s]))"
+        );
+    }
+
+    #[test]
+    fn renders_quantiles_and_unfiltered_selectors() {
+        let mut s = spec();
+        s.selectors = vec![];
+        assert_eq!(s.promql(), "sum by (source_workload, destination_workload) (rate(istio_requests_total{}[600s]))");
+        let mut q = spec();
+        q.aggregation = Aggregation::Quantile(0.95);
+        q.selectors = vec![vec![Matcher::eq("reporter", "destination")]];
+        assert_eq!(
+            q.promql(),
+            "histogram_quantile(0.95, sum by (le, source_workload, destination_workload) (rate(istio_requests_total{reporter=\"destination\"}[600s])))"
+        );
+    }
+
+    #[test]
+    fn hostile_values_stay_inside_their_string_literal() {
+        assert_eq!(quote(r#"a"} or vector(1) #"#), r#""a\"} or vector(1) #""#);
+        assert_eq!(quote("x\\y\nz"), r#""x\\y\nz""#);
+        let m = Matcher::one_of("destination_workload", &["a.*", "b|c", "(d)"]);
+        assert_eq!(m.value, r"a\.\*|b\|c|\(d\)");
+        let re = regex::Regex::new(&format!("^(?:{})$", m.value)).unwrap();
+        assert!(re.is_match("b|c") && !re.is_match("abc") && !re.is_match("b"));
+    }
+
+    #[test]
+    fn label_names_are_checked() {
+        assert!(valid_label_name("kubernetes_pod_name"));
+        assert!(!valid_label_name("pod-name") && !valid_label_name("9x") && !valid_label_name(""));
+    }
+}
