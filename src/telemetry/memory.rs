@@ -57,7 +57,7 @@ impl MemoryStore {
     pub fn load_openmetrics(&mut self, source_name: &str, text: &str) -> Result<usize, LoadError> {
         let mut count = 0;
         let mut missing_ts = None;
-        let mut last: Option<(String, Vec<(String, String)>, usize)> = None;
+        let mut last: Option<LastSeries> = None;
         openmetrics::parse(text, |s| {
             let Some(ts) = s.timestamp else {
                 missing_ts.get_or_insert(count + 1);
@@ -65,18 +65,14 @@ impl MemoryStore {
             };
             let t_ms = (ts * 1000.0).round() as i64;
             // Consecutive samples usually belong to the same series: skip the lookup then.
-            let same = last.as_ref().is_some_and(|(name, labels, _)| {
-                name == s.name
-                    && labels.len() == s.labels.len()
-                    && labels.iter().zip(&s.labels).all(|(a, b)| a.0 == b.0 && a.1 == b.1)
-            });
-            let index = if same {
-                last.as_ref().map(|l| l.2).unwrap_or_default()
-            } else {
-                let index = self.series_index(s.name, s.labels.iter().map(|(k, v)| (*k, v.as_str())));
-                let owned = s.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-                last = Some((s.name.to_owned(), owned, index));
-                index
+            let index = match &last {
+                Some(l) if l.is(&s) => l.index,
+                _ => {
+                    let index = self.series_index(s.name, s.labels.iter().map(|(k, v)| (*k, v.as_str())));
+                    let labels = s.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                    last = Some(LastSeries { name: s.name.to_owned(), labels, index });
+                    index
+                }
             };
             self.push_sample(index, t_ms, s.value);
             count += 1;
@@ -150,7 +146,7 @@ impl MemoryStore {
         let end = spec.at * 1000;
         let start = end - spec.range_s as i64 * 1000;
         let le_group = matches!(spec.aggregation, Aggregation::Quantile(_));
-        let mut groups: HashMap<Vec<Option<Arc<str>>>, (f64, Vec<(f64, f64)>)> = HashMap::new();
+        let mut groups: HashMap<GroupKey, Group> = HashMap::new();
         let candidates = self.by_metric.get(spec.metric.as_str()).map(Vec::as_slice).unwrap_or_default();
         for &i in candidates {
             let series = &self.series[i];
@@ -163,20 +159,20 @@ impl MemoryStore {
             let to = series.samples.partition_point(|(t, _)| *t <= end);
             let Some(rate) = extrapolated_rate(&series.samples[from..to], start, end) else { continue };
             let key: Vec<Option<Arc<str>>> = spec.group_by.iter().map(|g| label(&series.labels, g).cloned()).collect();
-            let entry = groups.entry(key).or_insert((0.0, Vec::new()));
+            let group = groups.entry(key).or_default();
             if le_group {
                 let Some(le) = label(&series.labels, "le").and_then(|le| parse_le(le)) else { continue };
-                match entry.1.iter_mut().find(|(bound, _)| *bound == le || (bound.is_nan() && le.is_nan())) {
+                match group.buckets.iter_mut().find(|(bound, _)| *bound == le) {
                     Some(bucket) => bucket.1 += rate,
-                    None => entry.1.push((le, rate)),
+                    None => group.buckets.push((le, rate)),
                 }
             } else {
-                entry.0 += rate;
+                group.sum += rate;
             }
         }
         let mut rows: Vec<Row> = groups
             .into_iter()
-            .map(|(key, (sum, mut buckets))| {
+            .map(|(key, Group { sum, mut buckets })| {
                 let labels = spec
                     .group_by
                     .iter()
@@ -194,6 +190,31 @@ impl MemoryStore {
             .collect();
         rows.sort_by(|a, b| a.labels.cmp(&b.labels));
         Ok(rows)
+    }
+}
+
+/// Group-by label values of a series (`None`: the label is absent).
+type GroupKey = Vec<Option<Arc<str>>>;
+
+/// What a group accumulates: the summed rate, or per-bound bucket rates for quantiles.
+#[derive(Default)]
+struct Group {
+    sum: f64,
+    buckets: Vec<(f64, f64)>,
+}
+
+/// The series the previous sample of a file belonged to.
+struct LastSeries {
+    name: String,
+    labels: Vec<(String, String)>,
+    index: usize,
+}
+
+impl LastSeries {
+    fn is(&self, s: &openmetrics::Sample<'_>) -> bool {
+        self.name == s.name
+            && self.labels.len() == s.labels.len()
+            && self.labels.iter().zip(&s.labels).all(|(a, b)| a.0 == b.0 && a.1 == b.1)
     }
 }
 
