@@ -1,6 +1,7 @@
 //! The command line: raw clap arguments, and one module per command that turns them into work.
 
 mod demo;
+mod graph;
 mod rollout;
 mod sim;
 mod source;
@@ -29,6 +30,8 @@ pub enum Command {
     Workloads(WorkloadsArgs),
     /// Show one workload: every ReplicaSet (revision) and every pod. NAME may be any name telemetry reports it under.
     Workload(ItemArgs),
+    /// The traffic graph, with the measured split of every Rollout beside the weight it asked for.
+    Graph(GraphArgs),
     /// Argo Rollouts views.
     Rollout {
         #[command(subcommand)]
@@ -58,6 +61,33 @@ pub struct SourceArgs {
     /// Fail (exit 2) when any manifest document cannot be read, instead of warning and going on.
     #[arg(long, global = true)]
     pub strict: bool,
+    /// Read telemetry from this PromQL endpoint (Prometheus, VictoriaMetrics, Thanos, Mimir; with any path prefix)
+    /// instead of the snapshot's metrics.
+    #[arg(long, value_name = "URL", global = true, env = "MESHLENS_PROMETHEUS")]
+    pub prometheus: Option<String>,
+    /// File holding a bearer token for --prometheus.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub prometheus_token_file: Option<PathBuf>,
+    /// Basic-auth user for --prometheus (password from --prometheus-password-file).
+    #[arg(long, value_name = "USER", global = true)]
+    pub prometheus_user: Option<String>,
+    #[arg(long, value_name = "FILE", global = true)]
+    pub prometheus_password_file: Option<PathBuf>,
+    /// Extra CA certificate (PEM) to trust for --prometheus.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub prometheus_ca_file: Option<PathBuf>,
+    /// Extra header for --prometheus, e.g. `X-Scope-OrgID: tenant` (repeatable).
+    #[arg(long, value_name = "NAME: VALUE", global = true)]
+    pub prometheus_header: Vec<String>,
+    /// Timeout of each telemetry query.
+    #[arg(long, value_name = "DURATION", global = true, default_value = "30s")]
+    pub prometheus_timeout: String,
+    /// Name of the label the scrape configuration puts the pod name in (`kubernetes_pod_name` in older setups).
+    #[arg(long, value_name = "LABEL", global = true, default_value = "pod")]
+    pub pod_label: String,
+    /// Name of the label the scrape configuration puts the pod namespace in.
+    #[arg(long, value_name = "LABEL", global = true, default_value = "namespace")]
+    pub namespace_label: String,
 }
 
 /// Which namespaces a list covers.
@@ -81,6 +111,31 @@ pub struct ScopeArgs {
 pub enum ListFormat {
     Table,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Table,
+    Json,
+    /// Kiali's graph JSON.
+    Kiali,
+    /// Graphviz DOT.
+    Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[arg(long = "type", value_enum, default_value = "workload")]
+    pub graph_type: crate::graph::GraphType,
+    /// The window rates are measured over (30s, 5m, 1h).
+    #[arg(long, default_value = "10m")]
+    pub duration: String,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: GraphFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,6 +203,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Workloads(args) => workloads::list(&args),
         Command::Workload(args) => workloads::show(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Rollout { command: RolloutCommand::Get(args) } => rollout::get(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Demo => demo::run(),

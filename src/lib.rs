@@ -2,6 +2,7 @@
 //! revisions, and sets the traffic split it measures beside the weight the Rollout asked for.
 
 pub mod cli;
+pub mod graph;
 pub mod identity;
 pub mod inventory;
 pub mod k8s;

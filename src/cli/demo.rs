@@ -7,10 +7,14 @@ use crate::k8s::Kind;
 use crate::rollout::{render_rollout, rollout_info};
 use crate::views::workloads::workloads_table;
 
-use super::source::demo_world;
+use crate::sim::{Scenario, SimOptions};
+
+use super::source::objects_of;
 
 pub fn run() -> anyhow::Result<ExitCode> {
-    let (inventory, _, time) = demo_world()?;
+    let world = crate::sim::build(&SimOptions::new(Scenario::BookinfoCanary));
+    let (inventory, _) = objects_of(&world)?;
+    let time = world.time;
     let index = IdentityIndex::build(&inventory);
     let workloads: Vec<_> = index.workloads().iter().collect();
     println!("Workloads of the built-in world (Istio bookinfo; reviews is an Argo Rollout at 20% canary):\n");

@@ -33,7 +33,7 @@ pub fn get(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let Some(r) = inv.find(Kind::Rollout, &namespace, &args.name) else { bail!("Rollout {:?} vanished", args.name) };
     let Some(info) = rollout_info(inv, r) else { bail!("Rollout {:?} vanished", args.name) };
     match args.output {
-        ItemFormat::Text => print!("{}", render_rollout(&info, mesh.time)),
+        ItemFormat::Text => print!("{}", render_rollout(&info, mesh.now())),
         ItemFormat::Json => println!("{}", serde_json::to_string_pretty(&info)?),
     }
     Ok(ExitCode::SUCCESS)

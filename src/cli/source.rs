@@ -1,53 +1,144 @@
-//! Resolves the source flags into loaded objects and an evaluation time: the one place commands get a mesh from.
+//! Resolves the source flags into loaded objects, a telemetry backend and an evaluation time: the one place commands
+//! get a mesh from.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::graph::{ScrapeLabels, parse_duration};
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
 use crate::k8s::document::Format;
 use crate::k8s::load::{LoadReport, Loader};
 use crate::sim::{self, Scenario, SimOptions};
+use crate::telemetry::query::valid_label_name;
+use crate::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
 
 use super::{SourceArgs, parse_time};
+
+/// Where samples for the in-memory backend come from.
+enum Samples {
+    Files(Vec<PathBuf>),
+    /// The built-in world's telemetry, generated in memory.
+    Text(String),
+}
 
 /// A loaded mesh.
 pub struct Mesh {
     pub inventory: Inventory,
     pub index: IdentityIndex,
-    /// The evaluation time: `--at`, else the snapshot's time, else now.
-    pub time: jiff::Timestamp,
+    /// `--at`, else the snapshot's time.
+    pub time: Option<jiff::Timestamp>,
+    samples: Samples,
+}
+
+impl Mesh {
+    /// The time views show ages against: the evaluation time, else now.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.time.unwrap_or_else(jiff::Timestamp::now)
+    }
+}
+
+/// Telemetry ready to query, and the time to evaluate at.
+pub struct Telemetry {
+    pub backend: Backend,
+    pub at: i64,
+    pub scrape_labels: ScrapeLabels,
 }
 
 /// Loads what the source flags name. Without `--snapshot`, the built-in demo world.
 pub fn load(args: &SourceArgs) -> anyhow::Result<Mesh> {
-    let (inventory, report, snapshot_time) = match &args.snapshot {
+    let (inventory, report, snapshot_time, samples) = match &args.snapshot {
         Some(dir) => {
             let snap = crate::snapshot::load(dir)?;
-            (snap.inventory, snap.report, snap.meta.time)
+            (snap.inventory, snap.report, snap.meta.time, Samples::Files(snap.metrics_files))
         }
         None => {
-            let (inventory, report, time) = demo_world()?;
-            (inventory, report, Some(time))
+            let world = sim::build(&SimOptions::new(Scenario::BookinfoCanary));
+            let (inventory, report) = objects_of(&world)?;
+            let metrics = world.write_metrics(Vec::new()).context("rendering the demo telemetry")?;
+            (inventory, report, Some(world.time), Samples::Text(String::from_utf8_lossy(&metrics).into_owned()))
         }
     };
     report_problems(&report, args.strict)?;
     let time = match &args.at {
-        Some(at) => parse_time(at)?,
-        None => snapshot_time.unwrap_or_else(jiff::Timestamp::now),
+        Some(at) => Some(parse_time(at)?),
+        None => snapshot_time,
     };
     let index = IdentityIndex::build(&inventory);
-    Ok(Mesh { inventory, index, time })
+    Ok(Mesh { inventory, index, time, samples })
 }
 
-/// The bookinfo canary, simulated in memory and read back through the same parser snapshots go through.
-pub fn demo_world() -> anyhow::Result<(Inventory, LoadReport, jiff::Timestamp)> {
-    let world = sim::build(&SimOptions::new(Scenario::BookinfoCanary));
+/// A simulated world's objects, read back through the same parser snapshots go through.
+pub fn objects_of(world: &sim::World) -> anyhow::Result<(Inventory, LoadReport)> {
     let mut loader = Loader::new();
-    for (file, text) in world.manifests().context("rendering the demo world")? {
-        loader.add_text(&format!("demo:k8s/{file}"), &text, Format::Yaml);
+    for (file, text) in world.manifests().context("rendering the simulated objects")? {
+        loader.add_text(&format!("sim:k8s/{file}"), &text, Format::Yaml);
     }
     let (objects, report) = loader.finish();
-    Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report, world.time))
+    Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report))
+}
+
+/// The telemetry backend the flags choose: `--prometheus`, else the snapshot's (or demo world's) samples in memory.
+pub fn telemetry(mesh: &Mesh, args: &SourceArgs) -> anyhow::Result<Telemetry> {
+    for (flag, label) in [("--pod-label", &args.pod_label), ("--namespace-label", &args.namespace_label)] {
+        if !valid_label_name(label) {
+            bail!("{flag} {label:?} is not a Prometheus label name");
+        }
+    }
+    let scrape_labels = ScrapeLabels { pod: args.pod_label.clone(), namespace: args.namespace_label.clone() };
+    if let Some(url) = &args.prometheus {
+        let backend = Backend::Prometheus(Prometheus::new(&prometheus_config(url, args)?)?);
+        let at = mesh.time.unwrap_or_else(jiff::Timestamp::now).as_second();
+        return Ok(Telemetry { backend, at, scrape_labels });
+    }
+    let mut store = MemoryStore::new();
+    match &mesh.samples {
+        Samples::Files(files) => {
+            for path in files {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                store.load_openmetrics(&path.display().to_string(), &text)?;
+            }
+        }
+        Samples::Text(text) => {
+            store.load_openmetrics("demo metrics", text)?;
+        }
+    }
+    let newest = store.newest_ms().map(|ms| ms / 1000);
+    let at = match (mesh.time, newest) {
+        (Some(t), _) => t.as_second(),
+        (None, Some(newest)) => newest,
+        (None, None) => jiff::Timestamp::now().as_second(),
+    };
+    Ok(Telemetry { backend: Backend::Memory(Arc::new(tokio::sync::RwLock::new(store))), at, scrape_labels })
+}
+
+fn prometheus_config(url: &str, args: &SourceArgs) -> anyhow::Result<PrometheusConfig> {
+    let mut config = PrometheusConfig::new(url);
+    let read = |path: &PathBuf| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
+    if let Some(path) = &args.prometheus_token_file {
+        config.bearer_token = Some(read(path)?.trim().to_owned());
+    }
+    if let Some(user) = &args.prometheus_user {
+        let password = match &args.prometheus_password_file {
+            Some(path) => read(path)?.trim_end_matches(['\n', '\r']).to_owned(),
+            None => String::new(),
+        };
+        config.basic_auth = Some((user.clone(), password));
+    }
+    config.ca_file = args.prometheus_ca_file.clone();
+    for header in &args.prometheus_header {
+        let Some((name, value)) = header.split_once(':') else {
+            bail!("--prometheus-header {header:?} is not `Name: value`");
+        };
+        config.headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    let timeout = parse_duration(&args.prometheus_timeout)
+        .with_context(|| format!("--prometheus-timeout {:?} is not a duration like 30s", args.prometheus_timeout))?;
+    config.timeout = Duration::from_secs(timeout);
+    Ok(config)
 }
 
 /// Prints what could not be read (and what was skipped) to stderr; with `strict`, any problem is an error.

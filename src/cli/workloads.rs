@@ -12,16 +12,12 @@ use super::{ItemArgs, ItemFormat, ListFormat, WorkloadsArgs};
 
 pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source)?;
-    for ns in &args.scope.namespaces {
-        if !mesh.index.namespaces().contains(ns) {
-            bail!("namespace {ns:?} has no objects in this source{}", suggestion(ns, mesh.index.namespaces().iter()));
-        }
-    }
+    let namespaces = super::graph::selected_namespaces(&args.scope, &mesh.index)?;
     let selected: Vec<&Workload> = mesh
         .index
         .workloads()
         .iter()
-        .filter(|w| args.scope.namespaces.is_empty() || args.scope.namespaces.contains(&w.id.namespace))
+        .filter(|w| namespaces.as_ref().is_none_or(|n| n.contains(&w.id.namespace)))
         .collect();
     match args.output {
         ListFormat::Table => print!("{}", workloads_table(&selected)),

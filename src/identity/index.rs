@@ -390,6 +390,9 @@ impl<'a> Builder<'a> {
             _ => None,
         };
         let status = rs.status.as_ref();
+        let template_labels =
+            rs.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.metadata.as_ref()).map(|m| m.labels());
+        let canonical_revision = template_labels.filter(|l| has_revision_label(l)).map(canonical_revision);
         ReplicaSetEntry {
             name: meta.name_str().to_owned(),
             hash,
@@ -399,6 +402,7 @@ impl<'a> Builder<'a> {
             ready_replicas: status.and_then(|s| s.ready_replicas).unwrap_or(0),
             available_replicas: status.and_then(|s| s.available_replicas).unwrap_or(0),
             status: replica_set_health(rs).to_owned(),
+            canonical_revision,
             experiment,
             legacy_telemetry_name,
         }
@@ -459,6 +463,13 @@ impl<'a> Builder<'a> {
             in_mesh: in_mesh(pod),
         }
     }
+}
+
+/// Whether pod labels set a canonical revision explicitly (else every revision is `latest`).
+fn has_revision_label(labels: &BTreeMap<String, String>) -> bool {
+    ["service.istio.io/canonical-revision", "app.kubernetes.io/version", "version"]
+        .iter()
+        .any(|k| labels.contains_key(*k))
 }
 
 fn count(inv: &Inventory, kind: Kind) -> usize {

@@ -142,6 +142,9 @@ pub struct ReplicaSetEntry {
     pub available_replicas: i32,
     /// The Argo CLI's health word: Healthy, Progressing, ScaledDown, ReplicaFailure.
     pub status: String,
+    /// Istio's canonical revision of the ReplicaSet's pods, when their labels set one (most Rollouts do not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canonical_revision: Option<String>,
     /// The Experiment this ReplicaSet runs a template of, for experiment ReplicaSets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub experiment: Option<String>,

@@ -19,7 +19,8 @@ pub struct Simulated {
 }
 
 /// The scenarios every engine holds, each a day apart.
-pub const SCENARIOS: [Scenario; 4] = [Scenario::BookinfoCanary, Scenario::IstioUpgrade, Scenario::Bluegreen, Scenario::Flagger];
+pub const SCENARIOS: [Scenario; 4] =
+    [Scenario::BookinfoCanary, Scenario::IstioUpgrade, Scenario::Bluegreen, Scenario::Flagger];
 
 fn workdir() -> &'static tempfile::TempDir {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
@@ -35,7 +36,7 @@ pub fn simulated() -> &'static [Simulated] {
             .enumerate()
             .map(|(i, &scenario)| {
                 let mut opts = SimOptions::new(scenario);
-                opts.time = opts.time + jiff::SignedDuration::from_hours(24 * i as i64);
+                opts.time += jiff::SignedDuration::from_hours(24 * i as i64);
                 let dir = workdir().path().join(format!("sim-{i}"));
                 let world = meshlens::sim::build(&opts);
                 world.write_to(&dir).expect("snapshot written");
@@ -72,7 +73,10 @@ fn spawn_tied_to_test(program: &Path, args: &[String], log: &Path) {
         quoted.join(" "),
         log.display()
     );
-    Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).spawn().expect("sh runs");
+    let watcher = Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).spawn().expect("sh runs");
+    // The watcher exits on its own when the test process does; keep its handle for the process's lifetime.
+    static WATCHERS: std::sync::Mutex<Vec<std::process::Child>> = std::sync::Mutex::new(Vec::new());
+    WATCHERS.lock().expect("watchers").push(watcher);
 }
 
 /// Runs a future to completion on a fresh runtime (tests are synchronous).
@@ -116,7 +120,12 @@ pub fn prometheus() -> &'static str {
                 .arg(&data)
                 .output()
                 .expect("promtool runs");
-            assert!(out.status.success(), "promtool backfill of {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "promtool backfill of {}: {}",
+                file.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let config = workdir().path().join("prometheus.yml");
         std::fs::write(&config, "global:\n  scrape_interval: 30s\n").unwrap();

@@ -1,0 +1,89 @@
+//! `meshlens graph`: the traffic graph in a table, our JSON, Kiali's JSON or Graphviz DOT.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+
+use crate::graph::render::{dot::render_dot, kiali::render_kiali, table::render_table};
+use crate::graph::{GraphRequest, parse_duration};
+
+use super::source::{load, telemetry};
+use super::{GraphArgs, GraphFormat, ScopeArgs};
+use crate::identity::IdentityIndex;
+
+pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
+    let mesh = load(&args.source)?;
+    let namespaces = selected_namespaces(&args.scope, &mesh.index)?;
+    let duration_s = parse_duration(&args.duration)
+        .with_context(|| format!("--duration {:?} is not a duration like 30s, 10m or 1h", args.duration))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let telemetry = telemetry(&mesh, &args.source)?;
+    let req = GraphRequest {
+        graph_type: args.graph_type,
+        namespaces,
+        duration_s,
+        at: telemetry.at,
+        scrape_labels: telemetry.scrape_labels.clone(),
+    };
+    let graph = runtime
+        .block_on(crate::graph::graph(&telemetry.backend, &mesh.index, &mesh.inventory, &req))
+        .with_context(|| format!("querying {}", telemetry.backend.describe()))?;
+    if args.output != GraphFormat::Table {
+        for w in &graph.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    match args.output {
+        GraphFormat::Table => print!("{}", render_table(&graph)),
+        GraphFormat::Json => println!("{}", serde_json::to_string_pretty(&graph)?),
+        GraphFormat::Kiali => println!("{}", serde_json::to_string_pretty(&render_kiali(&graph, req.at, duration_s))?),
+        GraphFormat::Dot => print!("{}", render_dot(&graph)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `-n a,b` checked (Kubernetes namespace names only: no quotes, braces or regex reach a query) and known;
+/// nothing or `-A` means every namespace.
+pub fn selected_namespaces(scope: &ScopeArgs, index: &IdentityIndex) -> anyhow::Result<Option<BTreeSet<String>>> {
+    if scope.namespaces.is_empty() {
+        return Ok(None);
+    }
+    for ns in &scope.namespaces {
+        if !is_namespace_name(ns) {
+            bail!("-n {ns:?} is not a Kubernetes namespace name (lowercase letters, digits and '-', at most 63)");
+        }
+        if !index.namespaces().contains(ns) {
+            bail!(
+                "namespace {ns:?} has no objects in this source{}",
+                super::workloads::suggestion(ns, index.namespaces().iter())
+            );
+        }
+    }
+    Ok(Some(scope.namespaces.iter().cloned().collect()))
+}
+
+/// RFC 1123 label: what Kubernetes accepts as a namespace name.
+pub fn is_namespace_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_kubernetes_namespace_names_pass() {
+        for ok in ["bookinfo", "a", "team-1", "x9"] {
+            assert!(is_namespace_name(ok), "{ok}");
+        }
+        for bad in ["", "Book", "a\"b", "a}b", "a.*", "a|b", "-a", "a-", "a b", &"x".repeat(64)] {
+            assert!(!is_namespace_name(bad), "{bad}");
+        }
+    }
+}

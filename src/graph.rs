@@ -1,0 +1,350 @@
+//! The traffic graph: nodes (workloads, apps, services), edges with rates, errors, share and latency, and for each
+//! Rollout or Flagger pair one node whose revisions carry the measured split beside the intended weight.
+//!
+//! Flow: [`plan`] decides a constant number of queries from the request, [`fetch`] runs them on a backend, and
+//! [`build`] turns identity + results into a [`Graph`] with pure functions. Renderers live in [`render`].
+
+pub mod build;
+pub mod fetch;
+pub mod plan;
+pub mod render;
+pub mod resolve;
+pub mod revisions;
+pub mod routing;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::identity::Role;
+
+/// How nodes are drawn: per workload (default), per app, per app version, or per service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "camelCase")]
+pub enum GraphType {
+    Workload,
+    App,
+    VersionedApp,
+    Service,
+}
+
+impl GraphType {
+    /// The name Kiali's API uses (`graphType=versionedApp`).
+    pub fn kiali_name(self) -> &'static str {
+        match self {
+            GraphType::Workload => "workload",
+            GraphType::App => "app",
+            GraphType::VersionedApp => "versionedApp",
+            GraphType::Service => "service",
+        }
+    }
+
+    pub fn from_kiali_name(name: &str) -> Option<GraphType> {
+        match name {
+            "workload" => Some(GraphType::Workload),
+            "app" => Some(GraphType::App),
+            "versionedApp" | "versioned-app" => Some(GraphType::VersionedApp),
+            "service" => Some(GraphType::Service),
+            _ => None,
+        }
+    }
+}
+
+/// Names of the labels the scrape configuration adds per pod (older setups: `kubernetes_pod_name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScrapeLabels {
+    pub pod: String,
+    pub namespace: String,
+}
+
+impl Default for ScrapeLabels {
+    fn default() -> Self {
+        ScrapeLabels { pod: "pod".into(), namespace: "namespace".into() }
+    }
+}
+
+/// What graph to build.
+#[derive(Debug, Clone)]
+pub struct GraphRequest {
+    pub graph_type: GraphType,
+    /// Selected namespaces; `None` means every namespace.
+    pub namespaces: Option<BTreeSet<String>>,
+    pub duration_s: u64,
+    /// Evaluation time, unix seconds.
+    pub at: i64,
+    pub scrape_labels: ScrapeLabels,
+}
+
+impl GraphRequest {
+    pub fn selects(&self, namespace: &str) -> bool {
+        self.namespaces.as_ref().is_none_or(|n| n.contains(namespace))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum NodeType {
+    Workload,
+    App,
+    Service,
+    Unknown,
+}
+
+/// The traffic role a revision plays in a split: blue-green active and Flagger primary are stable, preview canary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TrafficRole {
+    Stable,
+    Canary,
+    /// A revision that got traffic without a role (an old ReplicaSet still draining).
+    Other,
+}
+
+/// One revision of a Rollout or Flagger pair, with its measured and intended traffic.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub replica_set: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    pub role: TrafficRole,
+    pub roles: Vec<Role>,
+    /// Share (0..1) of the workload's destination-reported requests this revision's pods served.
+    pub observed_share: Option<f64>,
+    /// The weight (0..1) the Rollout (or Canary) asks for.
+    pub intended_weight: Option<f64>,
+    /// The weight (0..1) the VirtualService routes carry now.
+    pub routed_weight: Option<f64>,
+    pub rps: f64,
+    pub error_ratio: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub pods: usize,
+    pub ready_pods: usize,
+}
+
+/// How one caller's requests split over the revisions.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerSplit {
+    /// The caller's node id.
+    pub source: String,
+    pub rps: f64,
+    pub revisions: Vec<RevisionShare>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevisionShare {
+    pub replica_set: String,
+    pub rps: f64,
+    pub share: f64,
+}
+
+/// How the split was measured, and what could not be attributed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SplitSource {
+    /// `pod`, `podTemplateHash`, `canonicalRevision`, `serviceName`, or `none` when nothing tells revisions apart.
+    pub attributed_by: String,
+    /// Requests/s that reached the workload but could not be tied to a revision.
+    pub unattributed_rps: f64,
+    /// A mirror route copies traffic to the canary on top of its routed share.
+    pub mirrored: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeTraffic {
+    /// Requests/s in (destination side) and out (source side), HTTP and gRPC.
+    pub rps_in: f64,
+    pub rps_out: f64,
+    pub error_ratio_in: Option<f64>,
+    /// TCP bytes/s in and out.
+    pub tcp_in: f64,
+    pub tcp_out: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Node {
+    pub id: String,
+    pub node_type: NodeType,
+    pub cluster: String,
+    pub namespace: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload_kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub is_idle: bool,
+    pub is_ghost: bool,
+    pub is_outside: bool,
+    /// Why a ghost resolves to nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ghost_reason: Option<String>,
+    /// Other workloads the same telemetry name could belong to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ambiguous_with: Vec<String>,
+    /// The workload page this node links to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Names this node carried in the window's telemetry.
+    pub telemetry_names: BTreeSet<String>,
+    /// Workloads behind an app or service node (`namespace/name`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub workloads: BTreeSet<String>,
+    pub traffic: NodeTraffic,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<Revision>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitSource>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub callers: Vec<CallerSplit>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Protocol {
+    Http,
+    Grpc,
+    Tcp,
+}
+
+impl Protocol {
+    pub fn from_label(label: &str) -> Protocol {
+        match label {
+            "grpc" => Protocol::Grpc,
+            "tcp" => Protocol::Tcp,
+            _ => Protocol::Http,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+            Protocol::Tcp => "tcp",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Edge {
+    pub source: String,
+    pub target: String,
+    pub protocol: Protocol,
+    /// Requests/s (0 for TCP).
+    pub rps: f64,
+    /// Share of requests answered with an error (HTTP 5xx or no response; gRPC non-OK).
+    pub error_ratio: f64,
+    /// This edge's share of everything its source sends (requests/s; bytes/s for TCP).
+    pub share: f64,
+    pub p95_ms: Option<f64>,
+    /// TCP bytes/s, both directions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_bytes_per_s: Option<f64>,
+    /// Requests/s by response code.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub responses: BTreeMap<String, f64>,
+    /// Requests/s by Envoy response flags.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub flags: BTreeMap<String, f64>,
+    /// Requests/s by response code and Envoy response flags together.
+    #[serde(skip)]
+    pub code_flags: BTreeMap<(String, String), f64>,
+    /// Destination services (`name.namespace`).
+    pub services: BTreeSet<String>,
+    /// Which proxy's reports the rates come from (`source` where the caller has a sidecar, else `destination`).
+    pub reporter: String,
+}
+
+/// What the telemetry queries cost.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryStats {
+    pub queries: usize,
+    pub bytes: usize,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Graph {
+    pub graph_type: GraphType,
+    /// Evaluation time, RFC 3339.
+    pub time: String,
+    /// Window, e.g. `10m`.
+    pub duration: String,
+    /// Selected namespaces (empty: all).
+    pub namespaces: Vec<String>,
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+    /// What could not be queried or explained, in words.
+    pub warnings: Vec<String>,
+    pub telemetry: QueryStats,
+}
+
+impl Graph {
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+}
+
+/// Plans, fetches and builds the graph of `req`.
+pub async fn graph(
+    backend: &crate::telemetry::Backend,
+    index: &crate::identity::IdentityIndex,
+    inventory: &crate::inventory::Inventory,
+    req: &GraphRequest,
+) -> Result<Graph, crate::telemetry::TelemetryError> {
+    let plan = plan::plan(req, index);
+    let results = fetch::fetch(backend, &plan).await?;
+    Ok(build::build(index, inventory, req, &results))
+}
+
+/// `600` → `10m`, `90` → `90s`, `7200` → `2h`.
+pub fn format_duration(seconds: u64) -> String {
+    match seconds {
+        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// Parses `30s`, `5m`, `1h`, `2d` (or plain seconds).
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().ok()?;
+    let factor = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(factor).filter(|s| *s > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_round_trip() {
+        assert_eq!(parse_duration("10m"), Some(600));
+        assert_eq!(parse_duration("90"), Some(90));
+        assert_eq!(parse_duration("2h"), Some(7200));
+        assert_eq!(parse_duration("0s"), None);
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("-5m"), None);
+        assert_eq!(format_duration(600), "10m");
+        assert_eq!(format_duration(90), "90s");
+        assert_eq!(format_duration(7200), "2h");
+    }
+}

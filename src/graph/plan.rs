@@ -1,0 +1,198 @@
+//! The queries a graph needs, and only those: a constant number whatever the number of namespaces (namespaces are
+//! a regex alternation, not one query each), grouped by the labels the chosen graph type uses, with per-pod series
+//! fetched only for workloads that have revisions.
+
+use std::collections::BTreeSet;
+
+use crate::identity::IdentityIndex;
+use crate::telemetry::{Aggregation, Matcher, QuerySpec};
+
+use super::{GraphRequest, GraphType};
+
+pub const REQUESTS: &str = "istio_requests_total";
+pub const DURATION_BUCKETS: &str = "istio_request_duration_milliseconds_bucket";
+pub const TCP_SENT: &str = "istio_tcp_sent_bytes_total";
+pub const TCP_RECEIVED: &str = "istio_tcp_received_bytes_total";
+/// The latency quantile edges and revisions report.
+pub const QUANTILE: f64 = 0.95;
+/// Hash labels the scrape configuration copies from pod labels.
+pub const ROLLOUT_HASH: &str = "rollouts_pod_template_hash";
+pub const DEPLOYMENT_HASH: &str = "pod_template_hash";
+
+/// The queries of one graph.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Requests by reporter, edge and response code.
+    pub requests: QuerySpec,
+    pub tcp_sent: QuerySpec,
+    pub tcp_received: QuerySpec,
+    /// p95 per edge, from the destination-side histogram.
+    pub latency: QuerySpec,
+    /// Destination-reported requests per pod of workloads with revisions.
+    pub revision_requests: Option<QuerySpec>,
+    /// Destination-reported duration buckets per pod of workloads with revisions (quantiles are computed after
+    /// pods are grouped into revisions).
+    pub revision_latency: Option<QuerySpec>,
+}
+
+/// The parts of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Requests,
+    TcpSent,
+    TcpReceived,
+    Latency,
+    RevisionRequests,
+    RevisionLatency,
+}
+
+impl Part {
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Requests => "requests",
+            Part::TcpSent => "tcp sent bytes",
+            Part::TcpReceived => "tcp received bytes",
+            Part::Latency => "latency",
+            Part::RevisionRequests => "revision requests",
+            Part::RevisionLatency => "revision latency",
+        }
+    }
+}
+
+impl Plan {
+    /// Every query with its part.
+    pub fn specs(&self) -> Vec<(Part, &QuerySpec)> {
+        let mut out = vec![
+            (Part::Requests, &self.requests),
+            (Part::TcpSent, &self.tcp_sent),
+            (Part::TcpReceived, &self.tcp_received),
+            (Part::Latency, &self.latency),
+        ];
+        if let Some(s) = &self.revision_requests {
+            out.push((Part::RevisionRequests, s));
+        }
+        if let Some(s) = &self.revision_latency {
+            out.push((Part::RevisionLatency, s));
+        }
+        out
+    }
+}
+
+fn strings(labels: &[&str]) -> Vec<String> {
+    labels.iter().map(|l| l.to_string()).collect()
+}
+
+/// Endpoint labels each graph type needs, on both sides of an edge.
+fn endpoint_labels(graph_type: GraphType) -> Vec<String> {
+    let mut labels = strings(&[
+        "source_cluster",
+        "source_workload_namespace",
+        "source_workload",
+        "destination_cluster",
+        "destination_service_namespace",
+        "destination_service_name",
+        "destination_workload_namespace",
+        "destination_workload",
+    ]);
+    if graph_type != GraphType::Workload {
+        labels.extend(strings(&["source_canonical_service", "destination_canonical_service"]));
+    }
+    if graph_type == GraphType::VersionedApp {
+        labels.extend(strings(&["source_canonical_revision", "destination_canonical_revision"]));
+    }
+    labels
+}
+
+/// Series touching the selected namespaces (either side), or everything.
+fn namespace_alternatives(req: &GraphRequest, base: &[Matcher]) -> Vec<Vec<Matcher>> {
+    match &req.namespaces {
+        None => vec![base.to_vec()],
+        Some(namespaces) => {
+            let list: Vec<&String> = namespaces.iter().collect();
+            ["source_workload_namespace", "destination_workload_namespace"]
+                .iter()
+                .map(|label| {
+                    let mut alt = base.to_vec();
+                    alt.push(Matcher::one_of(label, &list));
+                    alt
+                })
+                .collect()
+        }
+    }
+}
+
+/// Plans the queries for `req` over the workloads of `index`.
+pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
+    let endpoints = endpoint_labels(req.graph_type);
+    let both = [Matcher::regex("reporter", "source|destination")];
+    let spec = |metric: &str, selectors: Vec<Vec<Matcher>>, group_by: Vec<String>, aggregation| QuerySpec {
+        metric: metric.into(),
+        selectors,
+        group_by,
+        range_s: req.duration_s,
+        at: req.at,
+        aggregation,
+    };
+    let mut request_labels =
+        strings(&["reporter", "request_protocol", "response_code", "grpc_response_status", "response_flags"]);
+    request_labels.extend(endpoints.iter().cloned());
+    let mut tcp_labels = strings(&["reporter"]);
+    tcp_labels.extend(endpoints.iter().cloned());
+    let requests = spec(REQUESTS, namespace_alternatives(req, &both), request_labels, Aggregation::SumRate);
+    let tcp_sent = spec(TCP_SENT, namespace_alternatives(req, &both), tcp_labels.clone(), Aggregation::SumRate);
+    let tcp_received = spec(TCP_RECEIVED, namespace_alternatives(req, &both), tcp_labels, Aggregation::SumRate);
+    let destination = [Matcher::eq("reporter", "destination")];
+    let latency =
+        spec(DURATION_BUCKETS, namespace_alternatives(req, &destination), endpoints, Aggregation::Quantile(QUANTILE));
+
+    let (revision_requests, revision_latency) = match revisioned_names(req, index) {
+        None => (None, None),
+        Some((namespaces, names)) => {
+            let selector = vec![vec![
+                Matcher::eq("reporter", "destination"),
+                Matcher::one_of("destination_workload_namespace", &namespaces.iter().collect::<Vec<_>>()),
+                Matcher::one_of("destination_workload", &names.iter().collect::<Vec<_>>()),
+            ]];
+            let labels = &req.scrape_labels;
+            let per_pod = strings(&[
+                "destination_workload_namespace",
+                "destination_workload",
+                &labels.pod,
+                &labels.namespace,
+                ROLLOUT_HASH,
+                DEPLOYMENT_HASH,
+                "destination_canonical_revision",
+                "destination_service_name",
+            ]);
+            let mut by_source = per_pod.clone();
+            by_source.extend(strings(&[
+                "source_cluster",
+                "source_workload_namespace",
+                "source_workload",
+                "source_canonical_service",
+                "source_canonical_revision",
+                "request_protocol",
+                "response_code",
+                "grpc_response_status",
+            ]));
+            let mut with_le = strings(&["le"]);
+            with_le.extend(per_pod);
+            (
+                Some(spec(REQUESTS, selector.clone(), by_source, Aggregation::SumRate)),
+                Some(spec(DURATION_BUCKETS, selector, with_le, Aggregation::SumRate)),
+            )
+        }
+    };
+    Plan { requests, tcp_sent, tcp_received, latency, revision_requests, revision_latency }
+}
+
+/// Namespaces and telemetry names of the workloads with revisions (Rollouts, Flagger pairs) in scope.
+fn revisioned_names(req: &GraphRequest, index: &IdentityIndex) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
+    let mut namespaces = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    for w in index.workloads().iter().filter(|w| w.id.kind.has_revisions() && req.selects(&w.id.namespace)) {
+        namespaces.insert(w.id.namespace.clone());
+        names.extend(w.telemetry_names.iter().cloned());
+    }
+    (!names.is_empty()).then_some((namespaces, names))
+}
