@@ -1,0 +1,310 @@
+//! The traffic graph on simulated scenarios, from the in-memory engine and from a real Prometheus alike.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use common::servers::{block_on, prometheus, simulated_scenario};
+use common::{meshlens, meshlens_ok, stderr};
+use meshlens::graph::{Graph, GraphRequest, GraphType, NodeType, ScrapeLabels, TrafficRole};
+use meshlens::identity::IdentityIndex;
+use meshlens::sim::Scenario;
+use meshlens::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
+use serde_json::Value;
+
+fn memory_backend(dir: &Path) -> Backend {
+    let mut store = MemoryStore::new();
+    let text = std::fs::read_to_string(dir.join("metrics/istio.om")).unwrap();
+    store.load_openmetrics("istio.om", &text).unwrap();
+    Backend::Memory(Arc::new(tokio::sync::RwLock::new(store)))
+}
+
+fn prometheus_backend() -> Backend {
+    Backend::Prometheus(Prometheus::new(&PrometheusConfig::new(prometheus())).unwrap())
+}
+
+/// The graph of a snapshot's objects with telemetry from `backend`, at `at`.
+fn graph_of(dir: &Path, backend: &Backend, graph_type: GraphType, at: i64) -> Graph {
+    let snapshot = meshlens::snapshot::load(dir).unwrap();
+    let index = IdentityIndex::build(&snapshot.inventory);
+    let req =
+        GraphRequest { graph_type, namespaces: None, duration_s: 600, at, scrape_labels: ScrapeLabels::default() };
+    block_on(meshlens::graph::graph(backend, &index, &snapshot.inventory, &req)).unwrap()
+}
+
+fn both_backends(scenario: Scenario, graph_type: GraphType) -> Vec<(&'static str, Graph)> {
+    let sim = simulated_scenario(scenario);
+    vec![
+        ("in-memory", graph_of(&sim.dir, &memory_backend(&sim.dir), graph_type, sim.time)),
+        ("prometheus", graph_of(&sim.dir, &prometheus_backend(), graph_type, sim.time)),
+    ]
+}
+
+fn near(actual: f64, expected: f64, tolerance: f64) -> bool {
+    (actual - expected).abs() <= tolerance
+}
+
+#[test]
+fn bookinfo_reviews_is_one_rollout_node_with_the_measured_split() {
+    for (engine, graph) in both_backends(Scenario::BookinfoCanary, GraphType::Workload) {
+        let reviews: Vec<_> = graph.nodes.iter().filter(|n| n.name.starts_with("reviews")).collect();
+        assert_eq!(
+            reviews.len(),
+            1,
+            "{engine}: one reviews node: {:?}",
+            reviews.iter().map(|n| &n.id).collect::<Vec<_>>()
+        );
+        let reviews = reviews[0];
+        assert_eq!(reviews.workload_kind.as_deref(), Some("Rollout"), "{engine}");
+        assert_eq!(reviews.url.as_deref(), Some("/workloads/bookinfo/reviews"));
+        let rs_names: BTreeSet<&str> = reviews.revisions.iter().map(|r| r.replica_set.as_str()).collect();
+        for node in &graph.nodes {
+            assert!(!rs_names.contains(node.name.as_str()), "{engine}: node {} is named like a ReplicaSet", node.id);
+            assert!(!node.is_ghost, "{engine}: ghost {}", node.id);
+        }
+        let role = |r: TrafficRole| reviews.revisions.iter().find(|rev| rev.role == r).unwrap();
+        let (stable, canary) = (role(TrafficRole::Stable), role(TrafficRole::Canary));
+        assert!(near(stable.observed_share.unwrap(), 0.80, 0.03), "{engine}: stable {:?}", stable.observed_share);
+        assert!(near(canary.observed_share.unwrap(), 0.20, 0.03), "{engine}: canary {:?}", canary.observed_share);
+        assert_eq!((stable.intended_weight, canary.intended_weight), (Some(0.8), Some(0.2)), "{engine}");
+        assert_eq!((stable.routed_weight, canary.routed_weight), (Some(0.8), Some(0.2)), "{engine}");
+        for r in [stable, canary] {
+            assert!(r.rps > 0.0 && r.p95_ms.is_some_and(|p| p > 0.0) && r.error_ratio.is_some(), "{engine}: {r:?}");
+        }
+        assert!(
+            canary.p95_ms > stable.p95_ms && canary.error_ratio > stable.error_ratio,
+            "{engine}: the slower, failing canary shows"
+        );
+        assert_eq!(reviews.split.as_ref().unwrap().attributed_by, "pod");
+        let edge =
+            graph.edges.iter().find(|e| e.source.ends_with(":productpage-v1") && e.target == reviews.id).unwrap();
+        assert!(near(edge.rps, 12.0, 0.6), "{engine}: productpage → reviews {}", edge.rps);
+        // 80% at 0.5% errors and 20% at 3%.
+        assert!(near(edge.error_ratio, 0.01, 0.005), "{engine}: error ratio {}", edge.error_ratio);
+        assert!(edge.p95_ms.is_some(), "{engine}");
+        assert_eq!(edge.reporter, "source");
+        let caller = &reviews.callers.iter().find(|c| c.source.ends_with(":productpage-v1")).unwrap();
+        assert_eq!(caller.revisions.len(), 2);
+        let ingress = graph.nodes.iter().find(|n| n.name == "istio-ingressgateway").unwrap();
+        assert!(!ingress.is_outside, "{engine}: istio-system is loaded and selected");
+        let tcp = graph.edges.iter().find(|e| e.target.ends_with(":mongodb-v1")).unwrap();
+        assert!(tcp.tcp_bytes_per_s.unwrap() > 0.0, "{engine}: TCP bytes");
+    }
+}
+
+#[test]
+fn istio_upgrade_has_no_ghosts_and_one_node_per_rollout() {
+    for (engine, graph) in both_backends(Scenario::IstioUpgrade, GraphType::Workload) {
+        assert!(
+            graph.nodes.iter().all(|n| !n.is_ghost),
+            "{engine}: {:?}",
+            graph.nodes.iter().filter(|n| n.is_ghost).map(|n| &n.id).collect::<Vec<_>>()
+        );
+        let reviews: Vec<_> = graph.nodes.iter().filter(|n| n.name.starts_with("reviews")).collect();
+        assert_eq!(reviews.len(), 1, "{engine}");
+        assert!(
+            reviews[0].telemetry_names.len() >= 2,
+            "{engine}: both naming generations merged: {:?}",
+            reviews[0].telemetry_names
+        );
+        let canary = reviews[0].revisions.iter().find(|r| r.role == TrafficRole::Canary).unwrap();
+        assert!(near(canary.observed_share.unwrap(), 0.20, 0.03), "{engine}");
+    }
+}
+
+#[test]
+fn a_deleted_workload_is_exactly_one_ghost() {
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&sim.dir, dir.path());
+    let manifests = dir.path().join("k8s/bookinfo.yaml");
+    let text = std::fs::read_to_string(&manifests).unwrap();
+    let kept: Vec<&str> = text
+        .split("---\n")
+        .filter(|doc| {
+            !(doc.contains("app: details")
+                && ["kind: Deployment", "kind: ReplicaSet", "kind: Pod"].iter().any(|k| doc.contains(k)))
+        })
+        .collect();
+    std::fs::write(&manifests, kept.join("---\n")).unwrap();
+    for (engine, backend) in [("in-memory", memory_backend(dir.path())), ("prometheus", prometheus_backend())] {
+        let graph = graph_of(dir.path(), &backend, GraphType::Workload, sim.time);
+        let ghosts: Vec<_> = graph.nodes.iter().filter(|n| n.is_ghost).collect();
+        assert_eq!(ghosts.len(), 1, "{engine}: {:?}", ghosts.iter().map(|n| &n.id).collect::<Vec<_>>());
+        assert_eq!((ghosts[0].namespace.as_str(), ghosts[0].name.as_str()), ("bookinfo", "details-v1"));
+        assert!(ghosts[0].ghost_reason.is_some());
+        assert!(
+            graph.edges.iter().any(|e| e.target == ghosts[0].id && e.rps > 10.0),
+            "{engine}: the ghost carries traffic"
+        );
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walk(from) {
+        let target = to.join(entry.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, target).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+#[test]
+fn app_versioned_app_and_service_graphs_keep_the_rollout_split() {
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    let backend = memory_backend(&sim.dir);
+    let app = graph_of(&sim.dir, &backend, GraphType::App, sim.time);
+    let reviews = app.nodes.iter().find(|n| n.node_type == NodeType::App && n.name == "reviews").unwrap();
+    assert_eq!(reviews.revisions.len(), 2, "the app node of a Rollout carries its split");
+    assert_eq!(reviews.url.as_deref(), Some("/workloads/bookinfo/reviews"));
+    let versioned = graph_of(&sim.dir, &backend, GraphType::VersionedApp, sim.time);
+    let details = versioned.nodes.iter().find(|n| n.name == "details").unwrap();
+    assert_eq!(details.version.as_deref(), Some("v1"));
+    let service = graph_of(&sim.dir, &backend, GraphType::Service, sim.time);
+    assert!(service.nodes.iter().any(|n| n.node_type == NodeType::Service && n.name == "reviews"));
+    assert!(service.edges.iter().any(|e| e.source == "svc:Kubernetes:bookinfo:productpage" && e.target == "svc:Kubernetes:bookinfo:reviews"));
+}
+
+#[test]
+fn blue_green_and_flagger_splits_follow_their_routing() {
+    let sim = simulated_scenario(Scenario::Bluegreen);
+    let graph = graph_of(&sim.dir, &memory_backend(&sim.dir), GraphType::Workload, sim.time);
+    let checkout = graph.nodes.iter().find(|n| n.name == "checkout").unwrap();
+    let active = checkout.revisions.iter().find(|r| r.role == TrafficRole::Stable).unwrap();
+    let preview = checkout.revisions.iter().find(|r| r.role == TrafficRole::Canary).unwrap();
+    assert_eq!((active.intended_weight, preview.intended_weight), (Some(1.0), Some(0.0)));
+    assert!(preview.rps > 0.0, "the smoke tests reach the preview");
+    let smoke = graph.nodes.iter().find(|n| n.name == "smoke-tests").unwrap();
+    assert_eq!(smoke.workload_kind.as_deref(), Some("CronJob"), "Job pods resolve to their CronJob");
+    assert!(graph.edges.iter().any(|e| e.protocol == meshlens::graph::Protocol::Grpc));
+
+    let sim = simulated_scenario(Scenario::Flagger);
+    let graph = graph_of(&sim.dir, &memory_backend(&sim.dir), GraphType::Workload, sim.time);
+    let podinfo: Vec<_> = graph.nodes.iter().filter(|n| n.name.starts_with("podinfo")).collect();
+    assert_eq!(podinfo.len(), 1, "X and X-primary are one node");
+    let canary = podinfo[0].revisions.iter().find(|r| r.role == TrafficRole::Canary).unwrap();
+    assert_eq!(canary.intended_weight, Some(0.3));
+    assert_eq!(canary.routed_weight, Some(0.3));
+    assert!(near(canary.observed_share.unwrap(), 0.30, 0.03), "{:?}", canary.observed_share);
+    assert_eq!(podinfo[0].split.as_ref().unwrap().attributed_by, "pod");
+}
+
+#[test]
+fn kiali_output_carries_the_fields_of_kialis_own_outputs() {
+    let testdata = common::upstream().join("kiali/graph/api/testdata");
+    let mut always: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    let mut ever: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    let (mut edge_keys, mut rate_keys, mut node_rate_keys) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for entry in std::fs::read_dir(&testdata).unwrap() {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        for n in v["elements"]["nodes"].as_array().unwrap() {
+            let d = n["data"].as_object().unwrap();
+            let keys: BTreeSet<String> = d.keys().cloned().collect();
+            let t = d["nodeType"].as_str().unwrap().to_owned();
+            always
+                .entry(t.clone())
+                .and_modify(|k| *k = k.intersection(&keys).cloned().collect())
+                .or_insert(keys.clone());
+            ever.entry(t).or_default().extend(keys);
+            for traffic in d.get("traffic").and_then(Value::as_array).into_iter().flatten() {
+                node_rate_keys.extend(traffic["rates"].as_object().unwrap().keys().cloned());
+            }
+        }
+        for e in v["elements"]["edges"].as_array().unwrap() {
+            edge_keys.extend(e["data"].as_object().unwrap().keys().cloned());
+            rate_keys.extend(e["data"]["traffic"]["rates"].as_object().unwrap().keys().cloned());
+        }
+    }
+    // Node flags Kiali sets that its test outputs happen not to show (FACTS.md §5).
+    let documented = ["isIdle", "isDead", "hasTrafficShifting", "isServiceEntry", "isRoot"];
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    for graph_type in ["workload", "app", "versioned-app", "service"] {
+        let out = meshlens_ok(&["graph", "--snapshot", sim.dir.to_str().unwrap(), "--type", graph_type, "-o", "kiali"]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert!(v["timestamp"].is_i64() && v["duration"] == 600 && v["graphType"].is_string());
+        for n in v["elements"]["nodes"].as_array().unwrap() {
+            let d = n["data"].as_object().unwrap();
+            let t = d["nodeType"].as_str().unwrap();
+            let keys: BTreeSet<String> = d.keys().cloned().collect();
+            let missing: Vec<_> = always[t].difference(&keys).collect();
+            assert!(missing.is_empty(), "{graph_type}: {t} node lacks {missing:?}: {d:?}");
+            let unknown: Vec<_> =
+                keys.iter().filter(|k| !ever[t].contains(*k) && !documented.contains(&k.as_str())).collect();
+            assert!(unknown.is_empty(), "{graph_type}: {t} node has fields Kiali never sets: {unknown:?}");
+            for traffic in d.get("traffic").and_then(Value::as_array).into_iter().flatten() {
+                for (k, rate) in traffic["rates"].as_object().unwrap() {
+                    assert!(
+                        node_rate_keys.contains(k) || ["httpIn5xx", "grpcInErr"].contains(&k.as_str()),
+                        "node rate {k}"
+                    );
+                    assert!(rate.as_str().is_some_and(|r| r.parse::<f64>().is_ok()), "rates are strings: {rate}");
+                }
+            }
+        }
+        for e in v["elements"]["edges"].as_array().unwrap() {
+            let d = e["data"].as_object().unwrap();
+            for key in ["id", "source", "target", "traffic"] {
+                assert!(d.contains_key(key), "edge lacks {key}");
+            }
+            for k in d.keys() {
+                assert!(edge_keys.contains(k) || k == "responseTime", "edge field {k}");
+            }
+            for k in d["traffic"]["rates"].as_object().unwrap().keys() {
+                assert!(rate_keys.contains(k), "edge rate {k} is not one Kiali uses");
+            }
+        }
+    }
+}
+
+#[test]
+fn graph_command_outputs_table_json_and_dot() {
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    let snap = sim.dir.to_str().unwrap();
+    let table = meshlens_ok(&["graph", "--snapshot", snap, "-n", "bookinfo"]);
+    assert!(table.contains("split of bookinfo/reviews Rollout"), "{table}");
+    assert!(table.contains("istio-system/istio-ingressgateway"), "callers from other namespaces are drawn: {table}");
+    let json: Value = serde_json::from_str(&meshlens_ok(&["graph", "--snapshot", snap, "-o", "json"])).unwrap();
+    assert_eq!(json["graphType"], "workload");
+    assert_eq!(json["duration"], "10m");
+    let reviews = json["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "reviews").unwrap();
+    assert_eq!(reviews["revisions"].as_array().unwrap().len(), 2);
+    assert!(reviews["revisions"][0]["observedShare"].is_f64());
+    let dot = meshlens_ok(&["graph", "--snapshot", snap, "-o", "dot"]);
+    assert!(dot.starts_with("digraph meshlens {") && dot.contains("URL=\"/workloads/bookinfo/reviews\""), "{dot}");
+    // Against Prometheus too, with the namespace filter as a regex alternation.
+    let prom = meshlens_ok(&[
+        "graph",
+        "--snapshot",
+        snap,
+        "--prometheus",
+        prometheus(),
+        "-n",
+        "bookinfo,istio-system",
+        "-o",
+        "json",
+    ]);
+    let prom: Value = serde_json::from_str(&prom).unwrap();
+    assert_eq!(prom["edges"].as_array().unwrap().len(), json["edges"].as_array().unwrap().len());
+}
+
+#[test]
+fn hostile_namespace_arguments_never_reach_a_query() {
+    for bad in ["a\"b", "x}", ".*", "bookinfo|istio-system", "a\\", "Bookinfo"] {
+        let out = meshlens(&["graph", "-n", bad, "--prometheus", "http://127.0.0.1:9"]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(stderr(&out).contains("is not a Kubernetes namespace name"), "{bad}: {}", stderr(&out));
+    }
+    let out = meshlens(&["graph", "-n", "nosuch"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("namespace \"nosuch\" has no objects"), "{}", stderr(&out));
+}
