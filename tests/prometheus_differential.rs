@@ -59,3 +59,82 @@ fn basic_specs_agree_with_prometheus() {
         let _ = Backend::describe(&Backend::Prometheus(prom.clone()));
     }
 }
+
+use common::servers::victoria_metrics;
+use meshlens::graph::plan::plan;
+use meshlens::graph::{GraphRequest, GraphType, ScrapeLabels};
+use meshlens::identity::IdentityIndex;
+
+/// Every query of every graph type's plan, for every scenario, with and without a namespace filter.
+fn plan_specs() -> Vec<(String, &'static std::path::Path, QuerySpec)> {
+    let mut out = Vec::new();
+    for sim in simulated() {
+        let snapshot = meshlens::snapshot::load(&sim.dir).unwrap();
+        let index = IdentityIndex::build(&snapshot.inventory);
+        let first_ns = index.workloads().iter().map(|w| w.id.namespace.clone()).find(|n| n != "istio-system");
+        for graph_type in [GraphType::Workload, GraphType::App, GraphType::VersionedApp, GraphType::Service] {
+            for namespaces in [None, first_ns.clone().map(|n| [n].into())] {
+                let req = GraphRequest {
+                    graph_type,
+                    namespaces,
+                    duration_s: 600,
+                    at: sim.time,
+                    scrape_labels: ScrapeLabels::default(),
+                };
+                for (part, spec) in plan(&req, &index).specs() {
+                    out.push((
+                        format!("{:?} {graph_type:?} {}", sim.scenario, part.name()),
+                        sim.dir.as_path(),
+                        spec.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_plan_query_agrees_with_prometheus_within_1e6() {
+    let prom = Prometheus::new(&PrometheusConfig::new(prometheus())).unwrap();
+    let mut stores: std::collections::HashMap<&std::path::Path, MemoryStore> = Default::default();
+    let mut compared = 0;
+    for (what, dir, spec) in plan_specs() {
+        let store = stores.entry(dir).or_insert_with(|| memory_store(dir));
+        let expected = sorted(block_on(prom.query(&spec)).unwrap().rows);
+        let actual = store.query(&spec).unwrap();
+        assert_same(&expected, &actual, &what, 1e-6);
+        compared += expected.len();
+    }
+    assert!(compared > 1000, "the plans return real data ({compared} rows)");
+}
+
+#[test]
+fn victoria_metrics_agrees_within_its_documented_differences() {
+    // VictoriaMetrics does not extrapolate rate() to the window edges: it takes the increase from the last sample
+    // before the (left-open) window, and divides a series born inside the window by its lifetime rather than by the
+    // window. On a window every series spans (2 minutes here: the youngest simulated traffic is 3 minutes old) both
+    // engines measure the same intervals; tolerance 8% relative, for rows above 0.05/s.
+    let vm = Prometheus::new(&PrometheusConfig::new(victoria_metrics())).unwrap();
+    let mut stores: std::collections::HashMap<&std::path::Path, MemoryStore> = Default::default();
+    let specs = plan_specs().into_iter().filter(|(what, _, _)| what.contains("requests") || what.contains("latency"));
+    for (what, dir, mut spec) in specs {
+        spec.range_s = 120;
+        let store = stores.entry(dir).or_insert_with(|| memory_store(dir));
+        let expected = store.query(&spec).unwrap();
+        let actual = sorted(block_on(vm.query(&spec)).unwrap().rows);
+        let significant = |rows: &[Row]| rows.iter().filter(|r| r.value > 0.05).count();
+        assert!(significant(&actual) > 0 || significant(&expected) == 0, "{what}: VictoriaMetrics answered");
+        for e in expected.iter().filter(|r| r.value > 0.05 && r.value.is_finite()) {
+            let a = actual.iter().find(|a| a.labels == e.labels);
+            let a = a.unwrap_or_else(|| panic!("{what}: VictoriaMetrics lacks {:?}", e.labels));
+            assert!(
+                (a.value - e.value).abs() / e.value <= 0.08,
+                "{what}: {:?} Prometheus semantics {} VictoriaMetrics {}",
+                e.labels,
+                e.value,
+                a.value
+            );
+        }
+    }
+}

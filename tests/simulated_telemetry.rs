@@ -88,3 +88,22 @@ fn bookinfo_traffic_to_reviews_splits_80_20_between_stable_and_canary_pods() {
     assert!((total / 600.0 - 12.0).abs() < 1.0, "about 12 requests/s reach reviews: {}", total / 600.0);
     assert!((canary_share - 0.20).abs() < 0.02, "canary share {canary_share}");
 }
+
+#[test]
+fn every_simulated_series_is_time_ordered_without_duplicate_samples() {
+    for scenario in [Scenario::BookinfoCanary, Scenario::IstioUpgrade, Scenario::Bluegreen, Scenario::Flagger] {
+        let (_, _, metrics) = world(scenario);
+        let mut last: BTreeMap<String, f64> = BTreeMap::new();
+        let mut samples = 0;
+        openmetrics::parse(&metrics, |s| {
+            let key = format!("{}{:?}", s.name, s.labels);
+            let t = s.timestamp.unwrap();
+            if let Some(previous) = last.insert(key.clone(), t) {
+                assert!(t > previous, "{scenario:?}: {key} has a sample at {t} after one at {previous}");
+            }
+            samples += 1;
+        })
+        .unwrap();
+        assert!(samples > 1000, "{scenario:?}: {samples} samples");
+    }
+}

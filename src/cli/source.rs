@@ -106,6 +106,12 @@ pub fn telemetry(mesh: &Mesh, args: &SourceArgs) -> anyhow::Result<Telemetry> {
             store.load_openmetrics("demo metrics", text)?;
         }
     }
+    if store.out_of_order() > 0 {
+        eprintln!(
+            "warning: {} metric samples were out of order or duplicated within their series and were ignored, as Prometheus would",
+            store.out_of_order()
+        );
+    }
     let newest = store.newest_ms().map(|ms| ms / 1000);
     let at = match (mesh.time, newest) {
         (Some(t), _) => t.as_second(),

@@ -208,7 +208,7 @@ pub fn write_metrics<W: Write>(
         for errors in [false, true] {
             let values =
                 cumulative(&times, flows, &ticks, |t| if errors { t.errors } else { t.requests - t.errors } as f64);
-            let labels = ctx.labels(key, Some(response_code(key.protocol, errors)));
+            let labels = ctx.labels(key, Some(errors));
             ctx.write_counter(&mut w, "istio_requests_total", &labels, key.pod, &values)?;
         }
     }
@@ -338,7 +338,8 @@ struct Context<'a> {
 
 impl Context<'_> {
     /// The Istio labels of a series plus the scrape labels of the pod that reports it.
-    fn labels(&self, key: &SeriesKey, code: Option<&str>) -> Vec<(String, String)> {
+    /// `failed`: the series of failed requests (`None` for series without a response code).
+    fn labels(&self, key: &SeriesKey, failed: Option<bool>) -> Vec<(String, String)> {
         let (src, dst) = match key.reporter {
             Reporter::Source => (&self.pods[key.pod], &self.pods[key.peer]),
             Reporter::Destination => (&self.pods[key.peer], &self.pods[key.pod]),
@@ -377,10 +378,12 @@ impl Context<'_> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        if let Some(code) = code {
+        if let Some(failed) = failed {
+            let code = response_code(key.protocol, failed);
             labels.push(("response_code".into(), code.into()));
             if key.protocol == Protocol::Grpc {
-                let status = if code == "200" { "0" } else { "14" };
+                // gRPC failures answer HTTP 200 with a non-OK status (14: UNAVAILABLE).
+                let status = if failed { "14" } else { "0" };
                 labels.push(("grpc_response_status".into(), status.into()));
             }
         }

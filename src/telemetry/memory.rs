@@ -28,6 +28,7 @@ pub struct MemoryStore {
     strings: HashSet<Arc<str>>,
     newest_ms: Option<i64>,
     samples: usize,
+    out_of_order: usize,
 }
 
 /// Why samples could not be loaded.
@@ -116,6 +117,7 @@ impl MemoryStore {
     fn push_sample(&mut self, index: usize, t_ms: i64, value: f64) {
         let samples = &mut self.series[index].samples;
         if samples.last().is_some_and(|(t, _)| *t >= t_ms) {
+            self.out_of_order += 1;
             return;
         }
         samples.push((t_ms, value));
@@ -126,6 +128,11 @@ impl MemoryStore {
     /// The newest sample time (unix ms): the default evaluation time of a snapshot without `snapshot.yaml`.
     pub fn newest_ms(&self) -> Option<i64> {
         self.newest_ms
+    }
+
+    /// Samples ignored because their series already had one at or after their time (Prometheus refuses them too).
+    pub fn out_of_order(&self) -> usize {
+        self.out_of_order
     }
 
     pub fn series_count(&self) -> usize {

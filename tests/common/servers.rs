@@ -36,7 +36,8 @@ pub fn simulated() -> &'static [Simulated] {
             .enumerate()
             .map(|(i, &scenario)| {
                 let mut opts = SimOptions::new(scenario);
-                opts.time += jiff::SignedDuration::from_hours(24 * i as i64);
+                // Days before the default time: VictoriaMetrics refuses samples from the future.
+                opts.time -= jiff::SignedDuration::from_hours(24 * i as i64);
                 let dir = workdir().path().join(format!("sim-{i}"));
                 let world = meshlens::sim::build(&opts);
                 world.write_to(&dir).expect("snapshot written");
@@ -156,6 +157,8 @@ pub fn victoria_metrics() -> &'static str {
             format!("-httpListenAddr=127.0.0.1:{port}"),
             "-retentionPeriod=100y".to_string(),
             "-search.disableCache".to_string(),
+            // Istio series carry ~37 labels with the scrape labels; the default limit (30) silently drops some.
+            "-maxLabelsPerTimeseries=100".to_string(),
         ];
         let log = workdir().path().join("vm.log");
         spawn_tied_to_test(&vm, &args, &log);
