@@ -138,3 +138,23 @@ fn victoria_metrics_agrees_within_its_documented_differences() {
         }
     }
 }
+
+#[test]
+fn long_queries_go_in_a_post_body_and_still_agree() {
+    let prom = Prometheus::new(&PrometheusConfig::new(prometheus())).unwrap();
+    let sim = &simulated()[0];
+    let mut namespaces: Vec<String> = (0..300).map(|i| format!("team-{i:03}")).collect();
+    namespaces.push("bookinfo".into());
+    let spec = QuerySpec {
+        metric: "istio_requests_total".into(),
+        selectors: vec![vec![Matcher::one_of("destination_workload_namespace", &namespaces)]],
+        group_by: vec!["destination_workload".into()],
+        range_s: 600,
+        at: sim.time,
+        aggregation: Aggregation::SumRate,
+    };
+    assert!(spec.promql().len() > 3000);
+    let expected = sorted(block_on(prom.query(&spec)).unwrap().rows);
+    assert!(!expected.is_empty());
+    assert_same(&expected, &memory_store(&sim.dir).query(&spec).unwrap(), "long query", 1e-6);
+}

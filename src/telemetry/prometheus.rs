@@ -236,14 +236,39 @@ fn decode(api: ApiResponse, query: &str, url: &str) -> Result<Answer, Prometheus
     Ok(Answer { rows, warnings, bytes: 0, elapsed: Duration::ZERO })
 }
 
-/// A query short enough for a message.
+/// A query short enough for a message: long `by (...)` lists collapse to `by (…)`, then the text is cut.
 fn abbreviate(query: &str) -> String {
-    const MAX: usize = 160;
-    if query.chars().count() <= MAX {
-        return query.to_owned();
+    const MAX: usize = 200;
+    let mut short = String::with_capacity(query.len().min(MAX + 40));
+    let mut rest = query;
+    while let Some(start) = rest.find("by (") {
+        let inner_start = start + 4;
+        let Some(len) = rest[inner_start..].find(')') else { break };
+        short.push_str(&rest[..inner_start]);
+        let inner = &rest[inner_start..inner_start + len];
+        short.push_str(if inner.len() > 40 { "…" } else { inner });
+        rest = &rest[inner_start + len..];
     }
-    let head: String = query.chars().take(MAX).collect();
+    short.push_str(rest);
+    if short.chars().count() <= MAX {
+        return short;
+    }
+    let head: String = short.chars().take(MAX).collect();
     format!("{head}… ({} characters)", query.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::abbreviate;
+
+    #[test]
+    fn long_queries_keep_their_metric_in_messages() {
+        let q = "sum by (reporter, request_protocol, response_code, source_workload, destination_workload) (rate(istio_requests_total{reporter=~\"source|destination\"}[600s]))";
+        assert_eq!(abbreviate(q), "sum by (…) (rate(istio_requests_total{reporter=~\"source|destination\"}[600s]))");
+        assert_eq!(abbreviate("up"), "up");
+        let long = format!("up{{a=~\"{}\"}}", "x|".repeat(200));
+        assert!(abbreviate(&long).ends_with(&format!("… ({} characters)", long.len())));
+    }
 }
 
 /// An error with its causes (reqwest hides the interesting part a few levels down).

@@ -1,0 +1,166 @@
+//! What the graph command says when the telemetry server misbehaves: down, slow, failing, talking nonsense, or
+//! answering with warnings. Never a silently empty graph.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use common::{meshlens, stderr};
+
+/// A one-purpose HTTP server on 127.0.0.1 answering up to `connections` requests with `respond`, then exiting.
+fn fake_server(connections: usize, respond: impl Fn(&str) -> Option<String> + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Read headers and (for POST) the body announced by Content-Length.
+            loop {
+                let Ok(n) = stream.read(&mut buf) else { break };
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0usize);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&request).into_owned();
+            match respond(&text) {
+                Some(response) => {
+                    let _ = stream.write_all(response.as_bytes());
+                }
+                // Hold the connection open without answering, longer than the client waits.
+                None => std::thread::sleep(Duration::from_secs(5)),
+            }
+        }
+    });
+    url
+}
+
+fn http(status: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+const EMPTY: &str = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+
+fn graph_with(url: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["graph", "--prometheus", url, "-n", "bookinfo"];
+    args.extend_from_slice(extra);
+    meshlens(&args)
+}
+
+#[test]
+fn prometheus_down_names_the_server_and_the_query() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = graph_with(&format!("http://127.0.0.1:{port}"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("cannot reach http://127.0.0.1:{port} for query `sum by (")), "{err}");
+    assert!(err.contains("istio_requests_total"), "{err}");
+}
+
+#[test]
+fn a_slow_prometheus_times_out_with_the_query_named() {
+    let url = fake_server(1, |_| None);
+    let started = std::time::Instant::now();
+    let out = graph_with(&url, &["--prometheus-timeout", "1s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(started.elapsed() < Duration::from_secs(4), "gave up after the timeout");
+    let err = stderr(&out);
+    assert!(err.contains("timed out after 1s") && err.contains("istio_requests_total"), "{err}");
+}
+
+#[test]
+fn an_error_answer_is_reported_with_its_type() {
+    let body = r#"{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory"}"#;
+    let url = fake_server(1, move |_| Some(http("422 Unprocessable Entity", body)));
+    let out = graph_with(&url, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("failed: execution: query processing would load too many samples"), "{err}");
+}
+
+#[test]
+fn garbage_is_reported_not_drawn() {
+    let url = fake_server(1, |_| Some(http("200 OK", "<html>login required</html>")));
+    let out = graph_with(&url, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("sent an unreadable answer to query"), "{}", stderr(&out));
+    let url = fake_server(1, |_| Some(http("502 Bad Gateway", "upstream connect error")));
+    let out = graph_with(&url, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("answered HTTP 502") && stderr(&out).contains("upstream connect error"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn warnings_and_failed_secondary_queries_are_visible() {
+    // The request query succeeds with a warning; every later query fails: the graph comes with warnings.
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let url = fake_server(10, move |_| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(if n == 0 {
+            http(
+                "200 OK",
+                r#"{"status":"success","warnings":["partial response: store 2 of 3 unavailable"],"data":{"resultType":"vector","result":[]}}"#,
+            )
+        } else {
+            http("503 Service Unavailable", "overloaded")
+        })
+    });
+    let out = graph_with(&url, &["-o", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("requests query: partial response: store 2 of 3 unavailable"), "{err}");
+    assert!(err.contains("latency query failed, that part of the graph is missing"), "{err}");
+    assert!(err.contains("no Istio traffic in the 10m window"), "{err}");
+}
+
+#[test]
+fn credentials_headers_and_path_prefix_reach_the_server() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let record = seen.clone();
+    let url = fake_server(6, move |request| {
+        record.lock().unwrap().push(request.to_owned());
+        Some(http("200 OK", EMPTY))
+    });
+    let token = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token.path(), "s3cret\n").unwrap();
+    let out = graph_with(
+        &format!("{url}/prometheus/"),
+        &["--prometheus-token-file", token.path().to_str().unwrap(), "--prometheus-header", "X-Scope-OrgID: team-a"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let requests = seen.lock().unwrap();
+    let first = requests.first().expect("a request arrived");
+    assert!(
+        first.starts_with("GET /prometheus/api/v1/query?query=sum+by")
+            || first.starts_with("POST /prometheus/api/v1/query"),
+        "{first}"
+    );
+    let lower = first.to_ascii_lowercase();
+    assert!(lower.contains("authorization: bearer s3cret\r\n"), "{first}");
+    assert!(lower.contains("x-scope-orgid: team-a\r\n"), "{first}");
+}
