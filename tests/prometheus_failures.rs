@@ -19,8 +19,7 @@ fn fake_server(connections: usize, respond: impl Fn(&str) -> Option<String> + Se
             let mut request = Vec::new();
             let mut buf = [0u8; 4096];
             // Read headers and (for POST) the body announced by Content-Length.
-            loop {
-                let Ok(n) = stream.read(&mut buf) else { break };
+            while let Ok(n) = stream.read(&mut buf) {
                 if n == 0 {
                     break;
                 }

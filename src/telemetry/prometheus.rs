@@ -257,6 +257,18 @@ fn abbreviate(query: &str) -> String {
     format!("{head}… ({} characters)", query.len())
 }
 
+/// An error with its causes (reqwest hides the interesting part a few levels down).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::abbreviate;
@@ -269,16 +281,4 @@ mod tests {
         let long = format!("up{{a=~\"{}\"}}", "x|".repeat(200));
         assert!(abbreviate(&long).ends_with(&format!("… ({} characters)", long.len())));
     }
-}
-
-/// An error with its causes (reqwest hides the interesting part a few levels down).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message
 }
