@@ -5,6 +5,7 @@ mod graph;
 mod rollout;
 mod sim;
 mod source;
+mod traffic;
 mod workloads;
 
 use std::path::PathBuf;
@@ -163,6 +164,9 @@ pub struct ItemArgs {
     pub namespace: Option<String>,
     #[command(flatten)]
     pub source: SourceArgs,
+    /// The window traffic is measured over.
+    #[arg(long, default_value = "10m")]
+    pub duration: String,
     #[arg(short, long, value_enum, default_value = "text")]
     pub output: ItemFormat,
 }
@@ -198,6 +202,20 @@ pub struct SimArgs {
     pub out: PathBuf,
 }
 
+/// Writes command output to stdout. A closed pipe (`meshlens ... | head`) ends the command quietly.
+pub fn out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
 /// Runs the command; errors print as `error: ...` and exit 2 (usage or input error).
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
@@ -206,10 +224,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Graph(args) => graph::run(&args),
         Command::Rollout { command: RolloutCommand::Get(args) } => rollout::get(&args),
         Command::Sim(args) => sim::run(&args),
-        Command::Demo => demo::run(),
+        Command::Demo => demo::run_demo(),
     };
     match result {
         Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)

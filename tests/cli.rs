@@ -46,6 +46,16 @@ fn workload_and_rollout_views_of_a_snapshot() {
     assert_eq!((rollout["setWeight"].as_i64(), rollout["actualWeight"].as_i64()), (Some(20), Some(20)));
     assert_eq!(rollout["phase"], "Paused");
     assert_eq!(rollout["revisions"].as_array().unwrap().len(), 3);
+    // The measured split rides along, overall and per caller.
+    let split = &rollout["observedSplit"];
+    let canary = split["revisions"].as_array().unwrap().iter().find(|r| r["role"] == "canary").unwrap();
+    assert!((canary["observedShare"].as_f64().unwrap() - 0.2).abs() < 0.03, "{canary}");
+    assert_eq!(canary["intendedWeight"].as_f64(), Some(0.2));
+    assert!(split["callers"][0]["source"].as_str().unwrap().ends_with(":productpage-v1"));
+    assert!(
+        text.contains("split of bookinfo/reviews Rollout") && text.contains("in from    bookinfo/productpage-v1"),
+        "{text}"
+    );
     // A telemetry name finds its workload too.
     let stable_rs = rollout["revisions"][1]["replicaSets"][0]["name"].as_str().unwrap().to_owned();
     let by_alias = meshlens(&["workload", &stable_rs, "--snapshot", snap, "-o", "json"]);

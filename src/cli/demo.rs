@@ -1,32 +1,36 @@
-//! `meshlens demo`: the workloads and the Rollout view of the built-in bookinfo canary.
+//! `meshlens demo`: the built-in bookinfo canary seen through the same commands a user runs.
 
 use std::process::ExitCode;
 
-use crate::identity::IdentityIndex;
-use crate::k8s::Kind;
-use crate::rollout::{render_rollout, rollout_info};
-use crate::views::workloads::workloads_table;
+use clap::Parser;
 
-use crate::sim::{Scenario, SimOptions};
+use super::out;
+use super::{Cli, run};
 
-use super::source::objects_of;
+/// The commands the demo runs, in order, with what each shows.
+const STEPS: [(&str, &[&str]); 3] = [
+    ("Every workload, named as Istio telemetry names it (reviews is an Argo Rollout):", &["workloads"]),
+    ("The traffic graph, with the split the reviews canary really gets:", &["graph", "-n", "bookinfo,istio-system"]),
+    (
+        "The Argo CLI view of the Rollout, with the measured split beside it:",
+        &["rollout", "get", "reviews", "-n", "bookinfo"],
+    ),
+];
 
-pub fn run() -> anyhow::Result<ExitCode> {
-    let world = crate::sim::build(&SimOptions::new(Scenario::BookinfoCanary));
-    let (inventory, _) = objects_of(&world)?;
-    let time = world.time;
-    let index = IdentityIndex::build(&inventory);
-    let workloads: Vec<_> = index.workloads().iter().collect();
-    println!("Workloads of the built-in world (Istio bookinfo; reviews is an Argo Rollout at 20% canary):\n");
-    print!("{}", workloads_table(&workloads));
-    if let Some(r) = inventory.find(Kind::Rollout, "bookinfo", "reviews")
-        && let Some(info) = rollout_info(&inventory, r)
-    {
-        println!("\n$ meshlens rollout get reviews -n bookinfo\n");
-        print!("{}", render_rollout(&info, time));
+pub fn run_demo() -> anyhow::Result<ExitCode> {
+    for (i, (title, args)) in STEPS.iter().enumerate() {
+        if i > 0 {
+            out("\n")?;
+        }
+        out(&format!("== {title}\n$ meshlens {}\n\n", args.join(" ")))?;
+        let cli = Cli::try_parse_from(std::iter::once("meshlens").chain(args.iter().copied()))?;
+        let code = run(cli);
+        if code != ExitCode::SUCCESS {
+            return Ok(code);
+        }
     }
-    println!(
-        "\nWrite this world to disk with `meshlens sim --scenario bookinfo-canary --out DIR` and read it back with --snapshot DIR."
-    );
+    out(
+        "\nWrite this world to disk with `meshlens sim --scenario bookinfo-canary --out DIR` and read it back with --snapshot DIR.\n",
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use crate::graph::render::{dot::render_dot, kiali::render_kiali, table::render_table};
 use crate::graph::{GraphRequest, parse_duration};
 
+use super::out;
 use super::source::{load, telemetry};
 use super::{GraphArgs, GraphFormat, ScopeArgs};
 use crate::identity::IdentityIndex;
@@ -35,10 +36,12 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         }
     }
     match args.output {
-        GraphFormat::Table => print!("{}", render_table(&graph)),
-        GraphFormat::Json => println!("{}", serde_json::to_string_pretty(&graph)?),
-        GraphFormat::Kiali => println!("{}", serde_json::to_string_pretty(&render_kiali(&graph, req.at, duration_s))?),
-        GraphFormat::Dot => print!("{}", render_dot(&graph)),
+        GraphFormat::Table => out(&render_table(&graph))?,
+        GraphFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&graph)?))?,
+        GraphFormat::Kiali => {
+            out(&format!("{}\n", serde_json::to_string_pretty(&render_kiali(&graph, req.at, duration_s))?))?
+        }
+        GraphFormat::Dot => out(&render_dot(&graph))?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,9 +7,12 @@ use anyhow::bail;
 use crate::k8s::{Kind, MetaExt};
 use crate::rollout::{render_rollout, rollout_info};
 
+use super::out;
 use super::source::load;
+use super::traffic::measure;
 use super::workloads::suggestion;
 use super::{ItemArgs, ItemFormat};
+use crate::identity::{WorkloadId, WorkloadKind};
 
 pub fn get(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source)?;
@@ -32,9 +35,27 @@ pub fn get(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     };
     let Some(r) = inv.find(Kind::Rollout, &namespace, &args.name) else { bail!("Rollout {:?} vanished", args.name) };
     let Some(info) = rollout_info(inv, r) else { bail!("Rollout {:?} vanished", args.name) };
+    let id = WorkloadId {
+        cluster: mesh.index.cluster.clone(),
+        namespace: namespace.clone(),
+        name: args.name.clone(),
+        kind: WorkloadKind::Rollout,
+    };
+    let measured = measure(&mesh, &args.source, &id, &args.duration)?;
     match args.output {
-        ItemFormat::Text => print!("{}", render_rollout(&info, mesh.now())),
-        ItemFormat::Json => println!("{}", serde_json::to_string_pretty(&info)?),
+        ItemFormat::Text => {
+            out(&render_rollout(&info, mesh.now()))?;
+            if let Some(m) = &measured {
+                out(&format!("\n{}\n", m.text()))?;
+            }
+        }
+        ItemFormat::Json => {
+            let mut value = serde_json::to_value(&info)?;
+            if let Some(m) = &measured {
+                value["observedSplit"] = m.json();
+            }
+            out(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -35,6 +35,15 @@ pub struct Mesh {
 }
 
 impl Mesh {
+    /// Whether any telemetry can be queried: `--prometheus`, or samples in the snapshot (or demo world).
+    pub fn has_telemetry(&self, args: &SourceArgs) -> bool {
+        args.prometheus.is_some()
+            || match &self.samples {
+                Samples::Files(files) => !files.is_empty(),
+                Samples::Text(text) => !text.is_empty(),
+            }
+    }
+
     /// The time views show ages against: the evaluation time, else now.
     pub fn now(&self) -> jiff::Timestamp {
         self.time.unwrap_or_else(jiff::Timestamp::now)

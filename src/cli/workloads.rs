@@ -7,7 +7,9 @@ use anyhow::bail;
 use crate::identity::{IdentityIndex, Resolution, Workload};
 use crate::views::workloads::{workload_text, workloads_table};
 
+use super::out;
 use super::source::load;
+use super::traffic::measure;
 use super::{ItemArgs, ItemFormat, ListFormat, WorkloadsArgs};
 
 pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
@@ -20,8 +22,8 @@ pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
         .filter(|w| namespaces.as_ref().is_none_or(|n| n.contains(&w.id.namespace)))
         .collect();
     match args.output {
-        ListFormat::Table => print!("{}", workloads_table(&selected)),
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&selected)?),
+        ListFormat::Table => out(&workloads_table(&selected))?,
+        ListFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&selected)?))?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -29,14 +31,25 @@ pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
 pub fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source)?;
     let found = find(&mesh.index, &args.name, args.namespace.as_deref())?;
-    match args.output {
-        ItemFormat::Text => {
-            let texts: Vec<String> = found.iter().map(|w| workload_text(w)).collect();
-            print!("{}", texts.join("\n---\n\n"));
+    let mut texts = Vec::new();
+    let mut values = Vec::new();
+    for w in &found {
+        let measured = measure(&mesh, &args.source, &w.id, &args.duration)?;
+        let mut text = workload_text(w);
+        let mut value = serde_json::to_value(w)?;
+        if let Some(m) = &measured {
+            text.push('\n');
+            text.push_str(&m.text());
+            value["traffic"] = m.json();
         }
-        ItemFormat::Json => match found.as_slice() {
-            [one] => println!("{}", serde_json::to_string_pretty(one)?),
-            many => println!("{}", serde_json::to_string_pretty(many)?),
+        texts.push(text);
+        values.push(value);
+    }
+    match args.output {
+        ItemFormat::Text => out(&texts.join("\n---\n\n"))?,
+        ItemFormat::Json => match values.as_slice() {
+            [one] => out(&format!("{}\n", serde_json::to_string_pretty(one)?))?,
+            many => out(&format!("{}\n", serde_json::to_string_pretty(many)?))?,
         },
     }
     Ok(ExitCode::SUCCESS)

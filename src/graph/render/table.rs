@@ -114,3 +114,27 @@ pub fn split_table(graph: &Graph, node: &Node) -> String {
 fn short_name<'a>(replica_set: &'a str, workload: &str) -> &'a str {
     replica_set.strip_prefix(workload).and_then(|s| s.strip_prefix('-')).unwrap_or(replica_set)
 }
+
+/// The edges into and out of one node.
+pub fn node_edges_table(graph: &Graph, node: &Node) -> String {
+    let mut rows = vec![["DIRECTION", "PEER", "PROTO", "RATE", "ERRORS", "P95"].map(String::from).to_vec()];
+    for e in graph.edges.iter().filter(|e| e.source == node.id || e.target == node.id) {
+        let (direction, peer) = if e.target == node.id { ("in from", &e.source) } else { ("out to", &e.target) };
+        let rate = match e.protocol {
+            Protocol::Tcp => bytes_rate(e.tcp_bytes_per_s.unwrap_or(0.0)),
+            _ => format!("{:.2} rps", e.rps),
+        };
+        rows.push(vec![
+            direction.to_owned(),
+            label_of(graph, peer),
+            e.protocol.as_str().to_owned(),
+            rate,
+            if e.protocol == Protocol::Tcp { "-".into() } else { percent(e.error_ratio) },
+            e.p95_ms.map(|p| format!("{p:.0}ms")).unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    if rows.len() == 1 {
+        return format!("no traffic in the {} window\n", graph.duration);
+    }
+    format!("traffic over {} ending {}:\n{}", graph.duration, graph.time, render(&rows))
+}
