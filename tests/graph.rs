@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::servers::{block_on, prometheus, simulated_scenario};
+use common::process::block_on;
+use common::servers::{prometheus, simulated_scenario};
 use common::{meshlens, meshlens_ok, stderr};
 use meshlens::graph::{Graph, GraphRequest, GraphType, NodeType, ScrapeLabels, TrafficRole};
 use meshlens::identity::IdentityIndex;

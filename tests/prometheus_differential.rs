@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::servers::{block_on, prometheus, simulated};
+use common::process::block_on;
+use common::servers::{prometheus, simulated};
 use meshlens::telemetry::{Aggregation, Backend, Matcher, MemoryStore, Prometheus, PrometheusConfig, QuerySpec, Row};
 
 fn memory_store(dir: &std::path::Path) -> MemoryStore {

@@ -84,7 +84,8 @@ pub fn load(args: &SourceArgs) -> anyhow::Result<Mesh> {
 pub fn objects_of(world: &sim::World) -> anyhow::Result<(Inventory, LoadReport)> {
     let mut loader = Loader::new();
     for (file, text) in world.manifests().context("rendering the simulated objects")? {
-        loader.add_text(&format!("sim:k8s/{file}"), &text, Format::Yaml);
+        let format = Format::from_path(std::path::Path::new(&file)).unwrap_or(Format::Yaml);
+        loader.add_text(&format!("sim:k8s/{file}"), &text, format);
     }
     let (objects, report) = loader.finish();
     Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report))

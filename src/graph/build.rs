@@ -10,7 +10,7 @@ use crate::telemetry::Row;
 
 use super::fetch::Results;
 use super::resolve::{Resolver, UNKNOWN};
-use super::revisions::split;
+use super::revisions::{ByDestination, split};
 use super::routing::weights;
 use super::{Edge, Graph, GraphRequest, GraphType, Node, NodeType, Protocol, format_duration};
 
@@ -134,11 +134,13 @@ pub fn build(index: &IdentityIndex, inventory: &Inventory, req: &GraphRequest, r
         .map(|w| (idle_candidate(&mut resolver, req.graph_type, w), w))
         .collect();
     let mut splits = Vec::new();
+    let (revision_requests, revision_latency) =
+        (ByDestination::new(&results.revision_requests), ByDestination::new(&results.revision_latency));
     for (id, w) in revision_nodes {
         let weights = weights(inventory, w);
         let mut caller = |row: &Row| resolver.source(row);
-        let s =
-            split(w, &weights, &results.revision_requests, &results.revision_latency, &req.scrape_labels, &mut caller);
+        let (requests, latency) = (revision_requests.of(w), revision_latency.of(w));
+        let s = split(w, &weights, &requests, &latency, &req.scrape_labels, &mut caller);
         splits.push((id, s));
     }
 

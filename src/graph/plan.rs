@@ -104,27 +104,34 @@ fn endpoint_labels(graph_type: GraphType) -> Vec<String> {
 }
 
 /// Series touching the selected namespaces (either side), or everything.
-fn namespace_alternatives(req: &GraphRequest, base: &[Matcher]) -> Vec<Vec<Matcher>> {
-    match &req.namespaces {
-        None => vec![base.to_vec()],
-        Some(namespaces) => {
-            let list: Vec<&String> = namespaces.iter().collect();
-            ["source_workload_namespace", "destination_workload_namespace"]
-                .iter()
-                .map(|label| {
-                    let mut alt = base.to_vec();
-                    alt.push(Matcher::one_of(label, &list));
-                    alt
-                })
-                .collect()
+/// `bases` (alternatives) restricted to series touching the selected namespaces.
+fn namespace_alternatives(req: &GraphRequest, bases: &[Vec<Matcher>]) -> Vec<Vec<Matcher>> {
+    let Some(namespaces) = &req.namespaces else { return bases.to_vec() };
+    let list: Vec<&String> = namespaces.iter().collect();
+    let mut out = Vec::new();
+    for base in bases {
+        for label in ["source_workload_namespace", "destination_workload_namespace"] {
+            let mut alt = base.clone();
+            alt.push(Matcher::one_of(label, &list));
+            out.push(alt);
         }
     }
+    out
+}
+
+/// Where edges are measured: by the caller's proxy, and for callers without a sidecar (`unknown`), by the
+/// destination's. Reading each edge once halves the series a graph touches compared with both reporters.
+fn edge_reporters() -> Vec<Vec<Matcher>> {
+    vec![
+        vec![Matcher::eq("reporter", "source")],
+        vec![Matcher::eq("reporter", "destination"), Matcher::eq("source_workload", "unknown")],
+    ]
 }
 
 /// Plans the queries for `req` over the workloads of `index`.
 pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
     let endpoints = endpoint_labels(req.graph_type);
-    let both = [Matcher::regex("reporter", "source|destination")];
+    let edges = edge_reporters();
     let spec = |metric: &str, selectors: Vec<Vec<Matcher>>, group_by: Vec<String>, aggregation| QuerySpec {
         metric: metric.into(),
         selectors,
@@ -138,10 +145,10 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
     request_labels.extend(endpoints.iter().cloned());
     let mut tcp_labels = strings(&["reporter"]);
     tcp_labels.extend(endpoints.iter().cloned());
-    let requests = spec(REQUESTS, namespace_alternatives(req, &both), request_labels, Aggregation::SumRate);
-    let tcp_sent = spec(TCP_SENT, namespace_alternatives(req, &both), tcp_labels.clone(), Aggregation::SumRate);
-    let tcp_received = spec(TCP_RECEIVED, namespace_alternatives(req, &both), tcp_labels, Aggregation::SumRate);
-    let destination = [Matcher::eq("reporter", "destination")];
+    let requests = spec(REQUESTS, namespace_alternatives(req, &edges), request_labels, Aggregation::SumRate);
+    let tcp_sent = spec(TCP_SENT, namespace_alternatives(req, &edges), tcp_labels.clone(), Aggregation::SumRate);
+    let tcp_received = spec(TCP_RECEIVED, namespace_alternatives(req, &edges), tcp_labels, Aggregation::SumRate);
+    let destination = [vec![Matcher::eq("reporter", "destination")]];
     let latency =
         spec(DURATION_BUCKETS, namespace_alternatives(req, &destination), endpoints, Aggregation::Quantile(QUANTILE));
 

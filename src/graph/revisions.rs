@@ -40,10 +40,24 @@ pub struct Split {
     pub callers: Vec<CallerSplit>,
 }
 
-/// Whether a row's destination is this workload (by any of its telemetry names).
-pub fn is_destination(w: &Workload, row: &Row) -> bool {
-    row.label("destination_workload_namespace") == w.id.namespace
-        && w.telemetry_names.contains(row.label("destination_workload"))
+/// Revision rows by destination `(namespace, telemetry name)`, so each workload reads only its own.
+pub struct ByDestination<'r>(HashMap<(&'r str, &'r str), Vec<&'r Row>>);
+
+impl<'r> ByDestination<'r> {
+    pub fn new(rows: &'r [Row]) -> ByDestination<'r> {
+        let mut map: HashMap<(&str, &str), Vec<&Row>> = HashMap::new();
+        for row in rows.iter().filter(|r| r.value.is_finite()) {
+            let key = (row.label("destination_workload_namespace"), row.label("destination_workload"));
+            map.entry(key).or_default().push(row);
+        }
+        ByDestination(map)
+    }
+
+    /// The rows whose destination is `w` under any of its telemetry names.
+    pub fn of(&self, w: &Workload) -> Vec<&'r Row> {
+        let ns = w.id.namespace.as_str();
+        w.telemetry_names.iter().filter_map(|n| self.0.get(&(ns, n.as_str()))).flatten().copied().collect()
+    }
 }
 
 /// Ties a per-pod row to a ReplicaSet of `w`.
@@ -119,8 +133,8 @@ struct Acc {
 pub fn split(
     w: &Workload,
     weights: &Weights,
-    requests: &[Row],
-    latency: &[Row],
+    requests: &[&Row],
+    latency: &[&Row],
     labels: &ScrapeLabels,
     caller: &mut dyn FnMut(&Row) -> String,
 ) -> Split {
@@ -128,7 +142,7 @@ pub fn split(
     let mut methods: BTreeMap<Method, f64> = BTreeMap::new();
     let (mut total, mut unattributed) = (0.0, 0.0);
     let mut caller_totals: BTreeMap<String, f64> = BTreeMap::new();
-    for row in requests.iter().filter(|r| is_destination(w, r) && r.value.is_finite()) {
+    for &row in requests {
         total += row.value;
         let source = caller(row);
         *caller_totals.entry(source.clone()).or_default() += row.value;
@@ -145,7 +159,7 @@ pub fn split(
             None => unattributed += row.value,
         }
     }
-    for row in latency.iter().filter(|r| is_destination(w, r) && r.value.is_finite()) {
+    for &row in latency {
         let (Some((rs, _)), Some(le)) = (attribute(w, weights, row, labels), parse_le(row.label("le"))) else {
             continue;
         };

@@ -24,7 +24,7 @@ pub struct Built {
 /// The default sampling window: `HISTORY_S` before the snapshot, every `SCRAPE_INTERVAL_S`.
 pub fn default_window(c: &Cluster) -> Window {
     let now = c.now.as_second();
-    Window { start: now - HISTORY_S, end: now, step: SCRAPE_INTERVAL_S }
+    Window { start: now - HISTORY_S, end: now, step: SCRAPE_INTERVAL_S, buckets: super::traffic::BUCKETS }
 }
 
 /// The Istio ingress gateway in `istio-system`; returns its pods.

@@ -74,12 +74,14 @@ struct Flow {
     active: (i64, i64),
 }
 
-/// When samples are taken: every `step` seconds in `(start, end]`.
+/// When samples are taken (every `step` seconds in `(start, end]`) and which duration buckets the histogram has.
 #[derive(Debug, Clone, Copy)]
 pub struct Window {
     pub start: i64,
     pub end: i64,
     pub step: i64,
+    /// Upper bounds (ms) of the destination-side duration histogram; empty: no histogram.
+    pub buckets: &'static [f64],
 }
 
 impl Window {
@@ -89,7 +91,10 @@ impl Window {
 }
 
 /// Duration histogram bucket bounds (ms). Istio's defaults have 19; a few keep snapshots small.
-const BUCKETS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
+pub const BUCKETS: &[f64] = &[5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
+/// Fewer buckets for large meshes.
+pub const FEW_BUCKETS: &[f64] = &[10.0, 50.0, 250.0, 1000.0];
+const MAX_BUCKETS: usize = 8;
 
 /// Traffic from some pods to a Service: `rate` requests/s (connections/s for TCP) spread evenly over the sources,
 /// split over the targets by weight and evenly over each target's ready pods.
@@ -161,8 +166,8 @@ impl Traffic {
 struct Tick {
     requests: u64,
     errors: u64,
-    /// Cumulative count per bucket of `BUCKETS` (requests at or under each bound).
-    buckets: [u64; BUCKETS.len()],
+    /// Cumulative count per bucket bound (requests at or under each bound).
+    buckets: [u64; MAX_BUCKETS],
     latency_sum: f64,
 }
 
@@ -192,7 +197,7 @@ pub fn write_metrics<W: Write>(
     seed: u64,
 ) -> io::Result<W> {
     let times: Vec<i64> = window.times().collect();
-    let ticks = simulate(traffic, pods, &times, window.step, seed);
+    let ticks = simulate(traffic, pods, &times, window, seed);
     let identities = identities(pods);
     let mut series: BTreeMap<SeriesKey, Vec<usize>> = BTreeMap::new();
     for (i, f) in traffic.flows.iter().enumerate() {
@@ -200,7 +205,8 @@ pub fn write_metrics<W: Write>(
         series.entry(key(Reporter::Source, f.src, identities[f.dst])).or_default().push(i);
         series.entry(key(Reporter::Destination, f.dst, identities[f.src])).or_default().push(i);
     }
-    let ctx = Context { pods, services, times: &times };
+    let ctx =
+        Context { buckets: &window.buckets[..window.buckets.len().min(MAX_BUCKETS)], pods, services, times: &times };
     let mut w = Writer::new(out);
 
     w.family("istio_requests", MetricType::Counter, "Requests observed by the Istio proxies.")?;
@@ -213,16 +219,17 @@ pub fn write_metrics<W: Write>(
         }
     }
 
-    w.family(
-        "istio_request_duration_milliseconds",
-        MetricType::Histogram,
-        "Request durations observed by the Istio proxies.",
-    )?;
-    for (key, flows) in
-        series.iter().filter(|(k, _)| k.protocol != Protocol::Tcp && k.reporter == Reporter::Destination)
-    {
-        let labels = ctx.labels(key, None);
-        ctx.write_histogram(&mut w, &labels, key.pod, flows, &ticks)?;
+    if !ctx.buckets.is_empty() {
+        w.family(
+            "istio_request_duration_milliseconds",
+            MetricType::Histogram,
+            "Request durations observed by the Istio proxies.",
+        )?;
+        let destination = |k: &SeriesKey| k.protocol != Protocol::Tcp && k.reporter == Reporter::Destination;
+        for (key, flows) in series.iter().filter(|(k, _)| destination(k)) {
+            let labels = ctx.labels(key, None);
+            ctx.write_histogram(&mut w, &labels, key.pod, flows, &ticks)?;
+        }
     }
 
     let tcp = [
@@ -280,7 +287,8 @@ fn response_code(protocol: Protocol, error: bool) -> &'static str {
 
 /// Draws what every flow carried in every interval: request counts rounded stochastically around the rate (with
 /// a slow wave so graphs move), errors at the flow's ratio, latencies from a Weibull shape around the median.
-fn simulate(traffic: &Traffic, pods: &[SimPod], times: &[i64], step: i64, seed: u64) -> Vec<Vec<Tick>> {
+fn simulate(traffic: &Traffic, pods: &[SimPod], times: &[i64], window: Window, seed: u64) -> Vec<Vec<Tick>> {
+    let step = window.step;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_7aff_1c00);
     let mut round = |x: f64| -> u64 {
         let u: f64 = rng.random();
@@ -303,8 +311,8 @@ fn simulate(traffic: &Traffic, pods: &[SimPod], times: &[i64], step: i64, seed: 
                     let errors = round(requests as f64 * f.behaviour.error_ratio).min(requests);
                     // Weibull(k=2) with the given median: F(x) = 1 - exp(-(x/λ)²), mean = λ·Γ(1.5).
                     let lambda = f.behaviour.latency_ms / std::f64::consts::LN_2.sqrt();
-                    let mut buckets = [0u64; BUCKETS.len()];
-                    for (b, le) in buckets.iter_mut().zip(BUCKETS) {
+                    let mut buckets = [0u64; MAX_BUCKETS];
+                    for (b, le) in buckets.iter_mut().zip(window.buckets.iter().copied().take(MAX_BUCKETS)) {
                         let share = 1.0 - (-(le / lambda).powi(2)).exp();
                         // Nearest-integer rounding keeps buckets cumulative (monotone in the bound).
                         *b = (requests as f64 * share).round() as u64;
@@ -331,6 +339,7 @@ fn cumulative(times: &[i64], flows: &[usize], ticks: &[Vec<Tick>], value: impl F
 }
 
 struct Context<'a> {
+    buckets: &'a [f64],
     pods: &'a [SimPod],
     services: &'a [SimService],
     times: &'a [i64],
@@ -422,9 +431,9 @@ impl Context<'_> {
         let counts = cumulative(self.times, flows, ticks, |t| t.requests as f64);
         let sums = cumulative(self.times, flows, ticks, |t| t.latency_sum);
         let buckets: Vec<Vec<Option<f64>>> =
-            (0..BUCKETS.len()).map(|b| cumulative(self.times, flows, ticks, |t| t.buckets[b] as f64)).collect();
+            (0..self.buckets.len()).map(|b| cumulative(self.times, flows, ticks, |t| t.buckets[b] as f64)).collect();
         let base: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let bounds: Vec<String> = BUCKETS.iter().map(|b| b.to_string()).chain(["+Inf".to_string()]).collect();
+        let bounds: Vec<String> = self.buckets.iter().map(|b| b.to_string()).chain(["+Inf".to_string()]).collect();
         for (k, count) in counts.iter().enumerate() {
             let Some(count) = count else { continue };
             let t = self.times[k];
@@ -432,7 +441,7 @@ impl Context<'_> {
                 continue;
             }
             for (b, le) in bounds.iter().enumerate() {
-                let value = if b < BUCKETS.len() { buckets[b][k].unwrap_or(0.0) } else { *count };
+                let value = if b < self.buckets.len() { buckets[b][k].unwrap_or(0.0) } else { *count };
                 let mut with_le = base.clone();
                 with_le.push(("le", le));
                 w.sample("istio_request_duration_milliseconds_bucket", &with_le, value, t)?;

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::sim::cluster::{Cluster, Template};
-use crate::sim::traffic::{Behaviour, Protocol, Route, Target, Traffic, Window};
+use crate::sim::traffic::{Behaviour, FEW_BUCKETS, Protocol, Route, Target, Traffic, Window};
 
 use super::Built;
 use super::argo::{Revision, RolloutPlan, conditions, rollout};
@@ -32,7 +32,10 @@ pub fn build(mut c: Cluster, workloads: usize) -> Built {
         }
     }
     let now = c.now.as_second();
-    let window = Window { start: now - 11 * 60, end: now, step: 60 };
+    // Large meshes are scraped every minute; the histogram has few buckets, and none past 4,000 workloads, to keep
+    // a backfilled Prometheus within a few GB.
+    let buckets = if workloads <= 4_000 { FEW_BUCKETS } else { &[] };
+    let window = Window { start: now - 11 * 60, end: now, step: 60, buckets };
     let mut t = Traffic::default();
     for (w, sources) in pods.iter().enumerate() {
         for callee in callees(&mut c, w, workloads) {

@@ -1,0 +1,238 @@
+//! Graph benchmark against a real Prometheus: the `scale` scenario at several sizes, meshlens' constant plan beside
+//! Kiali's per-namespace plan for the same content, on the same server in the same run.
+//!
+//! `cargo bench --bench graph` (sizes 1000,4000,10000) or `cargo bench --bench graph -- 1000,4000`.
+//! Needs `prometheus` and `promtool` (scripts/install-test-deps) and a few GB of free disk.
+
+#[path = "../tests/common/process.rs"]
+mod process;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use meshlens::graph::{GraphRequest, GraphType, ScrapeLabels, build::build, fetch::fetch, plan::plan};
+use meshlens::identity::IdentityIndex;
+use meshlens::sim::{Scenario, SimOptions};
+use meshlens::telemetry::{Backend, Prometheus, PrometheusConfig};
+
+/// Counts live heap bytes and their peak, to measure what building a graph costs in memory.
+struct PeakAlloc;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for PeakAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: PeakAlloc = PeakAlloc;
+
+/// Labels Kiali groups request queries by (FACTS.md §5).
+const KIALI_GROUP: &str = "source_cluster, source_workload_namespace, source_workload, source_canonical_service, \
+source_canonical_revision, destination_cluster, destination_service_namespace, destination_service, \
+destination_service_name, destination_workload_namespace, destination_workload, destination_canonical_service, \
+destination_canonical_revision, request_protocol, response_code, grpc_response_status, response_flags";
+
+/// Kiali's queries for one namespace: three for requests, three for TCP, one for response time.
+fn kiali_queries(ns: &str, duration: &str, with_tcp_and_latency: bool) -> Vec<String> {
+    let mut queries = Vec::new();
+    let mut metrics = vec!["istio_requests_total"];
+    if with_tcp_and_latency {
+        metrics.push("istio_tcp_received_bytes_total");
+    }
+    for metric in metrics {
+        for selector in [
+            format!(
+                "reporter=~\"waypoint|source\",source_workload_namespace!=\"{ns}\",destination_workload_namespace=\"unknown\",destination_workload=\"unknown\",destination_service=~\"^.+\\\\.{ns}\\\\..+$\""
+            ),
+            format!("reporter=~\"waypoint|destination\",destination_workload_namespace=\"{ns}\""),
+            format!("reporter=~\"waypoint|source\",source_workload_namespace=\"{ns}\""),
+        ] {
+            queries.push(format!("round(sum(rate({metric}{{{selector}}}[{duration}])) by ({KIALI_GROUP}) > 0, 0.001)"));
+        }
+    }
+    if with_tcp_and_latency {
+        let group = KIALI_GROUP.replace(", response_code, grpc_response_status, response_flags", "");
+        queries.push(format!(
+            "round(histogram_quantile(0.95, sum(rate(istio_request_duration_milliseconds_bucket{{reporter=~\"waypoint|destination\",destination_workload_namespace=\"{ns}\"}}[{duration}])) by (le, {group})) > 0, 0.001)"
+        ));
+    }
+    queries
+}
+
+struct Cost {
+    queries: usize,
+    bytes: usize,
+    seconds: f64,
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// Runs Kiali's plan one namespace after another, as Kiali does. (One runtime for every query: a client's pooled
+/// connections belong to the runtime that opened them.)
+fn run_kiali(runtime: &tokio::runtime::Runtime, prom: &Prometheus, namespaces: &[String], at: i64, full: bool) -> Cost {
+    let mut cost = Cost { queries: 0, bytes: 0, seconds: 0.0 };
+    let started = Instant::now();
+    for ns in namespaces {
+        for q in kiali_queries(ns, "600s", full) {
+            let answer = runtime.block_on(prom.instant(&q, at)).expect("Kiali query");
+            cost.queries += 1;
+            cost.bytes += answer.bytes;
+        }
+    }
+    cost.seconds = started.elapsed().as_secs_f64();
+    cost
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(|a| a.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1000, 4000, 10000]);
+    println!(
+        "graph benchmark: scale scenario, 10m window, 3 runs each (median), Prometheus {}\n",
+        prometheus_version()
+    );
+    for n in sizes {
+        bench_size(n);
+    }
+}
+
+fn prometheus_version() -> String {
+    let out = std::process::Command::new(process::require("prometheus")).arg("--version").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_owned()
+}
+
+/// Where a size's data lives: a temporary directory, or with `MESHLENS_BENCH_KEEP=DIR` a directory kept (and
+/// reused) between runs.
+enum Work {
+    Temporary(tempfile::TempDir),
+    Kept(std::path::PathBuf),
+}
+
+impl Work {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Work::Temporary(t) => t.path(),
+            Work::Kept(p) => p,
+        }
+    }
+}
+
+fn bench_size(n: usize) {
+    let work = match std::env::var("MESHLENS_BENCH_KEEP") {
+        Ok(dir) => Work::Kept(std::path::Path::new(&dir).join(format!("scale-{n}"))),
+        Err(_) => Work::Temporary(tempfile::tempdir().unwrap()),
+    };
+    let snapshot_dir = work.path().join("snapshot");
+    let data = work.path().join("data");
+    let mut opts = SimOptions::new(Scenario::Scale);
+    opts.scale = n;
+    let world = meshlens::sim::build(&opts);
+    let (mut simulated, mut backfilled, mut metrics_bytes) = (Duration::ZERO, Duration::ZERO, 0);
+    if !data.is_dir() {
+        let started = Instant::now();
+        world.write_to(&snapshot_dir).expect("snapshot written");
+        let metrics = snapshot_dir.join("metrics/istio.om");
+        metrics_bytes = std::fs::metadata(&metrics).map(|m| m.len()).unwrap_or(0);
+        simulated = started.elapsed();
+        let started = Instant::now();
+        process::backfill(&metrics, &data);
+        std::fs::remove_file(&metrics).ok();
+        backfilled = started.elapsed();
+    }
+    let server = process::start_prometheus(&data, work.path());
+    let prom =
+        Prometheus::new(&PrometheusConfig { timeout: Duration::from_secs(600), ..PrometheusConfig::new(&server.url) })
+            .unwrap();
+    let backend = Backend::Prometheus(prom.clone());
+
+    let snapshot = meshlens::snapshot::load(&snapshot_dir).expect("snapshot loads");
+    let index = IdentityIndex::build(&snapshot.inventory);
+    let namespaces: Vec<String> = index.namespaces().iter().cloned().collect();
+    let at = world.time.as_second();
+    let req = GraphRequest {
+        graph_type: GraphType::Workload,
+        namespaces: None,
+        duration_s: 600,
+        at,
+        scrape_labels: ScrapeLabels::default(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let the_plan = plan(&req, &index);
+
+    // Warm the server's caches once, so both plans are measured on the same footing.
+    runtime.block_on(fetch(&backend, &the_plan)).expect("warm-up");
+    let (mut prom_s, mut build_s, mut total_s, mut peaks) = (vec![], vec![], vec![], vec![]);
+    let (mut requests_only_s, mut bytes, mut edges, mut queries) = (vec![], 0, 0, 0);
+    for _ in 0..3 {
+        let baseline = LIVE.load(Ordering::Relaxed);
+        PEAK.store(baseline, Ordering::Relaxed);
+        let t = Instant::now();
+        let results = runtime.block_on(fetch(&backend, &the_plan)).expect("fetch");
+        let fetched = t.elapsed();
+        let b = Instant::now();
+        let graph = build(&index, &snapshot.inventory, &req, &results);
+        build_s.push(b.elapsed().as_secs_f64());
+        total_s.push(t.elapsed().as_secs_f64());
+        prom_s.push(fetched.as_secs_f64());
+        peaks.push((PEAK.load(Ordering::Relaxed) - baseline) as f64);
+        bytes = results.stats.bytes;
+        queries = results.stats.queries;
+        edges = graph.edges.len();
+        let r = Instant::now();
+        runtime.block_on(prom.query(&the_plan.requests)).expect("requests query");
+        requests_only_s.push(r.elapsed().as_secs_f64());
+    }
+    let kiali_requests: Vec<Cost> = (0..3).map(|_| run_kiali(&runtime, &prom, &namespaces, at, false)).collect();
+    let kiali_full: Vec<Cost> = (0..3).map(|_| run_kiali(&runtime, &prom, &namespaces, at, true)).collect();
+    let kr = median(kiali_requests.iter().map(|c| c.seconds).collect());
+    let kf = median(kiali_full.iter().map(|c| c.seconds).collect());
+    let (p, bd, tt, rq) = (median(prom_s), median(build_s), median(total_s), median(requests_only_s));
+    println!(
+        "== {n} workloads, {} namespaces, {edges} edges ({:.0} MB of samples; simulated in {:.0} s, backfilled in {:.0} s)",
+        namespaces.len(),
+        metrics_bytes as f64 / 1e6,
+        simulated.as_secs_f64(),
+        backfilled.as_secs_f64()
+    );
+    println!(
+        "  meshlens full plan:   {queries} queries, {:.1} MB, Prometheus {p:.2} s, build {:.0} ms, total {tt:.2} s ({:.2}× Prometheus), peak {:.0} MB",
+        bytes as f64 / 1e6,
+        bd * 1000.0,
+        tt / p,
+        median(peaks) / 1e6
+    );
+    println!(
+        "  Kiali full plan:      {} queries, {:.1} MB, Prometheus {kf:.2} s  → meshlens/Kiali {:.2}",
+        kiali_full[0].queries,
+        kiali_full[0].bytes as f64 / 1e6,
+        p / kf
+    );
+    println!(
+        "  requests only:        meshlens 1 query {rq:.2} s; Kiali {} queries, {:.1} MB, {kr:.2} s → {:.2}",
+        kiali_requests[0].queries,
+        kiali_requests[0].bytes as f64 / 1e6,
+        rq / kr
+    );
+    println!();
+    server.stop();
+}
