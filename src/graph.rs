@@ -13,6 +13,7 @@ pub mod revisions;
 pub mod routing;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -248,19 +249,55 @@ pub struct Edge {
     /// TCP bytes/s, both directions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp_bytes_per_s: Option<f64>,
-    /// Requests/s by response code.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub responses: BTreeMap<String, f64>,
-    /// Requests/s by Envoy response flags.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub flags: BTreeMap<String, f64>,
-    /// Requests/s by response code and Envoy response flags together.
-    #[serde(skip)]
-    pub code_flags: BTreeMap<(String, String), f64>,
+    /// Requests/s by response code and by Envoy response flags (JSON: `responses` and `flags`).
+    #[serde(flatten)]
+    pub responses: Responses,
     /// Destination services (`name.namespace`).
     pub services: BTreeSet<String>,
     /// Which proxy's reports the rates come from (`source` where the caller has a sidecar, else `destination`).
-    pub reporter: String,
+    pub reporter: &'static str,
+}
+
+/// Requests/s of an edge by response code and Envoy response flags (`-` for none) together, as Kiali needs them;
+/// the codes and flags are shared strings (an edge has a few, a graph repeats them thousands of times).
+#[derive(Debug, Clone, Default)]
+pub struct Responses(pub BTreeMap<(Arc<str>, Arc<str>), f64>);
+
+impl Responses {
+    /// Requests/s by response code.
+    pub fn by_code(&self) -> BTreeMap<&str, f64> {
+        self.sum_by(|(code, _)| code)
+    }
+
+    /// Requests/s by response flags.
+    pub fn by_flags(&self) -> BTreeMap<&str, f64> {
+        self.sum_by(|(_, flags)| flags)
+    }
+
+    /// Requests/s of one response code by response flags.
+    pub fn flags_of<'a>(&'a self, code: &'a str) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+        self.0.iter().filter(move |((c, _), _)| **c == *code).map(|((_, flags), rps)| (&**flags, *rps))
+    }
+
+    fn sum_by<'a>(&'a self, key: impl Fn(&'a (Arc<str>, Arc<str>)) -> &'a Arc<str>) -> BTreeMap<&'a str, f64> {
+        let mut sums = BTreeMap::new();
+        for (k, rps) in &self.0 {
+            *sums.entry(&**key(k)).or_default() += rps;
+        }
+        sums
+    }
+}
+
+impl Serialize for Responses {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if !self.0.is_empty() {
+            map.serialize_entry("responses", &self.by_code())?;
+            map.serialize_entry("flags", &self.by_flags())?;
+        }
+        map.end()
+    }
 }
 
 /// What the telemetry queries cost.

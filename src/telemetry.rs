@@ -2,6 +2,7 @@
 //! semantics, and the OpenMetrics format samples are stored in.
 
 pub mod functions;
+pub mod interner;
 pub mod memory;
 pub mod openmetrics;
 pub mod prometheus;

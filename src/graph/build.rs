@@ -3,16 +3,20 @@
 //! idle workloads, and the revision split of every Rollout and Flagger pair.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use crate::identity::{IdentityIndex, Workload};
 use crate::inventory::Inventory;
 use crate::telemetry::Row;
+use crate::telemetry::interner::Interner;
 
 use super::fetch::Results;
-use super::resolve::{Resolver, UNKNOWN};
+use super::resolve::{NodeRef, Resolver, UNKNOWN};
 use super::revisions::{ByDestination, split};
 use super::routing::weights;
-use super::{Edge, Graph, GraphRequest, GraphType, Node, NodeType, Protocol, format_duration};
+use super::{Edge, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Responses, format_duration};
 
 /// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
 pub fn is_error(protocol: &str, code: &str, grpc_status: &str) -> bool {
@@ -22,23 +26,23 @@ pub fn is_error(protocol: &str, code: &str, grpc_status: &str) -> bool {
     code.starts_with('5') || code == "0"
 }
 
-/// What one reporter saw on one edge.
+/// What one reporter saw on one edge (label values borrowed from the rows).
 #[derive(Default)]
-struct Seen {
+struct Seen<'r> {
     rps: f64,
     errors: f64,
     tcp: f64,
-    responses: BTreeMap<String, f64>,
-    flags: BTreeMap<String, f64>,
-    code_flags: BTreeMap<(String, String), f64>,
-    services: BTreeSet<String>,
+    /// Requests/s by (response code, response flags).
+    code_flags: BTreeMap<(&'r str, &'r str), f64>,
+    /// Destination services, (name, namespace).
+    services: BTreeSet<(&'r str, &'r str)>,
 }
 
-impl Seen {
-    fn add(&mut self, row: &Row, protocol: Protocol) {
+impl<'r> Seen<'r> {
+    fn add(&mut self, row: &'r Row, protocol: Protocol) {
         let service = row.label("destination_service_name");
         if !service.is_empty() {
-            self.services.insert(format!("{service}.{}", row.label("destination_service_namespace")));
+            self.services.insert((service, row.label("destination_service_namespace")));
         }
         if protocol == Protocol::Tcp {
             self.tcp += row.value;
@@ -48,14 +52,11 @@ impl Seen {
         if is_error(row.label("request_protocol"), row.label("response_code"), row.label("grpc_response_status")) {
             self.errors += row.value;
         }
-        let code = row.label("response_code").to_owned();
         let flags = match row.label("response_flags") {
-            "" => "-".to_owned(),
-            f => f.to_owned(),
+            "" => "-",
+            f => f,
         };
-        *self.responses.entry(code.clone()).or_default() += row.value;
-        *self.flags.entry(flags.clone()).or_default() += row.value;
-        *self.code_flags.entry((code, flags)).or_default() += row.value;
+        *self.code_flags.entry((row.label("response_code"), flags)).or_default() += row.value;
     }
 
     fn is_empty(&self) -> bool {
@@ -63,13 +64,18 @@ impl Seen {
     }
 }
 
-type EdgeKey = (String, String, Protocol);
+type EdgeKey = (NodeRef, NodeRef, Protocol);
 
 /// Builds the graph of `req` from `results`.
-pub fn build(index: &IdentityIndex, inventory: &Inventory, req: &GraphRequest, results: &Results) -> Graph {
+pub fn build<'a>(
+    index: &'a IdentityIndex,
+    inventory: &'a Inventory,
+    req: &'a GraphRequest,
+    results: &'a Results,
+) -> Graph {
     let mut resolver = Resolver::new(index, inventory, req);
     // Per edge, what the source proxies and the destination proxies reported.
-    let mut seen: BTreeMap<EdgeKey, [Seen; 2]> = BTreeMap::new();
+    let mut seen: FxHashMap<EdgeKey, [Seen<'a>; 2]> = FxHashMap::default();
     let rows = results.requests.iter().map(|r| (r, Protocol::from_label(r.label("request_protocol"))));
     let tcp = results.tcp_sent.iter().chain(&results.tcp_received).map(|r| (r, Protocol::Tcp));
     for (row, protocol) in rows.chain(tcp) {
@@ -81,19 +87,20 @@ pub fn build(index: &IdentityIndex, inventory: &Inventory, req: &GraphRequest, r
         let slot = usize::from(row.label("reporter") != "source");
         seen.entry((source, target, protocol)).or_default()[slot].add(row, protocol);
     }
-    let mut p95: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut p95: FxHashMap<(NodeRef, NodeRef), f64> = FxHashMap::default();
     for row in results.latency.iter().filter(|r| r.value.is_finite()) {
         let key = (resolver.source(row), resolver.destination(row));
         let slot = p95.entry(key).or_insert(row.value);
         *slot = slot.max(row.value);
     }
 
+    let mut texts = Interner::default();
     let mut edges: Vec<Edge> = seen
         .into_iter()
         .filter_map(|((source, target, protocol), [by_source, by_destination])| {
             // The caller's proxy sees failures that never reach the destination; without a sidecar, only the
             // destination reports.
-            let (chosen, reporter) = if source != UNKNOWN && !by_source.is_empty() {
+            let (chosen, reporter) = if resolver.get(source).id != UNKNOWN && !by_source.is_empty() {
                 (by_source, "source")
             } else {
                 (by_destination, "destination")
@@ -101,21 +108,20 @@ pub fn build(index: &IdentityIndex, inventory: &Inventory, req: &GraphRequest, r
             if chosen.is_empty() {
                 return None;
             }
-            let latency =
-                (protocol != Protocol::Tcp).then(|| p95.get(&(source.clone(), target.clone())).copied()).flatten();
+            let latency = (protocol != Protocol::Tcp).then(|| p95.get(&(source, target)).copied()).flatten();
+            let responses =
+                chosen.code_flags.iter().map(|(&(code, flags), &rps)| ((texts.get(code), texts.get(flags)), rps));
             Some(Edge {
                 error_ratio: if chosen.rps > 0.0 { chosen.errors / chosen.rps } else { 0.0 },
                 rps: chosen.rps,
                 share: 0.0,
                 p95_ms: latency,
                 tcp_bytes_per_s: (protocol == Protocol::Tcp).then_some(chosen.tcp),
-                responses: chosen.responses,
-                flags: chosen.flags,
-                code_flags: chosen.code_flags,
-                services: chosen.services,
-                reporter: reporter.to_owned(),
-                source,
-                target,
+                responses: Responses(responses.collect()),
+                services: chosen.services.iter().map(|(name, ns)| format!("{name}.{ns}")).collect(),
+                reporter,
+                source: resolver.get(source).id.clone(),
+                target: resolver.get(target).id.clone(),
                 protocol,
             })
         })
@@ -127,37 +133,38 @@ pub fn build(index: &IdentityIndex, inventory: &Inventory, req: &GraphRequest, r
             idle_candidate(&mut resolver, req.graph_type, w);
         }
     }
-    let revision_nodes: Vec<(String, &Workload)> = index
+    let revision_nodes: Vec<(NodeRef, &Workload)> = index
         .workloads()
         .iter()
         .filter(|w| w.id.kind.has_revisions() && req.selects(&w.id.namespace))
         .map(|w| (idle_candidate(&mut resolver, req.graph_type, w), w))
         .collect();
-    let mut splits = Vec::new();
     let (revision_requests, revision_latency) =
         (ByDestination::new(&results.revision_requests), ByDestination::new(&results.revision_latency));
-    for (id, w) in revision_nodes {
+    let mut caller_ids: FxHashMap<NodeRef, Rc<str>> = FxHashMap::default();
+    for (node, w) in revision_nodes {
         let weights = weights(inventory, w);
-        let mut caller = |row: &Row| resolver.source(row);
+        let mut caller = |row: &'a Row| {
+            let caller = resolver.source(row);
+            caller_ids.entry(caller).or_insert_with(|| Rc::from(resolver.get(caller).id.as_str())).clone()
+        };
         let (requests, latency) = (revision_requests.of(w), revision_latency.of(w));
         let s = split(w, &weights, &requests, &latency, &req.scrape_labels, &mut caller);
-        splits.push((id, s));
+        if s.source.unattributed_rps > 0.0 {
+            let warning = format!(
+                "{:.2} requests/s to {} could not be tied to a revision (no pod, hash, revision or service label tells them apart)",
+                s.source.unattributed_rps,
+                resolver.get(node).name
+            );
+            resolver.warnings.push(warning);
+        }
+        let n = resolver.get_mut(node);
+        n.revisions = s.revisions;
+        n.split = Some(s.source);
+        n.callers = s.callers;
     }
 
     let (mut nodes, mut warnings) = resolver.finish();
-    for (id, s) in splits {
-        if let Some(node) = nodes.get_mut(&id) {
-            if s.source.unattributed_rps > 0.0 {
-                warnings.push(format!(
-                    "{:.2} requests/s to {} could not be tied to a revision (no pod, hash, revision or service label tells them apart)",
-                    s.source.unattributed_rps, node.name
-                ));
-            }
-            node.revisions = s.revisions;
-            node.split = Some(s.source);
-            node.callers = s.callers;
-        }
-    }
     apply_traffic(&mut nodes, &mut edges);
     if results.requests.is_empty() && results.tcp_sent.is_empty() && results.tcp_received.is_empty() {
         warnings.push(format!(
@@ -173,7 +180,7 @@ pub fn build(index: &IdentityIndex, inventory: &Inventory, req: &GraphRequest, r
         time: jiff::Timestamp::from_second(req.at).map(|t| t.to_string()).unwrap_or_default(),
         duration: format_duration(req.duration_s),
         namespaces: req.namespaces.iter().flatten().cloned().collect(),
-        nodes: nodes.into_values().collect(),
+        nodes,
         edges,
         warnings,
         telemetry: results.stats.clone(),
@@ -181,7 +188,7 @@ pub fn build(index: &IdentityIndex, inventory: &Inventory, req: &GraphRequest, r
 }
 
 /// The node a workload appears as in this graph type (created if nothing reported it).
-fn idle_candidate<'a>(resolver: &mut Resolver<'a>, graph_type: GraphType, w: &'a Workload) -> String {
+fn idle_candidate<'a>(resolver: &mut Resolver<'a>, graph_type: GraphType, w: &'a Workload) -> NodeRef {
     match graph_type {
         GraphType::Workload | GraphType::Service => resolver.workload_node(w),
         GraphType::App | GraphType::VersionedApp => resolver.app_node(w),
@@ -189,37 +196,36 @@ fn idle_candidate<'a>(resolver: &mut Resolver<'a>, graph_type: GraphType, w: &'a
 }
 
 /// Node totals, edge shares (of everything the source sends, per kind of traffic) and idle flags.
-fn apply_traffic(nodes: &mut BTreeMap<String, Node>, edges: &mut [Edge]) {
-    let mut out_rps: BTreeMap<&str, f64> = BTreeMap::new();
-    let mut out_tcp: BTreeMap<&str, f64> = BTreeMap::new();
+fn apply_traffic(nodes: &mut [Node], edges: &mut [Edge]) {
+    let mut totals: FxHashMap<&str, (NodeTraffic, f64)> = FxHashMap::default();
     for e in edges.iter() {
-        *out_rps.entry(e.source.as_str()).or_default() += e.rps;
-        *out_tcp.entry(e.source.as_str()).or_default() += e.tcp_bytes_per_s.unwrap_or(0.0);
+        let (out, _) = totals.entry(e.source.as_str()).or_default();
+        out.rps_out += e.rps;
+        out.tcp_out += e.tcp_bytes_per_s.unwrap_or(0.0);
+        let (into, errors_in) = totals.entry(e.target.as_str()).or_default();
+        into.rps_in += e.rps;
+        into.tcp_in += e.tcp_bytes_per_s.unwrap_or(0.0);
+        *errors_in += e.rps * e.error_ratio;
     }
     let shares: Vec<f64> = edges
         .iter()
-        .map(|e| match e.tcp_bytes_per_s {
-            Some(bytes) => ratio(bytes, out_tcp[e.source.as_str()]),
-            None => ratio(e.rps, out_rps[e.source.as_str()]),
+        .map(|e| {
+            let (out, _) = &totals[e.source.as_str()];
+            match e.tcp_bytes_per_s {
+                Some(bytes) => ratio(bytes, out.tcp_out),
+                None => ratio(e.rps, out.rps_out),
+            }
         })
         .collect();
-    let mut errors_in: BTreeMap<String, f64> = BTreeMap::new();
+    for n in nodes.iter_mut() {
+        if let Some((t, errors_in)) = totals.get(n.id.as_str()) {
+            n.traffic = NodeTraffic { error_ratio_in: (t.rps_in > 0.0).then(|| errors_in / t.rps_in), ..t.clone() };
+        }
+        let t = &n.traffic;
+        n.is_idle = n.node_type != NodeType::Unknown && t.rps_in + t.rps_out + t.tcp_in + t.tcp_out <= 0.0;
+    }
     for (e, share) in edges.iter_mut().zip(shares) {
         e.share = share;
-        if let Some(n) = nodes.get_mut(&e.source) {
-            n.traffic.rps_out += e.rps;
-            n.traffic.tcp_out += e.tcp_bytes_per_s.unwrap_or(0.0);
-        }
-        if let Some(n) = nodes.get_mut(&e.target) {
-            n.traffic.rps_in += e.rps;
-            n.traffic.tcp_in += e.tcp_bytes_per_s.unwrap_or(0.0);
-            *errors_in.entry(e.target.clone()).or_default() += e.rps * e.error_ratio;
-        }
-    }
-    for n in nodes.values_mut() {
-        let t = n.traffic.clone();
-        n.traffic.error_ratio_in = errors_in.get(&n.id).filter(|_| t.rps_in > 0.0).map(|e| e / t.rps_in);
-        n.is_idle = n.node_type != NodeType::Unknown && t.rps_in + t.rps_out + t.tcp_in + t.tcp_out <= 0.0;
     }
 }
 

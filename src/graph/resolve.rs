@@ -2,7 +2,7 @@
 //! generations land on one Rollout node), a ghost when a loaded namespace has no such workload, an outside node for
 //! namespaces not selected or not loaded, `unknown` for callers without a sidecar.
 
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
 
 use crate::identity::{IdentityIndex, Resolution, Workload};
 use crate::inventory::Inventory;
@@ -71,19 +71,59 @@ pub struct Resolver<'a> {
     index: &'a IdentityIndex,
     inventory: &'a Inventory,
     req: &'a GraphRequest,
-    pub nodes: BTreeMap<String, Node>,
+    /// The nodes, in the order they were made; a [`NodeRef`] is a position here.
+    nodes: Vec<Node>,
+    by_id: FxHashMap<String, NodeRef>,
     pub warnings: Vec<String>,
-    cache: HashMap<(String, String, String), Designated<'a>>,
+    /// What (cluster, namespace, name) telemetry names designate.
+    designated: FxHashMap<(&'a str, &'a str, &'a str), Designated<'a>>,
+    /// Nodes by the row labels that decide them: rows repeat the same endpoints many times.
+    memo: FxHashMap<(bool, [&'a str; 7]), NodeRef>,
+    /// Workload nodes by workload (the index outlives the resolver, so an address is one workload).
+    workload_nodes: FxHashMap<*const Workload, NodeRef>,
 }
+
+/// A node of the graph being built, cheap to hash and compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NodeRef(usize);
 
 impl<'a> Resolver<'a> {
     pub fn new(index: &'a IdentityIndex, inventory: &'a Inventory, req: &'a GraphRequest) -> Resolver<'a> {
-        Resolver { index, inventory, req, nodes: BTreeMap::new(), warnings: Vec::new(), cache: HashMap::new() }
+        Resolver {
+            index,
+            inventory,
+            req,
+            nodes: Vec::new(),
+            by_id: FxHashMap::default(),
+            warnings: Vec::new(),
+            designated: FxHashMap::default(),
+            memo: FxHashMap::default(),
+            workload_nodes: FxHashMap::default(),
+        }
     }
 
-    fn designate(&mut self, cluster: &str, namespace: &str, name: &str) -> Designated<'a> {
-        let key = (cluster.to_owned(), namespace.to_owned(), name.to_owned());
-        if let Some(found) = self.cache.get(&key) {
+    /// The node `id`, made by `make` when new.
+    fn node(&mut self, id: String, make: impl FnOnce(&str) -> Node) -> NodeRef {
+        if let Some(&node) = self.by_id.get(&id) {
+            return node;
+        }
+        let node = NodeRef(self.nodes.len());
+        self.nodes.push(make(&id));
+        self.by_id.insert(id, node);
+        node
+    }
+
+    pub fn get(&self, node: NodeRef) -> &Node {
+        &self.nodes[node.0]
+    }
+
+    pub fn get_mut(&mut self, node: NodeRef) -> &mut Node {
+        &mut self.nodes[node.0]
+    }
+
+    fn designate(&mut self, cluster: &'a str, namespace: &'a str, name: &'a str) -> Designated<'a> {
+        let key = (cluster, namespace, name);
+        if let Some(found) = self.designated.get(&key) {
             return found.clone();
         }
         let cluster = if cluster.is_empty() { self.index.cluster.as_str() } else { cluster };
@@ -109,81 +149,95 @@ impl<'a> Resolver<'a> {
                 Resolution::Unknown => Designated::Ghost(ghost_reason(self.index, namespace, name)),
             }
         };
-        self.cache.insert(key, found.clone());
+        self.designated.insert(key, found.clone());
         found
     }
 
     /// The node of a row's source.
-    pub fn source(&mut self, row: &Row) -> String {
+    pub fn source(&mut self, row: &'a Row) -> NodeRef {
         let e = Endpoint::source(row);
-        if e.is_unknown() {
-            return self.unknown();
+        let key = (true, [e.cluster, e.namespace, e.workload, e.canonical_service, e.canonical_revision, "", ""]);
+        if let Some(&node) = self.memo.get(&key) {
+            return node;
         }
-        if self.req.graph_type == GraphType::Service && self.has_service(e.namespace, e.canonical_service) {
-            return self.service_node(e.cluster, e.namespace, e.canonical_service);
-        }
-        self.endpoint_node(&e)
+        let node = if e.is_unknown() {
+            self.unknown()
+        } else if self.req.graph_type == GraphType::Service && self.has_service(e.namespace, e.canonical_service) {
+            self.service_node(e.cluster, e.namespace, e.canonical_service)
+        } else {
+            self.endpoint_node(&e)
+        };
+        self.memo.insert(key, node);
+        node
     }
 
     /// The node of a row's destination.
-    pub fn destination(&mut self, row: &Row) -> String {
+    pub fn destination(&mut self, row: &'a Row) -> NodeRef {
         let e = Endpoint::destination(row);
-        let service = row.label("destination_service_name");
-        let service_ns = row.label("destination_service_namespace");
+        let (service, service_ns) = (row.label("destination_service_name"), row.label("destination_service_namespace"));
+        let key = (
+            false,
+            [e.cluster, e.namespace, e.workload, e.canonical_service, e.canonical_revision, service, service_ns],
+        );
+        if let Some(&node) = self.memo.get(&key) {
+            return node;
+        }
         let routable = !service.is_empty() && service != "unknown" && !service.contains("Cluster");
-        if self.req.graph_type == GraphType::Service && routable {
-            return self.service_node(e.cluster, if service_ns.is_empty() { e.namespace } else { service_ns }, service);
-        }
-        if e.is_unknown() {
+        let node = if self.req.graph_type == GraphType::Service && routable {
+            self.service_node(e.cluster, if service_ns.is_empty() { e.namespace } else { service_ns }, service)
+        } else if e.is_unknown() {
             // Requests that never reached a workload (no healthy upstream, no route) still name their Service.
-            return if routable { self.service_node(e.cluster, service_ns, service) } else { self.unknown() };
-        }
-        self.endpoint_node(&e)
+            if routable { self.service_node(e.cluster, service_ns, service) } else { self.unknown() }
+        } else {
+            self.endpoint_node(&e)
+        };
+        self.memo.insert(key, node);
+        node
     }
 
     fn has_service(&self, namespace: &str, name: &str) -> bool {
         !name.is_empty() && self.inventory.find(Kind::Service, namespace, name).is_some()
     }
 
-    pub fn unknown(&mut self) -> String {
-        self.nodes.entry(UNKNOWN.to_owned()).or_insert_with(|| {
-            let mut n = blank(UNKNOWN, NodeType::Unknown, "", UNKNOWN, UNKNOWN);
+    pub fn unknown(&mut self) -> NodeRef {
+        self.node(UNKNOWN.to_owned(), |id| {
+            let mut n = blank(id, NodeType::Unknown, "", UNKNOWN, UNKNOWN);
             n.app = Some(UNKNOWN.into());
             n
-        });
-        UNKNOWN.to_owned()
+        })
     }
 
-    fn service_node(&mut self, cluster: &str, namespace: &str, name: &str) -> String {
-        let cluster = if cluster.is_empty() { self.index.cluster.clone() } else { cluster.to_owned() };
-        let id = format!("svc:{cluster}:{namespace}:{name}");
+    fn service_node(&mut self, cluster: &str, namespace: &str, name: &str) -> NodeRef {
+        let cluster = if cluster.is_empty() { self.index.cluster.as_str() } else { cluster };
         let outside = !self.req.selects(namespace) || !self.index.namespaces().contains(namespace);
-        self.nodes.entry(id.clone()).or_insert_with(|| {
-            let mut n = blank(&id, NodeType::Service, &cluster, namespace, name);
+        self.node(format!("svc:{cluster}:{namespace}:{name}"), |id| {
+            let mut n = blank(id, NodeType::Service, cluster, namespace, name);
             n.is_outside = outside;
             n
-        });
-        id
+        })
     }
 
-    fn endpoint_node(&mut self, e: &Endpoint<'_>) -> String {
+    fn endpoint_node(&mut self, e: &Endpoint<'a>) -> NodeRef {
         let designated = self.designate(e.cluster, e.namespace, e.workload);
-        let id = match self.req.graph_type {
+        let node = match self.req.graph_type {
             GraphType::Workload | GraphType::Service => self.workload_node_for(e, &designated),
             GraphType::App | GraphType::VersionedApp => self.app_node_for(e, &designated),
         };
-        if let Some(node) = self.nodes.get_mut(&id) {
-            node.telemetry_names.insert(e.workload.to_owned());
+        let names = &mut self.get_mut(node).telemetry_names;
+        if !names.contains(e.workload) {
+            names.insert(e.workload.to_owned());
         }
-        id
+        node
     }
 
     /// The node of a workload (used for idle workloads and for the workloads rows name).
-    pub fn workload_node(&mut self, w: &Workload) -> String {
-        let id = workload_id(&w.id.cluster, &w.id.namespace, &w.id.name);
+    pub fn workload_node(&mut self, w: &'a Workload) -> NodeRef {
+        if let Some(&node) = self.workload_nodes.get(&std::ptr::from_ref(w)) {
+            return node;
+        }
         let outside = !self.req.selects(&w.id.namespace);
-        self.nodes.entry(id.clone()).or_insert_with(|| {
-            let mut n = blank(&id, NodeType::Workload, &w.id.cluster, &w.id.namespace, &w.id.name);
+        let node = self.node(workload_id(&w.id.cluster, &w.id.namespace, &w.id.name), |id| {
+            let mut n = blank(id, NodeType::Workload, &w.id.cluster, &w.id.namespace, &w.id.name);
             n.workload_kind = Some(w.id.kind.to_string());
             n.app = Some(w.app.clone());
             n.version = Some(w.version.clone());
@@ -192,11 +246,12 @@ impl<'a> Resolver<'a> {
             n.workloads.insert(format!("{}/{}", w.id.namespace, w.id.name));
             n
         });
-        id
+        self.workload_nodes.insert(std::ptr::from_ref(w), node);
+        node
     }
 
     /// The app (or versioned app) node a workload belongs to.
-    pub fn app_node(&mut self, w: &'a Workload) -> String {
+    pub fn app_node(&mut self, w: &'a Workload) -> NodeRef {
         let e = Endpoint {
             cluster: &w.id.cluster,
             namespace: &w.id.namespace,
@@ -208,50 +263,42 @@ impl<'a> Resolver<'a> {
         self.app_node_for(&e, &designated)
     }
 
-    fn workload_node_for(&mut self, e: &Endpoint<'_>, designated: &Designated<'a>) -> String {
+    fn workload_node_for(&mut self, e: &Endpoint<'_>, designated: &Designated<'a>) -> NodeRef {
         let cluster = if e.cluster.is_empty() { self.index.cluster.as_str() } else { e.cluster };
         match designated {
             Designated::Workload { workload, others } => {
-                let id = self.workload_node(workload);
-                let alternatives: Vec<String> = others.iter().map(|o| o.id.to_string()).collect();
-                if let Some(n) = self.nodes.get_mut(&id) {
-                    for a in alternatives {
-                        if !n.ambiguous_with.contains(&a) {
-                            n.ambiguous_with.push(a);
-                        }
+                let node = self.workload_node(workload);
+                let ambiguous_with = &mut self.get_mut(node).ambiguous_with;
+                for other in others.iter().map(|o| o.id.to_string()) {
+                    if !ambiguous_with.contains(&other) {
+                        ambiguous_with.push(other);
                     }
                 }
-                id
+                node
             }
             Designated::Ghost(reason) => {
-                let id = workload_id(cluster, e.namespace, e.workload);
                 let outside = !self.req.selects(e.namespace);
-                self.nodes.entry(id.clone()).or_insert_with(|| {
-                    let mut n = blank(&id, NodeType::Workload, cluster, e.namespace, e.workload);
+                self.node(workload_id(cluster, e.namespace, e.workload), |id| {
+                    let mut n = blank(id, NodeType::Workload, cluster, e.namespace, e.workload);
                     n.is_ghost = true;
                     n.is_outside = outside;
                     n.ghost_reason = Some(reason.clone());
                     n.app = Some(e.canonical_service.to_owned()).filter(|a| !a.is_empty());
                     n
-                });
-                id
+                })
             }
-            Designated::NotLoaded => {
-                let id = workload_id(cluster, e.namespace, e.workload);
-                self.nodes.entry(id.clone()).or_insert_with(|| {
-                    let mut n = blank(&id, NodeType::Workload, cluster, e.namespace, e.workload);
-                    n.is_outside = true;
-                    n.app = Some(e.canonical_service.to_owned()).filter(|a| !a.is_empty());
-                    n.version = Some(e.canonical_revision.to_owned()).filter(|v| !v.is_empty());
-                    n
-                });
-                id
-            }
+            Designated::NotLoaded => self.node(workload_id(cluster, e.namespace, e.workload), |id| {
+                let mut n = blank(id, NodeType::Workload, cluster, e.namespace, e.workload);
+                n.is_outside = true;
+                n.app = Some(e.canonical_service.to_owned()).filter(|a| !a.is_empty());
+                n.version = Some(e.canonical_revision.to_owned()).filter(|v| !v.is_empty());
+                n
+            }),
         }
     }
 
-    fn app_node_for(&mut self, e: &Endpoint<'_>, designated: &Designated<'a>) -> String {
-        let cluster = if e.cluster.is_empty() { self.index.cluster.clone() } else { e.cluster.to_owned() };
+    fn app_node_for(&mut self, e: &Endpoint<'_>, designated: &Designated<'a>) -> NodeRef {
+        let cluster = if e.cluster.is_empty() { self.index.cluster.as_str() } else { e.cluster };
         let app = if e.canonical_service.is_empty() { e.workload } else { e.canonical_service };
         let versioned = self.req.graph_type == GraphType::VersionedApp;
         let version = if e.canonical_revision.is_empty() { "latest" } else { e.canonical_revision };
@@ -261,30 +308,32 @@ impl<'a> Resolver<'a> {
             format!("app:{cluster}:{}:{app}", e.namespace)
         };
         let outside = !self.req.selects(e.namespace) || matches!(designated, Designated::NotLoaded);
-        let node = self.nodes.entry(id.clone()).or_insert_with(|| {
-            let mut n = blank(&id, NodeType::App, &cluster, e.namespace, app);
+        let node = self.node(id, |id| {
+            let mut n = blank(id, NodeType::App, cluster, e.namespace, app);
             n.app = Some(app.to_owned());
             n.version = versioned.then(|| version.to_owned());
             n.is_outside = outside;
             n
         });
+        let n = self.get_mut(node);
         match designated {
             Designated::Workload { workload, .. } => {
-                node.workloads.insert(format!("{}/{}", workload.id.namespace, workload.id.name));
+                n.workloads.insert(format!("{}/{}", workload.id.namespace, workload.id.name));
             }
             Designated::Ghost(reason) => {
-                node.is_ghost = node.workloads.is_empty();
-                node.ghost_reason.get_or_insert_with(|| format!("{}: {reason}", e.workload));
+                n.is_ghost = n.workloads.is_empty();
+                n.ghost_reason.get_or_insert_with(|| format!("{}: {reason}", e.workload));
             }
             Designated::NotLoaded => {}
         }
-        id
+        node
     }
 
-    /// Finishes app nodes: a node backed by real workloads is no ghost, and one backed by a single workload links
-    /// to it.
-    pub fn finish(mut self) -> (BTreeMap<String, Node>, Vec<String>) {
-        for node in self.nodes.values_mut().filter(|n| n.node_type != NodeType::Workload) {
+    /// Finishes app nodes (a node backed by real workloads is no ghost, and one backed by a single workload links
+    /// to it) and gives the nodes sorted by id.
+    pub fn finish(self) -> (Vec<Node>, Vec<String>) {
+        let mut nodes = self.nodes;
+        for node in nodes.iter_mut().filter(|n| n.node_type != NodeType::Workload) {
             if !node.workloads.is_empty() {
                 node.is_ghost = false;
                 node.ghost_reason = None;
@@ -295,7 +344,8 @@ impl<'a> Resolver<'a> {
                 node.url = Some(format!("/workloads/{w}"));
             }
         }
-        (self.nodes, self.warnings)
+        nodes.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        (nodes, self.warnings)
     }
 }
 

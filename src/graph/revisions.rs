@@ -3,7 +3,10 @@
 //! Service name of a host-level split), and each revision gets its share, rate, error ratio and p95, overall and
 //! per caller.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use crate::identity::{ReplicaSetEntry, Workload};
 use crate::telemetry::Row;
@@ -41,11 +44,11 @@ pub struct Split {
 }
 
 /// Revision rows by destination `(namespace, telemetry name)`, so each workload reads only its own.
-pub struct ByDestination<'r>(HashMap<(&'r str, &'r str), Vec<&'r Row>>);
+pub struct ByDestination<'r>(FxHashMap<(&'r str, &'r str), Vec<&'r Row>>);
 
 impl<'r> ByDestination<'r> {
     pub fn new(rows: &'r [Row]) -> ByDestination<'r> {
-        let mut map: HashMap<(&str, &str), Vec<&Row>> = HashMap::new();
+        let mut map: FxHashMap<(&str, &str), Vec<&Row>> = FxHashMap::default();
         for row in rows.iter().filter(|r| r.value.is_finite()) {
             let key = (row.label("destination_workload_namespace"), row.label("destination_workload"));
             map.entry(key).or_default().push(row);
@@ -126,22 +129,22 @@ struct Acc {
     rps: f64,
     errors: f64,
     buckets: Vec<(f64, f64)>,
-    by_caller: BTreeMap<String, f64>,
+    by_caller: BTreeMap<Rc<str>, f64>,
 }
 
 /// Computes the split of `w` from the revision rows; `caller` maps a row to its source node id.
-pub fn split(
+pub fn split<'r>(
     w: &Workload,
     weights: &Weights,
-    requests: &[&Row],
-    latency: &[&Row],
+    requests: &[&'r Row],
+    latency: &[&'r Row],
     labels: &ScrapeLabels,
-    caller: &mut dyn FnMut(&Row) -> String,
+    caller: &mut dyn FnMut(&'r Row) -> Rc<str>,
 ) -> Split {
-    let mut acc: HashMap<&str, Acc> = HashMap::new();
+    let mut acc: FxHashMap<&str, Acc> = FxHashMap::default();
     let mut methods: BTreeMap<Method, f64> = BTreeMap::new();
     let (mut total, mut unattributed) = (0.0, 0.0);
-    let mut caller_totals: BTreeMap<String, f64> = BTreeMap::new();
+    let mut caller_totals: BTreeMap<Rc<str>, f64> = BTreeMap::new();
     for &row in requests {
         total += row.value;
         let source = caller(row);
@@ -215,7 +218,7 @@ pub fn split(
                     }
                 })
                 .collect(),
-            source,
+            source: source.to_string(),
             rps,
         })
         .collect();

@@ -1,12 +1,13 @@
 //! An in-memory time-series store that evaluates [`QuerySpec`]s with Prometheus 2.x semantics over samples loaded
 //! from OpenMetrics files (or appended live), so offline use needs no server and answers like one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use regex::Regex;
 
 use super::functions::{bucket_quantile, extrapolated_rate};
+use super::interner::Interner;
 use super::openmetrics;
 use super::query::{Aggregation, MatchOp, Matcher, QuerySpec, Row};
 
@@ -25,7 +26,7 @@ pub struct MemoryStore {
     series: Vec<Series>,
     by_metric: HashMap<Arc<str>, Vec<usize>>,
     by_key: HashMap<(Arc<str>, Labels), usize>,
-    strings: HashSet<Arc<str>>,
+    strings: Interner,
     newest_ms: Option<i64>,
     samples: usize,
     out_of_order: usize,
@@ -43,15 +44,6 @@ pub enum LoadError {
 impl MemoryStore {
     pub fn new() -> MemoryStore {
         MemoryStore::default()
-    }
-
-    fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(existing) = self.strings.get(s) {
-            return existing.clone();
-        }
-        let arc: Arc<str> = Arc::from(s);
-        self.strings.insert(arc.clone());
-        arc
     }
 
     /// Loads an OpenMetrics text (timestamps in seconds). Returns the number of samples read.
@@ -99,10 +91,13 @@ impl MemoryStore {
     }
 
     fn series_index<'a>(&mut self, metric: &str, labels: impl IntoIterator<Item = (&'a str, &'a str)>) -> usize {
-        let mut pairs: Vec<(Arc<str>, Arc<str>)> =
-            labels.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (self.intern(k), self.intern(v))).collect();
+        let mut pairs: Vec<(Arc<str>, Arc<str>)> = labels
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (self.strings.get(k), self.strings.get(v)))
+            .collect();
         pairs.sort();
-        let name = self.intern(metric);
+        let name = self.strings.get(metric);
         let key = (name.clone(), pairs.into_boxed_slice());
         if let Some(&i) = self.by_key.get(&key) {
             return i;
@@ -177,14 +172,14 @@ impl MemoryStore {
                 group.sum += rate;
             }
         }
+        let names: Vec<Arc<str>> = spec.group_by.iter().map(|g| Arc::from(g.as_str())).collect();
         let mut rows: Vec<Row> = groups
             .into_iter()
             .map(|(key, Group { sum, mut buckets })| {
-                let labels = spec
-                    .group_by
+                let labels = names
                     .iter()
                     .zip(key)
-                    .filter_map(|(name, value)| value.map(|v| (name.clone(), v.to_string())))
+                    .filter_map(|(name, value)| value.map(|v| (name.clone(), v)))
                     .collect::<std::collections::BTreeMap<_, _>>()
                     .into_iter()
                     .collect();

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use super::interner::Interner;
 use super::query::{QuerySpec, Row};
 
 /// How to reach the server.
@@ -201,7 +202,7 @@ struct ApiResponse {
 struct ApiData {
     #[serde(rename = "resultType")]
     result_type: String,
-    result: serde_json::Value,
+    result: Box<serde_json::value::RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -216,8 +217,9 @@ fn decode(api: ApiResponse, query: &str, url: &str) -> Result<Answer, Prometheus
     if data.result_type != "vector" {
         return Err(garbage(format!("expected a vector result, got {}", data.result_type)));
     }
-    let samples: Vec<VectorSample> = serde_json::from_value(data.result).map_err(|e| garbage(e.to_string()))?;
+    let samples: Vec<VectorSample> = serde_json::from_str(data.result.get()).map_err(|e| garbage(e.to_string()))?;
     let mut rows = Vec::with_capacity(samples.len());
+    let mut strings = Interner::default();
     for s in samples {
         let value = match s.value.1.as_str() {
             "+Inf" | "Inf" => f64::INFINITY,
@@ -225,7 +227,8 @@ fn decode(api: ApiResponse, query: &str, url: &str) -> Result<Answer, Prometheus
             "NaN" => f64::NAN,
             v => v.parse().map_err(|_| garbage(format!("sample value {v:?} is not a number")))?,
         };
-        let labels = s.metric.into_iter().filter(|(k, _)| k != "__name__").collect();
+        let labels =
+            s.metric.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (strings.get(k), strings.get(v))).collect();
         rows.push(Row { labels, value });
     }
     let mut warnings = api.warnings;

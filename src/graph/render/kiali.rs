@@ -1,25 +1,30 @@
 //! Kiali's graph JSON (`/api/namespaces/graph`), so tools built for Kiali can read meshlens' graph: the same node
 //! and edge fields, rates as strings, response codes with their flags and hosts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 
 use crate::graph::{Edge, Graph, Node, NodeType, Protocol};
 
 pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64) -> Value {
-    let mut dest_services: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut has_inbound: BTreeSet<&str> = BTreeSet::new();
+    let mut dest_services: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    let mut touching: HashMap<&str, Vec<&Edge>> = HashMap::new();
     for e in &graph.edges {
         dest_services.entry(e.target.as_str()).or_default().extend(e.services.iter().map(String::as_str));
-        has_inbound.insert(e.target.as_str());
+        touching.entry(e.target.as_str()).or_default().push(e);
+        if e.source != e.target {
+            touching.entry(e.source.as_str()).or_default().push(e);
+        }
     }
     let nodes: Vec<Value> = graph
         .nodes
         .iter()
         .map(|n| {
-            let services = dest_services.get(n.id.as_str()).cloned().unwrap_or_default();
-            json!({"data": node_data(graph, n, &services, !has_inbound.contains(n.id.as_str()))})
+            let id = n.id.as_str();
+            let services = dest_services.get(id).cloned().unwrap_or_default();
+            let edges = touching.get(id).map(Vec::as_slice).unwrap_or_default();
+            json!({"data": node_data(n, &services, edges, !dest_services.contains_key(id))})
         })
         .collect();
     let edges: Vec<Value> = graph.edges.iter().enumerate().map(|(i, e)| json!({"data": edge_data(i, e)})).collect();
@@ -35,7 +40,8 @@ fn rate(value: f64) -> Value {
     Value::String(format!("{value:.2}"))
 }
 
-fn node_data(graph: &Graph, n: &Node, services: &BTreeSet<&str>, is_root: bool) -> Value {
+/// One node's data; `edges` are those it sends or receives.
+fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[&Edge], is_root: bool) -> Value {
     let mut d = Map::new();
     d.insert("id".into(), json!(n.id));
     let node_type = match n.node_type {
@@ -89,7 +95,7 @@ fn node_data(graph: &Graph, n: &Node, services: &BTreeSet<&str>, is_root: bool) 
             .collect();
         d.insert("destServices".into(), Value::Array(list));
     }
-    d.insert("traffic".into(), Value::Array(node_traffic(graph, &n.id)));
+    d.insert("traffic".into(), Value::Array(node_traffic(&n.id, edges)));
     d.insert("healthData".into(), Value::Null);
     if n.is_idle {
         d.insert("isIdle".into(), json!(true));
@@ -114,9 +120,9 @@ fn node_data(graph: &Graph, n: &Node, services: &BTreeSet<&str>, is_root: bool) 
 }
 
 /// Per-protocol `rates` of a node: what it receives (`httpIn`, `httpIn5xx`, ...) and sends (`httpOut`, ...).
-fn node_traffic(graph: &Graph, id: &str) -> Vec<Value> {
+fn node_traffic(id: &str, edges: &[&Edge]) -> Vec<Value> {
     let mut by_protocol: BTreeMap<Protocol, BTreeMap<String, f64>> = BTreeMap::new();
-    for e in &graph.edges {
+    for e in edges {
         let p = e.protocol.as_str();
         if e.target == id {
             let rates = by_protocol.entry(e.protocol).or_default();
@@ -124,7 +130,7 @@ fn node_traffic(graph: &Graph, id: &str) -> Vec<Value> {
                 Protocol::Tcp => *rates.entry("tcpIn".into()).or_default() += e.tcp_bytes_per_s.unwrap_or(0.0),
                 Protocol::Http => {
                     *rates.entry("httpIn".into()).or_default() += e.rps;
-                    for (code, rps) in &e.responses {
+                    for (code, rps) in e.responses.by_code() {
                         let class = match code.chars().next() {
                             Some('3') => Some("httpIn3xx"),
                             Some('4') => Some("httpIn4xx"),
@@ -170,7 +176,7 @@ fn edge_data(i: usize, e: &Edge) -> Value {
             let p = protocol.as_str();
             rates.insert(p.into(), rate(e.rps));
             if protocol == Protocol::Http {
-                for (code, rps) in &e.responses {
+                for (code, rps) in e.responses.by_code() {
                     let class = match code.chars().next() {
                         Some('3') => "http3xx",
                         Some('4') => "http4xx",
@@ -196,16 +202,12 @@ fn edge_data(i: usize, e: &Edge) -> Value {
             // Kiali gives, per response code, the share of the edge's requests by flags and by host.
             let total = e.rps.max(f64::MIN_POSITIVE);
             let share = |v: f64| json!(format!("{:.1}", 100.0 * v / total));
-            for (code, rps) in &e.responses {
-                let flags: Map<String, Value> = e
-                    .code_flags
-                    .iter()
-                    .filter(|((c, _), _)| c == code)
-                    .map(|((_, f), v)| (f.clone(), share(*v)))
-                    .collect();
+            for (code, rps) in e.responses.by_code() {
+                let flags: Map<String, Value> =
+                    e.responses.flags_of(code).map(|(f, v)| (f.to_owned(), share(v))).collect();
                 let per_host = rps / e.services.len().max(1) as f64;
                 let hosts: Map<String, Value> = e.services.iter().map(|s| (s.clone(), share(per_host))).collect();
-                responses.insert(code.clone(), json!({"flags": flags, "hosts": hosts}));
+                responses.insert(code.to_owned(), json!({"flags": flags, "hosts": hosts}));
             }
         }
     }
