@@ -3,6 +3,7 @@
 mod demo;
 mod graph;
 mod rollout;
+mod serve;
 mod sim;
 mod source;
 mod traffic;
@@ -40,6 +41,8 @@ pub enum Command {
     },
     /// Write a simulated world (objects and telemetry) as a snapshot directory.
     Sim(SimArgs),
+    /// Serve the web UI and the JSON API on the chosen sources.
+    Serve(ServeArgs),
     /// Show meshlens on a built-in bookinfo canary.
     Demo,
 }
@@ -122,6 +125,8 @@ pub enum GraphFormat {
     Kiali,
     /// Graphviz DOT.
     Dot,
+    /// SVG laid out by meshlens (the web page's drawing).
+    Svg,
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +142,15 @@ pub struct GraphArgs {
     pub duration: String,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: GraphFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Address to listen on (loopback unless told otherwise).
+    #[arg(long, default_value = "127.0.0.1:20001")]
+    pub addr: std::net::SocketAddr,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -224,6 +238,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Graph(args) => graph::run(&args),
         Command::Rollout { command: RolloutCommand::Get(args) } => rollout::get(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Demo => demo::run_demo(),
     };
     match result {
@@ -238,9 +253,5 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Parses `--at`-style times: RFC 3339 or unix seconds.
 pub fn parse_time(text: &str) -> anyhow::Result<jiff::Timestamp> {
-    if let Ok(seconds) = text.parse::<i64>() {
-        return jiff::Timestamp::from_second(seconds).map_err(|e| anyhow::anyhow!("time {text:?}: {e}"));
-    }
-    text.parse::<jiff::Timestamp>()
-        .map_err(|e| anyhow::anyhow!("time {text:?} is neither RFC 3339 (2026-11-25T10:00:00Z) nor unix seconds: {e}"))
+    crate::graph::parse_time(text).map_err(anyhow::Error::msg)
 }

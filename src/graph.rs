@@ -6,6 +6,8 @@
 
 pub mod build;
 pub mod fetch;
+pub mod layout;
+pub mod overview;
 pub mod plan;
 pub mod render;
 pub mod resolve;
@@ -89,6 +91,8 @@ pub enum NodeType {
     App,
     Service,
     Unknown,
+    /// A whole namespace, in the overview of a large mesh.
+    Namespace,
 }
 
 /// The traffic role a revision plays in a split: blue-green active and Flagger primary are stable, preview canary.
@@ -99,6 +103,16 @@ pub enum TrafficRole {
     Canary,
     /// A revision that got traffic without a role (an old ReplicaSet still draining).
     Other,
+}
+
+impl TrafficRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrafficRole::Stable => "stable",
+            TrafficRole::Canary => "canary",
+            TrafficRole::Other => "other",
+        }
+    }
 }
 
 /// One revision of a Rollout or Flagger pair, with its measured and intended traffic.
@@ -351,6 +365,15 @@ pub fn format_duration(seconds: u64) -> String {
         s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
         s => format!("{s}s"),
     }
+}
+
+/// Parses a time given as RFC 3339 (`2026-11-25T10:00:00Z`) or unix seconds.
+pub fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(seconds) = text.parse::<i64>() {
+        return jiff::Timestamp::from_second(seconds).map_err(|e| format!("time {text:?}: {e}"));
+    }
+    text.parse::<jiff::Timestamp>()
+        .map_err(|e| format!("time {text:?} is neither RFC 3339 (2026-11-25T10:00:00Z) nor unix seconds: {e}"))
 }
 
 /// Parses `30s`, `5m`, `1h`, `2d` (or plain seconds).

@@ -13,6 +13,16 @@ pub use object::{Kind, Object};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use std::collections::BTreeMap;
 
+/// RFC 1123 label: what Kubernetes accepts as a namespace name.
+pub fn is_namespace_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
 static EMPTY_LABELS: BTreeMap<String, String> = BTreeMap::new();
 
 /// Label and owner accessors shared by every kind.
@@ -44,5 +54,20 @@ impl MetaExt for ObjectMeta {
 
     fn namespace_str(&self) -> &str {
         self.namespace.as_deref().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_kubernetes_namespace_names_pass() {
+        for ok in ["bookinfo", "a", "team-1", "x9"] {
+            assert!(is_namespace_name(ok), "{ok}");
+        }
+        for bad in ["", "Book", "a\"b", "a}b", "a.*", "a|b", "-a", "a-", "a b", &"x".repeat(64)] {
+            assert!(!is_namespace_name(bad), "{bad}");
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod identity;
 pub mod inventory;
 pub mod k8s;
 pub mod rollout;
+pub mod server;
 pub mod sim;
 pub mod snapshot;
 pub mod telemetry;

@@ -1,4 +1,5 @@
-//! Text and JSON renderings of workloads for the CLI. Views only read the identity index and inventory.
+//! Text and JSON renderings of workloads and their traffic, for the CLI and the server.
 
 pub mod table;
+pub mod traffic;
 pub mod workloads;

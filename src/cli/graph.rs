@@ -5,13 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use crate::graph::render::{dot::render_dot, kiali::render_kiali, table::render_table};
+use crate::graph::render::{dot::render_dot, kiali::render_kiali, svg::render_svg, table::render_table};
 use crate::graph::{GraphRequest, parse_duration};
 
 use super::out;
 use super::source::{load, telemetry};
 use super::{GraphArgs, GraphFormat, ScopeArgs};
 use crate::identity::IdentityIndex;
+use crate::k8s::is_namespace_name;
 
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source)?;
@@ -42,6 +43,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
             out(&format!("{}\n", serde_json::to_string_pretty(&render_kiali(&graph, req.at, duration_s))?))?
         }
         GraphFormat::Dot => out(&render_dot(&graph))?,
+        GraphFormat::Svg => out(&render_svg(&graph))?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -64,29 +66,4 @@ pub fn selected_namespaces(scope: &ScopeArgs, index: &IdentityIndex) -> anyhow::
         }
     }
     Ok(Some(scope.namespaces.iter().cloned().collect()))
-}
-
-/// RFC 1123 label: what Kubernetes accepts as a namespace name.
-pub fn is_namespace_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_kubernetes_namespace_names_pass() {
-        for ok in ["bookinfo", "a", "team-1", "x9"] {
-            assert!(is_namespace_name(ok), "{ok}");
-        }
-        for bad in ["", "Book", "a\"b", "a}b", "a.*", "a|b", "-a", "a-", "a b", &"x".repeat(64)] {
-            assert!(!is_namespace_name(bad), "{bad}");
-        }
-    }
 }

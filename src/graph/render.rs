@@ -1,8 +1,9 @@
-//! Graph renderings: a text table for terminals, Kiali's graph JSON, and Graphviz DOT. (Our own JSON is the
+//! Graph renderings: a text table for terminals, Kiali's graph JSON, Graphviz DOT and SVG. (Our own JSON is the
 //! [`Graph`](super::Graph) serialised.)
 
 pub mod dot;
 pub mod kiali;
+pub mod svg;
 pub mod table;
 
 use super::{Graph, Node, NodeType};
@@ -17,6 +18,7 @@ pub fn node_label(node: &Node) -> String {
             None => format!("{}/{}", node.namespace, node.name),
         },
         NodeType::Workload => format!("{}/{}", node.namespace, node.name),
+        NodeType::Namespace => format!("namespace {}", node.name),
     };
     if node.is_ghost { format!("{base} (ghost)") } else { base }
 }

@@ -49,6 +49,7 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[&Edge], is_root: bool
         NodeType::App => "app",
         NodeType::Service => "service",
         NodeType::Unknown => "unknown",
+        NodeType::Namespace => "box",
     };
     d.insert("nodeType".into(), json!(node_type));
     match n.node_type {
@@ -56,6 +57,11 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[&Edge], is_root: bool
             for key in ["cluster", "namespace", "workload", "app", "version"] {
                 d.insert(key.into(), json!("unknown"));
             }
+        }
+        NodeType::Namespace => {
+            d.insert("cluster".into(), json!(n.cluster));
+            d.insert("namespace".into(), json!(n.namespace));
+            d.insert("isBox".into(), json!("namespace"));
         }
         NodeType::Service => {
             d.insert("cluster".into(), json!(n.cluster));

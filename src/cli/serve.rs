@@ -1,0 +1,28 @@
+//! `meshlens serve`: the web UI and JSON API over the chosen sources.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::server::{AppState, Clock, World, serve};
+
+use super::ServeArgs;
+use super::source::{load, telemetry};
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let mesh = load(&args.source)?;
+    let telemetry = telemetry(&mesh, &args.source)?;
+    // A live telemetry store without a fixed time answers for "now"; a snapshot for its own time.
+    let clock =
+        if args.source.prometheus.is_some() && mesh.time.is_none() { Clock::Live } else { Clock::Fixed(telemetry.at) };
+    let world = World { inventory: mesh.inventory, index: mesh.index };
+    let state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
+        eprintln!("meshlens is serving on http://{}/ (Ctrl-C to stop)", listener.local_addr()?);
+        serve(state, listener).await.context("serving")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

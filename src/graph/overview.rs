@@ -1,0 +1,118 @@
+//! The namespace-level view of a large graph: one node per namespace and the traffic between namespaces summed, so
+//! a mesh of hundreds of namespaces stays readable; each namespace links to its own graph.
+
+use std::collections::BTreeMap;
+
+use super::{Edge, Graph, Node, NodeTraffic, NodeType, Protocol};
+
+/// Whether a graph is too big to draw node by node (users then start from namespaces and drill down).
+pub fn too_big(graph: &Graph) -> bool {
+    graph.nodes.len() > 150
+}
+
+/// `graph` with its nodes grouped by namespace (the `unknown` node stays itself).
+pub fn namespace_view(graph: &Graph) -> Graph {
+    let group_of = |n: &Node| match n.node_type {
+        NodeType::Unknown => n.id.clone(),
+        _ => format!("ns:{}", n.namespace),
+    };
+    let mut groups: BTreeMap<String, Node> = BTreeMap::new();
+    let mut group_by_node: BTreeMap<&str, String> = BTreeMap::new();
+    for n in &graph.nodes {
+        let id = group_of(n);
+        group_by_node.insert(n.id.as_str(), id.clone());
+        let group = groups.entry(id.clone()).or_insert_with(|| namespace_node(&id, n));
+        group.workloads.extend(n.workloads.iter().cloned());
+        group.is_idle &= n.is_idle;
+        group.is_outside &= n.is_outside;
+        group.is_ghost |= n.is_ghost;
+    }
+    let mut edges: BTreeMap<(String, String, Protocol), Edge> = BTreeMap::new();
+    for e in &graph.edges {
+        let (Some(source), Some(target)) = (group_by_node.get(e.source.as_str()), group_by_node.get(e.target.as_str()))
+        else {
+            continue;
+        };
+        let merged = edges.entry((source.clone(), target.clone(), e.protocol)).or_insert_with(|| Edge {
+            source: source.clone(),
+            target: target.clone(),
+            rps: 0.0,
+            error_ratio: 0.0,
+            share: 0.0,
+            p95_ms: None,
+            tcp_bytes_per_s: e.tcp_bytes_per_s.map(|_| 0.0),
+            responses: Default::default(),
+            services: Default::default(),
+            ..e.clone()
+        });
+        let errors = merged.error_ratio * merged.rps + e.error_ratio * e.rps;
+        merged.rps += e.rps;
+        merged.error_ratio = if merged.rps > 0.0 { errors / merged.rps } else { 0.0 };
+        if let (Some(sum), Some(bytes)) = (merged.tcp_bytes_per_s.as_mut(), e.tcp_bytes_per_s) {
+            *sum += bytes;
+        }
+        for (key, rps) in &e.responses.0 {
+            *merged.responses.0.entry(key.clone()).or_default() += rps;
+        }
+        merged.services.extend(e.services.iter().cloned());
+    }
+    let mut edges: Vec<Edge> = edges.into_values().collect();
+    let mut sent: BTreeMap<(String, bool), f64> = BTreeMap::new();
+    for e in &edges {
+        *sent.entry((e.source.clone(), e.tcp_bytes_per_s.is_some())).or_default() += e.tcp_bytes_per_s.unwrap_or(e.rps);
+    }
+    for e in &mut edges {
+        let total = sent[&(e.source.clone(), e.tcp_bytes_per_s.is_some())];
+        e.share = if total > 0.0 { e.tcp_bytes_per_s.unwrap_or(e.rps) / total } else { 0.0 };
+        if let Some(n) = groups.get_mut(&e.source) {
+            n.traffic.rps_out += e.rps;
+            n.traffic.tcp_out += e.tcp_bytes_per_s.unwrap_or(0.0);
+        }
+        if let Some(n) = groups.get_mut(&e.target) {
+            n.traffic.rps_in += e.rps;
+            n.traffic.tcp_in += e.tcp_bytes_per_s.unwrap_or(0.0);
+        }
+    }
+    Graph { nodes: groups.into_values().collect(), edges, ..graph_header(graph) }
+}
+
+fn namespace_node(id: &str, first: &Node) -> Node {
+    if first.node_type == NodeType::Unknown {
+        return first.clone();
+    }
+    Node {
+        id: id.to_owned(),
+        node_type: NodeType::Namespace,
+        name: first.namespace.clone(),
+        workload_kind: None,
+        app: None,
+        version: None,
+        is_idle: true,
+        is_ghost: false,
+        is_outside: true,
+        ghost_reason: None,
+        ambiguous_with: Vec::new(),
+        url: Some(format!("/graph?namespaces={}", first.namespace)),
+        telemetry_names: Default::default(),
+        workloads: Default::default(),
+        traffic: NodeTraffic::default(),
+        revisions: Vec::new(),
+        split: None,
+        callers: Vec::new(),
+        ..first.clone()
+    }
+}
+
+/// Everything of a graph but its nodes and edges.
+fn graph_header(graph: &Graph) -> Graph {
+    Graph {
+        graph_type: graph.graph_type,
+        time: graph.time.clone(),
+        duration: graph.duration.clone(),
+        namespaces: graph.namespaces.clone(),
+        nodes: Vec::new(),
+        edges: Vec::new(),
+        warnings: graph.warnings.clone(),
+        telemetry: graph.telemetry.clone(),
+    }
+}

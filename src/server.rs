@@ -1,0 +1,17 @@
+//! The HTTP API and the web pages, over one loaded world: the graph, one page per workload with all its pods, and
+//! every Rollout's split. Handlers only read shared state; nothing lists a cluster per request.
+
+pub mod api;
+pub mod error;
+pub mod pages;
+pub mod params;
+pub mod routes;
+pub mod state;
+
+pub use routes::router;
+pub use state::{AppState, Clock, World};
+
+/// Serves `state` on `listener` until the process ends.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).await
+}

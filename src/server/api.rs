@@ -1,0 +1,115 @@
+//! The JSON API: our graph, Kiali's graph format under Kiali's parameter names, workloads, one workload with its
+//! traffic, one Rollout with its measured split.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde_json::{Value, json};
+
+use crate::graph::render::kiali::render_kiali;
+use crate::graph::{Graph, GraphRequest};
+use crate::identity::{Workload, WorkloadKind};
+use crate::k8s::Kind;
+use crate::rollout::rollout_info;
+use crate::views::traffic::{Measured, Window, measure};
+
+use super::error::ApiError;
+use super::params::{self, GraphParams, KialiGraphParams, WindowParams, graph_request};
+use super::state::{AppState, World};
+
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+pub async fn graph(State(state): State<AppState>, Query(p): Query<GraphParams>) -> Result<Json<Graph>, ApiError> {
+    let world = state.world();
+    let req = graph_request(&state, &world, &p.raw())?;
+    Ok(Json(build_graph(&state, &world, &req).await?))
+}
+
+pub async fn kiali_graph(
+    State(state): State<AppState>,
+    Query(p): Query<KialiGraphParams>,
+) -> Result<Json<Value>, ApiError> {
+    let world = state.world();
+    let req = graph_request(&state, &world, &p.raw())?;
+    let graph = build_graph(&state, &world, &req).await?;
+    Ok(Json(render_kiali(&graph, req.at, req.duration_s)))
+}
+
+pub async fn workloads(State(state): State<AppState>) -> Json<Value> {
+    Json(json!(state.world().index.workloads()))
+}
+
+pub async fn workload(
+    State(state): State<AppState>,
+    Path((namespace, name)): Path<(String, String)>,
+    Query(p): Query<WindowParams>,
+) -> Result<Json<Value>, ApiError> {
+    let world = state.world();
+    let w = find_workload(&world, &namespace, &name, None)?;
+    let mut value = json!(w);
+    if let Some(m) = measured(&state, &world, w, &p).await? {
+        value["traffic"] = m.json();
+    }
+    Ok(Json(value))
+}
+
+pub async fn rollout(
+    State(state): State<AppState>,
+    Path((namespace, name)): Path<(String, String)>,
+    Query(p): Query<WindowParams>,
+) -> Result<Json<Value>, ApiError> {
+    let world = state.world();
+    let w = find_workload(&world, &namespace, &name, Some(WorkloadKind::Rollout))?;
+    let info = world
+        .inventory
+        .find(Kind::Rollout, &namespace, &name)
+        .and_then(|r| rollout_info(&world.inventory, r))
+        .ok_or_else(|| ApiError::NotFound(format!("no Rollout {namespace}/{name}")))?;
+    let mut value = json!(info);
+    if let Some(m) = measured(&state, &world, w, &p).await? {
+        value["observedSplit"] = m.json();
+    }
+    Ok(Json(value))
+}
+
+/// The graph of `req`, or the telemetry error naming its query.
+pub async fn build_graph(state: &AppState, world: &World, req: &GraphRequest) -> Result<Graph, ApiError> {
+    crate::graph::graph(state.telemetry(), &world.index, &world.inventory, req)
+        .await
+        .map_err(|e| ApiError::Telemetry(e.to_string()))
+}
+
+/// A workload by namespace and name (of `kind` when given). When kinds share a name, the one with pods wins.
+pub fn find_workload<'w>(
+    world: &'w World,
+    namespace: &str,
+    name: &str,
+    kind: Option<WorkloadKind>,
+) -> Result<&'w Workload, ApiError> {
+    world
+        .index
+        .workloads()
+        .iter()
+        .filter(|w| w.id.namespace == namespace && w.id.name == name && kind.as_ref().is_none_or(|k| &w.id.kind == k))
+        .min_by_key(|w| w.pods.is_empty())
+        .ok_or_else(|| {
+            let what = kind.map_or_else(|| "workload".to_owned(), |k| k.to_string());
+            ApiError::NotFound(format!("no {what} {namespace}/{name}"))
+        })
+}
+
+/// A workload's traffic over the window the parameters ask for.
+pub async fn measured(
+    state: &AppState,
+    world: &World,
+    w: &Workload,
+    p: &WindowParams,
+) -> Result<Option<Measured>, ApiError> {
+    let duration_s = params::duration(p.duration.as_deref(), "duration")?;
+    let at = params::at(state, p.at.as_deref(), "at")?;
+    let window = Window { duration_s, at, scrape_labels: state.scrape_labels() };
+    measure(state.telemetry(), &world.index, &world.inventory, &w.id, &window)
+        .await
+        .map_err(|e| ApiError::Telemetry(e.to_string()))
+}

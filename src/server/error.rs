@@ -1,0 +1,66 @@
+//! Request errors: a JSON body naming what was wrong (and which parameter) for the API, a page for browsers.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use crate::graph::render::svg::esc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query parameter that cannot be used as given.
+    #[error("parameter {parameter}: {message}")]
+    BadParameter { parameter: &'static str, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    /// The telemetry store failed; the message names the query.
+    #[error("telemetry: {0}")]
+    Telemetry(String),
+}
+
+impl ApiError {
+    pub fn bad(parameter: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::BadParameter { parameter, message: message.into() }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Telemetry(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": self.to_string()});
+        if let ApiError::BadParameter { parameter, .. } = &self {
+            body["parameter"] = json!(parameter);
+        }
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+/// The same errors, as a page.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> PageError {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>meshlens: error</title>\
+             <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main><h1>Something is wrong</h1>\
+             <p class=\"error\">{}</p><p><a href=\"/\">Back to the graph</a></p></main></body></html>",
+            esc(&self.0.to_string())
+        );
+        (self.0.status(), Html(page)).into_response()
+    }
+}

@@ -1,0 +1,125 @@
+//! Query parameters turned into validated requests: every value is checked here (namespaces are Kubernetes names,
+//! durations and times parse) before anything reaches a query, and a bad one names itself in the 400.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use crate::graph::{GraphRequest, GraphType, parse_duration, parse_time};
+use crate::k8s::is_namespace_name;
+
+use super::error::ApiError;
+use super::state::{AppState, World};
+
+/// `/api/graph` and the graph page.
+#[derive(Debug, Default, Deserialize)]
+pub struct GraphParams {
+    /// Comma-separated; empty or absent means every namespace.
+    pub namespaces: Option<String>,
+    #[serde(rename = "type")]
+    pub graph_type: Option<String>,
+    pub duration: Option<String>,
+    pub at: Option<String>,
+}
+
+/// Kiali's names for the same parameters (`graphType=versionedApp`, `duration=600s`, `queryTime=unix seconds`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KialiGraphParams {
+    pub namespaces: Option<String>,
+    pub graph_type: Option<String>,
+    pub duration: Option<String>,
+    pub query_time: Option<String>,
+}
+
+/// The window of single-object views.
+#[derive(Debug, Default, Deserialize)]
+pub struct WindowParams {
+    pub duration: Option<String>,
+    pub at: Option<String>,
+}
+
+/// What a graph request is made of, before validation.
+pub struct RawGraph<'a> {
+    pub namespaces: Option<&'a str>,
+    pub graph_type: Option<&'a str>,
+    pub duration: Option<&'a str>,
+    pub at: Option<&'a str>,
+    /// The parameter names to blame, which differ between our API and Kiali's.
+    pub names: [&'static str; 4],
+}
+
+impl GraphParams {
+    pub fn raw(&self) -> RawGraph<'_> {
+        RawGraph {
+            namespaces: self.namespaces.as_deref(),
+            graph_type: self.graph_type.as_deref(),
+            duration: self.duration.as_deref(),
+            at: self.at.as_deref(),
+            names: ["namespaces", "type", "duration", "at"],
+        }
+    }
+}
+
+impl KialiGraphParams {
+    pub fn raw(&self) -> RawGraph<'_> {
+        RawGraph {
+            namespaces: self.namespaces.as_deref(),
+            graph_type: self.graph_type.as_deref(),
+            duration: self.duration.as_deref(),
+            at: self.query_time.as_deref(),
+            names: ["namespaces", "graphType", "duration", "queryTime"],
+        }
+    }
+}
+
+/// Default window of the graph and single-object views.
+pub const DEFAULT_DURATION_S: u64 = 600;
+
+/// A validated graph request.
+pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Result<GraphRequest, ApiError> {
+    let [ns_name, type_name, duration_name, at_name] = raw.names;
+    let namespaces = namespaces(world, raw.namespaces, ns_name)?;
+    let graph_type = match raw.graph_type.filter(|t| !t.is_empty()) {
+        None => GraphType::Workload,
+        Some(t) => GraphType::from_kiali_name(t).ok_or_else(|| {
+            ApiError::bad(type_name, format!("{t:?} is not one of workload, app, versionedApp, service"))
+        })?,
+    };
+    let duration_s = duration(raw.duration, duration_name)?;
+    let at = at(state, raw.at, at_name)?;
+    Ok(GraphRequest { graph_type, namespaces, duration_s, at, scrape_labels: state.scrape_labels().clone() })
+}
+
+/// `a,b` checked as Kubernetes namespace names that exist in the world.
+pub fn namespaces(world: &World, text: Option<&str>, name: &'static str) -> Result<Option<BTreeSet<String>>, ApiError> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(None) };
+    let mut selected = BTreeSet::new();
+    for ns in text.split(',').map(str::trim).filter(|ns| !ns.is_empty()) {
+        if !is_namespace_name(ns) {
+            return Err(ApiError::bad(name, format!("{ns:?} is not a Kubernetes namespace name")));
+        }
+        if !world.index.namespaces().contains(ns) {
+            return Err(ApiError::bad(name, format!("namespace {ns:?} has no objects")));
+        }
+        selected.insert(ns.to_owned());
+    }
+    Ok(Some(selected))
+}
+
+/// A window length: `10m`, `600s`, `1h`; at most 30 days.
+pub fn duration(text: Option<&str>, name: &'static str) -> Result<u64, ApiError> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else { return Ok(DEFAULT_DURATION_S) };
+    match parse_duration(text) {
+        Some(s) if s > 0 && s <= 30 * 86_400 => Ok(s),
+        _ => Err(ApiError::bad(name, format!("{text:?} is not a duration between 1s and 30d (like 30s, 10m, 1h)"))),
+    }
+}
+
+/// An evaluation time (RFC 3339 or unix seconds); absent means now.
+pub fn at(state: &AppState, text: Option<&str>, name: &'static str) -> Result<i64, ApiError> {
+    match text.filter(|t| !t.is_empty()) {
+        None => Ok(state.now()),
+        Some(t) => parse_time(t).map(|t| t.as_second()).map_err(|e| ApiError::bad(name, e)),
+    }
+}

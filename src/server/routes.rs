@@ -1,0 +1,35 @@
+//! Every route in one place.
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use super::state::AppState;
+use super::{api, pages};
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::graph))
+        .route("/graph", get(pages::graph))
+        .route("/workloads", get(pages::workloads))
+        .route("/workloads/{namespace}/{name}", get(pages::workload))
+        .route("/rollouts", get(pages::rollouts))
+        .route("/healthz", get(api::healthz))
+        .route("/api/graph", get(api::graph))
+        .route("/api/kiali/namespaces/graph", get(api::kiali_graph))
+        .route("/api/workloads", get(api::workloads))
+        .route("/api/namespaces/{namespace}/workloads/{name}", get(api::workload))
+        .route("/api/namespaces/{namespace}/rollouts/{name}", get(api::rollout))
+        .route("/static/style.css", get(style))
+        .route("/static/meshlens.js", get(script))
+        .with_state(state)
+}
+
+async fn style() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/style.css"))
+}
+
+async fn script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../static/meshlens.js"))
+}

@@ -1,0 +1,75 @@
+//! What every handler reads: the loaded objects with their identity index, the telemetry backend, and the clock
+//! that says what "now" is (a snapshot's time, or the wall clock for live sources).
+
+use std::sync::{Arc, RwLock};
+
+use crate::graph::ScrapeLabels;
+use crate::identity::IdentityIndex;
+use crate::inventory::Inventory;
+use crate::telemetry::Backend;
+
+/// Objects and their identities, replaced whole when the world changes (a live source swaps in a new one).
+pub struct World {
+    pub inventory: Inventory,
+    pub index: IdentityIndex,
+}
+
+impl World {
+    pub fn new(inventory: Inventory) -> World {
+        let index = IdentityIndex::build(&inventory);
+        World { inventory, index }
+    }
+}
+
+/// The evaluation time of requests that do not give one.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    /// A snapshot: its time.
+    Fixed(i64),
+    /// A live source: the wall clock.
+    Live,
+}
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    world: RwLock<Arc<World>>,
+    telemetry: Backend,
+    scrape_labels: ScrapeLabels,
+    clock: Clock,
+}
+
+impl AppState {
+    pub fn new(world: World, telemetry: Backend, scrape_labels: ScrapeLabels, clock: Clock) -> AppState {
+        AppState(Arc::new(Inner { world: RwLock::new(Arc::new(world)), telemetry, scrape_labels, clock }))
+    }
+
+    /// The current world (a request keeps the one it started with).
+    pub fn world(&self) -> Arc<World> {
+        self.0.world.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Replaces the world, for live sources.
+    pub fn set_world(&self, world: World) {
+        *self.0.world.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(world);
+    }
+
+    /// Where telemetry comes from (an empty in-memory store when the source has none).
+    pub fn telemetry(&self) -> &Backend {
+        &self.0.telemetry
+    }
+
+    pub fn scrape_labels(&self) -> &ScrapeLabels {
+        &self.0.scrape_labels
+    }
+
+    /// Unix seconds of "now".
+    pub fn now(&self) -> i64 {
+        match self.0.clock {
+            Clock::Fixed(at) => at,
+            Clock::Live => jiff::Timestamp::now().as_second(),
+        }
+    }
+}

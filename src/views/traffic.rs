@@ -1,0 +1,81 @@
+//! The measured traffic of one workload for the single-object views (`workload`, `rollout get`, their pages): its
+//! edges and, for Rollouts and Flagger pairs, the split per revision and per caller.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::graph::render::table::{node_edges_table, split_table};
+use crate::graph::resolve::workload_id;
+use crate::graph::{Graph, GraphRequest, GraphType, Node, ScrapeLabels};
+use crate::identity::{IdentityIndex, WorkloadId};
+use crate::inventory::Inventory;
+use crate::telemetry::{Backend, TelemetryError};
+
+/// A workload's node in the graph of its namespace.
+pub struct Measured {
+    pub graph: Graph,
+    pub node: Node,
+}
+
+/// Which window to measure.
+pub struct Window<'a> {
+    pub duration_s: u64,
+    pub at: i64,
+    pub scrape_labels: &'a ScrapeLabels,
+}
+
+/// Measures the traffic of `id` over `window` (`None` when the workload is in no graph).
+pub async fn measure(
+    backend: &Backend,
+    index: &IdentityIndex,
+    inventory: &Inventory,
+    id: &WorkloadId,
+    window: &Window<'_>,
+) -> Result<Option<Measured>, TelemetryError> {
+    let req = GraphRequest {
+        graph_type: GraphType::Workload,
+        namespaces: Some(BTreeSet::from([id.namespace.clone()])),
+        duration_s: window.duration_s,
+        at: window.at,
+        scrape_labels: window.scrape_labels.clone(),
+    };
+    let graph = crate::graph::graph(backend, index, inventory, &req).await?;
+    let node = graph.node(&workload_id(&id.cluster, &id.namespace, &id.name)).cloned();
+    Ok(node.map(|node| Measured { graph, node }))
+}
+
+impl Measured {
+    /// Text: the split (for workloads with revisions) and the edges in and out.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        if !self.node.revisions.is_empty() {
+            out.push_str(&split_table(&self.graph, &self.node));
+            out.push('\n');
+        }
+        out.push_str(&node_edges_table(&self.graph, &self.node));
+        out
+    }
+
+    /// JSON: the node's split, callers and edges.
+    pub fn json(&self) -> Value {
+        let touching = |inbound: bool| -> Vec<Value> {
+            self.graph
+                .edges
+                .iter()
+                .filter(|e| if inbound { e.target == self.node.id } else { e.source == self.node.id })
+                .map(|e| json!(e))
+                .collect()
+        };
+        json!({
+            "duration": self.graph.duration,
+            "time": self.graph.time,
+            "revisions": self.node.revisions,
+            "split": self.node.split,
+            "callers": self.node.callers,
+            "inbound": touching(true),
+            "outbound": touching(false),
+            "warnings": self.graph.warnings,
+        })
+    }
+}
