@@ -1,0 +1,182 @@
+//! The HTTP API and pages, in process, on the simulated bookinfo canary (real manifests parsed from a snapshot, the
+//! in-memory engine over its telemetry): every endpoint, its 400s, and the pages a user clicks through.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use meshlens::graph::ScrapeLabels;
+use meshlens::server::{AppState, Clock, World, router};
+use meshlens::sim::{Scenario, SimOptions};
+use meshlens::telemetry::{Backend, MemoryStore};
+use serde_json::Value;
+use tower::ServiceExt;
+
+fn app() -> Router {
+    let dir = tempfile::tempdir().unwrap();
+    let world = meshlens::sim::build(&SimOptions::new(Scenario::BookinfoCanary));
+    world.write_to(dir.path()).unwrap();
+    let snapshot = meshlens::snapshot::load(dir.path()).unwrap();
+    let mut store = MemoryStore::new();
+    for file in &snapshot.metrics_files {
+        store.load_openmetrics("istio.om", &std::fs::read_to_string(file).unwrap()).unwrap();
+    }
+    let backend = Backend::Memory(Arc::new(tokio::sync::RwLock::new(store)));
+    let clock = Clock::Fixed(world.time.as_second());
+    router(AppState::new(World::new(snapshot.inventory), backend, ScrapeLabels::default(), clock))
+}
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
+    let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+async fn get_json(app: &Router, uri: &str) -> Value {
+    let (status, body) = get(app, uri).await;
+    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{uri}: {e}: {body}"))
+}
+
+/// A 400 whose JSON names `parameter`.
+async fn assert_bad(app: &Router, uri: &str, parameter: &str) {
+    let (status, body) = get(app, uri).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["parameter"], parameter, "{uri}: {body}");
+    assert!(error["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
+}
+
+fn node<'a>(graph: &'a Value, name: &str) -> &'a Value {
+    graph["nodes"].as_array().unwrap().iter().find(|n| n["name"] == name).unwrap_or_else(|| panic!("no node {name}"))
+}
+
+#[tokio::test]
+async fn health() {
+    assert_eq!(get(&app(), "/healthz").await, (StatusCode::OK, "ok\n".to_owned()));
+}
+
+#[tokio::test]
+async fn graph_api_shows_reviews_as_one_rollout_with_its_split() {
+    let app = app();
+    let graph = get_json(&app, "/api/graph?namespaces=bookinfo&duration=10m").await;
+    let reviews = node(&graph, "reviews");
+    assert_eq!(reviews["workloadKind"], "Rollout");
+    assert_eq!(reviews["url"], "/workloads/bookinfo/reviews");
+    let names: Vec<&str> = graph["nodes"].as_array().unwrap().iter().filter_map(|n| n["name"].as_str()).collect();
+    assert!(!names.iter().any(|n| n.starts_with("reviews-")), "no ReplicaSet-named node: {names:?}");
+    let revisions = reviews["revisions"].as_array().unwrap();
+    assert_eq!(revisions.len(), 2);
+    for (role, share) in [("stable", 0.8), ("canary", 0.2)] {
+        let r = revisions.iter().find(|r| r["role"] == role).unwrap();
+        assert!((r["observedShare"].as_f64().unwrap() - share).abs() < 0.03, "{role}: {r}");
+        assert!((r["intendedWeight"].as_f64().unwrap() - share).abs() < 1e-9, "{role}: {r}");
+    }
+    // Another graph type and a time inside the data.
+    let apps = get_json(&app, "/api/graph?namespaces=bookinfo&type=versionedApp&at=2026-11-25T09:58:00Z").await;
+    assert_eq!(apps["graphType"], "versionedApp");
+    assert_eq!(apps["time"], "2026-11-25T09:58:00Z");
+}
+
+#[tokio::test]
+async fn graph_api_refuses_bad_parameters_by_name() {
+    let app = app();
+    for ns in ["a%22b", "book%7Dinfo", "book.*", "a%7Cb", "Bookinfo", "nowhere"] {
+        assert_bad(&app, &format!("/api/graph?namespaces={ns}"), "namespaces").await;
+    }
+    assert_bad(&app, "/api/graph?type=bogus", "type").await;
+    assert_bad(&app, "/api/graph?duration=forever", "duration").await;
+    assert_bad(&app, "/api/graph?duration=0s", "duration").await;
+    assert_bad(&app, "/api/graph?at=yesterday", "at").await;
+    assert_bad(&app, "/api/kiali/namespaces/graph?graphType=apps", "graphType").await;
+    assert_bad(&app, "/api/kiali/namespaces/graph?queryTime=noon", "queryTime").await;
+    assert_bad(&app, "/api/namespaces/bookinfo/workloads/reviews?duration=-5m", "duration").await;
+}
+
+#[tokio::test]
+async fn kiali_api_speaks_kialis_format() {
+    let app = app();
+    let kiali =
+        get_json(&app, "/api/kiali/namespaces/graph?namespaces=bookinfo&graphType=workload&duration=600s").await;
+    assert_eq!(kiali["graphType"], "workload");
+    assert_eq!(kiali["duration"], 600);
+    let nodes = kiali["elements"]["nodes"].as_array().unwrap();
+    let reviews = nodes.iter().find(|n| n["data"]["workload"] == "reviews").expect("reviews node");
+    assert_eq!(reviews["data"]["hasTrafficShifting"], true);
+    assert!(!kiali["elements"]["edges"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn workloads_and_single_object_apis() {
+    let app = app();
+    let workloads = get_json(&app, "/api/workloads").await;
+    let reviews = workloads.as_array().unwrap().iter().find(|w| w["name"] == "reviews").unwrap();
+    assert_eq!(reviews["kind"], "Rollout");
+    let roles: Vec<String> =
+        reviews["replicaSets"].as_array().unwrap().iter().map(|rs| rs["roles"].to_string()).collect();
+    assert!(roles.iter().any(|r| r.contains("stable")) && roles.iter().any(|r| r.contains("canary")), "{roles:?}");
+
+    let one = get_json(&app, "/api/namespaces/bookinfo/workloads/reviews").await;
+    assert_eq!(one["pods"].as_array().unwrap().len(), reviews["pods"].as_array().unwrap().len());
+    assert_eq!(one["traffic"]["revisions"].as_array().unwrap().len(), 2);
+    assert!(!one["traffic"]["inbound"].as_array().unwrap().is_empty());
+
+    let rollout = get_json(&app, "/api/namespaces/bookinfo/rollouts/reviews").await;
+    assert_eq!(rollout["setWeight"], 20);
+    assert_eq!(rollout["observedSplit"]["revisions"].as_array().unwrap().len(), 2);
+
+    for missing in ["/api/namespaces/bookinfo/workloads/nope", "/api/namespaces/bookinfo/rollouts/productpage-v1"] {
+        let (status, body) = get(&app, missing).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}: {body}");
+        assert!(body.contains("\"error\""), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn pages_link_the_graph_to_one_workload_page_with_every_pod() {
+    let app = app();
+    let (status, graph) = get(&app, "/graph?namespaces=bookinfo").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(graph.contains("<svg"), "the graph is drawn");
+    assert!(graph.contains(r#"<a href="/workloads/bookinfo/reviews">"#), "reviews links to its page");
+    assert_eq!(graph.matches(r#"data-name="reviews""#).count(), 1, "reviews is one node");
+    assert!(graph.contains(r#"class="canary""#), "the split is drawn inside the node");
+
+    let (status, page) = get(&app, "/workloads/bookinfo/reviews").await;
+    assert_eq!(status, StatusCode::OK);
+    let json = get_json(&app, "/api/namespaces/bookinfo/workloads/reviews").await;
+    for rs in json["replicaSets"].as_array().unwrap() {
+        assert!(page.contains(rs["name"].as_str().unwrap()), "ReplicaSet {rs} on the page");
+    }
+    let pods = json["pods"].as_array().unwrap();
+    assert!(pods.len() >= 2);
+    for pod in pods {
+        assert!(page.contains(pod["name"].as_str().unwrap()), "pod {} on the page", pod["name"]);
+    }
+    assert!(page.contains("observed canary") || page.contains(r#"class="observed canary""#), "split bars");
+
+    let (status, list) = get(&app, "/workloads").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains(r#"href="/workloads/bookinfo/reviews""#));
+    let (status, rollouts) = get(&app, "/rollouts").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(rollouts.contains("setWeight 20%") && rollouts.contains(r#"class="observed stable""#), "{rollouts}");
+
+    let (status, error) = get(&app, "/graph?namespaces=%22%3E%3Cscript%3E").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!error.contains("<script>"), "user text is escaped on error pages");
+}
+
+#[tokio::test]
+async fn static_assets_are_served() {
+    let app = app();
+    let (status, css) = get(&app, "/static/style.css").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(css.contains(".canvas"));
+    let (status, js) = get(&app, "/static/meshlens.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(js.contains("setUpGraph"));
+}
