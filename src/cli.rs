@@ -43,8 +43,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Serve the web UI and the JSON API on the chosen sources.
     Serve(ServeArgs),
-    /// Show meshlens on a built-in bookinfo canary.
-    Demo,
+    /// Serve the web UI on a built-in world: Istio's bookinfo with `reviews` as an Argo Rollout canary.
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +153,13 @@ pub struct ServeArgs {
     pub addr: std::net::SocketAddr,
 }
 
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:20001")]
+    pub addr: std::net::SocketAddr,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ItemFormat {
     Text,
@@ -239,7 +246,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rollout { command: RolloutCommand::Get(args) } => rollout::get(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Serve(args) => serve::run(&args),
-        Command::Demo => demo::run_demo(),
+        Command::Demo(args) => demo::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -160,11 +160,22 @@ fn a_50_mb_manifest_file_loads_and_its_broken_last_document_is_named() {
 }
 
 #[test]
-fn demo_prints_the_workloads_and_the_rollout_view() {
-    let out = meshlens_ok(&["demo"]);
-    assert!(out.contains("bookinfo      reviews"), "{out}");
-    assert!(out.contains("SetWeight:     20"), "{out}");
-    assert!(out.contains("canary") && out.contains("stable"), "{out}");
+fn demo_serves_the_bookinfo_canary() {
+    let work = tempfile::tempdir().unwrap();
+    let port = common::process::free_port();
+    let args = vec!["demo".to_owned(), "--addr".to_owned(), format!("127.0.0.1:{port}")];
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_meshlens"));
+    let server = common::process::spawn(program, &args, &work.path().join("demo.log"), port, "/healthz");
+    let body = common::process::block_on(async {
+        reqwest::get(format!("{}/api/graph?namespaces=bookinfo", server.url)).await.unwrap().text().await.unwrap()
+    });
+    server.stop();
+    let graph: Value = serde_json::from_str(&body).unwrap();
+    let reviews = graph["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "reviews").expect("reviews node");
+    assert_eq!(reviews["workloadKind"], "Rollout");
+    assert_eq!(reviews["revisions"].as_array().unwrap().len(), 2, "{reviews}");
+    let log = std::fs::read_to_string(work.path().join("demo.log")).unwrap();
+    assert!(log.contains(&format!("http://127.0.0.1:{port}/")), "the demo says which URL to open: {log}");
 }
 
 #[test]

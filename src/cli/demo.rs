@@ -1,36 +1,22 @@
-//! `meshlens demo`: the built-in bookinfo canary seen through the same commands a user runs.
+//! `meshlens demo`: the web UI on the built-in bookinfo canary, with the commands to try beside it.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use super::out;
-use super::{Cli, run};
+use super::{Cli, Command, DemoArgs, serve};
 
-/// The commands the demo runs, in order, with what each shows.
-const STEPS: [(&str, &[&str]); 3] = [
-    ("Every workload, named as Istio telemetry names it (reviews is an Argo Rollout):", &["workloads"]),
-    ("The traffic graph, with the split the reviews canary really gets:", &["graph", "-n", "bookinfo,istio-system"]),
-    (
-        "The Argo CLI view of the Rollout, with the measured split beside it:",
-        &["rollout", "get", "reviews", "-n", "bookinfo"],
-    ),
-];
-
-pub fn run_demo() -> anyhow::Result<ExitCode> {
-    for (i, (title, args)) in STEPS.iter().enumerate() {
-        if i > 0 {
-            out("\n")?;
-        }
-        out(&format!("== {title}\n$ meshlens {}\n\n", args.join(" ")))?;
-        let cli = Cli::try_parse_from(std::iter::once("meshlens").chain(args.iter().copied()))?;
-        let code = run(cli);
-        if code != ExitCode::SUCCESS {
-            return Ok(code);
-        }
-    }
-    out(
-        "\nWrite this world to disk with `meshlens sim --scenario bookinfo-canary --out DIR` and read it back with --snapshot DIR.\n",
-    )?;
-    Ok(ExitCode::SUCCESS)
+pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout sending 20% of its traffic to a canary.\n\
+         Open http://{}/ and click reviews to see its one workload page: every ReplicaSet, every pod, and the\n\
+         split measured from telemetry beside the weight the Rollout asked for.\n\
+         The same world from the command line (no server needed):\n  \
+         meshlens workloads\n  meshlens graph -n bookinfo\n  meshlens rollout get reviews\n",
+        args.addr
+    );
+    let addr = args.addr.to_string();
+    let cli = Cli::try_parse_from(["meshlens", "serve", "--addr", addr.as_str()])?;
+    let Command::Serve(serve_args) = cli.command else { anyhow::bail!("the demo's serve arguments did not parse") };
+    serve::run(&serve_args)
 }
