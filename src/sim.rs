@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod ids;
+pub mod live;
 pub mod objects;
 pub mod scenarios;
 pub mod traffic;
@@ -15,6 +16,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::inventory::Inventory;
+use crate::k8s::document::Format;
+use crate::k8s::load::{LoadReport, Loader};
 use crate::snapshot::SnapshotMeta;
 
 pub use cluster::NamingMode;
@@ -87,15 +91,44 @@ pub fn build(opts: &SimOptions) -> World {
         Scenario::Flagger => scenarios::flagger::build(c),
         Scenario::Scale => scenarios::scale::build(c, opts.scale),
     };
-    let scenarios::Built { cluster, traffic, window } = built;
-    let time = cluster.now;
-    let pods = cluster.pods.clone();
-    let services = cluster.services.clone();
-    let json = opts.scenario == Scenario::Scale;
-    World { time, objects: cluster.into_objects(), pods, services, traffic, window, seed: opts.seed, json }
+    World::new(built, opts.seed, opts.scenario == Scenario::Scale)
+}
+
+/// One frame of the live demo: bookinfo with the reviews Rollout at `progress` at `time`, its telemetry sampled
+/// every `step` seconds over `(start, time]`.
+pub fn bookinfo_frame(
+    seed: u64,
+    time: jiff::Timestamp,
+    progress: scenarios::bookinfo::Progress,
+    start: i64,
+    step: i64,
+) -> World {
+    let c = cluster::Cluster::new(seed, time, NamingMode::Rollout);
+    let mut built = scenarios::bookinfo::build_at(c, progress);
+    built.window = traffic::Window { start, end: time.as_second(), step, ..built.window };
+    World::new(built, seed, false)
 }
 
 impl World {
+    fn new(built: scenarios::Built, seed: u64, json: bool) -> World {
+        let scenarios::Built { cluster, traffic, window } = built;
+        let time = cluster.now;
+        let pods = cluster.pods.clone();
+        let services = cluster.services.clone();
+        World { time, objects: cluster.into_objects(), pods, services, traffic, window, seed, json }
+    }
+
+    /// The objects read back through the same parser snapshots go through.
+    pub fn inventory(&self) -> Result<(Inventory, LoadReport), serde_saphyr::SerializeError> {
+        let mut loader = Loader::new();
+        for (file, text) in self.manifests()? {
+            let format = Format::from_path(Path::new(&file)).unwrap_or(Format::Yaml);
+            loader.add_text(&format!("sim:k8s/{file}"), &text, format);
+        }
+        let (objects, report) = loader.finish();
+        Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report))
+    }
+
     /// The manifests as `kubectl get -o yaml` prints them: one multi-document file per namespace
     /// (`<namespace>.yaml`) and cluster-scoped objects in `cluster.yaml`; for large worlds, `kubectl get -o json`
     /// Lists (`<namespace>.json`).

@@ -1,22 +1,41 @@
-//! `meshlens demo`: the web UI on the built-in bookinfo canary, with the commands to try beside it.
+//! `meshlens demo`: the web UI on a built-in world whose simulator runs live: Istio's bookinfo with `reviews` as an
+//! Argo Rollout stepping its canary forward every minute, the observed traffic following.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use clap::Parser;
+use anyhow::Context;
 
-use super::{Cli, Command, DemoArgs, serve};
+use crate::graph::ScrapeLabels;
+use crate::server::{AppState, Clock, World, serve};
+use crate::sim::live::{self, Pace};
+use crate::telemetry::{Backend, MemoryStore};
+
+use super::DemoArgs;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    eprintln!(
-        "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout sending 20% of its traffic to a canary.\n\
-         Open http://{}/ and click reviews to see its one workload page: every ReplicaSet, every pod, and the\n\
-         split measured from telemetry beside the weight the Rollout asked for.\n\
-         The same world from the command line (no server needed):\n  \
-         meshlens workloads\n  meshlens graph -n bookinfo\n  meshlens rollout get reviews\n",
-        args.addr
-    );
-    let addr = args.addr.to_string();
-    let cli = Cli::try_parse_from(["meshlens", "serve", "--addr", addr.as_str()])?;
-    let Command::Serve(serve_args) = cli.command else { anyhow::bail!("the demo's serve arguments did not parse") };
-    serve::run(&serve_args)
+    let pace = Pace::default();
+    let started = jiff::Timestamp::now().as_second();
+    let history = live::frame(-1, started, pace).map_err(anyhow::Error::msg).context("building the demo world")?;
+    let store = Arc::new(tokio::sync::RwLock::new(MemoryStore::new()));
+    let backend = Backend::Memory(store.clone());
+    let state = AppState::new(World::new(history.inventory), backend, ScrapeLabels::default(), Clock::Live)
+        .with_default_duration(60);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
+        eprintln!(
+            "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout whose canary takes a step every minute\n\
+             (setWeight 20 → 40 → 60 → promoted, then a new revision). Open http://{}/ and click reviews: one\n\
+             workload page with every ReplicaSet and pod, and the split measured from telemetry beside the weight\n\
+             the Rollout asks for. The graph page refreshes itself when you tick \"refresh\". Ctrl-C stops.\n\
+             The static world from the command line: meshlens workloads | meshlens graph -n bookinfo | meshlens rollout get reviews",
+            listener.local_addr()?
+        );
+        let shown = state.clone();
+        tokio::spawn(live::run(store, started, pace, move |inventory| shown.set_world(World::new(inventory))));
+        serve(state, listener).await.context("serving")
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -10,8 +10,7 @@ use anyhow::{Context, bail};
 use crate::graph::{ScrapeLabels, parse_duration};
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
-use crate::k8s::document::Format;
-use crate::k8s::load::{LoadReport, Loader};
+use crate::k8s::load::LoadReport;
 use crate::sim::{self, Scenario, SimOptions};
 use crate::telemetry::query::valid_label_name;
 use crate::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
@@ -66,7 +65,7 @@ pub fn load(args: &SourceArgs) -> anyhow::Result<Mesh> {
         }
         None => {
             let world = sim::build(&SimOptions::new(Scenario::BookinfoCanary));
-            let (inventory, report) = objects_of(&world)?;
+            let (inventory, report) = world.inventory().context("rendering the demo objects")?;
             let metrics = world.write_metrics(Vec::new()).context("rendering the demo telemetry")?;
             (inventory, report, Some(world.time), Samples::Text(String::from_utf8_lossy(&metrics).into_owned()))
         }
@@ -78,17 +77,6 @@ pub fn load(args: &SourceArgs) -> anyhow::Result<Mesh> {
     };
     let index = IdentityIndex::build(&inventory);
     Ok(Mesh { inventory, index, time, samples })
-}
-
-/// A simulated world's objects, read back through the same parser snapshots go through.
-pub fn objects_of(world: &sim::World) -> anyhow::Result<(Inventory, LoadReport)> {
-    let mut loader = Loader::new();
-    for (file, text) in world.manifests().context("rendering the simulated objects")? {
-        let format = Format::from_path(std::path::Path::new(&file)).unwrap_or(Format::Yaml);
-        loader.add_text(&format!("sim:k8s/{file}"), &text, format);
-    }
-    let (objects, report) = loader.finish();
-    Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report))
 }
 
 /// The telemetry backend the flags choose: `--prometheus`, else the snapshot's (or demo world's) samples in memory.

@@ -106,7 +106,7 @@ pub async fn measured(
     w: &Workload,
     p: &WindowParams,
 ) -> Result<Option<Measured>, ApiError> {
-    let duration_s = params::duration(p.duration.as_deref(), "duration")?;
+    let duration_s = params::duration(state, p.duration.as_deref(), "duration")?;
     let at = params::at(state, p.at.as_deref(), "at")?;
     let window = Window { duration_s, at, scrape_labels: state.scrape_labels() };
     measure(state.telemetry(), &world.index, &world.inventory, &w.id, &window)

@@ -294,7 +294,7 @@ pub async fn rollouts(State(state): State<AppState>, Query(p): Query<WindowParam
     let world = state.world();
     let namespaces: std::collections::BTreeSet<String> =
         world.inventory.rollouts.iter().filter_map(|r| r.metadata.namespace.clone()).collect();
-    let duration_s = super::params::duration(p.duration.as_deref(), "duration")?;
+    let duration_s = super::params::duration(&state, p.duration.as_deref(), "duration")?;
     let at = super::params::at(&state, p.at.as_deref(), "at")?;
     // One graph over the namespaces that hold Rollouts gives every split at once.
     let req = crate::graph::GraphRequest {

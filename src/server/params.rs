@@ -73,9 +73,6 @@ impl KialiGraphParams {
     }
 }
 
-/// Default window of the graph and single-object views.
-pub const DEFAULT_DURATION_S: u64 = 600;
-
 /// A validated graph request.
 pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Result<GraphRequest, ApiError> {
     let [ns_name, type_name, duration_name, at_name] = raw.names;
@@ -86,7 +83,7 @@ pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Res
             ApiError::bad(type_name, format!("{t:?} is not one of workload, app, versionedApp, service"))
         })?,
     };
-    let duration_s = duration(raw.duration, duration_name)?;
+    let duration_s = duration(state, raw.duration, duration_name)?;
     let at = at(state, raw.at, at_name)?;
     Ok(GraphRequest { graph_type, namespaces, duration_s, at, scrape_labels: state.scrape_labels().clone() })
 }
@@ -107,9 +104,9 @@ pub fn namespaces(world: &World, text: Option<&str>, name: &'static str) -> Resu
     Ok(Some(selected))
 }
 
-/// A window length: `10m`, `600s`, `1h`; at most 30 days.
-pub fn duration(text: Option<&str>, name: &'static str) -> Result<u64, ApiError> {
-    let Some(text) = text.filter(|t| !t.is_empty()) else { return Ok(DEFAULT_DURATION_S) };
+/// A window length: `10m`, `600s`, `1h`; at most 30 days. Absent: the server's default.
+pub fn duration(state: &AppState, text: Option<&str>, name: &'static str) -> Result<u64, ApiError> {
+    let Some(text) = text.filter(|t| !t.is_empty()) else { return Ok(state.default_duration_s()) };
     match parse_duration(text) {
         Some(s) if s > 0 && s <= 30 * 86_400 => Ok(s),
         _ => Err(ApiError::bad(name, format!("{text:?} is not a duration between 1s and 30d (like 30s, 10m, 1h)"))),

@@ -39,11 +39,26 @@ struct Inner {
     telemetry: Backend,
     scrape_labels: ScrapeLabels,
     clock: Clock,
+    default_duration_s: u64,
 }
 
 impl AppState {
     pub fn new(world: World, telemetry: Backend, scrape_labels: ScrapeLabels, clock: Clock) -> AppState {
-        AppState(Arc::new(Inner { world: RwLock::new(Arc::new(world)), telemetry, scrape_labels, clock }))
+        let world = RwLock::new(Arc::new(world));
+        AppState(Arc::new(Inner { world, telemetry, scrape_labels, clock, default_duration_s: 600 }))
+    }
+
+    /// Sets the window of requests that do not give one (the live demo moves in minutes, not tens of them).
+    pub fn with_default_duration(mut self, seconds: u64) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.default_duration_s = seconds;
+        }
+        self
+    }
+
+    /// Seconds of the window of requests that do not give one.
+    pub fn default_duration_s(&self) -> u64 {
+        self.0.default_duration_s
     }
 
     /// The current world (a request keeps the one it started with).
