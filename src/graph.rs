@@ -95,6 +95,34 @@ pub enum NodeType {
     Namespace,
 }
 
+impl Node {
+    /// A node with nothing known but what it is.
+    pub fn new(id: &str, node_type: NodeType, cluster: &str, namespace: &str, name: &str) -> Node {
+        Node {
+            id: id.to_owned(),
+            node_type,
+            cluster: cluster.to_owned(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            workload_kind: None,
+            app: None,
+            version: None,
+            is_idle: false,
+            is_ghost: false,
+            is_outside: false,
+            ghost_reason: None,
+            ambiguous_with: Vec::new(),
+            url: None,
+            telemetry_names: Default::default(),
+            workloads: Default::default(),
+            traffic: NodeTraffic::default(),
+            revisions: Vec::new(),
+            split: None,
+            callers: Vec::new(),
+        }
+    }
+}
+
 /// The traffic role a revision plays in a split: blue-green active and Flagger primary are stable, preview canary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]

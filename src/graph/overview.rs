@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Edge, Graph, Node, NodeTraffic, NodeType, Protocol};
+use super::{Edge, Graph, Node, NodeType, Protocol};
 
 /// Whether a graph is too big to draw node by node (users then start from namespaces and drill down).
 pub fn too_big(graph: &Graph) -> bool {
@@ -81,25 +81,10 @@ fn namespace_node(id: &str, first: &Node) -> Node {
         return first.clone();
     }
     Node {
-        id: id.to_owned(),
-        node_type: NodeType::Namespace,
-        name: first.namespace.clone(),
-        workload_kind: None,
-        app: None,
-        version: None,
         is_idle: true,
-        is_ghost: false,
         is_outside: true,
-        ghost_reason: None,
-        ambiguous_with: Vec::new(),
         url: Some(format!("/graph?namespaces={}", first.namespace)),
-        telemetry_names: Default::default(),
-        workloads: Default::default(),
-        traffic: NodeTraffic::default(),
-        revisions: Vec::new(),
-        split: None,
-        callers: Vec::new(),
-        ..first.clone()
+        ..Node::new(id, NodeType::Namespace, &first.cluster, &first.namespace, &first.namespace)
     }
 }
 

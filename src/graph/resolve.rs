@@ -9,7 +9,7 @@ use crate::inventory::Inventory;
 use crate::k8s::Kind;
 use crate::telemetry::Row;
 
-use super::{GraphRequest, GraphType, Node, NodeTraffic, NodeType};
+use super::{GraphRequest, GraphType, Node, NodeType};
 
 /// The id of the node for callers without a sidecar (and destinations nothing names).
 pub const UNKNOWN: &str = "unknown";
@@ -201,7 +201,7 @@ impl<'a> Resolver<'a> {
 
     pub fn unknown(&mut self) -> NodeRef {
         self.node(UNKNOWN.to_owned(), |id| {
-            let mut n = blank(id, NodeType::Unknown, "", UNKNOWN, UNKNOWN);
+            let mut n = Node::new(id, NodeType::Unknown, "", UNKNOWN, UNKNOWN);
             n.app = Some(UNKNOWN.into());
             n
         })
@@ -211,7 +211,7 @@ impl<'a> Resolver<'a> {
         let cluster = if cluster.is_empty() { self.index.cluster.as_str() } else { cluster };
         let outside = !self.req.selects(namespace) || !self.index.namespaces().contains(namespace);
         self.node(format!("svc:{cluster}:{namespace}:{name}"), |id| {
-            let mut n = blank(id, NodeType::Service, cluster, namespace, name);
+            let mut n = Node::new(id, NodeType::Service, cluster, namespace, name);
             n.is_outside = outside;
             n
         })
@@ -237,7 +237,7 @@ impl<'a> Resolver<'a> {
         }
         let outside = !self.req.selects(&w.id.namespace);
         let node = self.node(workload_id(&w.id.cluster, &w.id.namespace, &w.id.name), |id| {
-            let mut n = blank(id, NodeType::Workload, &w.id.cluster, &w.id.namespace, &w.id.name);
+            let mut n = Node::new(id, NodeType::Workload, &w.id.cluster, &w.id.namespace, &w.id.name);
             n.workload_kind = Some(w.id.kind.to_string());
             n.app = Some(w.app.clone());
             n.version = Some(w.version.clone());
@@ -279,7 +279,7 @@ impl<'a> Resolver<'a> {
             Designated::Ghost(reason) => {
                 let outside = !self.req.selects(e.namespace);
                 self.node(workload_id(cluster, e.namespace, e.workload), |id| {
-                    let mut n = blank(id, NodeType::Workload, cluster, e.namespace, e.workload);
+                    let mut n = Node::new(id, NodeType::Workload, cluster, e.namespace, e.workload);
                     n.is_ghost = true;
                     n.is_outside = outside;
                     n.ghost_reason = Some(reason.clone());
@@ -288,7 +288,7 @@ impl<'a> Resolver<'a> {
                 })
             }
             Designated::NotLoaded => self.node(workload_id(cluster, e.namespace, e.workload), |id| {
-                let mut n = blank(id, NodeType::Workload, cluster, e.namespace, e.workload);
+                let mut n = Node::new(id, NodeType::Workload, cluster, e.namespace, e.workload);
                 n.is_outside = true;
                 n.app = Some(e.canonical_service.to_owned()).filter(|a| !a.is_empty());
                 n.version = Some(e.canonical_revision.to_owned()).filter(|v| !v.is_empty());
@@ -309,7 +309,7 @@ impl<'a> Resolver<'a> {
         };
         let outside = !self.req.selects(e.namespace) || matches!(designated, Designated::NotLoaded);
         let node = self.node(id, |id| {
-            let mut n = blank(id, NodeType::App, cluster, e.namespace, app);
+            let mut n = Node::new(id, NodeType::App, cluster, e.namespace, app);
             n.app = Some(app.to_owned());
             n.version = versioned.then(|| version.to_owned());
             n.is_outside = outside;
@@ -351,31 +351,6 @@ impl<'a> Resolver<'a> {
 
 pub fn workload_id(cluster: &str, namespace: &str, name: &str) -> String {
     format!("wl:{cluster}:{namespace}:{name}")
-}
-
-fn blank(id: &str, node_type: NodeType, cluster: &str, namespace: &str, name: &str) -> Node {
-    Node {
-        id: id.to_owned(),
-        node_type,
-        cluster: cluster.to_owned(),
-        namespace: namespace.to_owned(),
-        name: name.to_owned(),
-        workload_kind: None,
-        app: None,
-        version: None,
-        is_idle: false,
-        is_ghost: false,
-        is_outside: false,
-        ghost_reason: None,
-        ambiguous_with: Vec::new(),
-        url: None,
-        telemetry_names: Default::default(),
-        workloads: Default::default(),
-        traffic: NodeTraffic::default(),
-        revisions: Vec::new(),
-        split: None,
-        callers: Vec::new(),
-    }
 }
 
 /// Why nothing in a loaded namespace explains a telemetry name.
