@@ -30,20 +30,34 @@ pub fn layout(count: usize, edges: &[(usize, usize)], order_key: &dyn Fn(usize) 
     let layers = longest_path_layers(count, &forward);
     let mut rows = order_layers(count, &forward, &layers, order_key);
     rows.retain(|row| !row.is_empty());
+    // A long chain of layers is folded into bands, left to right then the next band down, so a deep graph (the
+    // namespace overview of a large mesh) stays near the shape of a screen instead of one endless line.
     let tallest = rows.iter().map(Vec::len).max().unwrap_or(0) as f64;
     let row_pitch = spacing.node_height + spacing.node_gap;
-    let height = 2.0 * spacing.margin + (tallest * row_pitch - spacing.node_gap).max(0.0);
+    let band_height = tallest * row_pitch + spacing.node_gap;
+    let column_width = spacing.node_width + spacing.layer_gap;
+    let layers = rows.len().max(1);
+    // Fold only what is far wider than tall, into bands about twice as wide as they are stacked high.
+    let per_band = if layers > 8 && layers as f64 * column_width > 3.0 * band_height {
+        ((2.0 * layers as f64 * band_height / column_width).sqrt().ceil() as usize).clamp(1, layers)
+    } else {
+        layers
+    };
+    let bands = rows.len().div_ceil(per_band).max(1);
+    let height = 2.0 * spacing.margin + (bands as f64 * band_height - 2.0 * spacing.node_gap).max(0.0);
     let mut positions = vec![(0.0, 0.0); count];
-    for (column, row) in rows.iter().enumerate() {
+    for (layer, row) in rows.iter().enumerate() {
+        let (band, column) = (layer / per_band, layer % per_band);
         let x = spacing.margin + column as f64 * (spacing.node_width + spacing.layer_gap);
-        // Centre each layer vertically so short layers sit beside the middle of tall ones.
-        let offset = (tallest - row.len() as f64) * row_pitch / 2.0;
+        // Centre each layer vertically in its band so short layers sit beside the middle of tall ones.
+        let top = spacing.margin + band as f64 * band_height + (tallest - row.len() as f64) * row_pitch / 2.0;
         for (i, &node) in row.iter().enumerate() {
-            positions[node] = (x, spacing.margin + offset + i as f64 * row_pitch);
+            positions[node] = (x, top + i as f64 * row_pitch);
         }
     }
-    let width = 2.0 * spacing.margin
-        + (rows.len() as f64 * (spacing.node_width + spacing.layer_gap) - spacing.layer_gap).max(0.0);
+    let columns = rows.len().min(per_band) as f64;
+    let width =
+        2.0 * spacing.margin + (columns * (spacing.node_width + spacing.layer_gap) - spacing.layer_gap).max(0.0);
     Layout { positions, width, height }
 }
 
@@ -192,6 +206,16 @@ mod tests {
         ys.sort_by(f64::total_cmp);
         assert!(ys.windows(2).all(|w| w[1] - w[0] >= 40.0 + 10.0 - 1e-9), "{ys:?}");
         assert!(l.height >= 5.0 * 50.0);
+    }
+
+    #[test]
+    fn long_chains_fold_into_bands() {
+        let edges: Vec<(usize, usize)> = (0..49).map(|i| (i, i + 1)).collect();
+        let l = layout(50, &edges, &key, SPACING);
+        assert!(l.width < 16.0 * 150.0 && l.height > 3.0 * 50.0, "about screen-shaped: {} × {}", l.width, l.height);
+        let distinct: std::collections::BTreeSet<(i64, i64)> =
+            l.positions.iter().map(|&(x, y)| (x as i64, y as i64)).collect();
+        assert_eq!(distinct.len(), 50, "no two nodes in one place");
     }
 
     #[test]

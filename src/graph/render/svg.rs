@@ -7,6 +7,9 @@ use std::fmt::Write as _;
 use crate::graph::layout::{Spacing, layout};
 use crate::graph::{Edge, Graph, Node, NodeType, Protocol, TrafficRole};
 
+/// Edges drawn with their labels; more are labelled on hover only.
+const MAX_LABELLED_EDGES: usize = 150;
+
 const SPACING: Spacing =
     Spacing { node_width: 210.0, node_height: 58.0, layer_gap: 150.0, node_gap: 34.0, margin: 24.0 };
 
@@ -57,8 +60,10 @@ pub fn render_svg(graph: &Graph) -> String {
         r##"<style>{STYLE}</style><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#718096"/></marker></defs>"##
     );
     svg.push_str(r#"<g class="edges">"#);
+    // Past a few hundred edges labels only pile up; each edge still says its figures when hovered.
+    let labelled = graph.edges.len() <= MAX_LABELLED_EDGES;
     for (e, &(s, t)) in graph.edges.iter().zip(&pairs) {
-        edge(&mut svg, e, at.positions[s], at.positions[t], s == t);
+        edge(&mut svg, e, at.positions[s], at.positions[t], s == t, labelled);
     }
     svg.push_str(r#"</g><g class="nodes">"#);
     for (n, &(x, y)) in graph.nodes.iter().zip(&at.positions) {
@@ -195,11 +200,12 @@ fn split_bar(svg: &mut String, n: &Node, x: f64, y: f64, width: f64) {
     svg.push_str("</g>");
 }
 
-fn edge(svg: &mut String, e: &Edge, from: (f64, f64), to: (f64, f64), self_loop: bool) {
+fn edge(svg: &mut String, e: &Edge, from: (f64, f64), to: (f64, f64), self_loop: bool, labelled: bool) {
     let (w, h) = (SPACING.node_width, SPACING.node_height);
+    // Edges warn from 1% errors and are bad from 5%: the levels a canary decision looks at.
     let severity = match e.error_ratio {
         r if r >= 0.05 => " bad",
-        r if r > 0.0 => " warn",
+        r if r >= 0.01 => " warn",
         _ => "",
     };
     let tcp = if e.protocol == Protocol::Tcp { " tcp" } else { "" };
@@ -228,8 +234,11 @@ fn edge(svg: &mut String, e: &Edge, from: (f64, f64), to: (f64, f64), self_loop:
         let dip = by.max(ey) + 40.0;
         (format!("M{bx:.1},{by:.1} C{bx:.1},{dip:.1} {ex:.1},{dip:.1} {ex:.1},{ey:.1}"), (bx + ex) / 2.0, dip - 6.0)
     };
-    let _ = write!(svg, r#"<path d="{path}" marker-end="url(#arrow)"/>"#);
-    let _ = write!(svg, r#"<text x="{lx:.1}" y="{ly:.1}" text-anchor="middle">{}</text>"#, esc(&edge_label(e)));
+    let label = esc(&edge_label(e));
+    let _ = write!(svg, r#"<path d="{path}" marker-end="url(#arrow)"><title>{label}</title></path>"#);
+    if labelled {
+        let _ = write!(svg, r#"<text x="{lx:.1}" y="{ly:.1}" text-anchor="middle">{label}</text>"#);
+    }
     svg.push_str("</g>");
 }
 
