@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod fetch;
+pub mod history;
 pub mod layout;
 pub mod overview;
 pub mod plan;

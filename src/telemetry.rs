@@ -46,7 +46,35 @@ impl Backend {
                     .await
                     .query(spec)
                     .map_err(|error| TelemetryError::Regex { query: spec.promql(), error })?;
-                Ok(Answer { rows, warnings: Vec::new(), bytes: 0, elapsed: started.elapsed() })
+                Ok(Answer { rows, steps: Vec::new(), warnings: Vec::new(), bytes: 0, elapsed: started.elapsed() })
+            }
+        }
+    }
+
+    /// Evaluates `spec` every `step` seconds over `[start, end]` (its `at` is ignored): the rows of each time.
+    pub async fn query_range(
+        &self,
+        spec: &QuerySpec,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Vec<(i64, Vec<Row>)>, TelemetryError> {
+        match self {
+            Backend::Prometheus(p) => Ok(p.query_range(spec, start, end, step).await?.steps),
+            Backend::Memory(store) => {
+                let store = store.read().await;
+                let mut steps = Vec::new();
+                let mut at = start;
+                while at <= end {
+                    let spec = QuerySpec { at, ..spec.clone() };
+                    let rows =
+                        store.query(&spec).map_err(|error| TelemetryError::Regex { query: spec.promql(), error })?;
+                    if !rows.is_empty() {
+                        steps.push((at, rows));
+                    }
+                    at += step.max(1);
+                }
+                Ok(steps)
             }
         }
     }

@@ -159,3 +159,26 @@ fn long_queries_go_in_a_post_body_and_still_agree() {
     assert!(!expected.is_empty());
     assert_same(&expected, &memory_store(&sim.dir).query(&spec).unwrap(), "long query", 1e-6);
 }
+
+#[test]
+fn range_queries_agree_with_prometheus_at_every_step() {
+    let prom = Backend::Prometheus(Prometheus::new(&PrometheusConfig::new(prometheus())).unwrap());
+    let sim = &simulated()[0];
+    let store = Backend::Memory(std::sync::Arc::new(tokio::sync::RwLock::new(memory_store(&sim.dir))));
+    let spec = QuerySpec {
+        metric: "istio_requests_total".into(),
+        selectors: vec![vec![Matcher::eq("reporter", "destination")]],
+        group_by: vec!["destination_workload".into(), "pod".into()],
+        range_s: 120,
+        at: 0,
+        aggregation: Aggregation::SumRate,
+    };
+    let (start, end, step) = (sim.time - 900, sim.time, 60);
+    let expected = block_on(prom.query_range(&spec, start, end, step)).unwrap();
+    let actual = block_on(store.query_range(&spec, start, end, step)).unwrap();
+    assert_eq!(expected.len(), 16, "{:?}: a point every minute over 15 minutes", sim.scenario);
+    assert_eq!(expected.iter().map(|s| s.0).collect::<Vec<_>>(), actual.iter().map(|s| s.0).collect::<Vec<_>>());
+    for ((t, e), (_, a)) in expected.into_iter().zip(actual) {
+        assert_same(&sorted(e), &sorted(a), &format!("{:?} at {t}", sim.scenario), 1e-6);
+    }
+}

@@ -127,6 +127,17 @@ async fn workloads_and_single_object_apis() {
     let rollout = get_json(&app, "/api/namespaces/bookinfo/rollouts/reviews").await;
     assert_eq!(rollout["setWeight"], 20);
     assert_eq!(rollout["observedSplit"]["revisions"].as_array().unwrap().len(), 2);
+    // The split over the window: a point every 10 s of the 10 minutes, each near 80/20, beside the weights.
+    let history = &rollout["history"];
+    assert_eq!(history["stepSeconds"], 10);
+    let points = history["points"].as_array().unwrap();
+    assert!(points.len() >= 50, "{} points", points.len());
+    for p in points {
+        let canary = p["revisions"].as_array().unwrap().iter().find(|r| r["role"] == "canary").unwrap();
+        assert!((canary["observedShare"].as_f64().unwrap() - 0.2).abs() < 0.08, "{p}");
+    }
+    let intended = history["intended"].as_array().unwrap();
+    assert!(intended.iter().any(|i| i["role"] == "canary" && i["intendedWeight"] == 0.2), "{intended:?}");
 
     for missing in ["/api/namespaces/bookinfo/workloads/nope", "/api/namespaces/bookinfo/rollouts/productpage-v1"] {
         let (status, body) = get(&app, missing).await;
@@ -156,7 +167,8 @@ async fn pages_link_the_graph_to_one_workload_page_with_every_pod() {
     for pod in pods {
         assert!(page.contains(pod["name"].as_str().unwrap()), "pod {} on the page", pod["name"]);
     }
-    assert!(page.contains("observed canary") || page.contains(r#"class="observed canary""#), "split bars");
+    assert!(page.contains(r#"class="observed canary""#), "split bars");
+    assert!(page.contains(r#"<polyline class="observed canary""#), "the split over time is charted");
 
     let (status, list) = get(&app, "/workloads").await;
     assert_eq!(status, StatusCode::OK);

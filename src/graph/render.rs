@@ -1,6 +1,7 @@
 //! Graph renderings: a text table for terminals, Kiali's graph JSON, Graphviz DOT and SVG. (Our own JSON is the
 //! [`Graph`](super::Graph) serialised.)
 
+pub mod chart;
 pub mod dot;
 pub mod kiali;
 pub mod svg;

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
 
+use crate::graph::history::{SplitPoint, intended, split_history};
 use crate::graph::render::kiali::render_kiali;
 use crate::graph::{Graph, GraphRequest};
 use crate::identity::{Workload, WorkloadKind};
@@ -70,7 +71,40 @@ pub async fn rollout(
     if let Some(m) = measured(&state, &world, w, &p).await? {
         value["observedSplit"] = m.json();
     }
+    let (points, step) = history(&state, &world, w, &p).await?;
+    let intended: Vec<Value> = intended(&world.inventory, w)
+        .into_iter()
+        .map(|(replica_set, role, weight)| json!({"replicaSet": replica_set, "role": role, "intendedWeight": weight}))
+        .collect();
+    value["history"] = json!({"stepSeconds": step, "points": points, "intended": intended});
     Ok(Json(value))
+}
+
+/// Points of a split history over a window.
+pub const HISTORY_POINTS: u64 = 60;
+
+/// The split of `w` over the window the parameters ask for, and the seconds between its points.
+pub async fn history(
+    state: &AppState,
+    world: &World,
+    w: &Workload,
+    p: &WindowParams,
+) -> Result<(Vec<SplitPoint>, u64), ApiError> {
+    let duration_s = params::duration(state, p.duration.as_deref(), "duration")?;
+    let at = params::at(state, p.at.as_deref(), "at")?;
+    let window = (at, duration_s);
+    let points = split_history(
+        state.telemetry(),
+        &world.index,
+        &world.inventory,
+        w,
+        window,
+        HISTORY_POINTS,
+        state.scrape_labels(),
+    )
+    .await
+    .map_err(|e| ApiError::Telemetry(e.to_string()))?;
+    Ok((points, (duration_s / HISTORY_POINTS).max(1)))
 }
 
 /// The graph of `req`, or the telemetry error naming its query.

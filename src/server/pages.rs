@@ -6,6 +6,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 
+use crate::graph::history::intended;
+use crate::graph::render::chart::split_chart;
 use crate::graph::render::svg::{edge_label, render_svg};
 use crate::graph::{Edge, Graph, Node, Revision, format_duration, overview};
 use crate::identity::{Workload, WorkloadKind};
@@ -13,7 +15,7 @@ use crate::k8s::Kind;
 use crate::rollout::rollout_info;
 use crate::views::traffic::Measured;
 
-use super::api::{build_graph, find_workload, measured};
+use super::api::{build_graph, find_workload, history, measured};
 use super::error::{ApiError, PageError};
 use super::params::{GraphParams, WindowParams, graph_request};
 use super::state::AppState;
@@ -169,6 +171,9 @@ struct WorkloadPage<'a> {
     duration: String,
     warnings: Vec<String>,
     rollout: Option<String>,
+    /// The observed split over the window against the intended weights (SVG).
+    chart: Option<String>,
+    chart_duration: String,
 }
 
 pub async fn workload(
@@ -224,7 +229,20 @@ pub async fn workload(
             };
             format!("{}{step}, setWeight {}", info.phase, info.set_weight.map_or("–".into(), |w| w.to_string()))
         });
+    // The chart covers at least ten minutes, so a short split window still shows the steps that led to it.
+    let chart_window = WindowParams {
+        duration: Some(format_duration(super::params::duration(&state, p.duration.as_deref(), "duration")?.max(600))),
+        at: p.at.clone(),
+    };
+    let (chart, chart_duration) = if w.id.kind.has_revisions() {
+        let (points, _) = history(&state, &world, w, &chart_window).await?;
+        (Some(split_chart(&points, &intended(&world.inventory, w))), chart_window.duration.unwrap_or_default())
+    } else {
+        (None, String::new())
+    };
     html(&WorkloadPage {
+        chart,
+        chart_duration,
         w,
         kind: w.id.kind.to_string(),
         roles,

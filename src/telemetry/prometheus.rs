@@ -58,6 +58,8 @@ pub enum PrometheusError {
 #[derive(Debug, Clone, Default)]
 pub struct Answer {
     pub rows: Vec<Row>,
+    /// A range query's rows, by evaluation time (unix seconds).
+    pub steps: Vec<(i64, Vec<Row>)>,
     /// Warnings the server attached (partial data, dropped series, ...).
     pub warnings: Vec<String>,
     /// Response body bytes received.
@@ -123,12 +125,27 @@ impl Prometheus {
 
     /// Evaluates PromQL text as an instant query at `at` (unix seconds).
     pub async fn instant(&self, promql: &str, at: i64) -> Result<Answer, PrometheusError> {
-        let url = format!("{}/api/v1/query", self.base);
-        let params = [
-            ("query", promql.to_owned()),
-            ("time", at.to_string()),
-            ("timeout", format!("{}s", self.timeout.as_secs().max(1))),
-        ];
+        self.call("query", promql, &[("time", at.to_string())]).await
+    }
+
+    /// Evaluates a query spec every `step` seconds over `[start, end]`; the answer's `steps` hold the rows of each
+    /// time.
+    pub async fn query_range(
+        &self,
+        spec: &QuerySpec,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<Answer, PrometheusError> {
+        let times = [("start", start.to_string()), ("end", end.to_string()), ("step", step.max(1).to_string())];
+        self.call("query_range", &spec.promql(), &times).await
+    }
+
+    /// One call of the query API (`query` or `query_range`) with its time parameters.
+    async fn call(&self, endpoint: &str, promql: &str, times: &[(&str, String)]) -> Result<Answer, PrometheusError> {
+        let url = format!("{}/api/v1/{endpoint}", self.base);
+        let mut params = vec![("query", promql.to_owned()), ("timeout", format!("{}s", self.timeout.as_secs().max(1)))];
+        params.extend(times.iter().cloned());
         let started = Instant::now();
         let mut request = if promql.len() > MAX_GET_QUERY {
             self.client.post(&url).form(&params)
@@ -211,32 +228,56 @@ struct VectorSample {
     value: (f64, String),
 }
 
+#[derive(Deserialize)]
+struct MatrixSeries {
+    metric: BTreeMap<String, String>,
+    values: Vec<(f64, String)>,
+}
+
 fn decode(api: ApiResponse, query: &str, url: &str) -> Result<Answer, PrometheusError> {
     let garbage = |message: String| PrometheusError::Garbage { url: url.to_owned(), query: query.to_owned(), message };
     let data = api.data.ok_or_else(|| garbage("success without data".into()))?;
-    if data.result_type != "vector" {
-        return Err(garbage(format!("expected a vector result, got {}", data.result_type)));
-    }
-    let samples: Vec<VectorSample> = serde_json::from_str(data.result.get()).map_err(|e| garbage(e.to_string()))?;
-    let mut rows = Vec::with_capacity(samples.len());
+    let number = |v: &str| match v {
+        "+Inf" | "Inf" => Ok(f64::INFINITY),
+        "-Inf" => Ok(f64::NEG_INFINITY),
+        "NaN" => Ok(f64::NAN),
+        v => v.parse().map_err(|_| garbage(format!("sample value {v:?} is not a number"))),
+    };
     let mut strings = Interner::default();
-    for s in samples {
-        let value = match s.value.1.as_str() {
-            "+Inf" | "Inf" => f64::INFINITY,
-            "-Inf" => f64::NEG_INFINITY,
-            "NaN" => f64::NAN,
-            v => v.parse().map_err(|_| garbage(format!("sample value {v:?} is not a number")))?,
-        };
-        let labels =
-            s.metric.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (strings.get(k), strings.get(v))).collect();
-        rows.push(Row { labels, value });
+    let mut labels_of = |metric: &BTreeMap<String, String>| {
+        metric.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (strings.get(k), strings.get(v))).collect()
+    };
+    let (mut rows, mut steps) = (Vec::new(), Vec::new());
+    match data.result_type.as_str() {
+        "vector" => {
+            let samples: Vec<VectorSample> =
+                serde_json::from_str(data.result.get()).map_err(|e| garbage(e.to_string()))?;
+            rows.reserve(samples.len());
+            for s in samples {
+                rows.push(Row { labels: labels_of(&s.metric), value: number(&s.value.1)? });
+            }
+        }
+        "matrix" => {
+            let series: Vec<MatrixSeries> =
+                serde_json::from_str(data.result.get()).map_err(|e| garbage(e.to_string()))?;
+            let mut by_time: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
+            for s in series {
+                let labels: Vec<_> = labels_of(&s.metric);
+                for (t, v) in &s.values {
+                    let row = Row { labels: labels.clone(), value: number(v)? };
+                    by_time.entry(t.round() as i64).or_default().push(row);
+                }
+            }
+            steps = by_time.into_iter().collect();
+        }
+        other => return Err(garbage(format!("expected a vector or matrix result, got {other}"))),
     }
     let mut warnings = api.warnings;
     warnings.extend(api.infos.into_iter().map(|i| format!("info: {i}")));
     if api.is_partial {
         warnings.push("the answer is partial: some storage nodes did not respond".into());
     }
-    Ok(Answer { rows, warnings, bytes: 0, elapsed: Duration::ZERO })
+    Ok(Answer { rows, steps, warnings, bytes: 0, elapsed: Duration::ZERO })
 }
 
 /// A query short enough for a message: long `by (...)` lists collapse to `by (…)`, then the text is cut.
