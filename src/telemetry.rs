@@ -10,7 +10,7 @@ pub mod query;
 
 pub use memory::MemoryStore;
 pub use prometheus::{Answer, Prometheus, PrometheusConfig, PrometheusError};
-pub use query::{Aggregation, MatchOp, Matcher, QuerySpec, Row};
+pub use query::{Aggregation, MatchOp, Matcher, QuerySpec, Row, Steps};
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -52,19 +52,13 @@ impl Backend {
     }
 
     /// Evaluates `spec` every `step` seconds over `[start, end]` (its `at` is ignored): the rows of each time.
-    pub async fn query_range(
-        &self,
-        spec: &QuerySpec,
-        start: i64,
-        end: i64,
-        step: i64,
-    ) -> Result<Vec<(i64, Vec<Row>)>, TelemetryError> {
+    pub async fn query_range(&self, spec: &QuerySpec, times: Steps) -> Result<Vec<(i64, Vec<Row>)>, TelemetryError> {
         match self {
-            Backend::Prometheus(p) => Ok(p.query_range(spec, start, end, step).await?.steps),
+            Backend::Prometheus(p) => Ok(p.query_range(spec, times).await?.steps),
             Backend::Memory(store) => {
                 let store = store.read().await;
                 let mut steps = Vec::new();
-                let mut at = start;
+                let (mut at, end, step) = (times.start, times.end, times.step);
                 while at <= end {
                     let spec = QuerySpec { at, ..spec.clone() };
                     let rows =

@@ -4,7 +4,9 @@ mod common;
 
 use common::process::block_on;
 use common::servers::{prometheus, simulated};
-use meshlens::telemetry::{Aggregation, Backend, Matcher, MemoryStore, Prometheus, PrometheusConfig, QuerySpec, Row};
+use meshlens::telemetry::{
+    Aggregation, Backend, Matcher, MemoryStore, Prometheus, PrometheusConfig, QuerySpec, Row, Steps,
+};
 
 fn memory_store(dir: &std::path::Path) -> MemoryStore {
     let mut store = MemoryStore::new();
@@ -173,9 +175,9 @@ fn range_queries_agree_with_prometheus_at_every_step() {
         at: 0,
         aggregation: Aggregation::SumRate,
     };
-    let (start, end, step) = (sim.time - 900, sim.time, 60);
-    let expected = block_on(prom.query_range(&spec, start, end, step)).unwrap();
-    let actual = block_on(store.query_range(&spec, start, end, step)).unwrap();
+    let steps = Steps { start: sim.time - 900, end: sim.time, step: 60 };
+    let expected = block_on(prom.query_range(&spec, steps)).unwrap();
+    let actual = block_on(store.query_range(&spec, steps)).unwrap();
     assert_eq!(expected.len(), 16, "{:?}: a point every minute over 15 minutes", sim.scenario);
     assert_eq!(expected.iter().map(|s| s.0).collect::<Vec<_>>(), actual.iter().map(|s| s.0).collect::<Vec<_>>());
     for ((t, e), (_, a)) in expected.into_iter().zip(actual) {

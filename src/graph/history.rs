@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::identity::{IdentityIndex, Workload};
 use crate::inventory::Inventory;
-use crate::telemetry::{Backend, QuerySpec, TelemetryError};
+use crate::telemetry::{Backend, QuerySpec, Steps, TelemetryError};
 
 use super::revisions::{ByDestination, split};
 use super::routing::{traffic_role, weights};
@@ -55,7 +55,7 @@ pub async fn split_history(
     let Some(spec) = plan::plan(&req, index).revision_requests else { return Ok(Vec::new()) };
     let spec = QuerySpec { range_s: req.duration_s, ..spec };
     let start = at - duration_s as i64 + step as i64;
-    let steps = backend.query_range(&spec, start, at, step as i64).await?;
+    let steps = backend.query_range(&spec, Steps { start, end: at, step: step as i64 }).await?;
     let weights = weights(inventory, w);
     let nobody: Rc<str> = Rc::from("");
     let mut history = Vec::with_capacity(steps.len());

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::interner::Interner;
-use super::query::{QuerySpec, Row};
+use super::query::{QuerySpec, Row, Steps};
 
 /// How to reach the server.
 #[derive(Debug, Clone)]
@@ -130,13 +130,8 @@ impl Prometheus {
 
     /// Evaluates a query spec every `step` seconds over `[start, end]`; the answer's `steps` hold the rows of each
     /// time.
-    pub async fn query_range(
-        &self,
-        spec: &QuerySpec,
-        start: i64,
-        end: i64,
-        step: i64,
-    ) -> Result<Answer, PrometheusError> {
+    pub async fn query_range(&self, spec: &QuerySpec, steps: Steps) -> Result<Answer, PrometheusError> {
+        let Steps { start, end, step } = steps;
         let times = [("start", start.to_string()), ("end", end.to_string()), ("step", step.max(1).to_string())];
         self.call("query_range", &spec.promql(), &times).await
     }

@@ -66,6 +66,14 @@ pub struct QuerySpec {
     pub aggregation: Aggregation,
 }
 
+/// The evaluation times of a range query: every `step` seconds over `[start, end]` (unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps {
+    pub start: i64,
+    pub end: i64,
+    pub step: i64,
+}
+
 /// One result row: the group's label values and its value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
