@@ -158,6 +158,9 @@ pub struct DemoArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:20001")]
     pub addr: std::net::SocketAddr,
+    /// Seconds each step of the Rollout lasts.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(5..=3600))]
+    pub step_seconds: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

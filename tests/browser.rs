@@ -1,27 +1,29 @@
-//! The web UI in a real headless Chromium driven over WebDriver: open the graph, click the reviews Rollout, land on
-//! its one workload page with both ReplicaSets, all their pods and the split. Screenshots of every page go to
-//! `target/screenshots/` for people to look at.
+//! The web UI in a real headless Chromium driven over WebDriver, on the live demo: open the graph, click the reviews
+//! Rollout, land on its one workload page with both ReplicaSets, all their pods and the split, and watch the split
+//! move when the canary takes its next step. Screenshots of every page go to `target/screenshots/` for people to
+//! look at.
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::process::{block_on, free_port, require, spawn};
-use common::simulate;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-/// `meshlens serve` on the bookinfo canary snapshot; returns its URL.
-fn serve_bookinfo(work: &std::path::Path) -> String {
-    let snapshot = work.join("snapshot");
-    simulate("bookinfo-canary", &snapshot, &[]);
+/// Seconds each step of the demo's Rollout lasts in this test.
+const STEP_S: u64 = 15;
+
+/// `meshlens demo` with short steps; returns its URL.
+fn demo(work: &std::path::Path) -> String {
     let port = free_port();
-    let args: Vec<String> = ["serve", "--snapshot", snapshot.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]
+    let args: Vec<String> = ["demo", "--addr", &format!("127.0.0.1:{port}"), "--step-seconds", &STEP_S.to_string()]
         .iter()
         .map(|s| s.to_string())
         .collect();
-    spawn(std::path::Path::new(env!("CARGO_BIN_EXE_meshlens")), &args, &work.join("serve.log"), port, "/healthz").url
+    spawn(std::path::Path::new(env!("CARGO_BIN_EXE_meshlens")), &args, &work.join("demo.log"), port, "/healthz").url
 }
 
 fn chromedriver(work: &std::path::Path) -> String {
@@ -62,12 +64,29 @@ async fn wait_for_path(client: &Client, path: &str) {
     }
 }
 
+/// The text of the canary row's cells of the split table (ReplicaSet, role, bar, observed, intended, ...).
+async fn canary_cells(client: &Client) -> Vec<String> {
+    let mut cells = Vec::new();
+    for cell in client.find_all(Locator::Css("table.split tr.canary td")).await.unwrap() {
+        cells.push(cell.text().await.unwrap());
+    }
+    cells
+}
+
+/// Pod names listed on the workload page.
+async fn listed_pods(client: &Client) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for cell in client.find_all(Locator::Css("#pods tbody tr td:first-child")).await.unwrap() {
+        names.insert(cell.text().await.unwrap());
+    }
+    names
+}
+
 #[test]
-fn clicking_the_rollout_opens_its_one_workload_page_with_every_pod_and_the_split() {
+fn the_demo_rollout_opens_its_one_workload_page_with_every_pod_and_a_moving_split() {
     let work = tempfile::tempdir().unwrap();
-    let server = serve_bookinfo(work.path());
+    let server = demo(work.path());
     let driver = chromedriver(work.path());
-    let pods = block_on(get_json(&format!("{server}/api/namespaces/bookinfo/workloads/reviews")));
     block_on(async {
         let client = browser(&driver).await;
         client.goto(&format!("{server}/graph?namespaces=bookinfo")).await.unwrap();
@@ -77,15 +96,43 @@ fn clicking_the_rollout_opens_its_one_workload_page_with_every_pod_and_the_split
         assert_eq!(split.len(), 2, "stable and canary drawn inside the node");
         reviews.click().await.expect("click reviews");
         wait_for_path(&client, "/workloads/bookinfo/reviews").await;
-        let page = client.source().await.unwrap();
-        for rs in pods["replicaSets"].as_array().unwrap() {
-            assert!(page.contains(rs["name"].as_str().unwrap()), "ReplicaSet {} on the page", rs["name"]);
+
+        // Every ReplicaSet and every pod the API knows is on the page (re-read if a step replaced pods between).
+        let mut tries = 0;
+        loop {
+            let api = get_json(&format!("{server}/api/namespaces/bookinfo/workloads/reviews")).await;
+            let page = client.source().await.unwrap();
+            let pods: BTreeSet<String> =
+                api["pods"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect();
+            let all_sets =
+                api["replicaSets"].as_array().unwrap().iter().all(|rs| page.contains(rs["name"].as_str().unwrap()));
+            if all_sets && listed_pods(&client).await == pods {
+                break;
+            }
+            tries += 1;
+            assert!(tries < 3, "the page lists every ReplicaSet and pod: API {pods:?}");
+            client.refresh().await.unwrap();
         }
-        let pod_rows = client.find_all(Locator::Css("#pods tbody tr")).await.unwrap();
-        assert_eq!(pod_rows.len(), pods["pods"].as_array().unwrap().len(), "every pod listed");
         let bars = client.find_all(Locator::Css("table.split .bar .observed")).await.unwrap();
         assert_eq!(bars.len(), 2, "a split bar per revision");
+        assert!(client.find(Locator::Css("div.chart polyline.observed.canary")).await.is_ok(), "the split over time");
         screenshot(&client, "workload-reviews").await;
+
+        // The canary takes its next step: the intended weight on the page changes, and the observed share follows.
+        let before = canary_cells(&client).await;
+        let deadline = Instant::now() + Duration::from_secs(3 * STEP_S);
+        let after = loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            client.refresh().await.unwrap();
+            let now = canary_cells(&client).await;
+            if now.get(4) != before.get(4) && now.get(3) != before.get(3) {
+                break now;
+            }
+            assert!(Instant::now() < deadline, "the split did not move: before {before:?}, now {now:?}");
+        };
+        let percent = |cells: &[String], i: usize| cells[i].trim_end_matches('%').parse::<f64>().unwrap();
+        assert!(percent(&after, 4) > percent(&before, 4), "intended grows: {before:?} → {after:?}");
+        screenshot(&client, "workload-reviews-next-step").await;
 
         client.goto(&format!("{server}/workloads")).await.unwrap();
         let filter = client.find(Locator::Id("filter")).await.unwrap();

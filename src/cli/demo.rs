@@ -14,10 +14,12 @@ use crate::telemetry::{Backend, MemoryStore};
 use super::DemoArgs;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    let pace = Pace::default();
+    let pace = Pace::with_steps_of(args.step_seconds);
     let started = jiff::Timestamp::now().as_second();
     let history = live::frame(-1, started, pace).map_err(anyhow::Error::msg).context("building the demo world")?;
-    let store = Arc::new(tokio::sync::RwLock::new(MemoryStore::new()));
+    let mut history_store = MemoryStore::new();
+    live::append(&mut history_store, &history.samples);
+    let store = Arc::new(tokio::sync::RwLock::new(history_store));
     let backend = Backend::Memory(store.clone());
     let state = AppState::new(World::new(history.inventory), backend, ScrapeLabels::default(), Clock::Live)
         .with_default_duration(60);
@@ -26,11 +28,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let listener =
             tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
         eprintln!(
-            "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout whose canary takes a step every minute\n\
+            "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout whose canary takes a step every {} s\n\
              (setWeight 20 → 40 → 60 → promoted, then a new revision). Open http://{}/ and click reviews: one\n\
              workload page with every ReplicaSet and pod, and the split measured from telemetry beside the weight\n\
              the Rollout asks for. The graph page refreshes itself when you tick \"refresh\". Ctrl-C stops.\n\
              The static world from the command line: meshlens workloads | meshlens graph -n bookinfo | meshlens rollout get reviews",
+            args.step_seconds,
             listener.local_addr()?
         );
         let shown = state.clone();

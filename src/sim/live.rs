@@ -29,9 +29,16 @@ pub struct Pace {
     pub history_s: i64,
 }
 
+impl Pace {
+    /// Steps of `frame_s` seconds, scraped about six times each (at most every 5 s).
+    pub fn with_steps_of(frame_s: i64) -> Pace {
+        Pace { frame_s, step_s: (frame_s / 6).clamp(1, 5), history_s: 600 }
+    }
+}
+
 impl Default for Pace {
     fn default() -> Pace {
-        Pace { frame_s: 60, step_s: 5, history_s: 600 }
+        Pace::with_steps_of(60)
     }
 }
 
@@ -94,17 +101,21 @@ pub fn frame(k: i64, started: i64, pace: Pace) -> Result<Frame, String> {
 /// Appends `samples` with a time at or before `now_ms` to `store`; returns how many.
 pub async fn append_due(store: &RwLock<MemoryStore>, samples: &[TimedSample], now_ms: i64) -> usize {
     let due = samples.partition_point(|s| s.t_ms <= now_ms);
-    let mut store = store.write().await;
-    for s in &samples[..due] {
-        store.append(&s.metric, s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())), s.t_ms, s.value);
-    }
+    append(&mut *store.write().await, &samples[..due]);
     due
 }
 
-/// Runs the demo forever from `started`: history first, then one frame per `pace.frame_s`, handing every frame's
-/// objects to `show` and feeding its samples into `store` as the wall clock reaches them.
+/// Appends `samples` to `store`.
+pub fn append(store: &mut MemoryStore, samples: &[TimedSample]) {
+    for s in samples {
+        store.append(&s.metric, s.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())), s.t_ms, s.value);
+    }
+}
+
+/// Runs the demo forever from `started` (its history, frame -1, already fed): one frame per `pace.frame_s`, handing
+/// every frame's objects to `show` and feeding its samples into `store` as the wall clock reaches them.
 pub async fn run(store: Arc<RwLock<MemoryStore>>, started: i64, pace: Pace, show: impl Fn(Inventory)) {
-    for k in -1.. {
+    for k in 0.. {
         let frame = match frame(k, started, pace) {
             Ok(frame) => frame,
             Err(e) => {
