@@ -7,6 +7,7 @@ pub mod pages;
 pub mod params;
 pub mod routes;
 pub mod state;
+pub mod weights;
 
 pub use routes::router;
 pub use state::{AppState, Clock, World};

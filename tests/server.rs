@@ -137,7 +137,9 @@ async fn workloads_and_single_object_apis() {
         assert!((canary["observedShare"].as_f64().unwrap() - 0.2).abs() < 0.08, "{p}");
     }
     let intended = history["intended"].as_array().unwrap();
-    assert!(intended.iter().any(|i| i["role"] == "canary" && i["intendedWeight"] == 0.2), "{intended:?}");
+    assert_eq!(intended.len(), 1, "a snapshot knows one step: {intended:?}");
+    let weights = intended[0]["revisions"].as_array().unwrap();
+    assert!(weights.iter().any(|i| i["role"] == "canary" && i["intendedWeight"] == 0.2), "{weights:?}");
 
     for missing in ["/api/namespaces/bookinfo/workloads/nope", "/api/namespaces/bookinfo/rollouts/productpage-v1"] {
         let (status, body) = get(&app, missing).await;

@@ -79,6 +79,23 @@ pub async fn split_history(
     Ok(history)
 }
 
+/// The intended weights of one workload from `since` on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightStep {
+    /// Unix seconds when these weights were first seen (they may have held before).
+    pub since: i64,
+    pub revisions: Vec<IntendedWeight>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntendedWeight {
+    pub replica_set: String,
+    pub role: TrafficRole,
+    pub intended_weight: f64,
+}
+
 /// The weight each serving revision of `w` is meant to get now (replica set, role, weight 0..1).
 pub fn intended(inventory: &Inventory, w: &Workload) -> Vec<(String, TrafficRole, f64)> {
     let wanted = weights(inventory, w).intended;

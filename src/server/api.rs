@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
 
-use crate::graph::history::{SplitPoint, intended, split_history};
+use crate::graph::history::{SplitPoint, WeightStep, split_history};
 use crate::graph::render::kiali::render_kiali;
 use crate::graph::{Graph, GraphRequest};
 use crate::identity::{Workload, WorkloadKind};
@@ -71,11 +71,7 @@ pub async fn rollout(
     if let Some(m) = measured(&state, &world, w, &p).await? {
         value["observedSplit"] = m.json();
     }
-    let (points, step) = history(&state, &world, w, &p).await?;
-    let intended: Vec<Value> = intended(&world.inventory, w)
-        .into_iter()
-        .map(|(replica_set, role, weight)| json!({"replicaSet": replica_set, "role": role, "intendedWeight": weight}))
-        .collect();
+    let (points, step, intended) = history(&state, &world, w, &p).await?;
     value["history"] = json!({"stepSeconds": step, "points": points, "intended": intended});
     Ok(Json(value))
 }
@@ -83,13 +79,14 @@ pub async fn rollout(
 /// Points of a split history over a window.
 pub const HISTORY_POINTS: u64 = 60;
 
-/// The split of `w` over the window the parameters ask for, and the seconds between its points.
+/// The split of `w` over the window the parameters ask for, the seconds between its points, and the intended
+/// weights over the window (as this server saw them change; a snapshot knows only its own).
 pub async fn history(
     state: &AppState,
     world: &World,
     w: &Workload,
     p: &WindowParams,
-) -> Result<(Vec<SplitPoint>, u64), ApiError> {
+) -> Result<(Vec<SplitPoint>, u64, Vec<WeightStep>), ApiError> {
     let duration_s = params::duration(state, p.duration.as_deref(), "duration")?;
     let at = params::at(state, p.at.as_deref(), "at")?;
     let window = (at, duration_s);
@@ -104,7 +101,8 @@ pub async fn history(
     )
     .await
     .map_err(|e| ApiError::Telemetry(e.to_string()))?;
-    Ok((points, (duration_s / HISTORY_POINTS).max(1)))
+    let intended = state.weight_steps(&w.id.namespace, &w.id.name, at - duration_s as i64, at);
+    Ok((points, (duration_s / HISTORY_POINTS).max(1), intended))
 }
 
 /// The graph of `req`, or the telemetry error naming its query.

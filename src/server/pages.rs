@@ -6,7 +6,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 
-use crate::graph::history::intended;
 use crate::graph::render::chart::split_chart;
 use crate::graph::render::svg::{edge_label, render_svg};
 use crate::graph::{Edge, Graph, Node, Revision, format_duration, overview};
@@ -235,8 +234,8 @@ pub async fn workload(
         at: p.at.clone(),
     };
     let (chart, chart_duration) = if w.id.kind.has_revisions() {
-        let (points, _) = history(&state, &world, w, &chart_window).await?;
-        (Some(split_chart(&points, &intended(&world.inventory, w))), chart_window.duration.unwrap_or_default())
+        let (points, _, intended) = history(&state, &world, w, &chart_window).await?;
+        (Some(split_chart(&points, &intended)), chart_window.duration.unwrap_or_default())
     } else {
         (None, String::new())
     };

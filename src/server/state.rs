@@ -1,12 +1,15 @@
 //! What every handler reads: the loaded objects with their identity index, the telemetry backend, and the clock
 //! that says what "now" is (a snapshot's time, or the wall clock for live sources).
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::graph::ScrapeLabels;
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
 use crate::telemetry::Backend;
+
+use super::weights::WeightLog;
+use crate::graph::history::WeightStep;
 
 /// Objects and their identities, replaced whole when the world changes (a live source swaps in a new one).
 pub struct World {
@@ -40,12 +43,20 @@ struct Inner {
     scrape_labels: ScrapeLabels,
     clock: Clock,
     default_duration_s: u64,
+    /// Intended weights as worlds came and went.
+    weights: Mutex<WeightLog>,
 }
 
 impl AppState {
     pub fn new(world: World, telemetry: Backend, scrape_labels: ScrapeLabels, clock: Clock) -> AppState {
-        let world = RwLock::new(Arc::new(world));
-        AppState(Arc::new(Inner { world, telemetry, scrape_labels, clock, default_duration_s: 600 }))
+        let mut log = WeightLog::default();
+        let now = match clock {
+            Clock::Fixed(at) => at,
+            Clock::Live => jiff::Timestamp::now().as_second(),
+        };
+        log.record(&world, now);
+        let (world, weights) = (RwLock::new(Arc::new(world)), Mutex::new(log));
+        AppState(Arc::new(Inner { world, telemetry, scrape_labels, clock, default_duration_s: 600, weights }))
     }
 
     /// Sets the window of requests that do not give one (the live demo moves in minutes, not tens of them).
@@ -66,9 +77,15 @@ impl AppState {
         self.0.world.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
-    /// Replaces the world, for live sources.
+    /// Replaces the world, for live sources, noting the weights it asks for.
     pub fn set_world(&self, world: World) {
+        self.0.weights.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).record(&world, self.now());
         *self.0.world.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(world);
+    }
+
+    /// The intended weights of a workload during `[start, end]`, as far as this server has seen them.
+    pub fn weight_steps(&self, namespace: &str, name: &str, start: i64, end: i64) -> Vec<WeightStep> {
+        self.0.weights.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).during(namespace, name, start, end)
     }
 
     /// Where telemetry comes from (an empty in-memory store when the source has none).

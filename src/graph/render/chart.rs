@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::graph::TrafficRole;
-use crate::graph::history::SplitPoint;
+use crate::graph::history::{SplitPoint, WeightStep};
 
 use super::svg::esc;
 
@@ -15,8 +15,8 @@ const LEFT: f64 = 44.0;
 const BOTTOM: f64 = 24.0;
 const TOP: f64 = 10.0;
 
-/// The chart of `history`, with `intended` weights (replica set, role, weight 0..1) as dashed lines.
-pub fn split_chart(history: &[SplitPoint], intended: &[(String, TrafficRole, f64)]) -> String {
+/// The chart of `history`, with the `intended` weights (steps over time, oldest first) as dashed lines.
+pub fn split_chart(history: &[SplitPoint], intended: &[WeightStep]) -> String {
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="observed share over time">"#
     );
@@ -54,16 +54,22 @@ pub fn split_chart(history: &[SplitPoint], intended: &[(String, TrafficRole, f64
             HEIGHT - 6.0
         );
     }
-    for (replica_set, role, weight) in intended {
-        let _ = write!(
-            svg,
-            r#"<line class="intended {}" x1="{x0}" x2="{x1}" y1="{v:.1}" y2="{v:.1}" stroke="{}" stroke-width="1.5" stroke-dasharray="6 4"><title>{} intended {:.0}%</title></line>"#,
-            role.as_str(),
-            colour(*role),
-            esc(replica_set),
-            weight * 100.0,
-            v = y(*weight)
-        );
+    // Each step holds from its time to the next step (or the chart's end); the first was in force before it was
+    // first seen, so it starts with the chart.
+    for (i, step) in intended.iter().enumerate() {
+        let from = if i == 0 { x0 } else { x(step.since.max(first.time)) };
+        let to = intended.get(i + 1).map_or(x1, |next| x(next.since.min(last.time)));
+        for r in &step.revisions {
+            let _ = write!(
+                svg,
+                r#"<line class="intended {}" x1="{from:.1}" x2="{to:.1}" y1="{v:.1}" y2="{v:.1}" stroke="{}" stroke-width="1.5" stroke-dasharray="6 4"><title>{} intended {:.0}%</title></line>"#,
+                r.role.as_str(),
+                colour(r.role),
+                esc(&r.replica_set),
+                r.intended_weight * 100.0,
+                v = y(r.intended_weight)
+            );
+        }
     }
     let mut lines: BTreeMap<(&str, TrafficRole), Vec<(i64, f64)>> = BTreeMap::new();
     for p in history {
