@@ -10,6 +10,20 @@ pub fn too_big(graph: &Graph) -> bool {
     graph.nodes.len() > 150
 }
 
+/// Keeps the `most` busiest edges (requests/s, then bytes/s), so an overview shows the main flows; returns how many
+/// were left out.
+pub fn keep_busiest_edges(graph: &mut Graph, most: usize) -> usize {
+    if graph.edges.len() <= most {
+        return 0;
+    }
+    let weight = |e: &Edge| e.rps + e.tcp_bytes_per_s.unwrap_or(0.0) / 1e3;
+    graph.edges.sort_by(|a, b| weight(b).total_cmp(&weight(a)));
+    let dropped = graph.edges.len() - most;
+    graph.edges.truncate(most);
+    graph.edges.sort_by(|a, b| (&a.source, &a.target, a.protocol).cmp(&(&b.source, &b.target, b.protocol)));
+    dropped
+}
+
 /// `graph` with its nodes grouped by namespace (the `unknown` node stays itself).
 pub fn namespace_view(graph: &Graph) -> Graph {
     let group_of = |n: &Node| match n.node_type {

@@ -19,6 +19,9 @@ use super::error::{ApiError, PageError};
 use super::params::{GraphParams, WindowParams, graph_request};
 use super::state::AppState;
 
+/// Namespace links drawn in the overview of a large mesh: the busiest ones.
+const OVERVIEW_EDGES: usize = 120;
+
 /// Window lengths offered by the selectors (any other is accepted in the URL).
 const DURATIONS: [&str; 8] = ["1m", "5m", "10m", "30m", "1h", "3h", "6h", "1d"];
 
@@ -41,6 +44,8 @@ struct GraphPage {
     time: String,
     svg: String,
     overview: bool,
+    /// Namespace links left out of the overview (the quietest).
+    hidden_edges: usize,
     nodes: usize,
     edges: usize,
     warnings: Vec<String>,
@@ -52,7 +57,8 @@ pub async fn graph(State(state): State<AppState>, Query(p): Query<GraphParams>) 
     let graph = build_graph(&state, &world, &req).await?;
     // A large mesh starts as one box per namespace; each box drills down into its namespace.
     let overview = req.namespaces.is_none() && overview::too_big(&graph);
-    let shown = if overview { overview::namespace_view(&graph) } else { graph };
+    let mut shown = if overview { overview::namespace_view(&graph) } else { graph };
+    let hidden_edges = if overview { overview::keep_busiest_edges(&mut shown, OVERVIEW_EDGES) } else { 0 };
     html(&GraphPage {
         namespaces: world.index.namespaces().iter().cloned().collect(),
         selected: p.namespaces.clone().unwrap_or_default(),
@@ -66,6 +72,7 @@ pub async fn graph(State(state): State<AppState>, Query(p): Query<GraphParams>) 
         time: shown.time.clone(),
         svg: render_svg(&shown),
         overview,
+        hidden_edges,
         nodes: shown.nodes.len(),
         edges: shown.edges.len(),
         warnings: shown.warnings.clone(),
