@@ -75,7 +75,10 @@ pub fn build<'a>(
 ) -> Graph {
     let mut resolver = Resolver::new(index, inventory, req);
     // Per edge, what the source proxies and the destination proxies reported.
-    let mut seen: FxHashMap<EdgeKey, [Seen<'a>; 2]> = FxHashMap::default();
+    // Sized up front: growing moves every entry (two reporters' tallies each) again and again.
+    let row_count = results.requests.len() + results.tcp_sent.len() + results.tcp_received.len();
+    let mut seen: FxHashMap<EdgeKey, [Seen<'a>; 2]> =
+        FxHashMap::with_capacity_and_hasher(row_count, Default::default());
     let rows = results.requests.iter().map(|r| (r, Protocol::from_label(r.label("request_protocol"))));
     let tcp = results.tcp_sent.iter().chain(&results.tcp_received).map(|r| (r, Protocol::Tcp));
     for (row, protocol) in rows.chain(tcp) {
