@@ -7,11 +7,12 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::graph::ScrapeLabels;
-use crate::server::{AppState, Clock, World, serve};
+use crate::server::{AppState, Clock, World};
 use crate::sim::live::{self, Pace};
 use crate::telemetry::{Backend, MemoryStore};
 
 use super::DemoArgs;
+use super::serve::run_server;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let pace = Pace::with_steps_of(args.step_seconds);
@@ -23,22 +24,16 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let backend = Backend::Memory(store.clone());
     let state = AppState::new(World::new(history.inventory), backend, ScrapeLabels::default(), Clock::Live)
         .with_default_duration(60);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(async {
-        let listener =
-            tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
+    run_server(state, args.addr, |addr, state| {
         eprintln!(
             "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout whose canary takes a step every {} s\n\
-             (setWeight 20 → 40 → 60 → promoted, then a new revision). Open http://{}/ and click reviews: one\n\
+             (setWeight 20 → 40 → 60 → promoted, then a new revision). Open http://{addr}/ and click reviews: one\n\
              workload page with every ReplicaSet and pod, and the split measured from telemetry beside the weight\n\
              the Rollout asks for. The graph page refreshes itself when you tick \"refresh\". Ctrl-C stops.\n\
              The static world from the command line: meshlens workloads | meshlens graph -n bookinfo | meshlens rollout get reviews",
             args.step_seconds,
-            listener.local_addr()?
         );
         let shown = state.clone();
         tokio::spawn(live::run(store, started, pace, move |inventory| shown.set_world(World::new(inventory))));
-        serve(state, listener).await.context("serving")
-    })?;
-    Ok(ExitCode::SUCCESS)
+    })
 }

@@ -1,5 +1,6 @@
 //! `meshlens serve`: the web UI and JSON API over the chosen sources.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -17,11 +18,20 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         if args.source.prometheus.is_some() && mesh.time.is_none() { Clock::Live } else { Clock::Fixed(telemetry.at) };
     let world = World { inventory: mesh.inventory, index: mesh.index };
     let state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock);
+    run_server(state, args.addr, |addr, _| eprintln!("meshlens is serving on http://{addr}/ (Ctrl-C to stop)"))
+}
+
+/// Serves `state` on `addr` until the process ends; `listening` runs inside the runtime once the address is bound
+/// (to say where, and to start what runs beside the server).
+pub fn run_server(
+    state: AppState,
+    addr: SocketAddr,
+    listening: impl FnOnce(SocketAddr, &AppState),
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
-        let listener =
-            tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
-        eprintln!("meshlens is serving on http://{}/ (Ctrl-C to stop)", listener.local_addr()?);
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        listening(listener.local_addr()?, &state);
         serve(state, listener).await.context("serving")
     })?;
     Ok(ExitCode::SUCCESS)
