@@ -29,6 +29,11 @@ pub fn label_of(graph: &Graph, id: &str) -> String {
     graph.node(id).map(node_label).unwrap_or_else(|| id.to_owned())
 }
 
+/// `Some(0.2)` → `20%`, `None` → `–`: shares and weights as bars and boxes label them.
+pub fn whole_percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "–".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
 /// `0.2` → `20.0%`.
 pub fn percent(ratio: f64) -> String {
     format!("{:.1}%", ratio * 100.0)

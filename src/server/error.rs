@@ -17,6 +17,9 @@ pub enum ApiError {
     /// The telemetry store failed; the message names the query.
     #[error("telemetry: {0}")]
     Telemetry(String),
+    /// meshlens itself failed (a page that would not render).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -29,6 +32,7 @@ impl ApiError {
             ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Telemetry(_) => StatusCode::BAD_GATEWAY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

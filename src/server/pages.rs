@@ -8,7 +8,8 @@ use axum::response::Html;
 
 use crate::graph::render::chart::split_chart;
 use crate::graph::render::svg::{edge_label, render_svg};
-use crate::graph::{Edge, Graph, Node, Revision, format_duration, overview};
+use crate::graph::render::{label_of, whole_percent};
+use crate::graph::{Edge, Revision, format_duration, overview};
 use crate::identity::{Workload, WorkloadKind};
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
@@ -28,7 +29,7 @@ const DURATIONS: [&str; 8] = ["1m", "5m", "10m", "30m", "1h", "3h", "6h", "1d"];
 type PageResult = Result<Html<String>, PageError>;
 
 fn html(page: &impl Template) -> PageResult {
-    page.render().map(Html).map_err(|e| PageError(ApiError::NotFound(format!("rendering the page failed: {e}"))))
+    page.render().map(Html).map_err(|e| PageError(ApiError::Internal(format!("rendering the page failed: {e}"))))
 }
 
 #[derive(Template)]
@@ -140,9 +141,9 @@ impl SplitRow {
         SplitRow {
             replica_set: r.replica_set.clone(),
             role: r.role.as_str().to_owned(),
-            observed: percent(r.observed_share),
-            intended: percent(r.intended_weight),
-            routed: percent(r.routed_weight),
+            observed: whole_percent(r.observed_share),
+            intended: whole_percent(r.intended_weight),
+            routed: whole_percent(r.routed_weight),
             observed_pct: r.observed_share.unwrap_or(0.0).clamp(0.0, 1.0) * 100.0,
             intended_pct: r.intended_weight.unwrap_or(0.0).clamp(0.0, 1.0) * 100.0,
             rps: format!("{:.2}", r.rps),
@@ -275,12 +276,12 @@ fn traffic_rows(m: &Measured) -> TrafficRows {
         .iter()
         .map(|c| {
             let shares: Vec<String> =
-                c.revisions.iter().map(|r| format!("{} {}", r.replica_set, percent(Some(r.share)))).collect();
-            (peer_name(&m.graph, &c.source), format!("{:.2} rps: {}", c.rps, shares.join(", ")))
+                c.revisions.iter().map(|r| format!("{} {}", r.replica_set, whole_percent(Some(r.share)))).collect();
+            (label_of(&m.graph, &c.source), format!("{:.2} rps: {}", c.rps, shares.join(", ")))
         })
         .collect();
     let edge_row = |e: &Edge, peer: &str| EdgeRow {
-        peer: peer_name(&m.graph, peer),
+        peer: label_of(&m.graph, peer),
         peer_url: m.graph.node(peer).and_then(|n| n.url.clone()),
         protocol: e.protocol.as_str().to_owned(),
         label: edge_label(e),
@@ -290,10 +291,6 @@ fn traffic_rows(m: &Measured) -> TrafficRows {
     let inbound = m.graph.edges.iter().filter(|e| &e.target == id).map(|e| edge_row(e, &e.source)).collect();
     let outbound = m.graph.edges.iter().filter(|e| &e.source == id).map(|e| edge_row(e, &e.target)).collect();
     (split, method, callers, inbound, outbound, m.graph.duration.clone(), m.graph.warnings.clone())
-}
-
-fn peer_name(graph: &Graph, id: &str) -> String {
-    graph.node(id).map_or_else(|| id.to_owned(), |n: &Node| crate::graph::render::node_label(n))
 }
 
 /// One Rollout on the overview.
@@ -357,8 +354,4 @@ fn duration_options(current_s: u64) -> Vec<(String, bool)> {
         options.push((current, true));
     }
     options
-}
-
-fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".into(), |v| format!("{:.0}%", v * 100.0))
 }

@@ -33,6 +33,16 @@ pub enum Clock {
     Live,
 }
 
+impl Clock {
+    /// Unix seconds of "now".
+    pub fn now(self) -> i64 {
+        match self {
+            Clock::Fixed(at) => at,
+            Clock::Live => jiff::Timestamp::now().as_second(),
+        }
+    }
+}
+
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -50,11 +60,7 @@ struct Inner {
 impl AppState {
     pub fn new(world: World, telemetry: Backend, scrape_labels: ScrapeLabels, clock: Clock) -> AppState {
         let mut log = WeightLog::default();
-        let now = match clock {
-            Clock::Fixed(at) => at,
-            Clock::Live => jiff::Timestamp::now().as_second(),
-        };
-        log.record(&world, now);
+        log.record(&world, clock.now());
         let (world, weights) = (RwLock::new(Arc::new(world)), Mutex::new(log));
         AppState(Arc::new(Inner { world, telemetry, scrape_labels, clock, default_duration_s: 600, weights }))
     }
@@ -99,9 +105,6 @@ impl AppState {
 
     /// Unix seconds of "now".
     pub fn now(&self) -> i64 {
-        match self.0.clock {
-            Clock::Fixed(at) => at,
-            Clock::Live => jiff::Timestamp::now().as_second(),
-        }
+        self.0.clock.now()
     }
 }

@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use crate::graph::layout::{Spacing, layout};
 use crate::graph::{Edge, Graph, Node, NodeType, Protocol, TrafficRole};
 
+use super::whole_percent;
+
 /// Edges drawn with their labels; more are labelled on hover only.
 const MAX_LABELLED_EDGES: usize = 150;
 
@@ -152,8 +154,8 @@ fn tooltip(n: &Node) -> String {
             "\n{} {}: observed {}, intended {}",
             r.role.as_str(),
             r.replica_set,
-            percent(r.observed_share),
-            percent(r.intended_weight)
+            whole_percent(r.observed_share),
+            whole_percent(r.intended_weight)
         );
     }
     t
@@ -182,7 +184,7 @@ fn split_bar(svg: &mut String, n: &Node, x: f64, y: f64, width: f64) {
             share * width,
             r.role.as_str(),
             esc(&r.replica_set),
-            percent(r.observed_share)
+            whole_percent(r.observed_share)
         );
         offset += share;
     }
@@ -261,10 +263,6 @@ fn human_bytes(per_s: f64) -> String {
         b if b >= 1e3 => format!("{:.1} kB/s", b / 1e3),
         b => format!("{b:.0} B/s"),
     }
-}
-
-fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".into(), |v| format!("{:.0}%", v * 100.0))
 }
 
 fn clip(text: &str, max: usize) -> String {
