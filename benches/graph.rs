@@ -51,11 +51,21 @@ source_canonical_revision, destination_cluster, destination_service_namespace, d
 destination_service_name, destination_workload_namespace, destination_workload, destination_canonical_service, \
 destination_canonical_revision, request_protocol, response_code, grpc_response_status, response_flags";
 
+/// What a graph shows, and so which of Kiali's queries it needs.
+#[derive(Clone, Copy, PartialEq)]
+enum Content {
+    Requests,
+    /// Kiali's graph without the response-time appender, and meshlens' default graph.
+    RequestsAndTcp,
+    /// With p95 on every edge: Kiali's response-time appender, meshlens' `--latency`.
+    WithLatency,
+}
+
 /// Kiali's queries for one namespace: three for requests, three for TCP, one for response time.
-fn kiali_queries(ns: &str, duration: &str, with_tcp_and_latency: bool) -> Vec<String> {
+fn kiali_queries(ns: &str, duration: &str, content: Content) -> Vec<String> {
     let mut queries = Vec::new();
     let mut metrics = vec!["istio_requests_total"];
-    if with_tcp_and_latency {
+    if content != Content::Requests {
         metrics.push("istio_tcp_received_bytes_total");
     }
     for metric in metrics {
@@ -69,7 +79,7 @@ fn kiali_queries(ns: &str, duration: &str, with_tcp_and_latency: bool) -> Vec<St
             queries.push(format!("round(sum(rate({metric}{{{selector}}}[{duration}])) by ({KIALI_GROUP}) > 0, 0.001)"));
         }
     }
-    if with_tcp_and_latency {
+    if content == Content::WithLatency {
         let group = KIALI_GROUP.replace(", response_code, grpc_response_status, response_flags", "");
         queries.push(format!(
             "round(histogram_quantile(0.95, sum(rate(istio_request_duration_milliseconds_bucket{{reporter=~\"waypoint|destination\",destination_workload_namespace=\"{ns}\"}}[{duration}])) by (le, {group})) > 0, 0.001)"
@@ -91,11 +101,17 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 /// Runs Kiali's plan one namespace after another, as Kiali does. (One runtime for every query: a client's pooled
 /// connections belong to the runtime that opened them.)
-fn run_kiali(runtime: &tokio::runtime::Runtime, prom: &Prometheus, namespaces: &[String], at: i64, full: bool) -> Cost {
+fn run_kiali(
+    runtime: &tokio::runtime::Runtime,
+    prom: &Prometheus,
+    namespaces: &[String],
+    at: i64,
+    content: Content,
+) -> Cost {
     let mut cost = Cost { queries: 0, bytes: 0, seconds: 0.0 };
     let started = Instant::now();
     for ns in namespaces {
-        for q in kiali_queries(ns, "600s", full) {
+        for q in kiali_queries(ns, "600s", content) {
             let answer = runtime.block_on(prom.instant(&q, at)).expect("Kiali query");
             cost.queries += 1;
             cost.bytes += answer.bytes;
@@ -117,6 +133,65 @@ fn main() {
     );
     for n in sizes {
         bench_size(n);
+    }
+}
+
+/// What meshlens needs to draw a graph.
+struct Mesh<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    backend: &'a Backend,
+    index: &'a IdentityIndex,
+    inventory: &'a meshlens::inventory::Inventory,
+}
+
+/// Medians of three runs of one graph request.
+struct PlanCost {
+    queries: usize,
+    megabytes: f64,
+    edges: usize,
+    prometheus_s: f64,
+    build_s: f64,
+    total_s: f64,
+    peak_mb: f64,
+}
+
+fn measure(mesh: &Mesh<'_>, req: &GraphRequest) -> PlanCost {
+    let the_plan = plan(req, mesh.index);
+    // Warm the server's caches once, so every plan is measured on the same footing.
+    mesh.runtime.block_on(fetch(mesh.backend, &the_plan)).expect("warm-up");
+    let (mut prom_s, mut build_s, mut total_s, mut peaks) = (vec![], vec![], vec![], vec![]);
+    let (mut bytes, mut edges, mut queries) = (0, 0, 0);
+    for _ in 0..3 {
+        let baseline = LIVE.load(Ordering::Relaxed);
+        PEAK.store(baseline, Ordering::Relaxed);
+        let t = Instant::now();
+        let results = mesh.runtime.block_on(fetch(mesh.backend, &the_plan)).expect("fetch");
+        let fetched = t.elapsed();
+        let graph = build(mesh.index, mesh.inventory, req, &results);
+        total_s.push(t.elapsed().as_secs_f64());
+        prom_s.push(fetched.as_secs_f64());
+        peaks.push((PEAK.load(Ordering::Relaxed).saturating_sub(baseline)) as f64);
+        // The same build again, timed without allocation counting (LIVE is off meanwhile; frees of the untracked
+        // graph are not counted either, so the books stay balanced).
+        drop(graph);
+        COUNTING.store(false, Ordering::Relaxed);
+        let b = Instant::now();
+        let graph = build(mesh.index, mesh.inventory, req, &results);
+        build_s.push(b.elapsed().as_secs_f64());
+        edges = graph.edges.len();
+        drop(graph);
+        COUNTING.store(true, Ordering::Relaxed);
+        bytes = results.stats.bytes;
+        queries = results.stats.queries;
+    }
+    PlanCost {
+        queries,
+        megabytes: bytes as f64 / 1e6,
+        edges,
+        prometheus_s: median(prom_s),
+        build_s: median(build_s),
+        total_s: median(total_s),
+        peak_mb: median(peaks) / 1e6,
     }
 }
 
@@ -173,76 +248,63 @@ fn bench_size(n: usize) {
     let index = IdentityIndex::build(&snapshot.inventory);
     let namespaces: Vec<String> = index.namespaces().iter().cloned().collect();
     let at = world.time.as_second();
-    let req = GraphRequest {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let lean = GraphRequest {
         graph_type: GraphType::Workload,
         namespaces: None,
         duration_s: 600,
         at,
         scrape_labels: ScrapeLabels::default(),
+        edge_latency: false,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let the_plan = plan(&req, &index);
-
-    // Warm the server's caches once, so both plans are measured on the same footing.
-    runtime.block_on(fetch(&backend, &the_plan)).expect("warm-up");
-    let (mut prom_s, mut build_s, mut total_s, mut peaks) = (vec![], vec![], vec![], vec![]);
-    let (mut requests_only_s, mut bytes, mut edges, mut queries) = (vec![], 0, 0, 0);
-    for _ in 0..3 {
-        let baseline = LIVE.load(Ordering::Relaxed);
-        PEAK.store(baseline, Ordering::Relaxed);
-        let t = Instant::now();
-        let results = runtime.block_on(fetch(&backend, &the_plan)).expect("fetch");
-        let fetched = t.elapsed();
-        let graph = build(&index, &snapshot.inventory, &req, &results);
-        total_s.push(t.elapsed().as_secs_f64());
-        prom_s.push(fetched.as_secs_f64());
-        peaks.push((PEAK.load(Ordering::Relaxed).saturating_sub(baseline)) as f64);
-        // The same build again, timed without allocation counting (LIVE is off meanwhile; frees of the untracked
-        // graph are not counted either, so the books stay balanced).
-        drop(graph);
-        COUNTING.store(false, Ordering::Relaxed);
-        let b = Instant::now();
-        let graph = build(&index, &snapshot.inventory, &req, &results);
-        build_s.push(b.elapsed().as_secs_f64());
-        edges = graph.edges.len();
-        drop(graph);
-        COUNTING.store(true, Ordering::Relaxed);
-        bytes = results.stats.bytes;
-        queries = results.stats.queries;
-        let r = Instant::now();
-        runtime.block_on(prom.query(&the_plan.requests)).expect("requests query");
-        requests_only_s.push(r.elapsed().as_secs_f64());
-    }
-    let kiali_requests: Vec<Cost> = (0..3).map(|_| run_kiali(&runtime, &prom, &namespaces, at, false)).collect();
-    let kiali_full: Vec<Cost> = (0..3).map(|_| run_kiali(&runtime, &prom, &namespaces, at, true)).collect();
-    let kr = median(kiali_requests.iter().map(|c| c.seconds).collect());
-    let kf = median(kiali_full.iter().map(|c| c.seconds).collect());
-    let (p, bd, tt, rq) = (median(prom_s), median(build_s), median(total_s), median(requests_only_s));
+    let with_latency = GraphRequest { edge_latency: true, ..lean.clone() };
+    let mesh = Mesh { runtime: &runtime, backend: &backend, index: &index, inventory: &snapshot.inventory };
+    let ours = [measure(&mesh, &lean), measure(&mesh, &with_latency)];
+    let requests_only = median(
+        (0..3)
+            .map(|_| {
+                let r = Instant::now();
+                runtime.block_on(prom.query(&plan(&lean, &index).requests)).expect("requests query");
+                r.elapsed().as_secs_f64()
+            })
+            .collect(),
+    );
+    let kiali = |content| {
+        let runs: Vec<Cost> = (0..3).map(|_| run_kiali(&runtime, &prom, &namespaces, at, content)).collect();
+        (median(runs.iter().map(|c| c.seconds).collect()), runs[0].queries, runs[0].bytes as f64 / 1e6)
+    };
+    let kiali_plans = [kiali(Content::RequestsAndTcp), kiali(Content::WithLatency)];
+    let (kiali_requests, kiali_requests_queries, kiali_requests_mb) = kiali(Content::Requests);
     println!(
-        "== {n} workloads, {} namespaces, {edges} edges ({:.0} MB of samples; simulated in {:.0} s, backfilled in {:.0} s)",
+        "== {n} workloads, {} namespaces, {} edges ({:.0} MB of samples; simulated in {:.0} s, backfilled in {:.0} s)",
         namespaces.len(),
+        ours[0].edges,
         metrics_bytes as f64 / 1e6,
         simulated.as_secs_f64(),
         backfilled.as_secs_f64()
     );
+    for ((name, cost), (kiali_s, kiali_queries, kiali_mb)) in
+        ["default graph", "with edge p95"].into_iter().zip(&ours).zip(kiali_plans)
+    {
+        println!(
+            "  {name:<14} meshlens {} queries, {:.1} MB, Prometheus {:.2} s, build {:.0} ms, total {:.2} s ({:.2}× Prometheus), peak {:.0} MB",
+            cost.queries,
+            cost.megabytes,
+            cost.prometheus_s,
+            cost.build_s * 1000.0,
+            cost.total_s,
+            cost.total_s / cost.prometheus_s,
+            cost.peak_mb
+        );
+        println!(
+            "  {:<14} Kiali {kiali_queries} queries, {kiali_mb:.1} MB, Prometheus {kiali_s:.2} s → meshlens/Kiali {:.2}",
+            "",
+            cost.prometheus_s / kiali_s
+        );
+    }
     println!(
-        "  meshlens full plan:   {queries} queries, {:.1} MB, Prometheus {p:.2} s, build {:.0} ms, total {tt:.2} s ({:.2}× Prometheus), peak {:.0} MB",
-        bytes as f64 / 1e6,
-        bd * 1000.0,
-        tt / p,
-        median(peaks) / 1e6
-    );
-    println!(
-        "  Kiali full plan:      {} queries, {:.1} MB, Prometheus {kf:.2} s  → meshlens/Kiali {:.2}",
-        kiali_full[0].queries,
-        kiali_full[0].bytes as f64 / 1e6,
-        p / kf
-    );
-    println!(
-        "  requests only:        meshlens 1 query {rq:.2} s; Kiali {} queries, {:.1} MB, {kr:.2} s → {:.2}",
-        kiali_requests[0].queries,
-        kiali_requests[0].bytes as f64 / 1e6,
-        rq / kr
+        "  requests only  meshlens 1 query {requests_only:.2} s; Kiali {kiali_requests_queries} queries, {kiali_requests_mb:.1} MB, {kiali_requests:.2} s → {:.2}",
+        requests_only / kiali_requests
     );
     println!();
     server.stop();

@@ -1,6 +1,7 @@
 //! The command line: raw clap arguments, and one module per command that turns them into work.
 
 mod demo;
+mod doctor;
 mod graph;
 mod rollout;
 mod serve;
@@ -39,6 +40,8 @@ pub enum Command {
         #[command(subcommand)]
         command: RolloutCommand,
     },
+    /// Explain what is wrong between the objects, the routing and the telemetry (exit 1 on any error finding).
+    Doctor(DoctorArgs),
     /// Write a simulated world (objects and telemetry) as a snapshot directory.
     Sim(SimArgs),
     /// Serve the web UI and the JSON API on the chosen sources.
@@ -142,6 +145,33 @@ pub struct GraphArgs {
     pub duration: String,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: GraphFormat,
+    /// Also measure p95 on every edge (reads every request-duration histogram series in scope: on a large mesh,
+    /// more than the rest of the graph together).
+    #[arg(long)]
+    pub latency: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// The window traffic is judged over (30s, 5m, 1h).
+    #[arg(long, default_value = "10m")]
+    pub duration: String,
+    /// Points of share a Rollout's canary may be off its weight before it is drift.
+    #[arg(long, default_value_t = 5.0, value_parser = parse_points)]
+    pub threshold: f64,
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub output: ItemFormat,
+}
+
+fn parse_points(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a number of points between 0 and 100")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +248,9 @@ pub struct SimArgs {
     /// Number of workloads of the `scale` scenario.
     #[arg(long, default_value_t = 1000)]
     pub scale: usize,
+    /// A fault to plant in bookinfo (bookinfo-canary and istio-upgrade only), for `doctor` to find.
+    #[arg(long, value_enum)]
+    pub fault: Option<crate::sim::Fault>,
     /// The moment the snapshot shows (RFC 3339 or unix seconds).
     #[arg(long, value_name = "TIME")]
     pub time: Option<String>,
@@ -247,6 +280,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Workload(args) => workloads::show(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Rollout { command: RolloutCommand::Get(args) } => rollout::get(&args),
+        Command::Doctor(args) => doctor::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Demo(args) => demo::run(&args),

@@ -77,6 +77,10 @@ pub struct GraphRequest {
     /// Evaluation time, unix seconds.
     pub at: i64,
     pub scrape_labels: ScrapeLabels,
+    /// p95 on every edge. It reads every destination-side histogram bucket series of the mesh, which costs more
+    /// than the rest of a graph together, so (as in Kiali, where response time is an opt-in appender) it is asked
+    /// for; the per-revision p95 of Rollouts, read from their own pods' series only, is always there.
+    pub edge_latency: bool,
 }
 
 impl GraphRequest {
@@ -364,6 +368,8 @@ pub struct Graph {
     pub namespaces: Vec<String>,
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
+    /// Whether edges carry p95 (see [`GraphRequest::edge_latency`]).
+    pub edge_latency: bool,
     /// What could not be queried or explained, in words.
     pub warnings: Vec<String>,
     pub telemetry: QueryStats,

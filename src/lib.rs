@@ -2,11 +2,13 @@
 //! revisions, and sets the traffic split it measures beside the weight the Rollout asked for.
 
 pub mod cli;
+pub mod doctor;
 pub mod graph;
 pub mod identity;
 pub mod inventory;
 pub mod k8s;
 pub mod rollout;
+pub mod routing_model;
 pub mod server;
 pub mod sim;
 pub mod snapshot;

@@ -22,6 +22,7 @@ use crate::k8s::load::{LoadReport, Loader};
 use crate::snapshot::SnapshotMeta;
 
 pub use cluster::NamingMode;
+pub use scenarios::bookinfo::Fault;
 
 /// The worlds the simulator can build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,6 +50,8 @@ pub struct SimOptions {
     pub scale: usize,
     /// The moment the snapshot shows.
     pub time: jiff::Timestamp,
+    /// A fault planted in bookinfo (other scenarios have none).
+    pub fault: Option<Fault>,
 }
 
 /// The default seed: runs without `--seed` are reproducible.
@@ -61,7 +64,7 @@ pub fn default_time() -> jiff::Timestamp {
 
 impl SimOptions {
     pub fn new(scenario: Scenario) -> SimOptions {
-        SimOptions { scenario, seed: DEFAULT_SEED, naming: None, scale: 1_000, time: default_time() }
+        SimOptions { scenario, seed: DEFAULT_SEED, naming: None, scale: 1_000, time: default_time(), fault: None }
     }
 }
 
@@ -86,7 +89,10 @@ pub fn build(opts: &SimOptions) -> World {
     };
     let c = cluster::Cluster::new(opts.seed, opts.time, opts.naming.unwrap_or(default_naming));
     let built = match opts.scenario {
-        Scenario::BookinfoCanary | Scenario::IstioUpgrade => scenarios::bookinfo::build(c),
+        Scenario::BookinfoCanary | Scenario::IstioUpgrade => match opts.fault {
+            Some(fault) => scenarios::bookinfo::with_fault(c, fault),
+            None => scenarios::bookinfo::build(c),
+        },
         Scenario::Bluegreen => scenarios::bluegreen::build(c),
         Scenario::Flagger => scenarios::flagger::build(c),
         Scenario::Scale => scenarios::scale::build(c, opts.scale),
@@ -104,7 +110,7 @@ pub fn bookinfo_frame(
     step: i64,
 ) -> World {
     let c = cluster::Cluster::new(seed, time, NamingMode::Rollout);
-    let mut built = scenarios::bookinfo::build_at(c, progress);
+    let mut built = scenarios::bookinfo::build_at(c, progress, None);
     built.window = traffic::Window { start, end: time.as_second(), step, ..built.window };
     World::new(built, seed, false)
 }

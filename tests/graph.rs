@@ -30,8 +30,14 @@ fn prometheus_backend() -> Backend {
 fn graph_of(dir: &Path, backend: &Backend, graph_type: GraphType, at: i64) -> Graph {
     let snapshot = meshlens::snapshot::load(dir).unwrap();
     let index = IdentityIndex::build(&snapshot.inventory);
-    let req =
-        GraphRequest { graph_type, namespaces: None, duration_s: 600, at, scrape_labels: ScrapeLabels::default() };
+    let req = GraphRequest {
+        graph_type,
+        namespaces: None,
+        duration_s: 600,
+        at,
+        scrape_labels: ScrapeLabels::default(),
+        edge_latency: true,
+    };
     block_on(meshlens::graph::graph(backend, &index, &snapshot.inventory, &req)).unwrap()
 }
 
@@ -296,6 +302,34 @@ fn graph_command_outputs_table_json_and_dot() {
     ]);
     let prom: Value = serde_json::from_str(&prom).unwrap();
     assert_eq!(prom["edges"].as_array().unwrap().len(), json["edges"].as_array().unwrap().len());
+}
+
+#[test]
+fn edge_latency_is_measured_only_when_asked_for() {
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    let snap = sim.dir.to_str().unwrap();
+    let graph = |extra: &[&str]| -> Value {
+        let args = [&["graph", "--snapshot", snap, "-o", "json"], extra].concat();
+        serde_json::from_str(&meshlens_ok(&args)).unwrap()
+    };
+    let (lean, full) = (graph(&[]), graph(&["--latency"]));
+    let edges_with_p95 = |g: &Value| g["edges"].as_array().unwrap().iter().filter(|e| e["p95Ms"].is_f64()).count();
+    assert_eq!((edges_with_p95(&lean), lean["edgeLatency"].as_bool()), (0, Some(false)));
+    let http_edges = full["edges"].as_array().unwrap().iter().filter(|e| e["protocol"] != "tcp").count();
+    assert!(http_edges >= 4 && edges_with_p95(&full) == http_edges, "{}", full["edges"]);
+    assert_eq!(full["edgeLatency"], true);
+    assert_eq!(
+        full["telemetry"]["queries"].as_u64().unwrap(),
+        lean["telemetry"]["queries"].as_u64().unwrap() + 1,
+        "one more query, for the histogram of every edge"
+    );
+    // A Rollout's per-revision p95 comes from its own pods' series, with or without edge latency.
+    let reviews = lean["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "reviews").unwrap();
+    assert!(reviews["revisions"].as_array().unwrap().iter().all(|r| r["p95Ms"].as_f64().is_some_and(|p| p > 0.0)));
+    let header = |args: &[&str]| {
+        meshlens_ok(&[&["graph", "--snapshot", snap], args].concat()).lines().nth(2).unwrap().to_owned()
+    };
+    assert!(!header(&[]).contains("P95") && header(&["--latency"]).ends_with("P95"), "{}", header(&["--latency"]));
 }
 
 #[test]

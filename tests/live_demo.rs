@@ -30,6 +30,7 @@ async fn split_after(k: i64) -> (f64, f64, BTreeSet<String>) {
         duration_s: 50,
         at: STARTED + (k + 1) * pace.frame_s,
         scrape_labels: ScrapeLabels::default(),
+        edge_latency: false,
     };
     let graph = meshlens::graph::graph(&Backend::Memory(store), &index, &inventory, &req).await.unwrap();
     let reviews = graph.nodes.iter().find(|n| n.name == "reviews").expect("reviews node");

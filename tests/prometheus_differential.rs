@@ -83,6 +83,7 @@ fn plan_specs() -> Vec<(String, &'static std::path::Path, QuerySpec)> {
                     duration_s: 600,
                     at: sim.time,
                     scrape_labels: ScrapeLabels::default(),
+                    edge_latency: true,
                 };
                 for (part, spec) in plan(&req, &index).specs() {
                     out.push((

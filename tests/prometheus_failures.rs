@@ -129,7 +129,7 @@ fn warnings_and_failed_secondary_queries_are_visible() {
             http("503 Service Unavailable", "overloaded")
         })
     });
-    let out = graph_with(&url, &["-o", "json"]);
+    let out = graph_with(&url, &["-o", "json", "--latency"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("requests query: partial response: store 2 of 3 unavailable"), "{err}");

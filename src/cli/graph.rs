@@ -27,6 +27,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         duration_s,
         at: telemetry.at,
         scrape_labels: telemetry.scrape_labels.clone(),
+        edge_latency: args.latency,
     };
     let graph = runtime
         .block_on(crate::graph::graph(&telemetry.backend, &mesh.index, &mesh.inventory, &req))

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::sim::{NamingMode, SimOptions};
+use crate::sim::{NamingMode, Scenario, SimOptions};
 
 use super::{NamingArg, SimArgs, parse_time};
 
@@ -15,6 +15,10 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
         NamingArg::Replicaset => NamingMode::ReplicaSet,
         NamingArg::Mixed => NamingMode::Mixed,
     });
+    if args.fault.is_some() && !matches!(args.scenario, Scenario::BookinfoCanary | Scenario::IstioUpgrade) {
+        anyhow::bail!("--fault is planted in bookinfo: use it with --scenario bookinfo-canary or istio-upgrade");
+    }
+    opts.fault = args.fault;
     if let Some(time) = &args.time {
         opts.time = parse_time(time)?;
     }

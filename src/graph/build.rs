@@ -185,6 +185,7 @@ pub fn build<'a>(
         namespaces: req.namespaces.iter().flatten().cloned().collect(),
         nodes,
         edges,
+        edge_latency: req.edge_latency,
         warnings,
         telemetry: results.stats.clone(),
     }

@@ -51,6 +51,7 @@ pub async fn split_history(
         duration_s: step.max(60),
         at,
         scrape_labels: scrape_labels.clone(),
+        edge_latency: false,
     };
     let Some(spec) = plan::plan(&req, index).revision_requests else { return Ok(Vec::new()) };
     let spec = QuerySpec { range_s: req.duration_s, ..spec };

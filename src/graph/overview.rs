@@ -111,6 +111,7 @@ fn graph_header(graph: &Graph) -> Graph {
         namespaces: graph.namespaces.clone(),
         nodes: Vec::new(),
         edges: Vec::new(),
+        edge_latency: false,
         warnings: graph.warnings.clone(),
         telemetry: graph.telemetry.clone(),
     }

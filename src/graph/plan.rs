@@ -26,8 +26,8 @@ pub struct Plan {
     pub requests: QuerySpec,
     pub tcp_sent: QuerySpec,
     pub tcp_received: QuerySpec,
-    /// p95 per edge, from the destination-side histogram.
-    pub latency: QuerySpec,
+    /// p95 per edge, from the destination-side histogram, when asked for.
+    pub latency: Option<QuerySpec>,
     /// Destination-reported requests per pod of workloads with revisions.
     pub revision_requests: Option<QuerySpec>,
     /// Destination-reported duration buckets per pod of workloads with revisions (quantiles are computed after
@@ -66,14 +66,13 @@ impl Plan {
             (Part::Requests, &self.requests),
             (Part::TcpSent, &self.tcp_sent),
             (Part::TcpReceived, &self.tcp_received),
-            (Part::Latency, &self.latency),
         ];
-        if let Some(s) = &self.revision_requests {
-            out.push((Part::RevisionRequests, s));
-        }
-        if let Some(s) = &self.revision_latency {
-            out.push((Part::RevisionLatency, s));
-        }
+        let optional = [
+            (Part::Latency, &self.latency),
+            (Part::RevisionRequests, &self.revision_requests),
+            (Part::RevisionLatency, &self.revision_latency),
+        ];
+        out.extend(optional.into_iter().filter_map(|(part, spec)| Some((part, spec.as_ref()?))));
         out
     }
 }
@@ -149,8 +148,9 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
     let tcp_sent = spec(TCP_SENT, namespace_alternatives(req, &edges), tcp_labels.clone(), Aggregation::SumRate);
     let tcp_received = spec(TCP_RECEIVED, namespace_alternatives(req, &edges), tcp_labels, Aggregation::SumRate);
     let destination = [vec![Matcher::eq("reporter", "destination")]];
-    let latency =
-        spec(DURATION_BUCKETS, namespace_alternatives(req, &destination), endpoints, Aggregation::Quantile(QUANTILE));
+    let latency = req.edge_latency.then(|| {
+        spec(DURATION_BUCKETS, namespace_alternatives(req, &destination), endpoints, Aggregation::Quantile(QUANTILE))
+    });
 
     let (revision_requests, revision_latency) = match revisioned_names(req, index) {
         None => (None, None),

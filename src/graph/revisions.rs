@@ -189,7 +189,8 @@ pub fn split<'r>(
                 revision: rs.revision,
                 role: traffic_role(&rs.roles),
                 roles: rs.roles.clone(),
-                observed_share: (total > 0.0).then(|| a.rps / total),
+                // Nothing told revisions apart: the share is unknown, not zero.
+                observed_share: (total > unattributed).then(|| a.rps / total),
                 intended_weight: weights.intended.get(&rs.name).copied(),
                 routed_weight: weights.routed.get(&rs.name).copied(),
                 rps: a.rps,

@@ -324,6 +324,7 @@ pub async fn rollouts(State(state): State<AppState>, Query(p): Query<WindowParam
         duration_s,
         at,
         scrape_labels: state.scrape_labels().clone(),
+        edge_latency: false,
     };
     let graph = build_graph(&state, &world, &req).await?;
     let mut rows = Vec::new();

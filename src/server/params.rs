@@ -20,6 +20,8 @@ pub struct GraphParams {
     pub graph_type: Option<String>,
     pub duration: Option<String>,
     pub at: Option<String>,
+    /// `true` for p95 on every edge.
+    pub latency: Option<String>,
 }
 
 /// Kiali's names for the same parameters (`graphType=versionedApp`, `duration=600s`, `queryTime=unix seconds`).
@@ -30,6 +32,8 @@ pub struct KialiGraphParams {
     pub graph_type: Option<String>,
     pub duration: Option<String>,
     pub query_time: Option<String>,
+    /// Kiali runs every appender when none are named; response time (p95 on edges) is one of them.
+    pub appenders: Option<String>,
 }
 
 /// The window of single-object views.
@@ -45,8 +49,9 @@ pub struct RawGraph<'a> {
     pub graph_type: Option<&'a str>,
     pub duration: Option<&'a str>,
     pub at: Option<&'a str>,
+    pub latency: Option<&'a str>,
     /// The parameter names to blame, which differ between our API and Kiali's.
-    pub names: [&'static str; 4],
+    pub names: [&'static str; 5],
 }
 
 impl GraphParams {
@@ -56,7 +61,8 @@ impl GraphParams {
             graph_type: self.graph_type.as_deref(),
             duration: self.duration.as_deref(),
             at: self.at.as_deref(),
-            names: ["namespaces", "type", "duration", "at"],
+            latency: self.latency.as_deref(),
+            names: ["namespaces", "type", "duration", "at", "latency"],
         }
     }
 }
@@ -68,14 +74,21 @@ impl KialiGraphParams {
             graph_type: self.graph_type.as_deref(),
             duration: self.duration.as_deref(),
             at: self.query_time.as_deref(),
-            names: ["namespaces", "graphType", "duration", "queryTime"],
+            latency: Some(
+                if self.appenders.as_deref().is_none_or(|a| a.split(',').any(|a| a.trim() == "responseTime")) {
+                    "true"
+                } else {
+                    "false"
+                },
+            ),
+            names: ["namespaces", "graphType", "duration", "queryTime", "appenders"],
         }
     }
 }
 
 /// A validated graph request.
 pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Result<GraphRequest, ApiError> {
-    let [ns_name, type_name, duration_name, at_name] = raw.names;
+    let [ns_name, type_name, duration_name, at_name, latency_name] = raw.names;
     let namespaces = namespaces(world, raw.namespaces, ns_name)?;
     let graph_type = match raw.graph_type.filter(|t| !t.is_empty()) {
         None => GraphType::Workload,
@@ -85,7 +98,19 @@ pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Res
     };
     let duration_s = duration(state, raw.duration, duration_name)?;
     let at = at(state, raw.at, at_name)?;
-    Ok(GraphRequest { graph_type, namespaces, duration_s, at, scrape_labels: state.scrape_labels().clone() })
+    let edge_latency = match raw.latency.filter(|l| !l.is_empty()) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(ApiError::bad(latency_name, format!("{other:?} is not true or false"))),
+    };
+    Ok(GraphRequest {
+        graph_type,
+        namespaces,
+        duration_s,
+        at,
+        scrape_labels: state.scrape_labels().clone(),
+        edge_latency,
+    })
 }
 
 /// `a,b` checked as Kubernetes namespace names that exist in the world.

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use crate::identity::naming::{NamingGeneration, PodFacts, canonical_revision, canonical_service, telemetry_identity};
 
+use crate::routing_model::{Endpoint, ServiceRef};
+
 use super::ids::Ids;
 use super::objects::{self, AppContainer, Counts, Meta, OwnerRef, PodSpec, Sidecar};
 
@@ -36,9 +38,32 @@ pub struct SimPod {
     pub principal: String,
     /// Labels the `kubernetes-pods` scrape job puts on every series of this pod.
     pub scrape_labels: Vec<(String, String)>,
+    /// The pod's own labels, which Services and DestinationRule subsets select by.
+    pub labels: BTreeMap<String, String>,
     pub ready: bool,
     /// Unix seconds the pod was created; it is scraped from then on.
     pub created: i64,
+}
+
+impl SimPod {
+    /// The peer of a call that reached no pod, as telemetry names it.
+    pub fn nobody() -> SimPod {
+        let unknown = || "unknown".to_string();
+        SimPod {
+            namespace: unknown(),
+            name: unknown(),
+            workload: unknown(),
+            canonical_service: unknown(),
+            canonical_revision: "latest".into(),
+            app: unknown(),
+            version: unknown(),
+            principal: unknown(),
+            scrape_labels: Vec::new(),
+            labels: BTreeMap::new(),
+            ready: false,
+            created: i64::MIN,
+        }
+    }
 }
 
 /// A Service as telemetry names it.
@@ -48,6 +73,7 @@ pub struct SimService {
     pub name: String,
     /// `destination_service`: the FQDN.
     pub host: String,
+    pub selector: BTreeMap<String, String>,
 }
 
 /// A workload's pod template, shared by its controller, ReplicaSets and pods.
@@ -118,6 +144,9 @@ pub struct Cluster {
     pub services: Vec<SimService>,
     resource_version: u64,
     next_service_ip: u32,
+    /// Whether Prometheus' scrape job adds `pod`, `namespace` and the pod's labels to its series (older or
+    /// hand-written scrape configurations do not).
+    pub scrape_pod_labels: bool,
 }
 
 const NODES: [&str; 3] = ["node-a", "node-b", "node-c"];
@@ -134,7 +163,26 @@ impl Cluster {
             services: Vec::new(),
             resource_version: 1000,
             next_service_ip: 10,
+            scrape_pod_labels: true,
         }
+    }
+
+    /// The pods `service` selects, as the routing model sees them.
+    pub fn endpoints(&self, service: &ServiceRef) -> Vec<Endpoint<'_, usize>> {
+        let Some(svc) = self.services.iter().find(|s| s.namespace == service.namespace && s.name == service.name)
+        else {
+            return Vec::new();
+        };
+        let selects = |p: &SimPod| svc.selector.iter().all(|(k, v)| p.labels.get(k) == Some(v));
+        (self.pods.iter().enumerate())
+            .filter(|(_, p)| p.namespace == svc.namespace && selects(p))
+            .map(|(i, p)| Endpoint { pod: i, labels: &p.labels, ready: p.ready })
+            .collect()
+    }
+
+    /// Drops the objects `gone` picks, as if deleted; their pods' traffic (already planned) goes on.
+    pub fn delete_objects(&mut self, gone: impl Fn(&Value) -> bool) {
+        self.objects.retain(|o| !gone(o));
     }
 
     /// `now` minus a duration in seconds.
@@ -194,6 +242,7 @@ impl Cluster {
             namespace: namespace.into(),
             name: name.into(),
             host: format!("{name}.{namespace}.svc.cluster.local"),
+            selector,
         });
         self.services.len() - 1
     }
@@ -350,14 +399,15 @@ impl Cluster {
         let rv = self.next_rv();
         self.objects.push(objects::pod(&spec, rv));
         let mut scrape_labels: Vec<(String, String)> =
-            labels.iter().map(|(k, v)| (sanitize_label_name(k), v.clone())).collect();
-        scrape_labels.extend([
-            ("instance".to_string(), format!("{ip}:15020")),
-            ("job".to_string(), "kubernetes-pods".to_string()),
-            ("namespace".to_string(), namespace.to_string()),
-            ("node".to_string(), node.to_string()),
-            ("pod".to_string(), name.to_string()),
-        ]);
+            vec![("instance".to_string(), format!("{ip}:15020")), ("job".to_string(), "kubernetes-pods".to_string())];
+        if self.scrape_pod_labels {
+            scrape_labels.extend(labels.iter().map(|(k, v)| (sanitize_label_name(k), v.clone())));
+            scrape_labels.extend([
+                ("namespace".to_string(), namespace.to_string()),
+                ("node".to_string(), node.to_string()),
+                ("pod".to_string(), name.to_string()),
+            ]);
+        }
         scrape_labels.sort();
         self.pods.push(SimPod {
             namespace: namespace.into(),
@@ -369,6 +419,7 @@ impl Cluster {
             version: template_labels.get("version").cloned().unwrap_or_else(|| "unknown".into()),
             principal: format!("spiffe://cluster.local/ns/{namespace}/sa/{}", template.service_account),
             scrape_labels,
+            labels: labels.clone(),
             ready,
             created: created.as_second(),
         });

@@ -10,6 +10,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::telemetry::openmetrics::{MetricType, Writer};
 
+use crate::routing_model::{Routed, ServiceRef};
+
 use super::cluster::{SimPod, SimService};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -72,6 +74,17 @@ struct Flow {
     bytes: (f64, f64),
     /// Unix seconds `(from, to]` the flow runs.
     active: (i64, i64),
+    reported: Reported,
+}
+
+/// Which proxies report a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reported {
+    Both,
+    /// A mirrored copy: the destination serves it, the caller's proxy drops the answer and counts nothing.
+    DestinationOnly,
+    /// Failed in the caller's proxy with this response flag (503), never reaching a pod.
+    FailedAtSource(&'static str),
 }
 
 /// When samples are taken (every `step` seconds in `(start, end]`) and which duration buckets the histogram has.
@@ -154,7 +167,62 @@ impl Traffic {
                         behaviour: target.behaviour,
                         bytes: route.bytes,
                         active: route.active,
+                        reported: Reported::Both,
                     });
+                }
+            }
+        }
+    }
+}
+
+/// Calls from some pods to a Service whose destinations the mesh's routing decides.
+pub struct Call<'a> {
+    pub protocol: Protocol,
+    pub sources: &'a [usize],
+    /// Requests per second, spread evenly over the sources.
+    pub rate: f64,
+    /// Unix seconds `(from, to]`.
+    pub active: (i64, i64),
+}
+
+impl Traffic {
+    /// Adds `call` as `routed` sends it (see [`crate::routing_model`]); `behaviour` says how each pod answers.
+    pub fn add_routed(
+        &mut self,
+        call: &Call<'_>,
+        routed: &Routed<usize>,
+        services: &[SimService],
+        behaviour: &dyn Fn(usize) -> Behaviour,
+    ) {
+        let service_index =
+            |s: &ServiceRef| services.iter().position(|x| x.namespace == s.namespace && x.name == s.name);
+        let per_source = call.rate / call.sources.len().max(1) as f64;
+        let mut add = |src: usize, dst: usize, service: usize, share: f64, behaviour: Behaviour, reported| {
+            self.flows.push(Flow {
+                src,
+                dst,
+                service,
+                protocol: call.protocol,
+                rate: per_source * share,
+                behaviour,
+                bytes: (0.0, 0.0),
+                active: call.active,
+                reported,
+            });
+        };
+        for &src in call.sources {
+            for (shares, reported) in [(&routed.shares, Reported::Both), (&routed.mirrored, Reported::DestinationOnly)]
+            {
+                for s in shares {
+                    if let Some(service) = service_index(&s.service) {
+                        add(src, s.pod, service, s.share, behaviour(s.pod), reported);
+                    }
+                }
+            }
+            for f in &routed.failures {
+                if let Some(service) = service_index(&f.service) {
+                    let failed = Behaviour { error_ratio: 1.0, latency_ms: 1.0 };
+                    add(src, src, service, f.share, failed, Reported::FailedAtSource(f.flag));
                 }
             }
         }
@@ -179,6 +247,8 @@ struct SeriesKey {
     peer: usize,
     service: usize,
     protocol: Protocol,
+    /// The flag of calls that failed in the caller's proxy.
+    failure: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -201,9 +271,18 @@ pub fn write_metrics<W: Write>(
     let identities = identities(pods);
     let mut series: BTreeMap<SeriesKey, Vec<usize>> = BTreeMap::new();
     for (i, f) in traffic.flows.iter().enumerate() {
-        let key = |reporter, pod, peer| SeriesKey { reporter, pod, peer, service: f.service, protocol: f.protocol };
-        series.entry(key(Reporter::Source, f.src, identities[f.dst])).or_default().push(i);
-        series.entry(key(Reporter::Destination, f.dst, identities[f.src])).or_default().push(i);
+        let failure = match f.reported {
+            Reported::FailedAtSource(flag) => Some(flag),
+            _ => None,
+        };
+        let key =
+            |reporter, pod, peer| SeriesKey { reporter, pod, peer, service: f.service, protocol: f.protocol, failure };
+        if f.reported != Reported::DestinationOnly {
+            series.entry(key(Reporter::Source, f.src, identities[f.dst])).or_default().push(i);
+        }
+        if f.reported == Reported::Both || f.reported == Reported::DestinationOnly {
+            series.entry(key(Reporter::Destination, f.dst, identities[f.src])).or_default().push(i);
+        }
     }
     let ctx =
         Context { buckets: &window.buckets[..window.buckets.len().min(MAX_BUCKETS)], pods, services, times: &times };
@@ -359,6 +438,8 @@ impl Context<'_> {
             Reporter::Destination => "destination",
         };
         let security = if key.reporter == Reporter::Destination { "mutual_tls" } else { "unknown" };
+        let nobody = SimPod::nobody();
+        let dst = if key.failure.is_some() { &nobody } else { dst };
         let mut labels: Vec<(String, String)> = [
             ("reporter", reporter),
             ("source_workload", &src.workload),
@@ -381,14 +462,14 @@ impl Context<'_> {
             ("destination_canonical_revision", &dst.canonical_revision),
             ("destination_cluster", "Kubernetes"),
             ("request_protocol", key.protocol.as_str()),
-            ("response_flags", "-"),
+            ("response_flags", key.failure.unwrap_or("-")),
             ("connection_security_policy", security),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         if let Some(failed) = failed {
-            let code = response_code(key.protocol, failed);
+            let code = if key.failure.is_some() { "503" } else { response_code(key.protocol, failed) };
             labels.push(("response_code".into(), code.into()));
             if key.protocol == Protocol::Grpc {
                 // gRPC failures answer HTTP 200 with a non-OK status (14: UNAVAILABLE).

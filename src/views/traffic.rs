@@ -39,6 +39,7 @@ pub async fn measure(
         duration_s: window.duration_s,
         at: window.at,
         scrape_labels: window.scrape_labels.clone(),
+        edge_latency: true,
     };
     let graph = crate::graph::graph(backend, index, inventory, &req).await?;
     let node = graph.node(&workload_id(&id.cluster, &id.namespace, &id.name)).cloned();

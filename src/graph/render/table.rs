@@ -28,6 +28,7 @@ pub fn render_table(graph: &Graph) -> String {
             e.p95_ms.map(|p| format!("{p:.0}ms")).unwrap_or_else(|| "-".into()),
         ]);
     }
+    drop_unmeasured_p95(graph, &mut rows);
     if graph.edges.is_empty() {
         out.push_str("no traffic in the window\n");
     } else {
@@ -110,6 +111,13 @@ pub fn split_table(graph: &Graph, node: &Node) -> String {
     out
 }
 
+/// Without edge latency in the request, the last (P95) column of edge rows would only say "not measured".
+fn drop_unmeasured_p95(graph: &Graph, rows: &mut [Vec<String>]) {
+    if !graph.edge_latency {
+        rows.iter_mut().for_each(|r| drop(r.pop()));
+    }
+}
+
 /// `reviews-7d9f8c6b5` → `7d9f8c6b5` when the workload is `reviews`: hashes are what tells revisions apart.
 fn short_name<'a>(replica_set: &'a str, workload: &str) -> &'a str {
     replica_set.strip_prefix(workload).and_then(|s| s.strip_prefix('-')).unwrap_or(replica_set)
@@ -133,6 +141,7 @@ pub fn node_edges_table(graph: &Graph, node: &Node) -> String {
             e.p95_ms.map(|p| format!("{p:.0}ms")).unwrap_or_else(|| "-".into()),
         ]);
     }
+    drop_unmeasured_p95(graph, &mut rows);
     if rows.len() == 1 {
         return format!("no traffic in the {} window\n", graph.duration);
     }

@@ -5,9 +5,10 @@
 
 use serde_json::json;
 
+use crate::routing_model::{Caller, IstioConfig, Routed, ServiceRef, route};
 use crate::sim::cluster::{Cluster, Template, object};
 use crate::sim::ids::Ids;
-use crate::sim::traffic::{Behaviour, Protocol, Route, Target, Traffic};
+use crate::sim::traffic::{Behaviour, Call, Protocol, Route, Target, Traffic};
 
 use super::argo::{Revision, RolloutPlan, conditions, rollout};
 use super::{Built, HISTORY_S, gateway};
@@ -34,15 +35,98 @@ impl Default for Progress {
     }
 }
 
+/// A misconfiguration or accident planted in bookinfo, for the doctor to find; the routing model
+/// ([`crate::routing_model`]) turns the planted objects into the telemetry they cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fault {
+    /// The reviews VirtualService is bound to the ingress gateway only: in-mesh callers split by ready pods.
+    MeshUnbound,
+    /// The DestinationRule's canary subset still selects an old hash: the canary's share fails with 503 UH.
+    StaleSubset,
+    /// The DestinationRule has no canary subset: the canary's share fails with 503 NR.
+    MissingSubset,
+    /// The canary pods are not ready: the canary's share fails with 503 UH.
+    CanaryNotReady,
+    /// Someone edited the VirtualService to 50/50 while the Rollout is at 20.
+    WeightsDisagree,
+    /// The route mirrors every request to the canary on top of its 20%.
+    Mirror,
+    /// Healthy: the Rollout moved from 20 to 40 one minute before the snapshot.
+    FreshStep,
+    /// details-v1 was deleted, but something still serves its traffic under its name.
+    DeletedWorkload,
+    /// Prometheus scrapes without the `kubernetes-pods` relabelling: no `pod`, `namespace` or pod labels.
+    NoPodLabels,
+}
+
 /// The Rollout steps: setWeight 20, 40, 60, 80 with pauses between; the index of the pause after each weight.
 const STEPS_OF_WEIGHT: [(u32, u32); 4] = [(20, 1), (40, 3), (60, 5), (80, 7)];
 
 pub fn build(c: Cluster) -> Built {
-    build_at(c, Progress::default())
+    build_at(c, Progress::default(), None)
+}
+
+/// How long before the snapshot the fresh step happened.
+pub const FRESH_STEP_AGE_S: i64 = 60;
+
+/// What the reviews VirtualService says.
+#[derive(Clone, Copy)]
+struct Routes {
+    /// Stable and canary route weights.
+    weights: (u32, u32),
+    gateway_only: bool,
+    mirror: bool,
+}
+
+fn reviews_virtual_service(routes: &Routes) -> serde_json::Value {
+    let (stable, canary) = routes.weights;
+    let mut http = json!({"name": "primary", "route": [
+        {"destination": {"host": "reviews", "subset": "stable"}, "weight": stable},
+        {"destination": {"host": "reviews", "subset": "canary"}, "weight": canary}]});
+    if routes.mirror {
+        http["mirror"] = json!({"host": "reviews", "subset": "canary"});
+        http["mirrorPercentage"] = json!({"value": 100.0});
+    }
+    let mut spec = json!({"hosts": ["reviews"], "http": [http]});
+    if routes.gateway_only {
+        spec["gateways"] = json!(["bookinfo-gateway"]);
+    }
+    spec
+}
+
+/// An Istio networking object of bookinfo, created long ago.
+fn push_istio(c: &mut Cluster, kind: &str, name: &str, spec: serde_json::Value) {
+    let (meta, _) = c.meta_json(Some(NS), name, c.ago(86_400 * 20), &Default::default(), None);
+    c.push(object("networking.istio.io/v1", kind, meta, spec, None));
+}
+
+/// How the mesh routes productpage's calls to `service` under these two objects (read by the real parsers).
+fn route_in(c: &Cluster, vs: &serde_json::Value, dr: &serde_json::Value, service: &ServiceRef) -> Routed<usize> {
+    let metadata = json!({"name": service.name, "namespace": NS});
+    let parse_vs = serde_json::from_value(json!({"metadata": metadata, "spec": vs}));
+    let parse_dr = serde_json::from_value(json!({"metadata": metadata, "spec": dr}));
+    let (Ok(vs), Ok(dr)) = (parse_vs, parse_dr) else { return Routed::default() };
+    let (vss, drs) = ([vs], [dr]);
+    let config = IstioConfig { virtual_services: &vss, destination_rules: &drs };
+    let endpoints = |s: &ServiceRef| c.endpoints(s);
+    route(&config, Caller::Mesh, service, &endpoints)
+}
+
+/// bookinfo with `fault` planted.
+pub fn with_fault(c: Cluster, fault: Fault) -> Built {
+    let progress = match fault {
+        // Pod counts (6 stable, 3 canary) then differ from the weight by more than the doctor's threshold.
+        Fault::MeshUnbound | Fault::FreshStep => Progress { canary_weight: 40, ..Progress::default() },
+        _ => Progress::default(),
+    };
+    build_at(c, progress, Some(fault))
 }
 
 /// bookinfo with the reviews Rollout at `progress`.
-pub fn build_at(mut c: Cluster, progress: Progress) -> Built {
+pub fn build_at(mut c: Cluster, progress: Progress, fault: Option<Fault>) -> Built {
+    if fault == Some(Fault::NoPodLabels) {
+        c.scrape_pod_labels = false;
+    }
     let gateway_pods = gateway(&mut c);
     c.namespace(NS, true);
     let svc_productpage = c.service(NS, "productpage", &[("app", "productpage")], 9080, "http");
@@ -89,6 +173,8 @@ pub fn build_at(mut c: Cluster, progress: Progress) -> Built {
     let (old_rev, stable_rev, canary_rev) = (1 + progress.cycle, 2 + progress.cycle, 3 + progress.cycle);
     let (stable_hash, canary_hash, old_hash) = (hash_of(stable_rev), hash_of(canary_rev), hash_of(old_rev));
     let canary_started = c.ago(progress.canary_age_s);
+    // The pause after the current setWeight began when that weight took effect.
+    let paused_since = if fault == Some(Fault::FreshStep) { c.ago(FRESH_STEP_AGE_S) } else { canary_started };
     // Half the stable pods predate the Istio upgrade two days ago; the other half were restarted since.
     let stable_pods: Vec<_> =
         (0..6).map(|i| if i < 3 { c.ago(86_400 * 3 + i * 60) } else { c.ago(72_000 + i * 60) }).collect();
@@ -116,7 +202,7 @@ pub fn build_at(mut c: Cluster, progress: Progress) -> Built {
         let step = STEPS_OF_WEIGHT.iter().find(|(w, _)| *w >= weight).map_or(7, |(_, pause)| *pause);
         json!({
             "phase": "Paused", "message": "CanaryPauseStep",
-            "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": canary_started.to_string()}],
+            "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": paused_since.to_string()}],
             "controllerPause": true,
             "currentStepIndex": step, "currentStepHash": "7c6b5d9f4", "currentPodHash": canary_hash,
             "stableRS": stable_hash,
@@ -134,7 +220,7 @@ pub fn build_at(mut c: Cluster, progress: Progress) -> Built {
             hash: canary_hash.clone(),
             image: image(canary_rev),
             pods: vec![canary_started; canary_pods],
-            ready: canary_pods,
+            ready: if fault == Some(Fault::CanaryNotReady) { 0 } else { canary_pods },
             created: canary_started,
         },
         Revision {
@@ -147,7 +233,7 @@ pub fn build_at(mut c: Cluster, progress: Progress) -> Built {
         },
         Revision {
             number: old_rev,
-            hash: old_hash,
+            hash: old_hash.clone(),
             image: image(old_rev),
             pods: vec![],
             ready: 0,
@@ -166,70 +252,87 @@ pub fn build_at(mut c: Cluster, progress: Progress) -> Built {
     let pods = rollout(&mut c, plan);
     let (canary, stable) = (pods[0].clone(), pods[1].clone());
 
-    let (vs_meta, _) = c.meta_json(Some(NS), "reviews", c.ago(86_400 * 20), &Default::default(), None);
-    c.push(object(
-        "networking.istio.io/v1",
+    let (stable_share, canary_share) = if promoted { (100, 0) } else { (100 - weight, weight) };
+    let edited = fault == Some(Fault::WeightsDisagree);
+    let routes = Routes {
+        weights: if edited { (50, 50) } else { (stable_share, canary_share) },
+        gateway_only: fault == Some(Fault::MeshUnbound),
+        mirror: fault == Some(Fault::Mirror),
+    };
+    let reviews_vs = reviews_virtual_service(&routes);
+    push_istio(&mut c, "VirtualService", "reviews", reviews_vs.clone());
+    let stable_subset_hash = if promoted { &canary_hash } else { &stable_hash };
+    let canary_subset_hash = if fault == Some(Fault::StaleSubset) { &old_hash } else { &canary_hash };
+    let mut subsets =
+        vec![json!({"name": "stable", "labels": {"app": "reviews", "rollouts-pod-template-hash": stable_subset_hash}})];
+    if fault != Some(Fault::MissingSubset) {
+        subsets.push(
+            json!({"name": "canary", "labels": {"app": "reviews", "rollouts-pod-template-hash": canary_subset_hash}}),
+        );
+    }
+    let reviews_dr = json!({"host": "reviews", "subsets": subsets});
+    push_istio(&mut c, "DestinationRule", "reviews", reviews_dr.clone());
+    push_istio(
+        &mut c,
         "VirtualService",
-        vs_meta,
-        json!({
-        "hosts": ["reviews"],
-        "http": [{"name": "primary", "route": [
-            {"destination": {"host": "reviews", "subset": "stable"}, "weight": if promoted { 100 } else { 100 - weight }},
-            {"destination": {"host": "reviews", "subset": "canary"}, "weight": if promoted { 0 } else { weight }}]}]}),
-        None,
-    ));
-    let (dr_meta, _) = c.meta_json(Some(NS), "reviews", c.ago(86_400 * 20), &Default::default(), None);
-    c.push(object(
-        "networking.istio.io/v1",
-        "DestinationRule",
-        dr_meta,
-        json!({
-        "host": "reviews",
-        "subsets": [
-            {"name": "stable", "labels": {"app": "reviews",
-                "rollouts-pod-template-hash": if promoted { &canary_hash } else { &stable_hash }}},
-            {"name": "canary", "labels": {"app": "reviews", "rollouts-pod-template-hash": canary_hash}}]}),
-        None,
-    ));
-    let (gw_vs_meta, _) = c.meta_json(Some(NS), "bookinfo", c.ago(86_400 * 20), &Default::default(), None);
-    c.push(object(
-        "networking.istio.io/v1",
-        "VirtualService",
-        gw_vs_meta,
+        "bookinfo",
         json!({
         "hosts": ["*"], "gateways": ["bookinfo-gateway"],
         "http": [{"match": [{"uri": {"exact": "/productpage"}}, {"uri": {"prefix": "/static"}}],
                   "route": [{"destination": {"host": "productpage", "port": {"number": 9080}}}]}]}),
-        None,
-    ));
+    );
 
     let now = c.now.as_second();
     let (start, switch) = (now - HISTORY_S, canary_started.as_second());
     let mut t = Traffic::default();
-    let pods = &c.pods;
     let http = Protocol::Http;
     let to_productpage = [Target::all(&productpage, Behaviour::ok(45.0))];
-    t.add(pods, Route::new(http, &gateway_pods, svc_productpage, 12.0, &to_productpage));
+    t.add(&c.pods, Route::new(http, &gateway_pods, svc_productpage, 12.0, &to_productpage));
     let to_details = [Target::all(&details, Behaviour { error_ratio: 0.01, latency_ms: 6.0 })];
-    t.add(pods, Route::new(http, &productpage, svc_details, 12.0, &to_details));
+    t.add(&c.pods, Route::new(http, &productpage, svc_details, 12.0, &to_details));
     let stable_b = Behaviour { error_ratio: 0.005, latency_ms: 22.0 };
     let canary_b = Behaviour { error_ratio: 0.03, latency_ms: 38.0 };
-    // Before the canary existed everything went to stable; since then the VirtualService splits 80/20.
+    // Before the canary existed everything went to stable; since then the mesh routes productpage's calls by the
+    // objects above (a fresh step: by the previous step's weights until a minute ago).
     let before = [Target::all(&stable, stable_b)];
-    t.add(pods, Route::new(http, &productpage, svc_reviews, 12.0, &before).during(start, switch));
-    let canary_share = if promoted { 1.0 } else { f64::from(weight) / 100.0 };
-    let split = [
-        Target { pods: &stable, weight: 1.0 - canary_share, behaviour: stable_b },
-        Target { pods: &canary, weight: canary_share, behaviour: canary_b },
-    ];
-    t.add(pods, Route::new(http, &productpage, svc_reviews, 12.0, &split).during(switch, now));
-    // Every reviews pod calls ratings once per request it serves.
+    t.add(&c.pods, Route::new(http, &productpage, svc_reviews, 12.0, &before).during(start, switch));
+    let behaviour = |pod: usize| if canary.contains(&pod) { canary_b } else { stable_b };
+    let mut phases = vec![(switch, now, reviews_vs)];
+    if fault == Some(Fault::FreshStep) {
+        let step_at = now - FRESH_STEP_AGE_S;
+        let earlier = Routes { weights: (80, 20), ..routes };
+        phases = vec![(switch, step_at, reviews_virtual_service(&earlier)), (step_at, now, phases.remove(0).2)];
+    }
+    let reviews = ServiceRef { namespace: NS.into(), name: "reviews".into() };
+    for (from, to, vs) in phases {
+        let routed = route_in(&c, &vs, &reviews_dr, &reviews);
+        let call = Call { protocol: http, sources: &productpage, rate: 12.0, active: (from, to) };
+        t.add_routed(&call, &routed, &c.services, &behaviour);
+        // Every reviews pod calls ratings once per request it serves (mirrored copies too).
+        let rate = |pods: &[usize]| {
+            12.0 * routed
+                .shares
+                .iter()
+                .chain(&routed.mirrored)
+                .filter(|s| pods.contains(&s.pod))
+                .map(|s| s.share)
+                .sum::<f64>()
+        };
+        let to_ratings = [Target::all(&ratings, Behaviour::ok(4.0))];
+        for pods in [&stable, &canary] {
+            t.add(&c.pods, Route::new(http, pods, svc_ratings, rate(pods), &to_ratings).during(from, to));
+        }
+    }
     let to_ratings = [Target::all(&ratings, Behaviour::ok(4.0))];
-    t.add(pods, Route::new(http, &stable, svc_ratings, 12.0, &to_ratings).during(start, switch));
-    t.add(pods, Route::new(http, &stable, svc_ratings, 12.0 * (1.0 - canary_share), &to_ratings).during(switch, now));
-    t.add(pods, Route::new(http, &canary, svc_ratings, 12.0 * canary_share, &to_ratings).during(switch, now));
+    t.add(&c.pods, Route::new(http, &stable, svc_ratings, 12.0, &to_ratings).during(start, switch));
     let to_mongo = [Target::all(&mongodb, Behaviour::ok(2.0))];
-    t.add(pods, Route::new(Protocol::Tcp, &ratings, svc_mongodb, 0.5, &to_mongo).bytes_per_connection(220.0, 1_450.0));
+    t.add(
+        &c.pods,
+        Route::new(Protocol::Tcp, &ratings, svc_mongodb, 0.5, &to_mongo).bytes_per_connection(220.0, 1_450.0),
+    );
+    if fault == Some(Fault::DeletedWorkload) {
+        c.delete_objects(|o| o["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("details-v1")));
+    }
     let window = super::default_window(&c);
     Built { cluster: c, traffic: t, window }
 }

@@ -1,0 +1,37 @@
+//! `meshlens doctor`: findings as text or JSON; exit 1 when any is an error.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::doctor::{Report, diagnose, render::render_text};
+use crate::graph::{GraphRequest, GraphType, parse_duration};
+
+use super::graph::selected_namespaces;
+use super::source::{load, telemetry};
+use super::{DoctorArgs, ItemFormat, out};
+
+pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+    let mesh = load(&args.source)?;
+    let namespaces = selected_namespaces(&args.scope, &mesh.index)?;
+    let duration_s = parse_duration(&args.duration)
+        .with_context(|| format!("--duration {:?} is not a duration like 30s, 10m or 1h", args.duration))?;
+    let telemetry = telemetry(&mesh, &args.source)?;
+    let req = GraphRequest {
+        graph_type: GraphType::Workload,
+        namespaces,
+        duration_s,
+        at: telemetry.at,
+        scrape_labels: telemetry.scrape_labels.clone(),
+        edge_latency: false,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let report: Report = runtime
+        .block_on(diagnose(&telemetry.backend, &mesh.index, &mesh.inventory, &req, args.threshold / 100.0))
+        .with_context(|| format!("querying {}", telemetry.backend.describe()))?;
+    match args.output {
+        ItemFormat::Text => out(&render_text(&report))?,
+        ItemFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?,
+    }
+    Ok(if report.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

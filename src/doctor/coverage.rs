@@ -1,0 +1,66 @@
+//! What the telemetry cannot see: pods without a sidecar, workloads with no traffic in the window, and splits
+//! that cannot be measured because series lack per-pod labels.
+
+use crate::graph::{Graph, ScrapeLabels};
+use crate::identity::IdentityIndex;
+
+use super::finding::{Finding, ObjectRef, Severity};
+
+/// The scrape configuration (Istio's `samples/addons/prometheus.yaml`, job `kubernetes-pods`) that gives each
+/// sidecar's series its pod, namespace and pod labels.
+pub const SCRAPE_FIX: &str = "In the Prometheus job that scrapes the sidecars (port 15020), relabel: \
+{source_labels: [__meta_kubernetes_namespace], target_label: namespace}, \
+{source_labels: [__meta_kubernetes_pod_name], target_label: pod}, and \
+{action: labelmap, regex: __meta_kubernetes_pod_label_(.+)} (copies rollouts-pod-template-hash).";
+
+pub fn check(
+    index: &IdentityIndex,
+    graph: &Graph,
+    scrape: &ScrapeLabels,
+    selects: &dyn Fn(&str) -> bool,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for w in index.workloads().iter().filter(|w| selects(&w.id.namespace) && !w.pods.is_empty()) {
+        let me = ObjectRef::new(w.id.kind.as_str(), &w.id.namespace, &w.id.name);
+        let outside: Vec<&str> = w.pods.iter().filter(|p| !p.in_mesh).map(|p| p.name.as_str()).collect();
+        if !outside.is_empty() {
+            let summary = format!(
+                "{me}: {} of {} pods have no Istio sidecar; their traffic is not in the telemetry",
+                outside.len(),
+                w.pods.len()
+            );
+            findings.push(
+                Finding::new("no-sidecar", Severity::Info, summary)
+                    .about(me.clone())
+                    .evidence("pods", outside)
+                    .advice("If the workload belongs in the mesh, label its namespace (istio-injection=enabled or istio.io/rev) and restart its pods."),
+            );
+        }
+    }
+    for node in graph.nodes.iter().filter(|n| selects(&n.namespace)) {
+        let me = ObjectRef::new(node.workload_kind.as_deref().unwrap_or("Workload"), &node.namespace, &node.name);
+        if node.is_idle && !node.is_ghost {
+            let summary = format!("{me} sent and received nothing in the {} window", graph.duration);
+            findings.push(Finding::new("no-telemetry", Severity::Info, summary).about(me.clone()).advice(
+                "Expected for a workload nothing calls; otherwise check that its pods have sidecars and are scraped.",
+            ));
+        }
+        let Some(split) = &node.split else { continue };
+        if split.attributed_by == "none" && node.traffic.rps_in > 0.0 {
+            let summary = format!(
+                "{me} received {:.2} requests/s, but no series carries the `{}` label (nor a pod-template hash, revision or per-revision Service): its split cannot be measured",
+                node.traffic.rps_in, scrape.pod
+            );
+            findings.push(
+                Finding::new("no-pod-labels", Severity::Warning, summary)
+                    .about(me)
+                    .evidence("podLabel", scrape.pod.clone())
+                    .evidence("unattributedRps", split.unattributed_rps)
+                    .advice(format!(
+                        "{SCRAPE_FIX} If your setup names them differently, pass --pod-label / --namespace-label."
+                    )),
+            );
+        }
+    }
+    findings
+}

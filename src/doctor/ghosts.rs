@@ -1,0 +1,51 @@
+//! Telemetry names that no object explains (ARCHITECTURE.md: ghosts), and names several workloads share.
+
+use crate::graph::Graph;
+
+use super::finding::{Finding, ObjectRef, Severity};
+
+pub fn check(graph: &Graph, selects: &dyn Fn(&str) -> bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for node in graph.nodes.iter().filter(|n| selects(&n.namespace)) {
+        let telemetry_name = ObjectRef::new("TelemetryName", &node.namespace, &node.name);
+        if node.is_ghost {
+            let t = &node.traffic;
+            let received = t.rps_in > 0.0 || t.tcp_in > 0.0;
+            let reason = node.ghost_reason.clone().unwrap_or_default();
+            let (severity, what) = if received {
+                (Severity::Error, format!("receives {:.2} requests/s", t.rps_in))
+            } else {
+                (Severity::Warning, format!("sends {:.2} requests/s", t.rps_out))
+            };
+            let summary = format!(
+                "{}/{} {what} in telemetry, but no workload has that name: {reason}",
+                node.namespace, node.name
+            );
+            findings.push(
+                Finding::new("ghost-workload", severity, summary)
+                    .about(telemetry_name.clone())
+                    .evidence("rpsIn", t.rps_in)
+                    .evidence("rpsOut", t.rps_out)
+                    .evidence("reason", reason)
+                    .advice(
+                        "Find the pods that report this name (their sidecars' ISTIO_META_WORKLOAD_NAME, or the service.istio.io/workload-name label): a deleted controller whose pods live on, pods injected by an older Istio (restart them), or a controller kind meshlens does not read.",
+                    ),
+            );
+        }
+        if !node.ambiguous_with.is_empty() {
+            let summary = format!(
+                "{}/{} is the telemetry name of several workloads ({}); series without a pod label cannot be told apart",
+                node.namespace,
+                node.name,
+                node.ambiguous_with.join(", ")
+            );
+            findings.push(
+                Finding::new("ambiguous-name", Severity::Warning, summary)
+                    .about(telemetry_name)
+                    .evidence("workloads", node.ambiguous_with.clone())
+                    .advice("Give each workload its own service.istio.io/workload-name, or finish the migration (workloadRef) that left two controllers with one name."),
+            );
+        }
+    }
+    findings
+}
