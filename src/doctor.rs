@@ -41,9 +41,11 @@ impl Report {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }
 
-    /// The findings about one object.
-    pub fn about<'r>(&'r self, kind: &'r str, namespace: &'r str, name: &'r str) -> impl Iterator<Item = &'r Finding> {
-        self.findings.iter().filter(move |f| f.concerns(kind, namespace, name))
+    /// The findings about a workload, its telemetry name and the routing objects that decide its split.
+    pub fn about_workload(&self, inventory: &Inventory, kind: &str, namespace: &str, name: &str) -> Vec<&Finding> {
+        let mut related = related_objects(inventory, kind, namespace, name);
+        related.push(ObjectRef::new("TelemetryName", namespace, name));
+        self.findings.iter().filter(|f| f.objects.iter().any(|o| related.contains(o))).collect()
     }
 }
 
@@ -57,10 +59,22 @@ pub async fn diagnose(
 ) -> Result<Report, TelemetryError> {
     let req = GraphRequest { graph_type: GraphType::Workload, edge_latency: false, ..req.clone() };
     let graph = crate::graph::graph(backend, index, inventory, &req).await?;
+    Ok(examine(backend, index, inventory, &req, &graph, threshold).await)
+}
+
+/// Examines `graph`, a workload graph of `req`; only drift since a recent step queries the telemetry again.
+pub async fn examine(
+    backend: &Backend,
+    index: &IdentityIndex,
+    inventory: &Inventory,
+    req: &GraphRequest,
+    graph: &Graph,
+    threshold: f64,
+) -> Report {
     let selects = |ns: &str| req.selects(ns);
-    let mut findings = ghosts::check(&graph, &selects);
-    findings.extend(istio_config::check(inventory, index, &graph, &selects));
-    findings.extend(coverage::check(index, &graph, &req.scrape_labels, &selects));
+    let mut findings = ghosts::check(graph, &selects);
+    findings.extend(istio_config::check(inventory, index, graph, &selects));
+    findings.extend(coverage::check(index, graph, &req.scrape_labels, &selects));
     let mut warnings = graph.warnings.clone();
     let mut drifts = Vec::new();
     for node in graph.nodes.iter().filter(|n| !n.revisions.is_empty() && selects(&n.namespace)) {
@@ -98,7 +112,8 @@ pub async fn diagnose(
             }
             _ => (node.clone(), req.duration_s as i64),
         };
-        let related = related_objects(inventory, node);
+        let kind = node.workload_kind.as_deref().unwrap_or("Workload");
+        let related = related_objects(inventory, kind, &node.namespace, &node.name);
         let causes: Vec<&Finding> = findings
             .iter()
             .filter(|f| f.severity != Severity::Info && f.objects.iter().any(|o| related.contains(o)))
@@ -107,13 +122,13 @@ pub async fn diagnose(
     }
     findings.extend(drifts);
     findings.sort_by(|a, b| (a.severity, a.code, &a.objects).cmp(&(b.severity, b.code, &b.objects)));
-    Ok(Report {
+    Report {
         time: graph.time.clone(),
         duration: graph.duration.clone(),
         namespaces: graph.namespaces.clone(),
         findings,
         warnings,
-    })
+    }
 }
 
 /// The node of `node`'s workload in the graph of `req`'s (shorter) window.
@@ -138,17 +153,18 @@ pub fn rollout_of<'i>(inventory: &'i Inventory, node: &Node) -> Option<&'i Rollo
 }
 
 /// A workload and the routing objects that decide its split.
-fn related_objects(inventory: &Inventory, node: &Node) -> Vec<ObjectRef> {
-    let kind = node.workload_kind.as_deref().unwrap_or("Workload");
-    let mut out = vec![ObjectRef::new(kind, &node.namespace, &node.name)];
-    let istio = rollout_of(inventory, node)
+fn related_objects(inventory: &Inventory, kind: &str, namespace: &str, name: &str) -> Vec<ObjectRef> {
+    let mut out = vec![ObjectRef::new(kind, namespace, name)];
+    let rollout = (kind == "Rollout").then(|| inventory.find(Kind::Rollout, namespace, name)).flatten();
+    let istio = rollout
+        .and_then(|r| inventory.rollout(r))
         .and_then(|r| r.spec.strategy.canary.as_ref()?.traffic_routing.as_ref()?.istio.clone());
     if let Some(i) = istio {
         for vs in i.virtual_service.iter().chain(&i.virtual_services) {
-            out.push(ObjectRef::new("VirtualService", &node.namespace, vs.name.split('.').next().unwrap_or_default()));
+            out.push(ObjectRef::new("VirtualService", namespace, vs.name.split('.').next().unwrap_or_default()));
         }
         if let Some(dr) = &i.destination_rule {
-            out.push(ObjectRef::new("DestinationRule", &node.namespace, &dr.name));
+            out.push(ObjectRef::new("DestinationRule", namespace, &dr.name));
         }
     }
     out

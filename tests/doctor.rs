@@ -149,6 +149,11 @@ fn text_output_and_exit_code() {
     assert!(text.contains("ERROR   subset-matches-no-pods") && text.contains("fix: "), "{text}");
     let bad = meshlens(&["doctor", "--snapshot", dir.to_str().unwrap(), "--threshold", "250"]);
     assert_eq!(bad.status.code(), Some(2), "a threshold past 100 points is a usage error");
+    // `rollout get` shows the Rollout's own findings under its split.
+    let out = meshlens(&["rollout", "get", "reviews", "--snapshot", dir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let findings = text.split_once("findings (meshlens doctor):").map(|(_, f)| f).unwrap_or_default();
+    assert!(findings.contains("subset-matches-no-pods") && findings.contains("split-drift"), "{text}");
 }
 
 #[test]

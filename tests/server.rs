@@ -9,14 +9,18 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use meshlens::graph::ScrapeLabels;
 use meshlens::server::{AppState, Clock, World, router};
-use meshlens::sim::{Scenario, SimOptions};
+use meshlens::sim::{Fault, Scenario, SimOptions};
 use meshlens::telemetry::{Backend, MemoryStore};
 use serde_json::Value;
 use tower::ServiceExt;
 
 fn app() -> Router {
+    app_of(&SimOptions::new(Scenario::BookinfoCanary))
+}
+
+fn app_of(opts: &SimOptions) -> Router {
     let dir = tempfile::tempdir().unwrap();
-    let world = meshlens::sim::build(&SimOptions::new(Scenario::BookinfoCanary));
+    let world = meshlens::sim::build(opts);
     world.write_to(dir.path()).unwrap();
     let snapshot = meshlens::snapshot::load(dir.path()).unwrap();
     let mut store = MemoryStore::new();
@@ -52,6 +56,29 @@ async fn assert_bad(app: &Router, uri: &str, parameter: &str) {
 
 fn node<'a>(graph: &'a Value, name: &str) -> &'a Value {
     graph["nodes"].as_array().unwrap().iter().find(|n| n["name"] == name).unwrap_or_else(|| panic!("no node {name}"))
+}
+
+#[tokio::test]
+async fn pages_and_the_api_show_the_doctors_findings() {
+    let mut opts = SimOptions::new(Scenario::BookinfoCanary);
+    opts.fault = Some(Fault::MeshUnbound);
+    let app = app_of(&opts);
+    let (status, page) = get(&app, "/workloads/bookinfo/reviews").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("class=\"findings\"") && page.contains("vs-not-bound-to-mesh"), "{page}");
+    assert!(page.contains("split-drift") && page.contains("Add `mesh` to spec.gateways"), "{page}");
+    let (_, graph) = get(&app, "/graph?namespaces=bookinfo").await;
+    assert!(
+        graph.contains("vs-not-bound-to-mesh") && graph.contains("href=\"/workloads/bookinfo/reviews\""),
+        "{graph}"
+    );
+    let rollout = get_json(&app, "/api/namespaces/bookinfo/rollouts/reviews").await;
+    let codes: Vec<&str> =
+        rollout["observedSplit"]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["split-drift", "vs-not-bound-to-mesh"]);
+    // A healthy Rollout's page has no findings section.
+    let (_, page) = get(&app_of(&SimOptions::new(Scenario::BookinfoCanary)), "/workloads/bookinfo/reviews").await;
+    assert!(!page.contains("class=\"findings\""), "{page}");
 }
 
 #[tokio::test]

@@ -6,10 +6,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 
+use crate::doctor::{DEFAULT_THRESHOLD, Finding, Severity, diagnose, examine};
 use crate::graph::render::chart::split_chart;
 use crate::graph::render::svg::{edge_label, render_svg};
 use crate::graph::render::{label_of, whole_percent};
-use crate::graph::{Edge, Revision, format_duration, overview};
+use crate::graph::{Edge, GraphType, Revision, format_duration, overview};
 use crate::identity::{Workload, WorkloadKind};
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
@@ -50,12 +51,45 @@ struct GraphPage {
     nodes: usize,
     edges: usize,
     warnings: Vec<String>,
+    findings: Vec<FindingRow>,
+}
+
+/// A doctor finding as pages show it, linked to the workload it is about when there is one.
+struct FindingRow {
+    severity: &'static str,
+    code: &'static str,
+    summary: String,
+    advice: String,
+    url: Option<String>,
+}
+
+impl FindingRow {
+    fn new(f: &Finding, world: &super::state::World) -> FindingRow {
+        let workload = f.objects.iter().find(|o| world.index.named(&o.namespace, &o.name).next().is_some());
+        FindingRow {
+            severity: f.severity.as_str(),
+            code: f.code,
+            summary: f.summary.clone(),
+            advice: f.advice.clone(),
+            url: workload.map(|o| format!("/workloads/{}/{}", o.namespace, o.name)),
+        }
+    }
 }
 
 pub async fn graph(State(state): State<AppState>, Query(p): Query<GraphParams>) -> PageResult {
     let world = state.world();
     let req = graph_request(&state, &world, &p.raw())?;
     let graph = build_graph(&state, &world, &req).await?;
+    let report = match req.graph_type {
+        GraphType::Workload => {
+            examine(state.telemetry(), &world.index, &world.inventory, &req, &graph, DEFAULT_THRESHOLD).await
+        }
+        _ => diagnose(state.telemetry(), &world.index, &world.inventory, &req, DEFAULT_THRESHOLD)
+            .await
+            .map_err(|e| ApiError::Telemetry(e.to_string()))?,
+    };
+    let findings =
+        report.findings.iter().filter(|f| f.severity != Severity::Info).map(|f| FindingRow::new(f, &world)).collect();
     // A large mesh starts as one box per namespace; each box drills down into its namespace.
     let overview = req.namespaces.is_none() && overview::too_big(&graph);
     let mut shown = if overview { overview::namespace_view(&graph) } else { graph };
@@ -77,6 +111,7 @@ pub async fn graph(State(state): State<AppState>, Query(p): Query<GraphParams>) 
         nodes: shown.nodes.len(),
         edges: shown.edges.len(),
         warnings: shown.warnings.clone(),
+        findings,
     })
 }
 
@@ -181,6 +216,7 @@ struct WorkloadPage<'a> {
     /// The observed split over the window against the intended weights (SVG).
     chart: Option<String>,
     chart_duration: String,
+    findings: Vec<FindingRow>,
 }
 
 pub async fn workload(
@@ -247,7 +283,9 @@ pub async fn workload(
     } else {
         (None, String::new())
     };
+    let findings = m.iter().flat_map(|m| &m.findings).map(|f| FindingRow::new(f, &world)).collect();
     html(&WorkloadPage {
+        findings,
         chart,
         chart_duration,
         w,

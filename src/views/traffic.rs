@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
+use crate::doctor::Finding;
+use crate::doctor::render::finding_text;
 use crate::graph::render::table::{node_edges_table, split_table};
 use crate::graph::resolve::workload_id;
 use crate::graph::{Graph, GraphRequest, GraphType, Node, ScrapeLabels};
@@ -12,10 +14,11 @@ use crate::identity::{IdentityIndex, WorkloadId};
 use crate::inventory::Inventory;
 use crate::telemetry::{Backend, TelemetryError};
 
-/// A workload's node in the graph of its namespace.
+/// A workload's node in the graph of its namespace, and what the doctor finds about it.
 pub struct Measured {
     pub graph: Graph,
     pub node: Node,
+    pub findings: Vec<Finding>,
 }
 
 /// Which window to measure.
@@ -42,8 +45,12 @@ pub async fn measure(
         edge_latency: true,
     };
     let graph = crate::graph::graph(backend, index, inventory, &req).await?;
-    let node = graph.node(&workload_id(&id.cluster, &id.namespace, &id.name)).cloned();
-    Ok(node.map(|node| Measured { graph, node }))
+    let Some(node) = graph.node(&workload_id(&id.cluster, &id.namespace, &id.name)).cloned() else { return Ok(None) };
+    let report =
+        crate::doctor::examine(backend, index, inventory, &req, &graph, crate::doctor::DEFAULT_THRESHOLD).await;
+    let findings =
+        report.about_workload(inventory, id.kind.as_str(), &id.namespace, &id.name).into_iter().cloned().collect();
+    Ok(Some(Measured { graph, node, findings }))
 }
 
 impl Measured {
@@ -55,6 +62,10 @@ impl Measured {
             out.push('\n');
         }
         out.push_str(&node_edges_table(&self.graph, &self.node));
+        if !self.findings.is_empty() {
+            out.push_str("\nfindings (meshlens doctor):\n");
+            self.findings.iter().for_each(|f| out.push_str(&finding_text(f)));
+        }
         out
     }
 
@@ -76,6 +87,7 @@ impl Measured {
             "callers": self.node.callers,
             "inbound": touching(true),
             "outbound": touching(false),
+            "findings": self.findings,
             "warnings": self.graph.warnings,
         })
     }
