@@ -299,8 +299,8 @@ pub struct Edge {
     /// Requests/s by response code and by Envoy response flags (JSON: `responses` and `flags`).
     #[serde(flatten)]
     pub responses: Responses,
-    /// Destination services (`name.namespace`).
-    pub services: BTreeSet<String>,
+    /// Destination services (`name.namespace`), shared between the edges that reach them.
+    pub services: BTreeSet<Arc<str>>,
     /// Which proxy's reports the rates come from (`source` where the caller has a sidecar, else `destination`).
     pub reporter: &'static str,
 }

@@ -170,7 +170,7 @@ pub fn endpoints<'i>(
 fn failing_rps(graph: &Graph, service: &ServiceRef) -> (f64, f64) {
     let name = format!("{}.{}", service.name, service.namespace);
     let mut rps = (0.0, 0.0);
-    for e in graph.edges.iter().filter(|e| e.services.contains(&name)) {
+    for e in graph.edges.iter().filter(|e| e.services.contains(name.as_str())) {
         for ((_, flags), r) in &e.responses.0 {
             match &**flags {
                 "NR" => rps.0 += r,

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -98,37 +99,43 @@ pub fn build<'a>(
     }
 
     let mut texts = Interner::default();
-    let mut edges: Vec<Edge> = seen
-        .into_iter()
-        .filter_map(|((source, target, protocol), [by_source, by_destination])| {
-            // The caller's proxy sees failures that never reach the destination; without a sidecar, only the
-            // destination reports.
-            let (chosen, reporter) = if resolver.get(source).id != UNKNOWN && !by_source.is_empty() {
-                (by_source, "source")
-            } else {
-                (by_destination, "destination")
-            };
-            if chosen.is_empty() {
-                return None;
-            }
-            let latency = (protocol != Protocol::Tcp).then(|| p95.get(&(source, target)).copied()).flatten();
-            let responses =
-                chosen.code_flags.iter().map(|(&(code, flags), &rps)| ((texts.get(code), texts.get(flags)), rps));
-            Some(Edge {
-                error_ratio: if chosen.rps > 0.0 { chosen.errors / chosen.rps } else { 0.0 },
-                rps: chosen.rps,
-                share: 0.0,
-                p95_ms: latency,
-                tcp_bytes_per_s: (protocol == Protocol::Tcp).then_some(chosen.tcp),
-                responses: Responses(responses.collect()),
-                services: chosen.services.iter().map(|(name, ns)| format!("{name}.{ns}")).collect(),
-                reporter,
-                source: resolver.get(source).id.clone(),
-                target: resolver.get(target).id.clone(),
-                protocol,
-            })
+    let mut service_names: FxHashMap<(&str, &str), Arc<str>> = FxHashMap::default();
+    // Sized up front: an edge is a few hundred bytes, and growing would move them all again and again.
+    let mut edges: Vec<Edge> = Vec::with_capacity(seen.len());
+    edges.extend(seen.into_iter().filter_map(|((source, target, protocol), [by_source, by_destination])| {
+        // The caller's proxy sees failures that never reach the destination; without a sidecar, only the
+        // destination reports.
+        let (chosen, reporter) = if resolver.get(source).id != UNKNOWN && !by_source.is_empty() {
+            (by_source, "source")
+        } else {
+            (by_destination, "destination")
+        };
+        if chosen.is_empty() {
+            return None;
+        }
+        let latency = (protocol != Protocol::Tcp).then(|| p95.get(&(source, target)).copied()).flatten();
+        let responses =
+            chosen.code_flags.iter().map(|(&(code, flags), &rps)| ((texts.get(code), texts.get(flags)), rps));
+        Some(Edge {
+            error_ratio: if chosen.rps > 0.0 { chosen.errors / chosen.rps } else { 0.0 },
+            rps: chosen.rps,
+            share: 0.0,
+            p95_ms: latency,
+            tcp_bytes_per_s: (protocol == Protocol::Tcp).then_some(chosen.tcp),
+            responses: Responses(responses.collect()),
+            services: chosen
+                .services
+                .iter()
+                .map(|&key| {
+                    service_names.entry(key).or_insert_with(|| Arc::from(format!("{}.{}", key.0, key.1))).clone()
+                })
+                .collect(),
+            reporter,
+            source: resolver.get(source).id.clone(),
+            target: resolver.get(target).id.clone(),
+            protocol,
         })
-        .collect();
+    }));
 
     // Idle workloads of the selected namespaces are drawn too: a workload nothing talks to is information.
     if req.graph_type != GraphType::Service {
@@ -177,7 +184,7 @@ pub fn build<'a>(
         ));
     }
     warnings.extend(results.warnings.iter().cloned());
-    edges.sort_by(|a, b| (&a.source, &a.target, a.protocol).cmp(&(&b.source, &b.target, b.protocol)));
+    edges.sort_unstable_by(|a, b| (&a.source, &a.target, a.protocol).cmp(&(&b.source, &b.target, b.protocol)));
     Graph {
         graph_type: req.graph_type,
         time: jiff::Timestamp::from_second(req.at).map(|t| t.to_string()).unwrap_or_default(),

@@ -19,6 +19,8 @@ pub struct Results {
     pub revision_latency: Vec<Row>,
     pub warnings: Vec<String>,
     pub stats: QueryStats,
+    /// Seconds each query took, in plan order.
+    pub seconds_by_part: Vec<(Part, f64)>,
 }
 
 impl Results {
@@ -39,7 +41,10 @@ pub async fn fetch(backend: &Backend, plan: &Plan) -> Result<Results, TelemetryE
     let mut results = Results::default();
     for (part, spec) in plan.specs() {
         let name = part.name();
-        let answer = match backend.query(spec).await {
+        let part_started = Instant::now();
+        let answer = backend.query(spec).await;
+        results.seconds_by_part.push((part, part_started.elapsed().as_secs_f64()));
+        let answer = match answer {
             Ok(answer) => answer,
             Err(err) if part == Part::Requests => return Err(err),
             Err(err) => {

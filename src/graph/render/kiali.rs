@@ -11,7 +11,7 @@ pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64) -> Value {
     let mut dest_services: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     let mut touching: HashMap<&str, Vec<&Edge>> = HashMap::new();
     for e in &graph.edges {
-        dest_services.entry(e.target.as_str()).or_default().extend(e.services.iter().map(String::as_str));
+        dest_services.entry(e.target.as_str()).or_default().extend(e.services.iter().map(|s| &**s));
         touching.entry(e.target.as_str()).or_default().push(e);
         if e.source != e.target {
             touching.entry(e.source.as_str()).or_default().push(e);
@@ -212,7 +212,7 @@ fn edge_data(i: usize, e: &Edge) -> Value {
                 let flags: Map<String, Value> =
                     e.responses.flags_of(code).map(|(f, v)| (f.to_owned(), share(v))).collect();
                 let per_host = rps / e.services.len().max(1) as f64;
-                let hosts: Map<String, Value> = e.services.iter().map(|s| (s.clone(), share(per_host))).collect();
+                let hosts: Map<String, Value> = e.services.iter().map(|s| (s.to_string(), share(per_host))).collect();
                 responses.insert(code.to_owned(), json!({"flags": flags, "hosts": hosts}));
             }
         }
