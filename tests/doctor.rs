@@ -60,7 +60,7 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 }
 
 /// Each fault, the findings it must give (severity:code), nothing else of error or warning severity.
-const FAULTS: [(&str, &[&str]); 9] = [
+const FAULTS: [(&str, &[&str]); 10] = [
     ("mesh-unbound", &["warning:vs-not-bound-to-mesh", "warning:split-drift"]),
     ("stale-subset", &["error:subset-matches-no-pods", "warning:split-drift"]),
     ("missing-subset", &["error:unknown-subset", "warning:split-drift"]),
@@ -70,6 +70,7 @@ const FAULTS: [(&str, &[&str]); 9] = [
     ("fresh-step", &[]),
     ("deleted-workload", &["error:ghost-workload"]),
     ("no-pod-labels", &["warning:no-pod-labels"]),
+    ("shared-name", &["warning:ambiguous-name"]),
 ];
 
 #[test]

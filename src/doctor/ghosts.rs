@@ -33,16 +33,27 @@ pub fn check(graph: &Graph, selects: &dyn Fn(&str) -> bool) -> Vec<Finding> {
             );
         }
         if !node.ambiguous_with.is_empty() {
+            let names: Vec<&str> = node.telemetry_names.iter().map(String::as_str).collect();
+            let kind = node.workload_kind.as_deref().unwrap_or("Workload");
+            let drawn = format!("{kind} {}/{}", node.namespace, node.name);
             let summary = format!(
-                "{}/{} is the telemetry name of several workloads ({}); series without a pod label cannot be told apart",
+                "telemetry name {}/{} belongs to {drawn} and {}: series without a pod label (all source-reported ones) are drawn on {drawn}, so the others look idle",
                 node.namespace,
-                node.name,
-                node.ambiguous_with.join(", ")
+                names.join(", "),
+                node.ambiguous_with.join(", "),
             );
+            let mut finding = Finding::new("ambiguous-name", Severity::Warning, summary).about(ObjectRef::new(
+                kind,
+                &node.namespace,
+                &node.name,
+            ));
+            for name in &names {
+                finding = finding.about(ObjectRef::new("TelemetryName", &node.namespace, name));
+            }
             findings.push(
-                Finding::new("ambiguous-name", Severity::Warning, summary)
-                    .about(telemetry_name)
-                    .evidence("workloads", node.ambiguous_with.clone())
+                finding
+                    .evidence("telemetryNames", names)
+                    .evidence("workloads", [vec![drawn.clone()], node.ambiguous_with.clone()].concat())
                     .advice("Give each workload its own service.istio.io/workload-name, or finish the migration (workloadRef) that left two controllers with one name."),
             );
         }

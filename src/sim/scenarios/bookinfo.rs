@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use crate::identity::naming::WORKLOAD_NAME_LABEL;
 use crate::routing_model::{Caller, IstioConfig, Routed, ServiceRef, route};
 use crate::sim::cluster::{Cluster, Template, object};
 use crate::sim::ids::Ids;
@@ -57,6 +58,8 @@ pub enum Fault {
     DeletedWorkload,
     /// Prometheus scrapes without the `kubernetes-pods` relabelling: no `pod`, `namespace` or pod labels.
     NoPodLabels,
+    /// ratings-v1 and ratings-v2 both set `service.istio.io/workload-name: ratings`.
+    SharedName,
 }
 
 /// The Rollout steps: setWeight 20, 40, 60, 80 with pauses between; the index of the pause after each weight.
@@ -147,12 +150,17 @@ pub fn build_at(mut c: Cluster, progress: Progress, fault: Option<Fault>) -> Bui
         &Template::new("details", Some("v1"), &format!("{IMAGE}-details-v1:1.20.2"), 9080),
         1,
     );
-    let ratings = c.deployment(
-        NS,
-        "ratings-v1",
-        &Template::new("ratings", Some("v1"), &format!("{IMAGE}-ratings-v1:1.20.2"), 9080),
-        1,
-    );
+    let ratings_template = |version: &str| {
+        let mut t = Template::new("ratings", Some(version), &format!("{IMAGE}-ratings-{version}:1.20.2"), 9080);
+        if fault == Some(Fault::SharedName) {
+            t.labels.insert(WORKLOAD_NAME_LABEL.into(), "ratings".into());
+        }
+        t
+    };
+    let mut ratings = c.deployment(NS, "ratings-v1", &ratings_template("v1"), 1);
+    if fault == Some(Fault::SharedName) {
+        ratings.extend(c.deployment(NS, "ratings-v2", &ratings_template("v2"), 1));
+    }
     let mongodb = c.deployment(
         NS,
         "mongodb-v1",
