@@ -181,6 +181,9 @@ pub struct ServeArgs {
     /// Address to listen on (loopback unless told otherwise).
     #[arg(long, default_value = "127.0.0.1:20001")]
     pub addr: std::net::SocketAddr,
+    /// Require this file's token (trimmed) as `Authorization: Bearer` or a browser sign-in at /login.
+    #[arg(long, value_name = "FILE")]
+    pub auth_token_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,9 @@
 //! every Rollout's split. Handlers only read shared state; nothing lists a cluster per request.
 
 pub mod api;
+pub mod auth;
 pub mod error;
+pub mod metrics;
 pub mod pages;
 pub mod params;
 pub mod routes;

@@ -19,6 +19,10 @@ fn app() -> Router {
 }
 
 fn app_of(opts: &SimOptions) -> Router {
+    router(state_of(opts))
+}
+
+fn state_of(opts: &SimOptions) -> AppState {
     let dir = tempfile::tempdir().unwrap();
     let world = meshlens::sim::build(opts);
     world.write_to(dir.path()).unwrap();
@@ -29,7 +33,7 @@ fn app_of(opts: &SimOptions) -> Router {
     }
     let backend = Backend::Memory(Arc::new(tokio::sync::RwLock::new(store)));
     let clock = Clock::Fixed(world.time.as_second());
-    router(AppState::new(World::new(snapshot.inventory), backend, ScrapeLabels::default(), clock))
+    AppState::new(World::new(snapshot.inventory), backend, ScrapeLabels::default(), clock)
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
@@ -79,6 +83,42 @@ async fn pages_and_the_api_show_the_doctors_findings() {
     // A healthy Rollout's page has no findings section.
     let (_, page) = get(&app_of(&SimOptions::new(Scenario::BookinfoCanary)), "/workloads/bookinfo/reviews").await;
     assert!(!page.contains("class=\"findings\""), "{page}");
+}
+
+#[tokio::test]
+async fn a_token_guards_everything_but_the_probe() {
+    let token = "a-long-random-token-0123456789";
+    let app = router(state_of(&SimOptions::new(Scenario::BookinfoCanary)).with_auth_token(token.to_owned()));
+    let send = |request: Request<Body>| {
+        let app = app.clone();
+        async move { app.oneshot(request).await.unwrap() }
+    };
+    let api = send(Request::get("/api/workloads").body(Body::empty()).unwrap()).await;
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(api.headers()["www-authenticate"], "Bearer");
+    let wrong =
+        send(Request::get("/metrics").header("authorization", "Bearer nope").body(Body::empty()).unwrap()).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let bearer = format!("Bearer {token}");
+    let ok = send(Request::get("/api/workloads").header("authorization", &bearer).body(Body::empty()).unwrap()).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(send(Request::get("/healthz").body(Body::empty()).unwrap()).await.status(), StatusCode::OK);
+    // A browser is sent to sign in, and the sign-in keeps the token in an HttpOnly cookie.
+    let page = send(Request::get("/").header("accept", "text/html").body(Body::empty()).unwrap()).await;
+    assert_eq!((page.status(), page.headers()["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/login"));
+    let form = |t: &str| {
+        Request::post("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!("token={t}")))
+            .unwrap()
+    };
+    assert_eq!(send(form("guess")).await.status(), StatusCode::UNAUTHORIZED);
+    let signed_in = send(form(token)).await;
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let page = send(Request::get("/workloads").header("cookie", &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status(), StatusCode::OK);
 }
 
 #[tokio::test]

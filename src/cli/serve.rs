@@ -17,7 +17,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let clock =
         if args.source.prometheus.is_some() && mesh.time.is_none() { Clock::Live } else { Clock::Fixed(telemetry.at) };
     let world = World { inventory: mesh.inventory, index: mesh.index };
-    let state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock);
+    let mut state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock);
+    if let Some(file) = &args.auth_token_file {
+        let token = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let token = token.trim();
+        if token.len() < 16 {
+            anyhow::bail!("the token in {} is shorter than 16 characters: make a long random one", file.display());
+        }
+        state = state.with_auth_token(token.to_owned());
+    }
     run_server(state, args.addr, |addr, _| eprintln!("meshlens is serving on http://{addr}/ (Ctrl-C to stop)"))
 }
 

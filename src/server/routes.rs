@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use super::state::AppState;
-use super::{api, pages};
+use super::{api, auth, metrics, pages};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -16,6 +16,7 @@ pub fn router(state: AppState) -> Router {
         .route("/workloads/{namespace}/{name}", get(pages::workload))
         .route("/rollouts", get(pages::rollouts))
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/graph", get(api::graph))
         .route("/api/kiali/namespaces/graph", get(api::kiali_graph))
         .route("/api/workloads", get(api::workloads))
@@ -23,6 +24,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/namespaces/{namespace}/rollouts/{name}", get(api::rollout))
         .route("/static/style.css", get(style))
         .route("/static/meshlens.js", get(script))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token))
         .with_state(state)
 }
 

@@ -55,6 +55,8 @@ struct Inner {
     default_duration_s: u64,
     /// Intended weights as worlds came and went.
     weights: Mutex<WeightLog>,
+    /// The bearer token every request but probes must carry, when set.
+    auth_token: Option<String>,
 }
 
 impl AppState {
@@ -62,7 +64,27 @@ impl AppState {
         let mut log = WeightLog::default();
         log.record(&world, clock.now());
         let (world, weights) = (RwLock::new(Arc::new(world)), Mutex::new(log));
-        AppState(Arc::new(Inner { world, telemetry, scrape_labels, clock, default_duration_s: 600, weights }))
+        AppState(Arc::new(Inner {
+            world,
+            telemetry,
+            scrape_labels,
+            clock,
+            default_duration_s: 600,
+            weights,
+            auth_token: None,
+        }))
+    }
+
+    /// Requires `token` of every request but `/healthz` (see [`super::auth`]).
+    pub fn with_auth_token(mut self, token: String) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.auth_token = Some(token);
+        }
+        self
+    }
+
+    pub fn auth_token(&self) -> Option<&str> {
+        self.0.auth_token.as_deref()
     }
 
     /// Sets the window of requests that do not give one (the live demo moves in minutes, not tens of them).

@@ -97,8 +97,13 @@ pub fn backfill(file: &Path, data: &Path) {
 
 /// Starts Prometheus on an existing data directory, keeping backfilled blocks forever.
 pub fn start_prometheus(data: &Path, work: &Path) -> Server {
+    start_prometheus_with(data, work, "global:\n  scrape_interval: 30s\n")
+}
+
+/// A Prometheus with its own configuration (e.g. scrape jobs).
+pub fn start_prometheus_with(data: &Path, work: &Path, config_text: &str) -> Server {
     let config = work.join("prometheus.yml");
-    std::fs::write(&config, "global:\n  scrape_interval: 30s\n").expect("config written");
+    std::fs::write(&config, config_text).expect("config written");
     let port = free_port();
     let args = vec![
         format!("--config.file={}", config.display()),
