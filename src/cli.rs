@@ -184,6 +184,12 @@ pub struct ServeArgs {
     /// Require this file's token (trimmed) as `Authorization: Bearer` or a browser sign-in at /login.
     #[arg(long, value_name = "FILE")]
     pub auth_token_file: Option<std::path::PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key-file.
+    #[arg(long, value_name = "FILE", requires = "tls_key_file")]
+    pub tls_cert_file: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -24,7 +24,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let backend = Backend::Memory(store.clone());
     let state = AppState::new(World::new(history.inventory), backend, ScrapeLabels::default(), Clock::Live)
         .with_default_duration(60);
-    run_server(state, args.addr, |addr, state| {
+    run_server(state, args.addr, None, |addr, state| {
         eprintln!(
             "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout whose canary takes a step every {} s\n\
              (setWeight 20 → 40 → 60 → promoted, then a new revision). Open http://{addr}/ and click reviews: one\n\

@@ -1,11 +1,14 @@
 //! `meshlens serve`: the web UI and JSON API over the chosen sources.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::server::{AppState, Clock, World, serve};
+use axum_server::tls_rustls::RustlsConfig;
+
+use crate::server::{AppState, Clock, World, router, serve};
 
 use super::ServeArgs;
 use super::source::{load, telemetry};
@@ -26,7 +29,18 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         }
         state = state.with_auth_token(token.to_owned());
     }
-    run_server(state, args.addr, |addr, _| eprintln!("meshlens is serving on http://{addr}/ (Ctrl-C to stop)"))
+    let tls = match (&args.tls_cert_file, &args.tls_key_file) {
+        (Some(cert), Some(key)) => Some(Tls { cert: cert.clone(), key: key.clone() }),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    run_server(state, args.addr, tls, |addr, _| eprintln!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)"))
+}
+
+/// A certificate chain and its key, PEM files.
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Serves `state` on `addr` until the process ends; `listening` runs inside the runtime once the address is bound
@@ -34,13 +48,26 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 pub fn run_server(
     state: AppState,
     addr: SocketAddr,
+    tls: Option<Tls>,
     listening: impl FnOnce(SocketAddr, &AppState),
 ) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
+        let tls = match tls {
+            None => None,
+            Some(Tls { cert, key }) => Some(RustlsConfig::from_pem_file(&cert, &key).await.with_context(|| {
+                format!("reading the TLS certificate {} and key {}", cert.display(), key.display())
+            })?),
+        };
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
         listening(listener.local_addr()?, &state);
-        serve(state, listener).await.context("serving")
+        match tls {
+            None => serve(state, listener).await.context("serving"),
+            Some(config) => axum_server::from_tcp_rustls(listener.into_std()?, config)?
+                .serve(router(state).into_make_service())
+                .await
+                .context("serving HTTPS"),
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -53,6 +53,13 @@ impl Server {
 /// Starts `program args` (logging to `log`) under a shell that kills it when this process exits, then waits up to
 /// 60 s for `ready_path` to answer.
 pub fn spawn(program: &Path, args: &[String], log: &Path, port: u16, ready_path: &str) -> Server {
+    let url = format!("http://127.0.0.1:{port}");
+    let ready = format!("{url}{ready_path}");
+    spawn_until(program, args, log, url, || http_ok(&ready))
+}
+
+/// As [`spawn`], serving at `url`, ready when `ready` says so (checked for up to 60 s).
+pub fn spawn_until(program: &Path, args: &[String], log: &Path, url: String, ready: impl Fn() -> bool) -> Server {
     let me = std::process::id();
     let pid_file = log.with_extension("pid");
     let quoted: Vec<String> = std::iter::once(program.display().to_string())
@@ -70,13 +77,11 @@ pub fn spawn(program: &Path, args: &[String], log: &Path, port: u16, ready_path:
     // The watcher exits on its own when the test process does; keep its handle for the process's lifetime.
     static WATCHERS: Mutex<Vec<Child>> = Mutex::new(Vec::new());
     WATCHERS.lock().expect("watchers").push(watcher);
-    let url = format!("http://127.0.0.1:{port}");
-    let ready = format!("{url}{ready_path}");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !http_ok(&ready) {
+    while !ready() {
         assert!(
             Instant::now() < deadline,
-            "{ready} not ready after 60 s; log:\n{}",
+            "{url} not ready after 60 s; log:\n{}",
             std::fs::read_to_string(log).unwrap_or_default()
         );
         std::thread::sleep(Duration::from_millis(200));
