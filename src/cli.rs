@@ -60,8 +60,18 @@ pub enum RolloutCommand {
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
     /// Read a snapshot directory (k8s/, metrics/, snapshot.yaml). Without a source, the built-in demo world.
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR", global = true, conflicts_with = "kube")]
     pub snapshot: Option<PathBuf>,
+    /// Read objects from a live cluster (read-only): the kubeconfig's current context, or the in-cluster service
+    /// account when run in a pod.
+    #[arg(long, global = true)]
+    pub kube: bool,
+    /// With --kube: this kubeconfig file instead of KUBECONFIG or ~/.kube/config.
+    #[arg(long, value_name = "FILE", global = true, requires = "kube")]
+    pub kubeconfig: Option<PathBuf>,
+    /// With --kube: this kubeconfig context instead of the current one.
+    #[arg(long, value_name = "NAME", global = true, requires = "kube")]
+    pub context: Option<String>,
     /// Evaluate at this time (RFC 3339 or unix seconds) instead of the snapshot's.
     #[arg(long, value_name = "TIME", global = true)]
     pub at: Option<String>,

@@ -4,6 +4,7 @@ pub mod argo;
 pub mod document;
 pub mod flagger;
 pub mod istio;
+pub mod live;
 pub mod load;
 pub mod object;
 pub mod status;

@@ -10,7 +10,8 @@ use anyhow::{Context, bail};
 use crate::graph::{ScrapeLabels, parse_duration};
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
-use crate::k8s::load::LoadReport;
+use crate::k8s::live::{self, ClusterOptions};
+use crate::k8s::load::{LoadReport, Loader};
 use crate::sim::{self, Scenario, SimOptions};
 use crate::telemetry::query::valid_label_name;
 use crate::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
@@ -59,6 +60,10 @@ pub struct Telemetry {
 /// Loads what the source flags name. Without `--snapshot`, the built-in demo world.
 pub fn load(args: &SourceArgs) -> anyhow::Result<Mesh> {
     let (inventory, report, snapshot_time, samples) = match &args.snapshot {
+        None if args.kube => {
+            let (inventory, report) = read_cluster(args)?;
+            (inventory, report, None, Samples::Files(Vec::new()))
+        }
         Some(dir) => {
             let snap = crate::snapshot::load(dir)?;
             (snap.inventory, snap.report, snap.meta.time, Samples::Files(snap.metrics_files))
@@ -77,6 +82,20 @@ pub fn load(args: &SourceArgs) -> anyhow::Result<Mesh> {
     };
     let index = IdentityIndex::build(&inventory);
     Ok(Mesh { inventory, index, time, samples })
+}
+
+/// The objects of the live cluster the flags name, read once.
+fn read_cluster(args: &SourceArgs) -> anyhow::Result<(Inventory, LoadReport)> {
+    let options = ClusterOptions { kubeconfig: args.kubeconfig.clone(), context: args.context.clone() };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let read = runtime.block_on(async { live::read(&live::connect(&options).await?).await })?;
+    for note in &read.notes {
+        eprintln!("note: {note}");
+    }
+    let mut loader = Loader::new();
+    loader.add_values("the Kubernetes API", read.objects);
+    let (objects, report) = loader.finish();
+    Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report))
 }
 
 /// The telemetry backend the flags choose: `--prometheus`, else the snapshot's (or demo world's) samples in memory.

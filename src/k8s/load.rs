@@ -93,6 +93,16 @@ impl Loader {
         }
     }
 
+    /// Adds objects a source served as values (an API's LIST), the `n`th named `source #n` in messages.
+    pub fn add_values(&mut self, source: &str, values: Vec<Value>) {
+        self.report.sources += 1;
+        for (i, value) in values.into_iter().enumerate() {
+            self.report.documents += 1;
+            let origin = Origin { source: source.to_owned(), document: i + 1, line: 0, item: None };
+            self.add_value(value, origin);
+        }
+    }
+
     /// Records a source that could not be read at all (unreadable file, not UTF-8, ...).
     pub fn add_problem(&mut self, source: &str, message: String) {
         self.report.sources += 1;

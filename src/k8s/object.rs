@@ -34,6 +34,25 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 16] = [
+        Kind::Namespace,
+        Kind::Pod,
+        Kind::ReplicaSet,
+        Kind::Deployment,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
+        Kind::Job,
+        Kind::CronJob,
+        Kind::ReplicationController,
+        Kind::Service,
+        Kind::Rollout,
+        Kind::Experiment,
+        Kind::AnalysisRun,
+        Kind::Canary,
+        Kind::VirtualService,
+        Kind::DestinationRule,
+    ];
+
     /// The kind's name as `kind:` spells it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_kube;
 pub mod process;
 pub mod servers;
 

@@ -1,0 +1,107 @@
+//! Reads the kinds meshlens uses from a live cluster through the Kubernetes API, read-only: discovery decides which
+//! optional kinds the cluster serves (Argo Rollouts, Flagger, Istio networking in whichever version it prefers) and
+//! a cluster without them is read with a note; every LIST is paged; `managedFields` are dropped as they arrive.
+
+use std::path::PathBuf;
+
+use kube::api::{Api, DynamicObject, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::discovery::{ApiResource, Discovery};
+use kube::{Client, Config};
+use serde_json::Value;
+
+use super::Kind;
+
+/// Objects per LIST page: large enough for few round trips, small enough to keep each answer modest.
+const PAGE: u32 = 500;
+
+/// Which cluster to read: the kubeconfig (and context) named, else the usual inference (`KUBECONFIG`,
+/// `~/.kube/config`, then the in-cluster service account).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("no usable Kubernetes configuration: {0}")]
+    Config(String),
+    #[error("discovering the cluster's APIs failed: {0}")]
+    Discovery(kube::Error),
+    #[error("listing {what} failed: {source}")]
+    List { what: String, source: kube::Error },
+}
+
+/// What a read of the cluster gave: objects as the API serves them, and notes on kinds it does not serve.
+pub struct ClusterRead {
+    pub objects: Vec<Value>,
+    pub notes: Vec<String>,
+}
+
+pub async fn connect(options: &ClusterOptions) -> Result<Client, LiveError> {
+    let config = if options.kubeconfig.is_some() || options.context.is_some() {
+        let kubeconfig = match &options.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path),
+            None => Kubeconfig::read(),
+        }
+        .map_err(|e| LiveError::Config(e.to_string()))?;
+        let pick = KubeConfigOptions { context: options.context.clone(), ..Default::default() };
+        Config::from_custom_kubeconfig(kubeconfig, &pick).await.map_err(|e| LiveError::Config(e.to_string()))?
+    } else {
+        Config::infer().await.map_err(|e| LiveError::Config(e.to_string()))?
+    };
+    Client::try_from(config).map_err(|e| LiveError::Config(e.to_string()))
+}
+
+/// The API group of a kind (`""` for the core group).
+fn group(kind: Kind) -> &'static str {
+    kind.api_version().rsplit_once('/').map_or("", |(group, _)| group)
+}
+
+/// Lists every object of the kinds meshlens reads.
+pub async fn read(client: &Client) -> Result<ClusterRead, LiveError> {
+    let mut groups: Vec<&str> = Kind::ALL.iter().map(|&k| group(k)).collect();
+    groups.dedup();
+    let discovery = Discovery::new(client.clone()).filter(&groups).run().await.map_err(LiveError::Discovery)?;
+    let mut read = ClusterRead { objects: Vec::new(), notes: Vec::new() };
+    for kind in Kind::ALL {
+        let served = discovery.get(group(kind)).and_then(|g| g.recommended_kind(kind.as_str()));
+        let Some((resource, _)) = served.filter(|(r, _)| Kind::recognise(&r.api_version, &r.kind) == Some(kind)) else {
+            read.notes.push(format!("the cluster serves no {kind} ({}): none read", kind.api_version()));
+            continue;
+        };
+        list_all(client, &resource, &mut read.objects).await?;
+    }
+    Ok(read)
+}
+
+/// Every object of one resource, page by page.
+async fn list_all(client: &Client, resource: &ApiResource, out: &mut Vec<Value>) -> Result<(), LiveError> {
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), resource);
+    let mut params = ListParams::default().limit(PAGE);
+    loop {
+        let what = || format!("{} ({})", resource.plural, resource.api_version);
+        let page = api.list(&params).await.map_err(|source| LiveError::List { what: what(), source })?;
+        for item in page.items {
+            out.push(as_manifest(item, resource));
+        }
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// An item of a LIST as a manifest: list items carry no apiVersion and kind, and nobody needs `managedFields`.
+fn as_manifest(item: DynamicObject, resource: &ApiResource) -> Value {
+    let mut value = serde_json::to_value(item).unwrap_or(Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        map.insert("apiVersion".into(), Value::String(resource.api_version.clone()));
+        map.insert("kind".into(), Value::String(resource.kind.clone()));
+        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("managedFields");
+        }
+    }
+    value
+}
