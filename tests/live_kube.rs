@@ -73,3 +73,97 @@ fn an_unreachable_cluster_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no usable Kubernetes configuration"), "{}", stderr(&out));
 }
+
+/// Polls `url` (JSON) until `check` holds, for up to 30 s.
+fn eventually(url: &str, what: &str, check: impl Fn(&Value) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let body = common::process::block_on(async { reqwest::get(url).await.ok()?.text().await.ok() });
+        if body.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()).is_some_and(|v| check(&v)) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: not seen within 30 s at {url}: {body:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+fn pods_of(workloads: &Value, name: &str) -> Vec<String> {
+    let w = workloads.as_array().unwrap().iter().find(|w| w["name"] == name);
+    w.and_then(|w| w["pods"].as_array())
+        .map(|p| p.iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn serve_follows_the_cluster_without_a_restart() {
+    let work = tempfile::tempdir().unwrap();
+    let world = meshlens::sim::build(&SimOptions::new(Scenario::BookinfoCanary));
+    let fake = fake_kube::start_tls(&world.objects);
+    let kubeconfig = fake.kubeconfig(work.path());
+    let port = common::process::free_port();
+    let args: Vec<String> =
+        ["serve", "--kube", "--kubeconfig", kubeconfig.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]
+            .map(String::from)
+            .to_vec();
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_meshlens"));
+    let server = common::process::spawn(program, &args, &work.path().join("serve.log"), port, "/healthz");
+    let workloads = format!("{}/api/workloads", server.url);
+    let rollout = format!("{}/api/namespaces/bookinfo/rollouts/reviews", server.url);
+    let object = |kind: &str, prefix: &str| {
+        world
+            .objects
+            .iter()
+            .find(|o| o["kind"] == kind && o["metadata"]["name"].as_str().unwrap().starts_with(prefix))
+            .unwrap()
+            .clone()
+    };
+    eventually(&rollout, "the Rollout at setWeight 20", |r| r["setWeight"] == 20);
+
+    // A Rollout advancing a step.
+    let mut reviews = object("Rollout", "reviews");
+    reviews["status"]["currentStepIndex"] = serde_json::json!(3);
+    reviews["status"]["canary"]["weights"]["canary"]["weight"] = serde_json::json!(40);
+    reviews["status"]["canary"]["weights"]["stable"]["weight"] = serde_json::json!(60);
+    fake.apply(reviews.clone());
+    eventually(&rollout, "the Rollout at setWeight 40", |r| r["setWeight"] == 40);
+
+    // A pod replaced.
+    let old = object("Pod", "details-v1-");
+    let mut new = old.clone();
+    new["metadata"]["name"] = serde_json::json!(format!("{}-new", old["metadata"]["name"].as_str().unwrap()));
+    fake.delete(&old);
+    fake.apply(new.clone());
+    let (old_name, new_name) = (old["metadata"]["name"].as_str().unwrap(), new["metadata"]["name"].as_str().unwrap());
+    eventually(&workloads, "details-v1's pod replaced", |w| pods_of(w, "details-v1") == [new_name.to_owned()]);
+    assert_ne!(old_name, new_name);
+
+    // The watch drops and resumes from where it was.
+    fake.drop_watches();
+    reviews["status"]["currentStepIndex"] = serde_json::json!(5);
+    reviews["status"]["canary"]["weights"]["canary"]["weight"] = serde_json::json!(60);
+    fake.apply(reviews.clone());
+    eventually(&rollout, "setWeight 60 after the watch resumed", |r| r["setWeight"] == 60);
+
+    // History compacted: resuming gets 410 Gone, and the reflectors list again.
+    fake.compact();
+    fake.drop_watches();
+    let mut ratings_rs = object("ReplicaSet", "ratings-v1-");
+    ratings_rs["spec"]["replicas"] = serde_json::json!(0);
+    ratings_rs["status"] = serde_json::json!({"replicas": 0, "readyReplicas": 0});
+    fake.apply(ratings_rs);
+    fake.delete(&object("Pod", "ratings-v1-"));
+    eventually(&workloads, "ratings-v1 scaled to zero", |w| {
+        let rs = w.as_array().unwrap().iter().find(|w| w["name"] == "ratings-v1");
+        rs.is_some_and(|w| w["pods"].as_array().is_some_and(Vec::is_empty) && w["replicaSets"][0]["replicas"] == 0)
+    });
+    server.stop();
+    let requests = fake.requests();
+    assert!(requests.iter().all(|r| r.starts_with("GET ")), "read-only");
+    assert!(requests.iter().any(|r| r.contains("watch=true")), "{requests:?}");
+    // The reflectors listed once, watched, and after the 410 Gone listed again.
+    let lists = |path: &str| requests.iter().filter(|r| r.contains(path) && !r.contains("watch=true")).count();
+    assert!(lists("/apis/apps/v1/replicasets?") >= 2, "a relist after 410: {requests:?}");
+    let watches =
+        requests.iter().filter(|r| r.contains("/apis/argoproj.io/v1alpha1/rollouts?") && r.contains("watch=true"));
+    assert!(watches.count() >= 2, "the dropped watch resumed: {requests:?}");
+}

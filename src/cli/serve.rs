@@ -11,14 +11,15 @@ use axum_server::tls_rustls::RustlsConfig;
 use crate::server::{AppState, Clock, World, router, serve};
 
 use super::ServeArgs;
-use super::source::{load, telemetry};
+use super::source::{inventory_of, load, telemetry};
+use crate::k8s::live::{self, ClusterOptions};
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source)?;
     let telemetry = telemetry(&mesh, &args.source)?;
     // A live telemetry store without a fixed time answers for "now"; a snapshot for its own time.
-    let clock =
-        if args.source.prometheus.is_some() && mesh.time.is_none() { Clock::Live } else { Clock::Fixed(telemetry.at) };
+    let live = args.source.prometheus.is_some() || args.source.kube;
+    let clock = if live && mesh.time.is_none() { Clock::Live } else { Clock::Fixed(telemetry.at) };
     let world = World { inventory: mesh.inventory, index: mesh.index };
     let mut state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock);
     if let Some(file) = &args.auth_token_file {
@@ -34,7 +35,28 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    run_server(state, args.addr, tls, |addr, _| eprintln!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)"))
+    let cluster = args
+        .source
+        .kube
+        .then(|| ClusterOptions { kubeconfig: args.source.kubeconfig.clone(), context: args.source.context.clone() });
+    run_server(state, args.addr, tls, move |addr, state| {
+        eprintln!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)");
+        if let Some(options) = cluster {
+            tokio::spawn(keep_current(options, state.clone()));
+        }
+    })
+}
+
+/// Swaps in a new world whenever the cluster changes, so pages and the API follow it without a restart and
+/// without listing the cluster per request.
+async fn keep_current(options: ClusterOptions, state: AppState) {
+    let watched = async {
+        let client = live::connect(&options).await?;
+        live::watch(client, move |read| state.set_world(World::new(inventory_of(read).0))).await
+    };
+    if let Err(e) = watched.await {
+        eprintln!("warning: watching the cluster stopped, pages show it as last read: {e}");
+    }
 }
 
 /// A certificate chain and its key, PEM files.

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use crate::graph::{ScrapeLabels, parse_duration};
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
-use crate::k8s::live::{self, ClusterOptions};
+use crate::k8s::live::{self, ClusterOptions, ClusterRead};
 use crate::k8s::load::{LoadReport, Loader};
 use crate::sim::{self, Scenario, SimOptions};
 use crate::telemetry::query::valid_label_name;
@@ -92,10 +92,15 @@ fn read_cluster(args: &SourceArgs) -> anyhow::Result<(Inventory, LoadReport)> {
     for note in &read.notes {
         eprintln!("note: {note}");
     }
+    Ok(inventory_of(read))
+}
+
+/// The inventory of what a cluster served.
+pub fn inventory_of(read: ClusterRead) -> (Inventory, LoadReport) {
     let mut loader = Loader::new();
     loader.add_values("the Kubernetes API", read.objects);
     let (objects, report) = loader.finish();
-    Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report))
+    (Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report)
 }
 
 /// The telemetry backend the flags choose: `--prometheus`, else the snapshot's (or demo world's) samples in memory.

@@ -4,11 +4,17 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
+use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::{ApiResource, Discovery};
+use kube::runtime::reflector::{reflector, store::Writer};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Config};
 use serde_json::Value;
+use tokio::sync::Notify;
 
 use super::Kind;
 
@@ -59,21 +65,68 @@ fn group(kind: Kind) -> &'static str {
     kind.api_version().rsplit_once('/').map_or("", |(group, _)| group)
 }
 
-/// Lists every object of the kinds meshlens reads.
-pub async fn read(client: &Client) -> Result<ClusterRead, LiveError> {
+/// The resources of the kinds meshlens reads that the cluster serves, and notes on those it does not.
+async fn served(client: &Client) -> Result<(Vec<ApiResource>, Vec<String>), LiveError> {
     let mut groups: Vec<&str> = Kind::ALL.iter().map(|&k| group(k)).collect();
     groups.dedup();
     let discovery = Discovery::new(client.clone()).filter(&groups).run().await.map_err(LiveError::Discovery)?;
-    let mut read = ClusterRead { objects: Vec::new(), notes: Vec::new() };
+    let (mut resources, mut notes) = (Vec::new(), Vec::new());
     for kind in Kind::ALL {
         let served = discovery.get(group(kind)).and_then(|g| g.recommended_kind(kind.as_str()));
-        let Some((resource, _)) = served.filter(|(r, _)| Kind::recognise(&r.api_version, &r.kind) == Some(kind)) else {
-            read.notes.push(format!("the cluster serves no {kind} ({}): none read", kind.api_version()));
-            continue;
-        };
-        list_all(client, &resource, &mut read.objects).await?;
+        match served.filter(|(r, _)| Kind::recognise(&r.api_version, &r.kind) == Some(kind)) {
+            Some((resource, _)) => resources.push(resource),
+            None => notes.push(format!("the cluster serves no {kind} ({}): none read", kind.api_version())),
+        }
+    }
+    Ok((resources, notes))
+}
+
+/// Lists every object of the kinds meshlens reads.
+pub async fn read(client: &Client) -> Result<ClusterRead, LiveError> {
+    let (resources, notes) = served(client).await?;
+    let mut read = ClusterRead { objects: Vec::new(), notes };
+    for resource in &resources {
+        list_all(client, resource, &mut read.objects).await?;
     }
     Ok(read)
+}
+
+/// Keeps every served kind current with kube-rs reflectors (LIST, then WATCH from its resourceVersion, relisting
+/// when the server says the version is gone) and calls `changed` with the whole set after each burst of changes.
+/// Runs until the process ends; a failing watch retries with backoff and says so in the log.
+pub async fn watch(client: Client, changed: impl Fn(ClusterRead) + Send + 'static) -> Result<(), LiveError> {
+    let (resources, notes) = served(&client).await?;
+    let notify = Arc::new(Notify::new());
+    let mut stores = Vec::new();
+    for resource in resources {
+        let writer: Writer<DynamicObject> = Writer::new(resource.clone());
+        stores.push((writer.as_reader(), resource.clone()));
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        let events = watcher(api, watcher::Config::default().page_size(PAGE))
+            .default_backoff()
+            .modify(|o| o.metadata.managed_fields = None);
+        let notify = notify.clone();
+        tokio::spawn(reflector(writer, events).for_each(move |event| {
+            if let Err(e) = event {
+                tracing::warn!("watching {} ({}): {e}", resource.plural, resource.api_version);
+            }
+            notify.notify_one();
+            std::future::ready(())
+        }));
+    }
+    for (store, _) in &stores {
+        let _ = store.wait_until_ready().await;
+    }
+    loop {
+        notify.notified().await;
+        // Let a burst of events (a rollout step touches several objects) settle into one rebuild.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let objects = stores
+            .iter()
+            .flat_map(|(store, resource)| store.state().into_iter().map(|o| as_manifest((*o).clone(), resource)))
+            .collect();
+        changed(ClusterRead { objects, notes: notes.clone() });
+    }
 }
 
 /// Every object of one resource, page by page.

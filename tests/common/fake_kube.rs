@@ -12,16 +12,31 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-/// Objects by (group, version, plural), with their kind and scope.
-#[derive(Default)]
+type Key = (String, String, String);
+
+/// Objects by (group, version, plural), with their kind and scope, versioned like etcd: every change takes the next
+/// resourceVersion and is kept as an event that watches replay.
 struct Served {
-    resources: BTreeMap<(String, String, String), Resource>,
+    resources: Mutex<BTreeMap<Key, Resource>>,
+    version: Mutex<u64>,
+    /// (resourceVersion, resource, event type, object) of every change; older ones than `oldest` are "compacted".
+    history: Mutex<Vec<(u64, Key, &'static str, Value)>>,
+    oldest: Mutex<u64>,
+    changes: tokio::sync::broadcast::Sender<Change>,
     /// Every request, as `METHOD path?query`.
     log: Mutex<Vec<String>>,
 }
 
+#[derive(Clone)]
+enum Change {
+    Event(Key, String),
+    /// Ends every open watch, as an API server restart or a load balancer timeout would.
+    Close,
+}
+
 struct Resource {
     kind: String,
+    api_version: String,
     namespaced: bool,
     items: Vec<Value>,
 }
@@ -33,6 +48,59 @@ pub struct FakeKube {
 }
 
 impl FakeKube {
+    /// Creates or replaces an object (matched by kind, namespace and name), as `kubectl apply` would.
+    pub fn apply(&self, object: Value) {
+        let key = key_of(&object);
+        let mut resources = self.served.resources.lock().unwrap();
+        let Some(resource) = resources.get_mut(&key) else { panic!("the fake serves no {key:?}") };
+        let object = self.served.stamp(object);
+        let same = |o: &Value| {
+            o["metadata"]["name"] == object["metadata"]["name"]
+                && o["metadata"]["namespace"] == object["metadata"]["namespace"]
+        };
+        let event = match resource.items.iter_mut().find(|o| same(o)) {
+            Some(existing) => {
+                *existing = bare(&object);
+                "MODIFIED"
+            }
+            None => {
+                resource.items.push(bare(&object));
+                "ADDED"
+            }
+        };
+        drop(resources);
+        self.served.record(key, event, object);
+    }
+
+    /// Deletes an object of `kind` (`apiVersion` and `kind` given in `like`).
+    pub fn delete(&self, like: &Value) {
+        let key = key_of(like);
+        let mut resources = self.served.resources.lock().unwrap();
+        let resource = resources.get_mut(&key).expect("served");
+        let same = |o: &Value| {
+            o["metadata"]["name"] == like["metadata"]["name"]
+                && o["metadata"]["namespace"] == like["metadata"]["namespace"]
+        };
+        let Some(i) = resource.items.iter().position(same) else { return };
+        let mut gone = resource.items.remove(i);
+        gone["apiVersion"] = json!(resource.api_version);
+        gone["kind"] = json!(resource.kind);
+        drop(resources);
+        let gone = self.served.stamp(gone);
+        self.served.record(key, "DELETED", gone);
+    }
+
+    /// Ends every open watch; clients resume from their last resourceVersion.
+    pub fn drop_watches(&self) {
+        let _ = self.served.changes.send(Change::Close);
+    }
+
+    /// Forgets the history so far (as etcd compaction does): a watch from an older version gets 410 Gone.
+    pub fn compact(&self) {
+        *self.served.oldest.lock().unwrap() = *self.served.version.lock().unwrap();
+        self.served.history.lock().unwrap().clear();
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.served.log.lock().unwrap().clone()
     }
@@ -52,6 +120,39 @@ impl FakeKube {
 
 /// Lists answer at most this many items per page, whatever the limit, so every client has to page.
 const PAGE: usize = 2;
+
+fn key_of(object: &Value) -> Key {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    (group.to_owned(), version.to_owned(), plural(object["kind"].as_str().unwrap_or_default()))
+}
+
+/// An object as a LIST item: without apiVersion and kind.
+fn bare(object: &Value) -> Value {
+    let mut item = object.clone();
+    if let Some(map) = item.as_object_mut() {
+        map.remove("apiVersion");
+        map.remove("kind");
+    }
+    item
+}
+
+impl Served {
+    /// Gives `object` the next resourceVersion.
+    fn stamp(&self, mut object: Value) -> Value {
+        let mut version = self.version.lock().unwrap();
+        *version += 1;
+        object["metadata"]["resourceVersion"] = json!(version.to_string());
+        object
+    }
+
+    fn record(&self, key: Key, event: &'static str, object: Value) {
+        let version: u64 = object["metadata"]["resourceVersion"].as_str().and_then(|v| v.parse().ok()).unwrap_or(0);
+        let line = json!({"type": event, "object": object}).to_string();
+        self.history.lock().unwrap().push((version, key.clone(), event, object));
+        let _ = self.changes.send(Change::Event(key, line));
+    }
+}
 
 fn plural(kind: &str) -> String {
     match kind {
@@ -76,24 +177,25 @@ pub fn test_ca() -> String {
 }
 
 fn serve(objects: &[Value], tls: bool) -> FakeKube {
-    let mut served = Served::default();
+    let served = Served {
+        resources: Mutex::new(BTreeMap::new()),
+        version: Mutex::new(1000),
+        history: Mutex::new(Vec::new()),
+        oldest: Mutex::new(0),
+        changes: tokio::sync::broadcast::channel(1024).0,
+        log: Mutex::new(Vec::new()),
+    };
     for o in objects {
         let (Some(api_version), Some(kind)) = (o["apiVersion"].as_str(), o["kind"].as_str()) else { continue };
-        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        let key = (group.to_owned(), version.to_owned(), plural(kind));
-        let namespaced = kind != "Namespace";
-        let resource = served.resources.entry(key).or_insert_with(|| Resource {
+        let o = served.stamp(o.clone());
+        let mut resources = served.resources.lock().unwrap();
+        let resource = resources.entry(key_of(&o)).or_insert_with(|| Resource {
             kind: kind.to_owned(),
-            namespaced,
+            api_version: api_version.to_owned(),
+            namespaced: kind != "Namespace",
             items: Vec::new(),
         });
-        let mut item = o.clone();
-        // Items of a real LIST carry neither.
-        if let Some(map) = item.as_object_mut() {
-            map.remove("apiVersion");
-            map.remove("kind");
-        }
-        resource.items.push(item);
+        resource.items.push(bare(&o));
     }
     let served = Arc::new(served);
     let app = Router::new()
@@ -152,8 +254,9 @@ async fn core_versions() -> Json<Value> {
 }
 
 async fn groups(State(served): State<Arc<Served>>) -> Json<Value> {
+    let resources = served.resources.lock().unwrap();
     let mut versions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (group, version, _) in served.resources.keys().filter(|(g, _, _)| !g.is_empty()) {
+    for (group, version, _) in resources.keys().filter(|(g, _, _)| !g.is_empty()) {
         let list = versions.entry(group).or_default();
         if !list.contains(&version.as_str()) {
             list.push(version);
@@ -173,6 +276,8 @@ async fn groups(State(served): State<Arc<Served>>) -> Json<Value> {
 fn resource_list(served: &Served, group: &str, version: &str) -> Json<Value> {
     let resources: Vec<Value> = served
         .resources
+        .lock()
+        .unwrap()
         .iter()
         .filter(|((g, v, _), _)| g == group && v == version)
         .map(|((_, _, plural), r)| {
@@ -195,21 +300,66 @@ async fn group_resources(
     resource_list(&served, &group, &version)
 }
 
-fn list(served: &Served, group: &str, version: &str, plural: &str, params: &BTreeMap<String, String>) -> Response {
-    let Some(resource) = served.resources.get(&(group.to_owned(), version.to_owned(), plural.to_owned())) else {
+fn list(served: &Arc<Served>, group: &str, version: &str, plural: &str, params: &BTreeMap<String, String>) -> Response {
+    let key = (group.to_owned(), version.to_owned(), plural.to_owned());
+    if params.get("watch").is_some_and(|w| w == "true" || w == "1") {
+        return watch(served, key, params);
+    }
+    let resources = served.resources.lock().unwrap();
+    let Some(resource) = resources.get(&key) else {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     };
     let start: usize = params.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
     let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(usize::MAX).min(PAGE);
     let items: Vec<Value> = resource.items.iter().skip(start).take(limit).cloned().collect();
     let next = start + items.len();
-    let mut metadata = json!({"resourceVersion": "1000"});
+    let mut metadata = json!({"resourceVersion": served.version.lock().unwrap().to_string()});
     if next < resource.items.len() {
         metadata["continue"] = json!(next.to_string());
     }
     let group_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
     let kind = format!("{}List", resource.kind);
     Json(json!({"apiVersion": group_version, "kind": kind, "metadata": metadata, "items": items})).into_response()
+}
+
+/// A WATCH: the changes after `resourceVersion` (410 Gone when they were compacted), a bookmark, then changes as
+/// they happen, until `timeoutSeconds` or [`FakeKube::drop_watches`].
+fn watch(served: &Arc<Served>, key: Key, params: &BTreeMap<String, String>) -> Response {
+    let from: u64 = params.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut lines: Vec<String> = Vec::new();
+    if from < *served.oldest.lock().unwrap() {
+        let gone = json!({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "reason": "Expired", "code": 410, "message": format!("too old resource version: {from}")}});
+        return axum::body::Body::from(format!("{gone}\n")).into_response();
+    }
+    for (version, k, event, object) in served.history.lock().unwrap().iter() {
+        if *version > from && *k == key {
+            lines.push(json!({"type": event, "object": object}).to_string());
+        }
+    }
+    let (api_version, kind) = {
+        let resources = served.resources.lock().unwrap();
+        let r = &resources[&key];
+        (r.api_version.clone(), r.kind.clone())
+    };
+    let now = served.version.lock().unwrap().to_string();
+    let bookmark = json!({"type": "BOOKMARK", "object": {"apiVersion": api_version, "kind": kind,
+        "metadata": {"resourceVersion": now, "annotations": {"k8s.io/initial-events-end": "true"}}}});
+    lines.push(bookmark.to_string());
+    let timeout: u64 = params.get("timeoutSeconds").and_then(|t| t.parse().ok()).unwrap_or(300);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(timeout);
+    let receiver = served.changes.subscribe();
+    let replay = futures::stream::iter(lines.into_iter().map(|l| Ok::<_, std::convert::Infallible>(format!("{l}\n"))));
+    let live = futures::stream::unfold((receiver, key), move |(mut receiver, key)| async move {
+        loop {
+            match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                Ok(Ok(Change::Event(k, line))) if k == key => return Some((Ok(format!("{line}\n")), (receiver, key))),
+                Ok(Ok(Change::Event(..))) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
+                _ => return None,
+            }
+        }
+    });
+    axum::body::Body::from_stream(futures::StreamExt::chain(replay, live)).into_response()
 }
 
 async fn core_list(
