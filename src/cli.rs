@@ -53,7 +53,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum RolloutCommand {
     /// The Argo CLI view of a Rollout: status, steps, weights, and the tree of revisions and pods.
-    Get(ItemArgs),
+    Get(RolloutGetArgs),
 }
 
 /// Where objects (and later telemetry) come from.
@@ -242,6 +242,15 @@ pub struct ItemArgs {
     pub duration: String,
     #[arg(short, long, value_enum, default_value = "text")]
     pub output: ItemFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RolloutGetArgs {
+    #[command(flatten)]
+    pub item: ItemArgs,
+    /// Redraw on every change in the cluster (needs --kube), like `kubectl argo rollouts get rollout --watch`.
+    #[arg(short = 'w', long, requires = "kube")]
+    pub watch: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -167,3 +167,39 @@ fn serve_follows_the_cluster_without_a_restart() {
         requests.iter().filter(|r| r.contains("/apis/argoproj.io/v1alpha1/rollouts?") && r.contains("watch=true"));
     assert!(watches.count() >= 2, "the dropped watch resumed: {requests:?}");
 }
+
+#[test]
+fn rollout_get_watch_redraws_on_every_change() {
+    let work = tempfile::tempdir().unwrap();
+    let world = meshlens::sim::build(&SimOptions::new(Scenario::BookinfoCanary));
+    let fake = fake_kube::start_tls(&world.objects);
+    let kubeconfig = fake.kubeconfig(work.path());
+    let log = work.path().join("watch.log");
+    let args: Vec<String> = [
+        "rollout",
+        "get",
+        "reviews",
+        "-n",
+        "bookinfo",
+        "--watch",
+        "--kube",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_meshlens"));
+    let drawn = |text: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(text);
+    let watcher = common::process::spawn_until(program, &args, &log, String::new(), || drawn("SetWeight:     20"));
+    let mut reviews = world.objects.iter().find(|o| o["kind"] == "Rollout").unwrap().clone();
+    reviews["status"]["currentStepIndex"] = serde_json::json!(3);
+    fake.apply(reviews);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !drawn("SetWeight:     40") {
+        assert!(std::time::Instant::now() < deadline, "not redrawn: {}", std::fs::read_to_string(&log).unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    watcher.stop();
+    let out = meshlens(&["rollout", "get", "reviews", "--watch"]);
+    assert_eq!(out.status.code(), Some(2), "--watch needs --kube");
+}

@@ -8,33 +8,27 @@ use crate::k8s::{Kind, MetaExt};
 use crate::rollout::{render_rollout, rollout_info};
 
 use super::out;
+use super::source::inventory_of;
 use super::source::load;
 use super::traffic::measure;
 use super::workloads::suggestion;
-use super::{ItemArgs, ItemFormat};
+use super::{ItemArgs, ItemFormat, RolloutGetArgs};
 use crate::identity::{WorkloadId, WorkloadKind};
+use crate::inventory::Inventory;
+use crate::k8s::live::{self, ClusterOptions};
+use crate::rollout::RolloutInfo;
 
-pub fn get(args: &ItemArgs) -> anyhow::Result<ExitCode> {
+pub fn get(args: &RolloutGetArgs) -> anyhow::Result<ExitCode> {
+    if args.watch {
+        return watch(&args.item);
+    }
+    show(&args.item)
+}
+
+fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source)?;
     let inv = &mesh.inventory;
-    let matches: Vec<&str> = inv
-        .rollouts
-        .iter()
-        .filter(|r| r.metadata.name_str() == args.name)
-        .map(|r| r.metadata.namespace_str())
-        .filter(|ns| args.namespace.as_deref().is_none_or(|want| want == *ns))
-        .collect();
-    let namespace = match matches.as_slice() {
-        [ns] => ns.to_string(),
-        [] => {
-            let names: Vec<String> = inv.rollouts.iter().map(|r| r.metadata.name_str().to_owned()).collect();
-            let place = args.namespace.as_ref().map(|ns| format!(" in namespace {ns:?}")).unwrap_or_default();
-            bail!("no Rollout {:?}{place}{}", args.name, suggestion(&args.name, names.iter()));
-        }
-        many => bail!("Rollout {:?} exists in several namespaces ({}); choose one with -n", args.name, many.join(", ")),
-    };
-    let Some(r) = inv.find(Kind::Rollout, &namespace, &args.name) else { bail!("Rollout {:?} vanished", args.name) };
-    let Some(info) = rollout_info(inv, r) else { bail!("Rollout {:?} vanished", args.name) };
+    let (namespace, info) = argo_view(inv, &args.name, args.namespace.as_deref())?;
     let id = WorkloadId {
         cluster: mesh.index.cluster.clone(),
         namespace: namespace.clone(),
@@ -58,4 +52,46 @@ pub fn get(args: &ItemArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Redraws the Argo view whenever the cluster changes, until interrupted.
+fn watch(args: &ItemArgs) -> anyhow::Result<ExitCode> {
+    let options = ClusterOptions { kubeconfig: args.source.kubeconfig.clone(), context: args.source.context.clone() };
+    let (name, namespace) = (args.name.clone(), args.namespace.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = live::connect(&options).await?;
+        live::watch(client, move |read| {
+            let (inventory, _) = inventory_of(read);
+            let view = argo_view(&inventory, &name, namespace.as_deref())
+                .map_or_else(|e| format!("{e:#}\n"), |(_, info)| render_rollout(&info, jiff::Timestamp::now()));
+            // Clear the screen and draw from the top, as the Argo CLI does.
+            let _ = out(&format!("\x1b[2J\x1b[H{view}"));
+        })
+        .await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The namespace and Argo view of Rollout `name`.
+fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> anyhow::Result<(String, RolloutInfo)> {
+    let matches: Vec<&str> = inv
+        .rollouts
+        .iter()
+        .filter(|r| r.metadata.name_str() == name)
+        .map(|r| r.metadata.namespace_str())
+        .filter(|ns| namespace.is_none_or(|want| want == *ns))
+        .collect();
+    let namespace = match matches.as_slice() {
+        [ns] => ns.to_string(),
+        [] => {
+            let names: Vec<String> = inv.rollouts.iter().map(|r| r.metadata.name_str().to_owned()).collect();
+            let place = namespace.as_ref().map(|ns| format!(" in namespace {ns:?}")).unwrap_or_default();
+            bail!("no Rollout {:?}{place}{}", name, suggestion(name, names.iter()));
+        }
+        many => bail!("Rollout {:?} exists in several namespaces ({}); choose one with -n", name, many.join(", ")),
+    };
+    let Some(r) = inv.find(Kind::Rollout, &namespace, name) else { bail!("Rollout {:?} vanished", name) };
+    let Some(info) = rollout_info(inv, r) else { bail!("Rollout {:?} vanished", name) };
+    Ok((namespace, info))
 }
