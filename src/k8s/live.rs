@@ -60,22 +60,21 @@ pub async fn connect(options: &ClusterOptions) -> Result<Client, LiveError> {
     Client::try_from(config).map_err(|e| LiveError::Config(e.to_string()))
 }
 
-/// The API group of a kind (`""` for the core group).
-fn group(kind: Kind) -> &'static str {
-    kind.api_version().rsplit_once('/').map_or("", |(group, _)| group)
-}
-
 /// The resources of the kinds meshlens reads that the cluster serves, and notes on those it does not.
 async fn served(client: &Client) -> Result<(Vec<ApiResource>, Vec<String>), LiveError> {
-    let mut groups: Vec<&str> = Kind::ALL.iter().map(|&k| group(k)).collect();
+    let mut groups: Vec<&str> = Kind::ALL.iter().map(|&k| k.group()).collect();
     groups.dedup();
     let discovery = Discovery::new(client.clone()).filter(&groups).run().await.map_err(LiveError::Discovery)?;
     let (mut resources, mut notes) = (Vec::new(), Vec::new());
     for kind in Kind::ALL {
-        let served = discovery.get(group(kind)).and_then(|g| g.recommended_kind(kind.as_str()));
+        let served = discovery.get(kind.group()).and_then(|g| g.recommended_kind(kind.as_str()));
         match served.filter(|(r, _)| Kind::recognise(&r.api_version, &r.kind) == Some(kind)) {
             Some((resource, _)) => resources.push(resource),
-            None => notes.push(format!("the cluster serves no {kind} ({}): none read", kind.api_version())),
+            None => notes.push(format!(
+                "the cluster serves no {kind} ({}, {}): none read",
+                kind.resource(),
+                kind.api_version()
+            )),
         }
     }
     Ok((resources, notes))

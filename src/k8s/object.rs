@@ -121,6 +121,33 @@ impl Kind {
         Some(k)
     }
 
+    /// The API group (`""` for the core group).
+    pub fn group(self) -> &'static str {
+        self.api_version().rsplit_once('/').map_or("", |(group, _)| group)
+    }
+
+    /// The API resource (plural) RBAC rules and URLs name.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespaces",
+            Kind::Pod => "pods",
+            Kind::ReplicaSet => "replicasets",
+            Kind::Deployment => "deployments",
+            Kind::StatefulSet => "statefulsets",
+            Kind::DaemonSet => "daemonsets",
+            Kind::Job => "jobs",
+            Kind::CronJob => "cronjobs",
+            Kind::ReplicationController => "replicationcontrollers",
+            Kind::Service => "services",
+            Kind::Rollout => "rollouts",
+            Kind::Experiment => "experiments",
+            Kind::AnalysisRun => "analysisruns",
+            Kind::Canary => "canaries",
+            Kind::VirtualService => "virtualservices",
+            Kind::DestinationRule => "destinationrules",
+        }
+    }
+
     /// Whether objects of this kind live in a namespace.
     pub fn is_namespaced(self) -> bool {
         self != Kind::Namespace

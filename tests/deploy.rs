@@ -1,0 +1,71 @@
+//! The in-cluster manifests: the ClusterRole grants get/list/watch on exactly the kinds meshlens reads and nothing
+//! else; the container runs as non-root from a read-only root filesystem, serving HTTPS with a token.
+
+use std::collections::BTreeSet;
+
+use meshlens::k8s::Kind;
+use meshlens::k8s::document::{Format, parse_documents};
+use serde_json::Value;
+
+fn manifests() -> Vec<Value> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/meshlens.yaml")).unwrap();
+    parse_documents(&text, Format::Yaml).into_iter().map(|d| d.expect("a valid document").value).collect()
+}
+
+fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
+    let found: Vec<&Value> = docs.iter().filter(|d| d["kind"] == kind).collect();
+    assert_eq!(found.len(), 1, "one {kind}");
+    found[0]
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().map(|s| s.as_str().unwrap().to_owned()).collect()).unwrap_or_default()
+}
+
+#[test]
+fn the_cluster_role_grants_reads_of_exactly_the_kinds_meshlens_reads() {
+    let docs = manifests();
+    let role = one(&docs, "ClusterRole");
+    let mut granted = BTreeSet::new();
+    for rule in role["rules"].as_array().unwrap() {
+        let keys: BTreeSet<&str> = rule.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["apiGroups", "resources", "verbs"]), "no resourceNames or URLs: {rule}");
+        assert_eq!(strings(&rule["verbs"]), ["get", "list", "watch"], "{rule}");
+        for group in strings(&rule["apiGroups"]) {
+            for resource in strings(&rule["resources"]) {
+                assert!(!group.contains('*') && !resource.contains('*'), "no wildcards: {rule}");
+                granted.insert((group.clone(), resource));
+            }
+        }
+    }
+    let read: BTreeSet<(String, String)> =
+        Kind::ALL.iter().map(|k| (k.group().to_owned(), k.resource().to_owned())).collect();
+    assert_eq!(granted, read);
+    assert!(!granted.iter().any(|(_, r)| r == "secrets" || r == "configmaps"));
+    let binding = one(&docs, "ClusterRoleBinding");
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    assert_eq!(binding["subjects"][0]["name"], one(&docs, "ServiceAccount")["metadata"]["name"]);
+    assert!(!docs.iter().any(|d| d["kind"] == "Role" || d["kind"] == "RoleBinding"), "nothing else is granted");
+}
+
+#[test]
+fn the_container_is_non_root_read_only_and_serves_https_with_a_token() {
+    let docs = manifests();
+    let pod = &one(&docs, "Deployment")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["serviceAccountName"], one(&docs, "ServiceAccount")["metadata"]["name"]);
+    let container = &pod["containers"][0];
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(strings(&container["securityContext"]["capabilities"]["drop"]), ["ALL"]);
+    let args = strings(&container["args"]);
+    for flag in ["--kube", "--auth-token-file=", "--tls-cert-file=", "--tls-key-file=", "--prometheus="] {
+        assert!(args.iter().any(|a| a.starts_with(flag)), "{flag} in {args:?}");
+    }
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/healthz");
+    // The arguments are ones meshlens accepts.
+    let parsed =
+        <meshlens::cli::Cli as clap::Parser>::try_parse_from(std::iter::once("meshlens".to_owned()).chain(args));
+    assert!(parsed.is_ok(), "{:?}", parsed.err());
+    assert_eq!(one(&docs, "Service")["spec"]["selector"], one(&docs, "Deployment")["spec"]["selector"]["matchLabels"]);
+}
