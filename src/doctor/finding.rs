@@ -82,9 +82,4 @@ impl Finding {
         self.advice = advice.into();
         self
     }
-
-    /// Whether the finding concerns the object `kind namespace/name`.
-    pub fn concerns(&self, kind: &str, namespace: &str, name: &str) -> bool {
-        self.objects.iter().any(|o| o.kind == kind && o.namespace == namespace && o.name == name)
-    }
 }
