@@ -101,6 +101,13 @@ pub enum NodeType {
 }
 
 impl Node {
+    /// A figure summed over the canary-role revisions; `None` without a canary or when any of them lacks it.
+    pub fn canary_total(&self, figure: impl Fn(&Revision) -> Option<f64>) -> Option<f64> {
+        let mut canary = self.revisions.iter().filter(|r| r.role == TrafficRole::Canary).peekable();
+        canary.peek()?;
+        canary.map(figure).sum()
+    }
+
     /// A node with nothing known but what it is.
     pub fn new(id: &str, node_type: NodeType, cluster: &str, namespace: &str, name: &str) -> Node {
         Node {

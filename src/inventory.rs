@@ -157,25 +157,7 @@ impl Inventory {
     }
 
     fn all_refs(&self) -> impl Iterator<Item = ObjRef> + '_ {
-        const KINDS: [Kind; 16] = [
-            Kind::Namespace,
-            Kind::Pod,
-            Kind::ReplicaSet,
-            Kind::Deployment,
-            Kind::StatefulSet,
-            Kind::DaemonSet,
-            Kind::Job,
-            Kind::CronJob,
-            Kind::ReplicationController,
-            Kind::Service,
-            Kind::Rollout,
-            Kind::Experiment,
-            Kind::AnalysisRun,
-            Kind::Canary,
-            Kind::VirtualService,
-            Kind::DestinationRule,
-        ];
-        KINDS.into_iter().flat_map(|kind| (0..self.len_of(kind)).map(move |index| ObjRef { kind, index }))
+        Kind::ALL.into_iter().flat_map(|kind| (0..self.len_of(kind)).map(move |index| ObjRef { kind, index }))
     }
 
     fn reindex(&mut self) {

@@ -116,11 +116,15 @@ pub fn subset_labels<'c>(
     service: &ServiceRef,
     subset: &str,
 ) -> Option<&'c BTreeMap<String, String>> {
-    config.destination_rules.iter().find_map(|dr| {
+    let dr = destination_rule(config.destination_rules, service)?;
+    dr.spec.subsets.iter().find(|s| s.name == subset).map(|s| &s.labels)
+}
+
+/// The DestinationRule whose host is `service`.
+pub fn destination_rule<'c>(rules: &'c [DestinationRule], service: &ServiceRef) -> Option<&'c DestinationRule> {
+    rules.iter().find(|dr| {
         let dr_ns = dr.metadata.namespace.as_deref().unwrap_or_default();
-        (host_service(&dr.spec.host, dr_ns).as_ref() == Some(service))
-            .then(|| dr.spec.subsets.iter().find(|s| s.name == subset).map(|s| &s.labels))
-            .flatten()
+        host_service(&dr.spec.host, dr_ns).as_ref() == Some(service)
     })
 }
 

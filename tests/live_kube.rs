@@ -94,12 +94,18 @@ fn pods_of(workloads: &Value, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[test]
-fn serve_follows_the_cluster_without_a_restart() {
+/// bookinfo served by a fake API server over HTTPS, and a kubeconfig for it in a temporary directory.
+fn bookinfo_cluster() -> (tempfile::TempDir, meshlens::sim::World, fake_kube::FakeKube, std::path::PathBuf) {
     let work = tempfile::tempdir().unwrap();
     let world = meshlens::sim::build(&SimOptions::new(Scenario::BookinfoCanary));
     let fake = fake_kube::start_tls(&world.objects);
     let kubeconfig = fake.kubeconfig(work.path());
+    (work, world, fake, kubeconfig)
+}
+
+#[test]
+fn serve_follows_the_cluster_without_a_restart() {
+    let (work, world, fake, kubeconfig) = bookinfo_cluster();
     let port = common::process::free_port();
     let args: Vec<String> =
         ["serve", "--kube", "--kubeconfig", kubeconfig.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]
@@ -170,10 +176,7 @@ fn serve_follows_the_cluster_without_a_restart() {
 
 #[test]
 fn rollout_get_watch_redraws_on_every_change() {
-    let work = tempfile::tempdir().unwrap();
-    let world = meshlens::sim::build(&SimOptions::new(Scenario::BookinfoCanary));
-    let fake = fake_kube::start_tls(&world.objects);
-    let kubeconfig = fake.kubeconfig(work.path());
+    let (work, world, fake, kubeconfig) = bookinfo_cluster();
     let log = work.path().join("watch.log");
     let args: Vec<String> = [
         "rollout",

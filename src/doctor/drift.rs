@@ -6,7 +6,6 @@ use crate::inventory::Inventory;
 use crate::k8s::Kind;
 
 use super::finding::{Finding, ObjectRef, Severity};
-use super::istio_config::canary_weights;
 use super::rollout_of;
 use crate::graph::render::percent;
 
@@ -34,10 +33,8 @@ pub fn weight_changed_at(inventory: &Inventory, node: &Node) -> Option<i64> {
 /// Drift of `node` (measured over `measured_s` seconds) beyond `threshold` (0..1), with the findings that
 /// explain it named as likely causes.
 pub fn check(node: &Node, measured_s: i64, threshold: f64, causes: &[&Finding]) -> Option<Finding> {
-    let (intended, _) = canary_weights(node);
-    let intended = intended?;
-    let canary = node.revisions.iter().filter(|r| r.role == TrafficRole::Canary);
-    let observed: f64 = canary.map(|r| r.observed_share).sum::<Option<f64>>()?;
+    let intended = node.canary_total(|r| r.intended_weight)?;
+    let observed = node.canary_total(|r| r.observed_share)?;
     let drift = observed - intended;
     if drift.abs() <= threshold {
         return None;

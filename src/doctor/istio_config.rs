@@ -8,7 +8,9 @@ use crate::inventory::Inventory;
 use crate::k8s::Kind;
 use crate::k8s::istio::VirtualService;
 use crate::k8s::status::pod_ready;
-use crate::routing_model::{Caller, Endpoint, IstioConfig, ServiceRef, binds, host_service, subset_labels};
+use crate::routing_model::{
+    Caller, Endpoint, IstioConfig, ServiceRef, binds, destination_rule, host_service, subset_labels,
+};
 
 use super::finding::{Finding, ObjectRef, Severity};
 use super::rollout_of;
@@ -129,11 +131,9 @@ fn destinations(
 
 /// The DestinationRule for a Service's host.
 fn dr_of(inventory: &Inventory, service: &ServiceRef) -> Option<ObjectRef> {
-    inventory.destination_rules.iter().find_map(|dr| {
-        let ns = dr.metadata.namespace.as_deref().unwrap_or_default();
-        (host_service(&dr.spec.host, ns).as_ref() == Some(service))
-            .then(|| ObjectRef::new("DestinationRule", ns, dr.metadata.name.as_deref().unwrap_or_default()))
-    })
+    let dr = destination_rule(&inventory.destination_rules, service)?;
+    let (ns, name) = (dr.metadata.namespace.as_deref(), dr.metadata.name.as_deref());
+    Some(ObjectRef::new("DestinationRule", ns.unwrap_or_default(), name.unwrap_or_default()))
 }
 
 fn pod_names(pods: &[&Endpoint<'_, &str>]) -> String {
@@ -186,7 +186,8 @@ fn failing_rps(graph: &Graph, service: &ServiceRef) -> (f64, f64) {
 fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> Vec<Finding> {
     let mut findings = Vec::new();
     let me = ObjectRef::new(node.workload_kind.as_deref().unwrap_or("Workload"), &node.namespace, &node.name);
-    let (canary_intended, canary_routed) = canary_weights(node);
+    let (canary_intended, canary_routed) =
+        (node.canary_total(|r| r.intended_weight), node.canary_total(|r| r.routed_weight));
     if let (Some(intended), Some(routed)) = (canary_intended, canary_routed)
         && (intended - routed).abs() > 0.005
     {
@@ -258,16 +259,6 @@ fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> 
         );
     }
     findings
-}
-
-/// The canary's intended and routed weights, summed over canary-role revisions.
-pub fn canary_weights(node: &Node) -> (Option<f64>, Option<f64>) {
-    let canary = || node.revisions.iter().filter(|r| r.role == TrafficRole::Canary);
-    let sum = |f: fn(&crate::graph::Revision) -> Option<f64>| canary().map(f).sum::<Option<f64>>();
-    if canary().next().is_none() {
-        return (None, None);
-    }
-    (sum(|r| r.intended_weight), sum(|r| r.routed_weight))
 }
 
 /// Whether a graph node is an Istio gateway (its pods carry `istio: *gateway`, Istio's own charts' label).

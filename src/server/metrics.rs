@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use crate::doctor::{DEFAULT_THRESHOLD, examine};
-use crate::graph::{Graph, GraphRequest, GraphType, Revision, TrafficRole};
+use crate::graph::{Graph, GraphRequest, GraphType, Revision};
 
 use super::api::build_graph;
 use super::error::ApiError;
@@ -81,11 +81,7 @@ fn split_metrics(graph: &Graph) -> String {
     let drift = "meshlens_canary_drift";
     family(&mut out, drift, "Observed canary share minus intended canary weight (-1..1).");
     for node in &revisioned {
-        let canary = || node.revisions.iter().filter(|r| r.role == TrafficRole::Canary);
-        let observed: Option<f64> = canary().map(|r| r.observed_share).sum();
-        let intended: Option<f64> = canary().map(|r| r.intended_weight).sum();
-        if let (Some(o), Some(i)) = (observed, intended)
-            && canary().next().is_some()
+        if let (Some(o), Some(i)) = (node.canary_total(|r| r.observed_share), node.canary_total(|r| r.intended_weight))
         {
             let kind = node.workload_kind.as_deref().unwrap_or("");
             let labels = [("namespace", node.namespace.as_str()), ("workload", node.name.as_str()), ("kind", kind)];

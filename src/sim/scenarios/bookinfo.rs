@@ -311,6 +311,7 @@ pub fn build_at(mut c: Cluster, progress: Progress, fault: Option<Fault>) -> Bui
         let earlier = Routes { weights: (80, 20), ..routes };
         phases = vec![(switch, step_at, reviews_virtual_service(&earlier)), (step_at, now, phases.remove(0).2)];
     }
+    let to_ratings = [Target::all(&ratings, Behaviour::ok(4.0))];
     let reviews = ServiceRef { namespace: NS.into(), name: "reviews".into() };
     for (from, to, vs) in phases {
         let routed = route_in(&c, &vs, &reviews_dr, &reviews);
@@ -326,12 +327,10 @@ pub fn build_at(mut c: Cluster, progress: Progress, fault: Option<Fault>) -> Bui
                 .map(|s| s.share)
                 .sum::<f64>()
         };
-        let to_ratings = [Target::all(&ratings, Behaviour::ok(4.0))];
         for pods in [&stable, &canary] {
             t.add(&c.pods, Route::new(http, pods, svc_ratings, rate(pods), &to_ratings).during(from, to));
         }
     }
-    let to_ratings = [Target::all(&ratings, Behaviour::ok(4.0))];
     t.add(&c.pods, Route::new(http, &stable, svc_ratings, 12.0, &to_ratings).during(start, switch));
     let to_mongo = [Target::all(&mongodb, Behaviour::ok(2.0))];
     t.add(
