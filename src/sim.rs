@@ -10,8 +10,7 @@ pub mod scenarios;
 pub mod traffic;
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::{self, BufWriter};
+use std::io;
 use std::path::Path;
 
 use serde_json::Value;
@@ -135,32 +134,10 @@ impl World {
         Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report))
     }
 
-    /// The manifests as `kubectl get -o yaml` prints them: one multi-document file per namespace
-    /// (`<namespace>.yaml`) and cluster-scoped objects in `cluster.yaml`; for large worlds, `kubectl get -o json`
-    /// Lists (`<namespace>.json`).
+    /// The manifests as snapshot files: YAML by namespace, JSON Lists for large worlds.
     pub fn manifests(&self) -> Result<BTreeMap<String, String>, serde_saphyr::SerializeError> {
-        let extension = if self.json { "json" } else { "yaml" };
-        let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-        for object in &self.objects {
-            let group = object["metadata"]["namespace"].as_str().unwrap_or("cluster");
-            groups.entry(format!("{group}.{extension}")).or_default().push(object);
-        }
-        let mut files = BTreeMap::new();
-        for (file, objects) in groups {
-            let text = if self.json {
-                let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});
-                serde_json::to_string(&list).unwrap_or_default()
-            } else {
-                let mut text = String::new();
-                for object in objects {
-                    text.push_str("---\n");
-                    text.push_str(&serde_saphyr::to_string(object)?);
-                }
-                text
-            };
-            files.insert(file, text);
-        }
-        Ok(files)
+        let format = if self.json { Format::Json } else { Format::Yaml };
+        crate::snapshot::manifest_files(&self.objects, format)
     }
 
     /// The telemetry as OpenMetrics text.
@@ -174,22 +151,10 @@ impl World {
 
     /// Writes the snapshot directory: `k8s/`, `metrics/istio.om` and `snapshot.yaml`.
     pub fn write_to(&self, dir: &Path) -> anyhow::Result<()> {
-        use anyhow::Context;
-        let k8s = dir.join("k8s");
-        let metrics = dir.join("metrics");
-        for d in [&k8s, &metrics] {
-            fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-        }
-        for (file, text) in self.manifests()? {
-            let path = k8s.join(file);
-            fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        }
-        let path = metrics.join("istio.om");
-        let out = fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        self.write_metrics(BufWriter::new(out)).with_context(|| format!("writing {}", path.display()))?;
-        let path = dir.join("snapshot.yaml");
-        fs::write(&path, serde_saphyr::to_string(&self.meta())?)
-            .with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
+        let snapshot = crate::snapshot::Writer::create(dir)?;
+        snapshot.manifests(&self.manifests()?)?;
+        let (path, out) = snapshot.metrics_file("istio.om")?;
+        self.write_metrics(out).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        Ok(snapshot.meta(&self.meta())?)
     }
 }

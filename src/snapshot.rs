@@ -1,10 +1,13 @@
 //! A snapshot directory: `k8s/` manifests, `metrics/` OpenMetrics files and an optional `snapshot.yaml` with the
 //! moment and cluster it shows. The offline source every command can read.
 
+use std::collections::BTreeMap;
 use std::fs;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::inventory::{DEFAULT_CLUSTER, Inventory};
 use crate::k8s::document::Format;
@@ -48,6 +51,10 @@ pub enum SnapshotError {
     NotADirectory(PathBuf),
     #[error("cannot read {path}: {source}")]
     Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Unwritable { path: PathBuf, source: std::io::Error },
+    #[error("cannot render {what}: {message}")]
+    Render { what: String, message: String },
     #[error("{path}: {message} (expected `time: <RFC 3339>` and `cluster: <name>`)")]
     BadMeta { path: PathBuf, message: String },
 }
@@ -102,6 +109,88 @@ fn read_meta(path: &Path) -> Result<SnapshotMeta, SnapshotError> {
     }
     serde_saphyr::from_str(&text)
         .map_err(|err| SnapshotError::BadMeta { path: path.to_owned(), message: err.without_snippet().to_string() })
+}
+
+/// Manifests as snapshot files, the way `kubectl get -o yaml` prints them: one multi-document file per namespace
+/// (`<namespace>.yaml`), cluster-scoped objects in `cluster.yaml`; or `kubectl get -o json` Lists
+/// (`<namespace>.json`), which large worlds read faster.
+pub fn manifest_files(
+    objects: &[Value],
+    format: Format,
+) -> Result<BTreeMap<String, String>, serde_saphyr::SerializeError> {
+    let extension = match format {
+        Format::Json => "json",
+        Format::Yaml => "yaml",
+    };
+    let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for object in objects {
+        let group = object["metadata"]["namespace"].as_str().unwrap_or("cluster");
+        groups.entry(format!("{group}.{extension}")).or_default().push(object);
+    }
+    let mut files = BTreeMap::new();
+    for (file, objects) in groups {
+        let text = match format {
+            Format::Json => {
+                let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});
+                serde_json::to_string(&list).unwrap_or_default()
+            }
+            Format::Yaml => {
+                let mut text = String::new();
+                for object in objects {
+                    text.push_str("---\n");
+                    text.push_str(&serde_saphyr::to_string(object)?);
+                }
+                text
+            }
+        };
+        files.insert(file, text);
+    }
+    Ok(files)
+}
+
+/// Writes a snapshot directory that [`load`] reads back.
+pub struct Writer {
+    dir: PathBuf,
+}
+
+impl Writer {
+    /// Creates `dir` with its `k8s/` and `metrics/` folders.
+    pub fn create(dir: &Path) -> Result<Writer, SnapshotError> {
+        for sub in ["k8s", "metrics"] {
+            let path = dir.join(sub);
+            fs::create_dir_all(&path).map_err(|source| SnapshotError::Unwritable { path, source })?;
+        }
+        Ok(Writer { dir: dir.to_owned() })
+    }
+
+    /// Writes manifest files (as [`manifest_files`] names them) under `k8s/`.
+    pub fn manifests(&self, files: &BTreeMap<String, String>) -> Result<(), SnapshotError> {
+        for (file, text) in files {
+            self.write(&self.dir.join("k8s").join(file), text)?;
+        }
+        Ok(())
+    }
+
+    /// Opens `metrics/<name>` for an OpenMetrics stream.
+    pub fn metrics_file(&self, name: &str) -> Result<(PathBuf, BufWriter<fs::File>), SnapshotError> {
+        let path = self.dir.join("metrics").join(name);
+        match fs::File::create(&path) {
+            Ok(file) => Ok((path, BufWriter::new(file))),
+            Err(source) => Err(SnapshotError::Unwritable { path, source }),
+        }
+    }
+
+    /// Writes `snapshot.yaml`.
+    pub fn meta(&self, meta: &SnapshotMeta) -> Result<(), SnapshotError> {
+        let path = self.dir.join("snapshot.yaml");
+        let text = serde_saphyr::to_string(meta)
+            .map_err(|e| SnapshotError::Render { what: path.display().to_string(), message: e.to_string() })?;
+        self.write(&path, &text)
+    }
+
+    fn write(&self, path: &Path, text: &str) -> Result<(), SnapshotError> {
+        fs::write(path, text).map_err(|source| SnapshotError::Unwritable { path: path.to_owned(), source })
+    }
 }
 
 /// Every file below `root`, depth first, sorted by path so loading order (and duplicate resolution) is stable.

@@ -495,7 +495,7 @@ impl Context<'_> {
             if let Some(v) = value
                 && self.times[k] >= self.pods[pod].created
             {
-                w.sample(name, &labels, *v, self.times[k])?;
+                w.sample(name, &labels, *v, self.times[k] * 1000)?;
             }
         }
         Ok(())
@@ -521,6 +521,7 @@ impl Context<'_> {
             if t < self.pods[pod].created {
                 continue;
             }
+            let t = t * 1000;
             for (b, le) in bounds.iter().enumerate() {
                 let value = if b < self.buckets.len() { buckets[b][k].unwrap_or(0.0) } else { *count };
                 let mut with_le = base.clone();

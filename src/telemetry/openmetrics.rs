@@ -40,8 +40,9 @@ impl<W: Write> Writer<W> {
         writeln!(self.out, "# HELP {name} {}", help.replace('\\', "\\\\").replace('\n', "\\n"))
     }
 
-    /// Writes one sample; `name` is the full sample name (`istio_requests_total`, `..._bucket`).
-    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64, timestamp_s: i64) -> io::Result<()> {
+    /// Writes one sample; `name` is the full sample name (`istio_requests_total`, `..._bucket`). Timestamps are
+    /// milliseconds, as Prometheus stores them, written as seconds with the fraction only when there is one.
+    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64, timestamp_ms: i64) -> io::Result<()> {
         self.line.clear();
         self.line.push_str(name);
         if !labels.is_empty() {
@@ -59,7 +60,11 @@ impl<W: Write> Writer<W> {
         }
         self.line.push(' ');
         format_value(&mut self.line, value);
-        let _ = write!(self.line, " {timestamp_s}");
+        let (seconds, millis) = (timestamp_ms.div_euclid(1000), timestamp_ms.rem_euclid(1000));
+        let _ = match millis {
+            0 => write!(self.line, " {seconds}"),
+            _ => write!(self.line, " {seconds}.{millis:03}"),
+        };
         self.line.push('\n');
         self.out.write_all(self.line.as_bytes())
     }
@@ -210,8 +215,8 @@ mod tests {
     fn written_samples_read_back() {
         let mut w = Writer::new(Vec::new());
         w.family("istio_requests", MetricType::Counter, "Requests.").unwrap();
-        w.sample("istio_requests_total", &[("pod", "a-1"), ("weird", "q\"b\\n\nx")], 12.0, 100).unwrap();
-        w.sample("istio_requests_total", &[], 0.25, 130).unwrap();
+        w.sample("istio_requests_total", &[("pod", "a-1"), ("weird", "q\"b\\n\nx")], 12.0, 100_000).unwrap();
+        w.sample("istio_requests_total", &[], 0.25, 130_042).unwrap();
         let text = String::from_utf8(w.finish().unwrap()).unwrap();
         assert!(text.contains("istio_requests_total{pod=\"a-1\",weird=\"q\\\"b\\\\n\\nx\"} 12 100\n"), "{text}");
         assert!(text.ends_with("# EOF\n"));
@@ -219,7 +224,7 @@ mod tests {
         parse(&text, |s| read.push((s.name.to_owned(), s.labels, s.value, s.timestamp))).unwrap();
         assert_eq!(read.len(), 2);
         assert_eq!(read[0].1, vec![("pod", "a-1".to_string()), ("weird", "q\"b\\n\nx".to_string())]);
-        assert_eq!((read[1].2, read[1].3), (0.25, Some(130.0)));
+        assert_eq!((read[1].2, read[1].3), (0.25, Some(130.042)));
     }
 
     #[test]
