@@ -188,6 +188,9 @@ fn parse_points(text: &str) -> Result<f64, String> {
 pub struct ServeArgs {
     #[command(flatten)]
     pub source: SourceArgs,
+    /// With --kube: read and watch only these namespaces (comma-separated); a Role in each is then enough.
+    #[arg(short = 'n', long = "namespace", value_name = "NS", value_delimiter = ',', requires = "kube")]
+    pub namespaces: Vec<String>,
     /// Address to listen on (loopback unless told otherwise).
     #[arg(long, default_value = "127.0.0.1:20001")]
     pub addr: std::net::SocketAddr,

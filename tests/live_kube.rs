@@ -206,3 +206,58 @@ fn rollout_get_watch_redraws_on_every_change() {
     let out = meshlens(&["rollout", "get", "reviews", "--watch"]);
     assert_eq!(out.status.code(), Some(2), "--watch needs --kube");
 }
+
+#[test]
+fn given_namespaces_only_they_are_listed_and_watched() {
+    let work = tempfile::tempdir().unwrap();
+    let world = meshlens::sim::build(&SimOptions::new(Scenario::BookinfoCanary));
+    let mut objects = world.objects.clone();
+    let elsewhere = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "intruder", "namespace": "other", "uid": "u-intruder"},
+        "spec": {"selector": {"matchLabels": {"app": "intruder"}},
+                 "template": {"metadata": {"labels": {"app": "intruder"}}, "spec": {"containers": []}}}
+    });
+    objects.push(elsewhere);
+    let fake = fake_kube::start(&objects);
+    let kubeconfig = fake.kubeconfig(work.path());
+    let kube = ["--kube", "--kubeconfig", kubeconfig.to_str().unwrap()];
+
+    let everywhere = json(&meshlens_ok(&[&["workloads", "-o", "json"], &kube[..]].concat()));
+    assert!(everywhere.as_array().unwrap().iter().any(|w| w["namespace"] == "other"), "{everywhere}");
+    let before = fake.requests().len();
+    let scoped = json(&meshlens_ok(&[&["workloads", "-o", "json", "-n", "bookinfo"], &kube[..]].concat()));
+    let names: Vec<&str> = scoped.as_array().unwrap().iter().map(|w| w["namespace"].as_str().unwrap()).collect();
+    assert!(!names.is_empty() && names.iter().all(|&ns| ns == "bookinfo"), "{names:?}");
+    let lists: Vec<String> = fake.requests()[before..].iter().filter(|r| r.contains("limit=")).cloned().collect();
+    assert!(lists.len() >= 10, "{lists:?}");
+    assert!(lists.iter().all(|r| r.contains("/namespaces/bookinfo/")), "only bookinfo's collections: {lists:?}");
+
+    let out = meshlens(&[&["workloads", "-n", "../x"], &kube[..]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a Kubernetes namespace name"), "{}", stderr(&out));
+
+    // serve -n watches the namespace's collections only.
+    let port = common::process::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let args: Vec<String> =
+        [&["serve", "-n", "bookinfo", "--addr", &addr][..], &kube[..]].concat().into_iter().map(String::from).collect();
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_meshlens"));
+    let before = fake.requests().len();
+    let server = common::process::spawn(program, &args, &work.path().join("serve.log"), port, "/healthz");
+    let rollout = format!("{}/api/namespaces/bookinfo/rollouts/reviews", server.url);
+    eventually(&rollout, "the Rollout", |r| r["setWeight"] == 20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let watches = || fake.requests()[before..].iter().filter(|r| r.contains("watch=true")).cloned().collect::<Vec<_>>();
+    // Seven namespaced kinds are served: pods, replicasets, deployments, services, rollouts, virtualservices and
+    // destinationrules.
+    while watches().len() < 7 {
+        assert!(std::time::Instant::now() < deadline, "no watches: {:?}", fake.requests());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server.stop();
+    let watches = watches();
+    assert!(watches.iter().all(|r| r.contains("/namespaces/bookinfo/")), "{watches:?}");
+    let out = meshlens(&["serve", "-n", "bookinfo"]);
+    assert_eq!(out.status.code(), Some(2), "serve -n needs --kube");
+}

@@ -12,7 +12,7 @@ use super::source::{load, telemetry};
 use super::{DoctorArgs, ItemFormat, out};
 
 pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
-    let mesh = load(&args.source)?;
+    let mesh = load(&args.source, &args.scope.namespaces)?;
     let namespaces = selected_namespaces(&args.scope, &mesh.index)?;
     let duration_s = parse_duration(&args.duration)
         .with_context(|| format!("--duration {:?} is not a duration like 30s, 10m or 1h", args.duration))?;

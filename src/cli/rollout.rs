@@ -26,7 +26,7 @@ pub fn get(args: &RolloutGetArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
-    let mesh = load(&args.source)?;
+    let mesh = load(&args.source, args.namespace.as_slice())?;
     let inv = &mesh.inventory;
     let (namespace, info) = argo_view(inv, &args.name, args.namespace.as_deref())?;
     let id = WorkloadId {
@@ -58,10 +58,11 @@ fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
 fn watch(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let options = ClusterOptions { kubeconfig: args.source.kubeconfig.clone(), context: args.source.context.clone() };
     let (name, namespace) = (args.name.clone(), args.namespace.clone());
+    let namespaces = Vec::from_iter(namespace.clone());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let client = live::connect(&options).await?;
-        live::watch(client, move |read| {
+        live::watch(client, &namespaces, move |read| {
             let (inventory, _) = inventory_of(read);
             let view = argo_view(&inventory, &name, namespace.as_deref())
                 .map_or_else(|e| format!("{e:#}\n"), |(_, info)| render_rollout(&info, jiff::Timestamp::now()));

@@ -15,7 +15,7 @@ use super::source::{inventory_of, load, telemetry};
 use crate::k8s::live::{self, ClusterOptions};
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let mesh = load(&args.source)?;
+    let mesh = load(&args.source, &args.namespaces)?;
     let telemetry = telemetry(&mesh, &args.source)?;
     // A live telemetry store without a fixed time answers for "now"; a snapshot for its own time.
     let live = args.source.prometheus.is_some() || args.source.kube;
@@ -35,24 +35,25 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let cluster = args
-        .source
-        .kube
-        .then(|| ClusterOptions { kubeconfig: args.source.kubeconfig.clone(), context: args.source.context.clone() });
+    let cluster = args.source.kube.then(|| {
+        let options =
+            ClusterOptions { kubeconfig: args.source.kubeconfig.clone(), context: args.source.context.clone() };
+        (options, args.namespaces.clone())
+    });
     run_server(state, args.addr, tls, move |addr, state| {
         eprintln!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)");
-        if let Some(options) = cluster {
-            tokio::spawn(keep_current(options, state.clone()));
+        if let Some((options, namespaces)) = cluster {
+            tokio::spawn(keep_current(options, namespaces, state.clone()));
         }
     })
 }
 
 /// Swaps in a new world whenever the cluster changes, so pages and the API follow it without a restart and
 /// without listing the cluster per request.
-async fn keep_current(options: ClusterOptions, state: AppState) {
+async fn keep_current(options: ClusterOptions, namespaces: Vec<String>, state: AppState) {
     let watched = async {
         let client = live::connect(&options).await?;
-        live::watch(client, move |read| state.set_world(World::new(inventory_of(read).0))).await
+        live::watch(client, &namespaces, move |read| state.set_world(World::new(inventory_of(read).0))).await
     };
     if let Err(e) = watched.await {
         eprintln!("warning: watching the cluster stopped, pages show it as last read: {e}");

@@ -57,11 +57,12 @@ pub struct Telemetry {
     pub scrape_labels: ScrapeLabels,
 }
 
-/// Loads what the source flags name. Without `--snapshot`, the built-in demo world.
-pub fn load(args: &SourceArgs) -> anyhow::Result<Mesh> {
+/// Loads what the source flags name. Without `--snapshot`, the built-in demo world. `namespaces` (all when empty)
+/// restrict what a live cluster is asked for; files are read whole and commands select afterwards.
+pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
     let (inventory, report, snapshot_time, samples) = match &args.snapshot {
         None if args.kube => {
-            let (inventory, report) = read_cluster(args)?;
+            let (inventory, report) = read_cluster(args, namespaces)?;
             (inventory, report, None, Samples::Files(Vec::new()))
         }
         Some(dir) => {
@@ -85,10 +86,13 @@ pub fn load(args: &SourceArgs) -> anyhow::Result<Mesh> {
 }
 
 /// The objects of the live cluster the flags name, read once.
-fn read_cluster(args: &SourceArgs) -> anyhow::Result<(Inventory, LoadReport)> {
+fn read_cluster(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<(Inventory, LoadReport)> {
+    if let Some(bad) = namespaces.iter().find(|ns| !crate::k8s::is_namespace_name(ns)) {
+        bail!("{bad:?} is not a Kubernetes namespace name");
+    }
     let options = ClusterOptions { kubeconfig: args.kubeconfig.clone(), context: args.context.clone() };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let read = runtime.block_on(async { live::read(&live::connect(&options).await?).await })?;
+    let read = runtime.block_on(async { live::read(&live::connect(&options).await?, namespaces).await })?;
     for note in &read.notes {
         eprintln!("note: {note}");
     }

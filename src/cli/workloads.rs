@@ -13,7 +13,7 @@ use super::traffic::measure;
 use super::{ItemArgs, ItemFormat, ListFormat, WorkloadsArgs};
 
 pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
-    let mesh = load(&args.source)?;
+    let mesh = load(&args.source, &args.scope.namespaces)?;
     let namespaces = super::graph::selected_namespaces(&args.scope, &mesh.index)?;
     let selected: Vec<&Workload> = mesh
         .index
@@ -29,7 +29,7 @@ pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
-    let mesh = load(&args.source)?;
+    let mesh = load(&args.source, args.namespace.as_slice())?;
     let found = find(&mesh.index, &args.name, args.namespace.as_deref())?;
     let mut texts = Vec::new();
     let mut values = Vec::new();

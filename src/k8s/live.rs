@@ -1,6 +1,8 @@
 //! Reads the kinds meshlens uses from a live cluster through the Kubernetes API, read-only: discovery decides which
 //! optional kinds the cluster serves (Argo Rollouts, Flagger, Istio networking in whichever version it prefers) and
 //! a cluster without them is read with a note; every LIST is paged; `managedFields` are dropped as they arrive.
+//! Given namespaces, only they are listed and watched (namespaced paths, so a Role in each is enough) and
+//! cluster-scoped kinds are not read.
 
 use std::path::PathBuf;
 
@@ -9,7 +11,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::discovery::{ApiResource, Discovery};
+use kube::discovery::{ApiResource, Discovery, Scope};
 use kube::runtime::reflector::{reflector, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Config};
@@ -60,32 +62,53 @@ pub async fn connect(options: &ClusterOptions) -> Result<Client, LiveError> {
     Client::try_from(config).map_err(|e| LiveError::Config(e.to_string()))
 }
 
-/// The resources of the kinds meshlens reads that the cluster serves, and notes on those it does not.
-async fn served(client: &Client) -> Result<(Vec<ApiResource>, Vec<String>), LiveError> {
+/// One listable collection: a served kind, in every namespace or in one.
+struct Collection {
+    api: Api<DynamicObject>,
+    resource: ApiResource,
+    /// `rollouts (argoproj.io/v1alpha1) in namespace shop`, for messages.
+    what: String,
+}
+
+/// The collections of the kinds meshlens reads that the cluster serves (in `namespaces`, or everywhere when
+/// empty), and notes on the kinds it does not serve.
+async fn collections(client: &Client, namespaces: &[String]) -> Result<(Vec<Collection>, Vec<String>), LiveError> {
     let mut groups: Vec<&str> = Kind::ALL.iter().map(|&k| k.group()).collect();
     groups.dedup();
     let discovery = Discovery::new(client.clone()).filter(&groups).run().await.map_err(LiveError::Discovery)?;
-    let (mut resources, mut notes) = (Vec::new(), Vec::new());
+    let (mut collections, mut notes) = (Vec::new(), Vec::new());
     for kind in Kind::ALL {
         let served = discovery.get(kind.group()).and_then(|g| g.recommended_kind(kind.as_str()));
-        match served.filter(|(r, _)| Kind::recognise(&r.api_version, &r.kind) == Some(kind)) {
-            Some((resource, _)) => resources.push(resource),
-            None => notes.push(format!(
+        let Some((resource, caps)) = served.filter(|(r, _)| Kind::recognise(&r.api_version, &r.kind) == Some(kind))
+        else {
+            notes.push(format!(
                 "the cluster serves no {kind} ({}, {}): none read",
                 kind.resource(),
                 kind.api_version()
-            )),
+            ));
+            continue;
+        };
+        let what = format!("{} ({})", resource.plural, resource.api_version);
+        if namespaces.is_empty() {
+            let api = Api::all_with(client.clone(), &resource);
+            collections.push(Collection { api, resource, what });
+        } else if caps.scope == Scope::Namespaced {
+            for namespace in namespaces {
+                let api = Api::namespaced_with(client.clone(), namespace, &resource);
+                let what = format!("{what} in namespace {namespace}");
+                collections.push(Collection { api, resource: resource.clone(), what });
+            }
         }
     }
-    Ok((resources, notes))
+    Ok((collections, notes))
 }
 
-/// Lists every object of the kinds meshlens reads.
-pub async fn read(client: &Client) -> Result<ClusterRead, LiveError> {
-    let (resources, notes) = served(client).await?;
+/// Lists every object of the kinds meshlens reads (in `namespaces`, or everywhere when empty).
+pub async fn read(client: &Client, namespaces: &[String]) -> Result<ClusterRead, LiveError> {
+    let (collections, notes) = collections(client, namespaces).await?;
     let mut read = ClusterRead { objects: Vec::new(), notes };
-    for resource in &resources {
-        list_all(client, resource, &mut read.objects).await?;
+    for collection in &collections {
+        list_all(collection, &mut read.objects).await?;
     }
     Ok(read)
 }
@@ -93,21 +116,24 @@ pub async fn read(client: &Client) -> Result<ClusterRead, LiveError> {
 /// Keeps every served kind current with kube-rs reflectors (LIST, then WATCH from its resourceVersion, relisting
 /// when the server says the version is gone) and calls `changed` with the whole set after each burst of changes.
 /// Runs until the process ends; a failing watch retries with backoff and says so in the log.
-pub async fn watch(client: Client, changed: impl Fn(ClusterRead) + Send + 'static) -> Result<(), LiveError> {
-    let (resources, notes) = served(&client).await?;
+pub async fn watch(
+    client: Client,
+    namespaces: &[String],
+    changed: impl Fn(ClusterRead) + Send + 'static,
+) -> Result<(), LiveError> {
+    let (collections, notes) = collections(&client, namespaces).await?;
     let notify = Arc::new(Notify::new());
     let mut stores = Vec::new();
-    for resource in resources {
+    for Collection { api, resource, what } in collections {
         let writer: Writer<DynamicObject> = Writer::new(resource.clone());
-        stores.push((writer.as_reader(), resource.clone()));
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        stores.push((writer.as_reader(), resource));
         let events = watcher(api, watcher::Config::default().page_size(PAGE))
             .default_backoff()
             .modify(|o| o.metadata.managed_fields = None);
         let notify = notify.clone();
         tokio::spawn(reflector(writer, events).for_each(move |event| {
             if let Err(e) = event {
-                tracing::warn!("watching {} ({}): {e}", resource.plural, resource.api_version);
+                tracing::warn!("watching {what}: {e}");
             }
             notify.notify_one();
             std::future::ready(())
@@ -128,15 +154,17 @@ pub async fn watch(client: Client, changed: impl Fn(ClusterRead) + Send + 'stati
     }
 }
 
-/// Every object of one resource, page by page.
-async fn list_all(client: &Client, resource: &ApiResource, out: &mut Vec<Value>) -> Result<(), LiveError> {
-    let api: Api<DynamicObject> = Api::all_with(client.clone(), resource);
+/// Every object of one collection, page by page.
+async fn list_all(collection: &Collection, out: &mut Vec<Value>) -> Result<(), LiveError> {
     let mut params = ListParams::default().limit(PAGE);
     loop {
-        let what = || format!("{} ({})", resource.plural, resource.api_version);
-        let page = api.list(&params).await.map_err(|source| LiveError::List { what: what(), source })?;
+        let page = collection
+            .api
+            .list(&params)
+            .await
+            .map_err(|source| LiveError::List { what: collection.what.clone(), source })?;
         for item in page.items {
-            out.push(as_manifest(item, resource));
+            out.push(as_manifest(item, &collection.resource));
         }
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),

@@ -1,5 +1,5 @@
-//! An in-process fake Kubernetes API server for tests: discovery (`/api`, `/apis`, resource lists) and paged LIST
-//! of a fixed set of objects, so the real kube-rs client runs over HTTP on 127.0.0.1.
+//! An in-process fake Kubernetes API server for tests: discovery (`/api`, `/apis`, resource lists), paged LIST and
+//! WATCH of every object or of one namespace's, so the real kube-rs client runs over HTTP(S) on 127.0.0.1.
 
 #![allow(dead_code)]
 
@@ -29,7 +29,8 @@ struct Served {
 
 #[derive(Clone)]
 enum Change {
-    Event(Key, String),
+    /// An event line of a resource, about an object of this namespace (none: cluster-scoped).
+    Event(Key, Option<String>, String),
     /// Ends every open watch, as an API server restart or a load balancer timeout would.
     Close,
 }
@@ -149,8 +150,9 @@ impl Served {
     fn record(&self, key: Key, event: &'static str, object: Value) {
         let version: u64 = object["metadata"]["resourceVersion"].as_str().and_then(|v| v.parse().ok()).unwrap_or(0);
         let line = json!({"type": event, "object": object}).to_string();
+        let namespace = object["metadata"]["namespace"].as_str().map(str::to_owned);
         self.history.lock().unwrap().push((version, key.clone(), event, object));
-        let _ = self.changes.send(Change::Event(key, line));
+        let _ = self.changes.send(Change::Event(key, namespace, line));
     }
 }
 
@@ -205,6 +207,8 @@ fn serve(objects: &[Value], tls: bool) -> FakeKube {
         .route("/apis/{group}/{version}", get(group_resources))
         .route("/api/{version}/{plural}", get(core_list))
         .route("/apis/{group}/{version}/{plural}", get(group_list))
+        .route("/api/{version}/namespaces/{namespace}/{plural}", get(core_namespaced_list))
+        .route("/apis/{group}/{version}/namespaces/{namespace}/{plural}", get(group_namespaced_list))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(served.clone(), record))
         .with_state(served.clone());
@@ -300,23 +304,36 @@ async fn group_resources(
     resource_list(&served, &group, &version)
 }
 
-fn list(served: &Arc<Served>, group: &str, version: &str, plural: &str, params: &BTreeMap<String, String>) -> Response {
-    let key = (group.to_owned(), version.to_owned(), plural.to_owned());
+/// The objects of a LIST or WATCH: a resource, everywhere or in one namespace.
+struct Selection {
+    key: Key,
+    namespace: Option<String>,
+}
+
+impl Selection {
+    fn holds(&self, object: &Value) -> bool {
+        self.namespace.as_deref().is_none_or(|ns| object["metadata"]["namespace"] == ns)
+    }
+}
+
+fn list(served: &Arc<Served>, selection: Selection, params: &BTreeMap<String, String>) -> Response {
     if params.get("watch").is_some_and(|w| w == "true" || w == "1") {
-        return watch(served, key, params);
+        return watch(served, selection, params);
     }
     let resources = served.resources.lock().unwrap();
-    let Some(resource) = resources.get(&key) else {
+    let Some(resource) = resources.get(&selection.key) else {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     };
     let start: usize = params.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
     let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(usize::MAX).min(PAGE);
-    let items: Vec<Value> = resource.items.iter().skip(start).take(limit).cloned().collect();
+    let selected: Vec<&Value> = resource.items.iter().filter(|o| selection.holds(o)).collect();
+    let items: Vec<Value> = selected.iter().skip(start).take(limit).map(|&o| o.clone()).collect();
     let next = start + items.len();
     let mut metadata = json!({"resourceVersion": served.version.lock().unwrap().to_string()});
-    if next < resource.items.len() {
+    if next < selected.len() {
         metadata["continue"] = json!(next.to_string());
     }
+    let (group, version, _) = &selection.key;
     let group_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
     let kind = format!("{}List", resource.kind);
     Json(json!({"apiVersion": group_version, "kind": kind, "metadata": metadata, "items": items})).into_response()
@@ -324,7 +341,8 @@ fn list(served: &Arc<Served>, group: &str, version: &str, plural: &str, params: 
 
 /// A WATCH: the changes after `resourceVersion` (410 Gone when they were compacted), a bookmark, then changes as
 /// they happen, until `timeoutSeconds` or [`FakeKube::drop_watches`].
-fn watch(served: &Arc<Served>, key: Key, params: &BTreeMap<String, String>) -> Response {
+fn watch(served: &Arc<Served>, selection: Selection, params: &BTreeMap<String, String>) -> Response {
+    let key = selection.key.clone();
     let from: u64 = params.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
     let mut lines: Vec<String> = Vec::new();
     if from < *served.oldest.lock().unwrap() {
@@ -333,7 +351,7 @@ fn watch(served: &Arc<Served>, key: Key, params: &BTreeMap<String, String>) -> R
         return axum::body::Body::from(format!("{gone}\n")).into_response();
     }
     for (version, k, event, object) in served.history.lock().unwrap().iter() {
-        if *version > from && *k == key {
+        if *version > from && *k == key && selection.holds(object) {
             lines.push(json!({"type": event, "object": object}).to_string());
         }
     }
@@ -350,10 +368,15 @@ fn watch(served: &Arc<Served>, key: Key, params: &BTreeMap<String, String>) -> R
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(timeout);
     let receiver = served.changes.subscribe();
     let replay = futures::stream::iter(lines.into_iter().map(|l| Ok::<_, std::convert::Infallible>(format!("{l}\n"))));
-    let live = futures::stream::unfold((receiver, key), move |(mut receiver, key)| async move {
+    let live = futures::stream::unfold((receiver, selection), move |(mut receiver, selection)| async move {
         loop {
             match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                Ok(Ok(Change::Event(k, line))) if k == key => return Some((Ok(format!("{line}\n")), (receiver, key))),
+                Ok(Ok(Change::Event(k, namespace, line)))
+                    if k == selection.key
+                        && selection.namespace.as_ref().is_none_or(|ns| namespace.as_ref() == Some(ns)) =>
+                {
+                    return Some((Ok(format!("{line}\n")), (receiver, selection)));
+                }
                 Ok(Ok(Change::Event(..))) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
                 _ => return None,
             }
@@ -367,7 +390,23 @@ async fn core_list(
     Path((version, plural)): Path<(String, String)>,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Response {
-    list(&served, "", &version, &plural, &params)
+    list(&served, Selection { key: (String::new(), version, plural), namespace: None }, &params)
+}
+
+async fn core_namespaced_list(
+    State(served): State<Arc<Served>>,
+    Path((version, namespace, plural)): Path<(String, String, String)>,
+    Query(params): Query<BTreeMap<String, String>>,
+) -> Response {
+    list(&served, Selection { key: (String::new(), version, plural), namespace: Some(namespace) }, &params)
+}
+
+async fn group_namespaced_list(
+    State(served): State<Arc<Served>>,
+    Path((group, version, namespace, plural)): Path<(String, String, String, String)>,
+    Query(params): Query<BTreeMap<String, String>>,
+) -> Response {
+    list(&served, Selection { key: (group, version, plural), namespace: Some(namespace) }, &params)
 }
 
 async fn group_list(
@@ -375,5 +414,5 @@ async fn group_list(
     Path((group, version, plural)): Path<(String, String, String)>,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Response {
-    list(&served, &group, &version, &plural, &params)
+    list(&served, Selection { key: (group, version, plural), namespace: None }, &params)
 }
