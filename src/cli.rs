@@ -1,5 +1,6 @@
 //! The command line: raw clap arguments, and one module per command that turns them into work.
 
+mod capture;
 mod demo;
 mod doctor;
 mod graph;
@@ -42,6 +43,9 @@ pub enum Command {
     },
     /// Explain what is wrong between the objects, the routing and the telemetry (exit 1 on any error finding).
     Doctor(DoctorArgs),
+    /// Write what a live cluster (--kube) and its telemetry (--prometheus) show as a snapshot directory, secrets
+    /// left out: objects without env, args or last-applied annotations, and the raw samples of the window.
+    Capture(CaptureArgs),
     /// Write a simulated world (objects and telemetry) as a snapshot directory.
     Sim(SimArgs),
     /// Serve the web UI and the JSON API on the chosen sources.
@@ -159,6 +163,21 @@ pub struct GraphArgs {
     /// more than the rest of the graph together).
     #[arg(long)]
     pub latency: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// The window of telemetry to keep, ending at --at (default: now). Commands on the snapshot can look at this
+    /// window or a shorter one.
+    #[arg(long, default_value = "10m")]
+    pub duration: String,
+    /// Directory to write (created; must be new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -312,6 +331,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Graph(args) => graph::run(&args),
         Command::Rollout { command: RolloutCommand::Get(args) } => rollout::get(&args),
         Command::Doctor(args) => doctor::run(&args),
+        Command::Capture(args) => capture::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Demo(args) => demo::run(&args),

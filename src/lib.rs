@@ -1,6 +1,7 @@
 //! meshlens: names every workload the way Istio telemetry does, shows Argo Rollouts as one workload with its
 //! revisions, and sets the traffic split it measures beside the weight the Rollout asked for.
 
+pub mod capture;
 pub mod cli;
 pub mod doctor;
 pub mod graph;

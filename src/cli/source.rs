@@ -87,9 +87,7 @@ pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
 
 /// The objects of the live cluster the flags name, read once.
 fn read_cluster(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<(Inventory, LoadReport)> {
-    if let Some(bad) = namespaces.iter().find(|ns| !crate::k8s::is_namespace_name(ns)) {
-        bail!("{bad:?} is not a Kubernetes namespace name");
-    }
+    check_namespaces(namespaces)?;
     let options = ClusterOptions { kubeconfig: args.kubeconfig.clone(), context: args.context.clone() };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let read = runtime.block_on(async { live::read(&live::connect(&options).await?, namespaces).await })?;
@@ -97,6 +95,14 @@ fn read_cluster(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<(Inv
         eprintln!("note: {note}");
     }
     Ok(inventory_of(read))
+}
+
+/// Namespaces reach API paths and queries: each must be a Kubernetes namespace name.
+pub fn check_namespaces(namespaces: &[String]) -> anyhow::Result<()> {
+    match namespaces.iter().find(|ns| !crate::k8s::is_namespace_name(ns)) {
+        Some(bad) => bail!("{bad:?} is not a Kubernetes namespace name"),
+        None => Ok(()),
+    }
 }
 
 /// The inventory of what a cluster served.
@@ -147,7 +153,7 @@ pub fn telemetry(mesh: &Mesh, args: &SourceArgs) -> anyhow::Result<Telemetry> {
     Ok(Telemetry { backend: Backend::Memory(Arc::new(tokio::sync::RwLock::new(store))), at, scrape_labels })
 }
 
-fn prometheus_config(url: &str, args: &SourceArgs) -> anyhow::Result<PrometheusConfig> {
+pub fn prometheus_config(url: &str, args: &SourceArgs) -> anyhow::Result<PrometheusConfig> {
     let mut config = PrometheusConfig::new(url);
     let read = |path: &PathBuf| std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()));
     if let Some(path) = &args.prometheus_token_file {

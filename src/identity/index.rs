@@ -22,8 +22,8 @@ use super::workload::{PodEntry, ReplicaSetEntry, Role, Workload, WorkloadId, Wor
 const DEPLOYMENT_HASH_LABEL: &str = "pod-template-hash";
 const DEPLOYMENT_REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 /// Env var of the injected sidecar holding the workload name the proxy reports.
-const PROXY_WORKLOAD_NAME_ENV: &str = "ISTIO_META_WORKLOAD_NAME";
-const PROXY_CONTAINER: &str = "istio-proxy";
+pub(crate) const PROXY_WORKLOAD_NAME_ENV: &str = "ISTIO_META_WORKLOAD_NAME";
+pub(crate) const PROXY_CONTAINER: &str = "istio-proxy";
 
 /// How a telemetry workload name maps back to workloads.
 #[derive(Debug)]

@@ -125,7 +125,13 @@ impl Prometheus {
 
     /// Evaluates PromQL text as an instant query at `at` (unix seconds).
     pub async fn instant(&self, promql: &str, at: i64) -> Result<Answer, PrometheusError> {
-        self.call("query", promql, &[("time", at.to_string())]).await
+        self.call("query", promql, &[("time", at.to_string())]).await?.answer()
+    }
+
+    /// The raw samples a range selector (`{...}[600s]`) picks at `at`: every series with its name and labels, and
+    /// its samples at their exact times.
+    pub async fn raw_samples(&self, range_selector: &str, at: i64) -> Result<RawSamples, PrometheusError> {
+        self.call("query", range_selector, &[("time", at.to_string())]).await?.raw_samples()
     }
 
     /// Evaluates a query spec every `step` seconds over `[start, end]`; the answer's `steps` hold the rows of each
@@ -133,11 +139,11 @@ impl Prometheus {
     pub async fn query_range(&self, spec: &QuerySpec, steps: Steps) -> Result<Answer, PrometheusError> {
         let Steps { start, end, step } = steps;
         let times = [("start", start.to_string()), ("end", end.to_string()), ("step", step.max(1).to_string())];
-        self.call("query_range", &spec.promql(), &times).await
+        self.call("query_range", &spec.promql(), &times).await?.answer()
     }
 
     /// One call of the query API (`query` or `query_range`) with its time parameters.
-    async fn call(&self, endpoint: &str, promql: &str, times: &[(&str, String)]) -> Result<Answer, PrometheusError> {
+    async fn call(&self, endpoint: &str, promql: &str, times: &[(&str, String)]) -> Result<Reply, PrometheusError> {
         let url = format!("{}/api/v1/{endpoint}", self.base);
         let mut params = vec![("query", promql.to_owned()), ("timeout", format!("{}s", self.timeout.as_secs().max(1)))];
         params.extend(times.iter().cloned());
@@ -173,10 +179,7 @@ impl Prometheus {
         let parsed: Result<ApiResponse, _> = serde_json::from_slice(&body);
         match parsed {
             Ok(api) if api.status == "success" => {
-                let mut answer = decode(api, &short, &self.base)?;
-                answer.bytes = body.len();
-                answer.elapsed = elapsed;
-                Ok(answer)
+                Ok(Reply { api, query: short, url: self.base.clone(), bytes: body.len(), elapsed })
             }
             Ok(api) => Err(PrometheusError::Api {
                 query: short,
@@ -229,50 +232,119 @@ struct MatrixSeries {
     values: Vec<(f64, String)>,
 }
 
-fn decode(api: ApiResponse, query: &str, url: &str) -> Result<Answer, PrometheusError> {
-    let garbage = |message: String| PrometheusError::Garbage { url: url.to_owned(), query: query.to_owned(), message };
-    let data = api.data.ok_or_else(|| garbage("success without data".into()))?;
-    let number = |v: &str| match v {
-        "+Inf" | "Inf" => Ok(f64::INFINITY),
-        "-Inf" => Ok(f64::NEG_INFINITY),
-        "NaN" => Ok(f64::NAN),
-        v => v.parse().map_err(|_| garbage(format!("sample value {v:?} is not a number"))),
-    };
-    let mut strings = Interner::default();
-    let mut labels_of = |metric: &BTreeMap<String, String>| {
-        metric.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (strings.get(k), strings.get(v))).collect()
-    };
-    let (mut rows, mut steps) = (Vec::new(), Vec::new());
-    match data.result_type.as_str() {
-        "vector" => {
-            let samples: Vec<VectorSample> =
-                serde_json::from_str(data.result.get()).map_err(|e| garbage(e.to_string()))?;
-            rows.reserve(samples.len());
-            for s in samples {
-                rows.push(Row { labels: labels_of(&s.metric), value: number(&s.value.1)? });
-            }
+/// A successful answer of the query API, not yet decoded.
+struct Reply {
+    api: ApiResponse,
+    /// The query, abbreviated for messages.
+    query: String,
+    url: String,
+    bytes: usize,
+    elapsed: Duration,
+}
+
+/// Every series a range selector picked, as stored.
+#[derive(Debug, Default)]
+pub struct RawSamples {
+    pub series: Vec<RawSeries>,
+    pub warnings: Vec<String>,
+    /// Response body bytes received.
+    pub bytes: usize,
+}
+
+/// One series: its metric name, its other labels (sorted by name) and its samples in time order.
+#[derive(Debug)]
+pub struct RawSeries {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+    /// (milliseconds since the epoch, value).
+    pub samples: Vec<(i64, f64)>,
+}
+
+impl Reply {
+    fn garbage(&self, message: String) -> PrometheusError {
+        PrometheusError::Garbage { url: self.url.clone(), query: self.query.clone(), message }
+    }
+
+    fn number(&self, v: &str) -> Result<f64, PrometheusError> {
+        match v {
+            "+Inf" | "Inf" => Ok(f64::INFINITY),
+            "-Inf" => Ok(f64::NEG_INFINITY),
+            "NaN" => Ok(f64::NAN),
+            v => v.parse().map_err(|_| self.garbage(format!("sample value {v:?} is not a number"))),
         }
-        "matrix" => {
-            let series: Vec<MatrixSeries> =
-                serde_json::from_str(data.result.get()).map_err(|e| garbage(e.to_string()))?;
-            let mut by_time: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
-            for s in series {
-                let labels: Vec<_> = labels_of(&s.metric);
-                for (t, v) in &s.values {
-                    let row = Row { labels: labels.clone(), value: number(v)? };
-                    by_time.entry(t.round() as i64).or_default().push(row);
+    }
+
+    /// The result's type and its undecoded value.
+    fn data(&self) -> Result<&ApiData, PrometheusError> {
+        self.api.data.as_ref().ok_or_else(|| self.garbage("success without data".into()))
+    }
+
+    fn result<T: serde::de::DeserializeOwned>(&self) -> Result<T, PrometheusError> {
+        serde_json::from_str(self.data()?.result.get()).map_err(|e| self.garbage(e.to_string()))
+    }
+
+    /// The result, which must be a matrix.
+    fn matrix(&self) -> Result<Vec<MatrixSeries>, PrometheusError> {
+        match self.data()?.result_type.as_str() {
+            "matrix" => self.result(),
+            other => Err(self.garbage(format!("expected a matrix result, got {other}"))),
+        }
+    }
+
+    /// What the server warned about, partial answers included.
+    fn warnings(&mut self) -> Vec<String> {
+        let mut warnings = std::mem::take(&mut self.api.warnings);
+        warnings.extend(self.api.infos.drain(..).map(|i| format!("info: {i}")));
+        if self.api.is_partial {
+            warnings.push("the answer is partial: some storage nodes did not respond".into());
+        }
+        warnings
+    }
+
+    fn raw_samples(mut self) -> Result<RawSamples, PrometheusError> {
+        let mut series = Vec::new();
+        for s in self.matrix()? {
+            let mut metric = s.metric;
+            let name = metric.remove("__name__").ok_or_else(|| self.garbage("a series without a name".into()))?;
+            let mut samples = Vec::with_capacity(s.values.len());
+            for (t, v) in &s.values {
+                samples.push(((t * 1000.0).round() as i64, self.number(v)?));
+            }
+            series.push(RawSeries { name, labels: metric.into_iter().collect(), samples });
+        }
+        Ok(RawSamples { series, warnings: self.warnings(), bytes: self.bytes })
+    }
+
+    /// The rows of a vector, or the rows of each time of a matrix.
+    fn answer(mut self) -> Result<Answer, PrometheusError> {
+        let mut strings = Interner::default();
+        let mut labels_of = |metric: &BTreeMap<String, String>| {
+            metric.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (strings.get(k), strings.get(v))).collect()
+        };
+        let (mut rows, mut steps) = (Vec::new(), Vec::new());
+        match self.data()?.result_type.as_str() {
+            "vector" => {
+                let samples: Vec<VectorSample> = self.result()?;
+                rows.reserve(samples.len());
+                for s in samples {
+                    rows.push(Row { labels: labels_of(&s.metric), value: self.number(&s.value.1)? });
                 }
             }
-            steps = by_time.into_iter().collect();
+            "matrix" => {
+                let mut by_time: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
+                for s in self.matrix()? {
+                    let labels: Vec<_> = labels_of(&s.metric);
+                    for (t, v) in &s.values {
+                        let row = Row { labels: labels.clone(), value: self.number(v)? };
+                        by_time.entry(t.round() as i64).or_default().push(row);
+                    }
+                }
+                steps = by_time.into_iter().collect();
+            }
+            other => return Err(self.garbage(format!("expected a vector or matrix result, got {other}"))),
         }
-        other => return Err(garbage(format!("expected a vector or matrix result, got {other}"))),
+        Ok(Answer { rows, steps, warnings: self.warnings(), bytes: self.bytes, elapsed: self.elapsed })
     }
-    let mut warnings = api.warnings;
-    warnings.extend(api.infos.into_iter().map(|i| format!("info: {i}")));
-    if api.is_partial {
-        warnings.push("the answer is partial: some storage nodes did not respond".into());
-    }
-    Ok(Answer { rows, steps, warnings, bytes: 0, elapsed: Duration::ZERO })
 }
 
 /// A query short enough for a message: long `by (...)` lists collapse to `by (…)`, then the text is cut.

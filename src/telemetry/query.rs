@@ -38,6 +38,11 @@ impl Matcher {
         Matcher { label: label.into(), op: MatchOp::Re, value: alternatives.join("|") }
     }
 
+    /// `label` is none of `values` (an escaped regex alternation).
+    pub fn none_of<S: AsRef<str>>(label: &str, values: &[S]) -> Matcher {
+        Matcher { op: MatchOp::Nre, ..Matcher::one_of(label, values) }
+    }
+
     pub fn regex(label: &str, pattern: &str) -> Matcher {
         Matcher { label: label.into(), op: MatchOp::Re, value: pattern.into() }
     }
@@ -113,18 +118,24 @@ impl QuerySpec {
     }
 
     fn selector(&self, matchers: &[Matcher]) -> String {
-        let mut parts: Vec<String> = Vec::new();
-        for m in matchers {
-            let op = match m.op {
-                MatchOp::Eq => "=",
-                MatchOp::Ne => "!=",
-                MatchOp::Re => "=~",
-                MatchOp::Nre => "!~",
-            };
-            parts.push(format!("{}{op}{}", m.label, quote(&m.value)));
-        }
-        format!("{}{{{}}}", self.metric, parts.join(", "))
+        selector(&self.metric, matchers)
     }
+}
+
+/// A series selector: `metric{label="value", ...}`, every value quoted. `metric` may be empty when a `__name__`
+/// matcher picks the metrics.
+pub fn selector(metric: &str, matchers: &[Matcher]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for m in matchers {
+        let op = match m.op {
+            MatchOp::Eq => "=",
+            MatchOp::Ne => "!=",
+            MatchOp::Re => "=~",
+            MatchOp::Nre => "!~",
+        };
+        parts.push(format!("{}{op}{}", m.label, quote(&m.value)));
+    }
+    format!("{metric}{{{}}}", parts.join(", "))
 }
 
 /// A PromQL double-quoted string literal.

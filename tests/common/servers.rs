@@ -13,6 +13,8 @@ use super::process::{backfill, free_port, http_ok, http_post, require, spawn, st
 /// A simulated scenario written to disk.
 pub struct Simulated {
     pub scenario: Scenario,
+    /// What it was built from (building again gives the same world).
+    pub options: SimOptions,
     pub dir: PathBuf,
     pub time: i64,
 }
@@ -40,7 +42,7 @@ pub fn simulated() -> &'static [Simulated] {
                 let dir = workdir().path().join(format!("sim-{i}"));
                 let world = meshlens::sim::build(&opts);
                 world.write_to(&dir).expect("snapshot written");
-                Simulated { scenario, dir, time: world.time.as_second() }
+                Simulated { scenario, options: opts, dir, time: world.time.as_second() }
             })
             .collect()
     })

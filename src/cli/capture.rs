@@ -1,0 +1,136 @@
+//! `meshlens capture`: writes what a live cluster and its telemetry show now (or at `--at`) as a snapshot
+//! directory, with secrets left out, for later reading with `--snapshot`.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+
+use crate::capture::redact::{Removed, redact};
+use crate::capture::samples::{Progress, Window, write_window};
+use crate::graph::parse_duration;
+use crate::k8s::document::Format;
+use crate::k8s::live::{self, ClusterOptions};
+use crate::snapshot::{self, SnapshotMeta};
+use crate::telemetry::Prometheus;
+
+use super::CaptureArgs;
+use super::source::{check_namespaces, prometheus_config};
+
+pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
+    let source = &args.source;
+    if source.snapshot.is_some() {
+        bail!(
+            "capture reads a live cluster (--kube) and its telemetry (--prometheus); a snapshot is already a capture"
+        );
+    }
+    if !source.kube {
+        bail!("capture reads a live cluster: give --kube (and --prometheus for its telemetry)");
+    }
+    let namespaces = &args.scope.namespaces;
+    check_namespaces(namespaces)?;
+    let range_s = parse_duration(&args.duration)
+        .filter(|&s| s > 0)
+        .with_context(|| format!("--duration {:?} is not a duration like 10m", args.duration))?;
+    let at = match &source.at {
+        Some(at) => super::parse_time(at)?,
+        None => jiff::Timestamp::now(),
+    };
+    refuse_to_mix(&args.out)?;
+    let prometheus = match &source.prometheus {
+        Some(url) => Some(Prometheus::new(&prometheus_config(url, source)?)?),
+        None => None,
+    };
+    let status = Status { terminal: std::io::stderr().is_terminal() };
+    let out = snapshot::Writer::create(&args.out)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+
+    status.update("reading the cluster…");
+    let options = ClusterOptions { kubeconfig: source.kubeconfig.clone(), context: source.context.clone() };
+    let mut read = runtime.block_on(async { live::read(&live::connect(&options).await?, namespaces).await })?;
+    let mut removed = Removed::default();
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for object in &mut read.objects {
+        redact(object, &mut removed);
+        *kinds.entry(object["kind"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+    }
+    out.manifests(&snapshot::manifest_files(&read.objects, Format::Yaml)?)?;
+    for note in &read.notes {
+        status.line(&format!("note: {note}"));
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    status.line(&format!(
+        "objects: {} ({}); left out {} env variables and {} last-applied annotations",
+        read.objects.len(),
+        kinds.join(", "),
+        removed.env_vars,
+        removed.last_applied
+    ));
+
+    match &prometheus {
+        Some(prometheus) => {
+            let (path, file) = out.metrics_file("istio.om")?;
+            let window = Window { at: at.as_second(), range_s };
+            let (mut planned, mut series) = (0, 0);
+            let (file, summary) = runtime
+                .block_on(write_window(prometheus, namespaces, window, file, |p| match p {
+                    Progress::Planned { batches, series: counted } => (planned, series) = (batches, counted),
+                    Progress::Fetched { family, batch, batches, samples } => status.update(&format!(
+                        "telemetry: {family} {batch}/{batches} ({series} series counted in {planned} batches), {samples} samples…"
+                    )),
+                }))
+                .with_context(|| format!("capturing telemetry from {} into {}", prometheus.url(), path.display()))?;
+            file.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", path.display()))?;
+            for warning in &summary.warnings {
+                status.line(&format!("warning: {warning}"));
+            }
+            status.line(&format!(
+                "telemetry: {} samples of {} series over {} ending {at} ({} queries, {:.1} MB)",
+                summary.samples,
+                summary.series,
+                args.duration,
+                summary.queries,
+                summary.bytes as f64 / 1e6
+            ));
+        }
+        None => status.line("note: no --prometheus: the snapshot holds objects only"),
+    }
+    out.meta(&SnapshotMeta { time: Some(at), cluster: None })?;
+    status.line(&format!(
+        "wrote {}: read it with `meshlens graph --snapshot {} --duration {}`",
+        args.out.display(),
+        args.out.display(),
+        args.duration
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A capture goes to a new or empty directory: files of an older one would be read back with it.
+fn refuse_to_mix(dir: &Path) -> anyhow::Result<()> {
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        bail!("{} already holds files: capture into a new or empty directory", dir.display());
+    }
+    Ok(())
+}
+
+/// Progress on stderr: one line redrawn in place on a terminal, only the finished steps otherwise.
+struct Status {
+    terminal: bool,
+}
+
+impl Status {
+    fn update(&self, text: &str) {
+        if self.terminal {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K{text}");
+            let _ = err.flush();
+        }
+    }
+
+    fn line(&self, text: &str) {
+        let clear = if self.terminal { "\r\x1b[2K" } else { "" };
+        eprintln!("{clear}{text}");
+    }
+}
