@@ -1,5 +1,6 @@
 //! Graph benchmark against a real Prometheus: the `scale` scenario at several sizes, meshlens' constant plan beside
-//! Kiali's per-namespace plan for the same content, on the same server in the same run.
+//! Kiali's per-namespace plan for the same content, on the same server in the same run; and what capturing the
+//! window's raw samples costs, with the graph read back from the capture.
 //!
 //! `cargo bench --bench graph` (sizes 1000,4000,10000) or `cargo bench --bench graph -- 1000,4000`.
 //! Needs `prometheus` and `promtool` (scripts/install-test-deps) and a few GB of free disk.
@@ -11,11 +12,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use meshlens::capture::samples::{Window, write_window};
 use meshlens::graph::plan::{Part, plan};
 use meshlens::graph::{GraphRequest, GraphType, ScrapeLabels, build::build, fetch::fetch};
 use meshlens::identity::IdentityIndex;
 use meshlens::sim::{Scenario, SimOptions};
-use meshlens::telemetry::{Backend, Prometheus, PrometheusConfig};
+use meshlens::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
 
 /// Counts live heap bytes and their peak, to measure what building a graph costs in memory. Counting is switched
 /// off while build time is measured: two atomic operations per allocation would be counted as build time.
@@ -316,6 +318,49 @@ fn bench_size(n: usize) {
         "  requests only  meshlens 1 query {requests_only:.2} s; Kiali {kiali_requests_queries} queries, {kiali_requests_mb:.1} MB, {kiali_requests:.2} s → {:.2}",
         requests_only / kiali_requests
     );
+    bench_capture(&mesh, &prom, &lean, work.path());
     println!();
     server.stop();
+}
+
+/// Captures the whole window once, then builds the default graph from the captured samples and from Prometheus.
+fn bench_capture(mesh: &Mesh<'_>, prom: &Prometheus, req: &GraphRequest, dir: &std::path::Path) {
+    let capture = dir.join("capture");
+    let baseline = LIVE.load(Ordering::Relaxed);
+    PEAK.store(baseline, Ordering::Relaxed);
+    let started = Instant::now();
+    let (path, file) =
+        meshlens::snapshot::Writer::create(&capture).unwrap().compressed_metrics_file("istio.om").unwrap();
+    let window = Window { at: req.at, range_s: req.duration_s };
+    let (file, summary) = mesh.runtime.block_on(write_window(prom, &[], window, file, |_| {})).expect("capture");
+    file.finish().unwrap().into_inner().unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    let peak_mb = PEAK.load(Ordering::Relaxed).saturating_sub(baseline) as f64 / 1e6;
+    let written_mb = std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6;
+
+    let text = meshlens::snapshot::read_metrics(&path).unwrap();
+    let plain_mb = text.len() as f64 / 1e6;
+    let mut store = MemoryStore::new();
+    store.load_openmetrics("capture", &text).expect("the capture reads back");
+    drop(text);
+    std::fs::remove_dir_all(&capture).ok();
+    let captured = Backend::Memory(std::sync::Arc::new(tokio::sync::RwLock::new(store)));
+    let the_plan = plan(req, mesh.index);
+    let graph_of = |backend: &Backend| {
+        let results = mesh.runtime.block_on(fetch(backend, &the_plan)).expect("fetch");
+        let graph = build(mesh.index, mesh.inventory, req, &results);
+        (graph.edges.len(), graph.edges.iter().map(|e| e.rps).sum::<f64>())
+    };
+    let ((live_edges, live_rps), (captured_edges, captured_rps)) = (graph_of(mesh.backend), graph_of(&captured));
+    println!(
+        "  capture        {} queries, {:.0} MB received, {} series, {} samples, {written_mb:.0} MB written ({plain_mb:.0} MB plain), {seconds:.1} s, peak {peak_mb:.0} MB",
+        summary.queries,
+        summary.bytes as f64 / 1e6,
+        summary.series,
+        summary.samples,
+    );
+    println!(
+        "  {:<14} read back: {captured_edges} edges, {captured_rps:.3} rps in all (Prometheus: {live_edges} edges, {live_rps:.3} rps)",
+        ""
+    );
 }

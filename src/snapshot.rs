@@ -1,11 +1,13 @@
-//! A snapshot directory: `k8s/` manifests, `metrics/` OpenMetrics files and an optional `snapshot.yaml` with the
-//! moment and cluster it shows. The offline source every command can read.
+//! A snapshot directory: `k8s/` manifests, `metrics/` OpenMetrics files (plain, or gzip-compressed as `.gz`: the
+//! labels repeated on every sample line compress about twentyfold) and an optional `snapshot.yaml` with the moment
+//! and cluster it shows. The offline source every command can read.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::BufWriter;
+use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
 
+use flate2::write::GzEncoder;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -180,6 +182,16 @@ impl Writer {
         }
     }
 
+    /// Opens `metrics/<name>.gz` for an OpenMetrics stream compressed on the way (fast level: a capture is
+    /// dominated by repeated labels, which compress well even so).
+    pub fn compressed_metrics_file(
+        &self,
+        name: &str,
+    ) -> Result<(PathBuf, GzEncoder<BufWriter<fs::File>>), SnapshotError> {
+        let (path, file) = self.metrics_file(&format!("{name}.gz"))?;
+        Ok((path, GzEncoder::new(file, flate2::Compression::fast())))
+    }
+
     /// Writes `snapshot.yaml`.
     pub fn meta(&self, meta: &SnapshotMeta) -> Result<(), SnapshotError> {
         let path = self.dir.join("snapshot.yaml");
@@ -191,6 +203,18 @@ impl Writer {
     fn write(&self, path: &Path, text: &str) -> Result<(), SnapshotError> {
         fs::write(path, text).map_err(|source| SnapshotError::Unwritable { path: path.to_owned(), source })
     }
+}
+
+/// The text of a `metrics/` file, decompressed when its name ends in `.gz`.
+pub fn read_metrics(path: &Path) -> std::io::Result<String> {
+    let file = fs::File::open(path)?;
+    let mut text = String::new();
+    if path.extension().is_some_and(|e| e == "gz") {
+        flate2::read::GzDecoder::new(std::io::BufReader::new(file)).read_to_string(&mut text)?;
+    } else {
+        std::io::BufReader::new(file).read_to_string(&mut text)?;
+    }
+    Ok(text)
 }
 
 /// Every file below `root`, depth first, sorted by path so loading order (and duplicate resolution) is stable.

@@ -45,7 +45,7 @@ fn with_secrets(objects: &[Value]) -> Vec<Value> {
     out
 }
 
-/// Every file under `dir`, as text.
+/// Every file under `dir`, as text (decompressed).
 fn files(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -53,7 +53,7 @@ fn files(dir: &Path) -> Vec<(String, String)> {
         if path.is_dir() {
             out.extend(files(&path));
         } else {
-            out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+            out.push((path.display().to_string(), meshlens::snapshot::read_metrics(&path).unwrap()));
         }
     }
     out
@@ -162,9 +162,11 @@ fn a_capture_reads_back_as_the_live_sources_and_leaves_secrets_out() {
         }
     }
 
-    // The samples are OpenMetrics promtool accepts.
+    // The samples are OpenMetrics promtool accepts, once decompressed.
     let blocks = tempfile::tempdir().unwrap();
-    process::backfill(&dir.join("metrics/istio.om"), blocks.path());
+    let plain = blocks.path().join("istio.om");
+    std::fs::write(&plain, meshlens::snapshot::read_metrics(&dir.join("metrics/istio.om.gz")).unwrap()).unwrap();
+    process::backfill(&plain, &blocks.path().join("data"));
 }
 
 #[test]
@@ -183,7 +185,7 @@ fn a_namespace_capture_keeps_the_traffic_touching_it() {
         assert!(!text.contains(SECRET));
     }
     // Every series has an end in bookinfo.
-    let metrics = std::fs::read_to_string(dir.join("metrics/istio.om")).unwrap();
+    let metrics = meshlens::snapshot::read_metrics(&dir.join("metrics/istio.om.gz")).unwrap();
     let series: Vec<&str> = metrics.lines().filter(|l| !l.starts_with('#')).collect();
     assert!(series.len() > 100);
     for line in series {

@@ -71,7 +71,7 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
 
     match &prometheus {
         Some(prometheus) => {
-            let (path, file) = out.metrics_file("istio.om")?;
+            let (path, file) = out.compressed_metrics_file("istio.om")?;
             let window = Window { at: at.as_second(), range_s };
             let (mut planned, mut series) = (0, 0);
             let (file, summary) = runtime
@@ -82,17 +82,19 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
                     )),
                 }))
                 .with_context(|| format!("capturing telemetry from {} into {}", prometheus.url(), path.display()))?;
-            file.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", path.display()))?;
+            let written = file.finish().and_then(|buffered| buffered.into_inner().map_err(|e| e.into_error()));
+            written.with_context(|| format!("writing {}", path.display()))?;
             for warning in &summary.warnings {
                 status.line(&format!("warning: {warning}"));
             }
             status.line(&format!(
-                "telemetry: {} samples of {} series over {} ending {at} ({} queries, {:.1} MB)",
+                "telemetry: {} samples of {} series over {} ending {at} ({} queries, {:.1} MB received, {:.1} MB written)",
                 summary.samples,
                 summary.series,
                 args.duration,
                 summary.queries,
-                summary.bytes as f64 / 1e6
+                summary.bytes as f64 / 1e6,
+                std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6
             ));
         }
         None => status.line("note: no --prometheus: the snapshot holds objects only"),

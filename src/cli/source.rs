@@ -130,7 +130,8 @@ pub fn telemetry(mesh: &Mesh, args: &SourceArgs) -> anyhow::Result<Telemetry> {
     match &mesh.samples {
         Samples::Files(files) => {
             for path in files {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let text =
+                    crate::snapshot::read_metrics(path).with_context(|| format!("reading {}", path.display()))?;
                 store.load_openmetrics(&path.display().to_string(), &text)?;
             }
         }
