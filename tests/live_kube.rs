@@ -142,6 +142,12 @@ fn serve_follows_the_cluster_without_a_restart() {
     let (old_name, new_name) = (old["metadata"]["name"].as_str().unwrap(), new["metadata"]["name"].as_str().unwrap());
     eventually(&workloads, "details-v1's pod replaced", |w| pods_of(w, "details-v1") == [new_name.to_owned()]);
     assert_ne!(old_name, new_name);
+    // The pages read the same world.
+    let page = common::process::block_on(async {
+        reqwest::get(format!("{}/workloads/bookinfo/details-v1", server.url)).await.unwrap().text().await.unwrap()
+    });
+    // (The new name extends the old one: every mention of the old is a mention of the new.)
+    assert!(page.contains(new_name) && page.matches(old_name).count() == page.matches(new_name).count(), "{page}");
 
     // The watch drops and resumes from where it was.
     fake.drop_watches();
