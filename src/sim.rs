@@ -146,7 +146,7 @@ impl World {
     }
 
     pub fn meta(&self) -> SnapshotMeta {
-        SnapshotMeta { time: Some(self.time), cluster: None }
+        SnapshotMeta { time: Some(self.time), ..SnapshotMeta::default() }
     }
 
     /// Writes the snapshot directory: `k8s/`, `metrics/istio.om` and `snapshot.yaml`.

@@ -25,6 +25,9 @@ pub struct SnapshotMeta {
     /// The cluster name telemetry uses (`source_cluster` / `destination_cluster`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
+    /// How much telemetry a capture holds before `time` (`10m`): longer windows asked of it are extrapolated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
 }
 
 impl SnapshotMeta {

@@ -137,6 +137,10 @@ fn a_capture_reads_back_as_the_live_sources_and_leaves_secrets_out() {
         let (expected, actual) = (with(view, &live), with(view, &snapshot));
         assert_close(&expected, &actual, &view.join(" "));
     }
+    // The snapshot knows its window: a longer one asked of it is flagged, a shorter one is not.
+    let warned = |duration: &str| stderr(&meshlens(&[&["graph", "--duration", duration][..], &snapshot].concat()));
+    assert!(warned("1h").contains("the snapshot holds 600 s of telemetry"), "{}", warned("1h"));
+    assert!(!warned("10m").contains("extrapolated"));
     let graph = with(&["graph", "-o", "json"], &snapshot);
     assert!(graph["edges"].as_array().is_some_and(|e| e.len() >= 4), "the capture holds traffic: {graph}");
 

@@ -34,6 +34,9 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
     let range_s = parse_duration(&args.duration)
         .filter(|&s| s > 0)
         .with_context(|| format!("--duration {:?} is not a duration like 10m", args.duration))?;
+    if source.at.is_some() {
+        eprintln!("note: --at sets the telemetry window; the objects are read as they are now");
+    }
     let at = match &source.at {
         Some(at) => super::parse_time(at)?,
         None => jiff::Timestamp::now(),
@@ -99,7 +102,8 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
         }
         None => status.line("note: no --prometheus: the snapshot holds objects only"),
     }
-    out.meta(&SnapshotMeta { time: Some(at), cluster: None })?;
+    let window = prometheus.is_some().then(|| args.duration.clone());
+    out.meta(&SnapshotMeta { time: Some(at), cluster: None, window })?;
     status.line(&format!(
         "wrote {}: read it with `meshlens graph --snapshot {} --duration {}`",
         args.out.display(),

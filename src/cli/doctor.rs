@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::doctor::{Report, diagnose, render::render_text};
-use crate::graph::{GraphRequest, GraphType, parse_duration};
+use crate::graph::{GraphRequest, GraphType};
 
 use super::graph::selected_namespaces;
 use super::source::{load, telemetry};
@@ -14,8 +14,7 @@ use super::{DoctorArgs, ItemFormat, out};
 pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source, &args.scope.namespaces)?;
     let namespaces = selected_namespaces(&args.scope, &mesh.index)?;
-    let duration_s = parse_duration(&args.duration)
-        .with_context(|| format!("--duration {:?} is not a duration like 30s, 10m or 1h", args.duration))?;
+    let duration_s = mesh.duration_s(&args.source, &args.duration)?;
     let telemetry = telemetry(&mesh, &args.source)?;
     let req = GraphRequest {
         graph_type: GraphType::Workload,

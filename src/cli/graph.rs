@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
+use crate::graph::GraphRequest;
 use crate::graph::render::{dot::render_dot, kiali::render_kiali, svg::render_svg, table::render_table};
-use crate::graph::{GraphRequest, parse_duration};
 
 use super::out;
 use super::source::{load, telemetry};
@@ -17,8 +17,7 @@ use crate::k8s::is_namespace_name;
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source, &args.scope.namespaces)?;
     let namespaces = selected_namespaces(&args.scope, &mesh.index)?;
-    let duration_s = parse_duration(&args.duration)
-        .with_context(|| format!("--duration {:?} is not a duration like 30s, 10m or 1h", args.duration))?;
+    let duration_s = mesh.duration_s(&args.source, &args.duration)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let telemetry = telemetry(&mesh, &args.source)?;
     let req = GraphRequest {

@@ -32,6 +32,8 @@ pub struct Mesh {
     /// `--at`, else the snapshot's time.
     pub time: Option<jiff::Timestamp>,
     samples: Samples,
+    /// Seconds of telemetry a captured snapshot holds.
+    window_s: Option<u64>,
 }
 
 impl Mesh {
@@ -42,6 +44,19 @@ impl Mesh {
                 Samples::Files(files) => !files.is_empty(),
                 Samples::Text(text) => !text.is_empty(),
             }
+    }
+
+    /// The seconds of a `--duration` flag. Asked of a capture holding less, it warns: the rates would be
+    /// extrapolated from the shorter window.
+    pub fn duration_s(&self, args: &SourceArgs, duration: &str) -> anyhow::Result<u64> {
+        let seconds = parse_duration(duration)
+            .with_context(|| format!("--duration {duration:?} is not a duration like 30s, 10m or 1h"))?;
+        if let Some(window) = self.window_s.filter(|&w| w < seconds && args.prometheus.is_none()) {
+            eprintln!(
+                "warning: the snapshot holds {window} s of telemetry: rates over --duration {duration} are extrapolated from it"
+            );
+        }
+        Ok(seconds)
     }
 
     /// The time views show ages against: the evaluation time, else now.
@@ -60,6 +75,7 @@ pub struct Telemetry {
 /// Loads what the source flags name. Without `--snapshot`, the built-in demo world. `namespaces` (all when empty)
 /// restrict what a live cluster is asked for; files are read whole and commands select afterwards.
 pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
+    let mut window_s = None;
     let (inventory, report, snapshot_time, samples) = match &args.snapshot {
         None if args.kube => {
             let (inventory, report) = read_cluster(args, namespaces)?;
@@ -67,6 +83,7 @@ pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
         }
         Some(dir) => {
             let snap = crate::snapshot::load(dir)?;
+            window_s = snap.meta.window.as_deref().and_then(parse_duration);
             (snap.inventory, snap.report, snap.meta.time, Samples::Files(snap.metrics_files))
         }
         None => {
@@ -82,7 +99,7 @@ pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
         None => snapshot_time,
     };
     let index = IdentityIndex::build(&inventory);
-    Ok(Mesh { inventory, index, time, samples })
+    Ok(Mesh { inventory, index, time, samples, window_s })
 }
 
 /// The objects of the live cluster the flags name, read once.

@@ -2,7 +2,6 @@
 
 use anyhow::Context;
 
-use crate::graph::parse_duration;
 use crate::identity::WorkloadId;
 use crate::views::traffic::{Measured, Window};
 
@@ -14,8 +13,7 @@ pub fn measure(mesh: &Mesh, source: &SourceArgs, id: &WorkloadId, duration: &str
     if !mesh.has_telemetry(source) {
         return Ok(None);
     }
-    let duration_s = parse_duration(duration)
-        .with_context(|| format!("--duration {duration:?} is not a duration like 30s, 10m or 1h"))?;
+    let duration_s = mesh.duration_s(source, duration)?;
     let telemetry = telemetry(mesh, source)?;
     let window = Window { duration_s, at: telemetry.at, scrape_labels: &telemetry.scrape_labels };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
