@@ -200,6 +200,40 @@ fn a_namespace_capture_keeps_the_traffic_touching_it() {
 }
 
 #[test]
+fn progress_is_redrawn_in_place_on_a_terminal() {
+    let sim = servers::simulated_scenario(Scenario::Bluegreen);
+    let world = meshlens::sim::build(&sim.options);
+    let fake = fake_kube::start(&world.objects);
+    let work = tempfile::tempdir().unwrap();
+    let kubeconfig = fake.kubeconfig(work.path());
+    let at = sim.time.to_string();
+    let capture_into = |dir: &str| -> Vec<String> {
+        let kube = ["--kube", "--kubeconfig", kubeconfig.to_str().unwrap(), "--prometheus", servers::prometheus()];
+        let rest = ["--at", &at, "--out", &work.path().join(dir).display().to_string()].map(String::from);
+        ["capture"].iter().chain(&kube).map(|a| a.to_string()).chain(rest).collect()
+    };
+    let command: Vec<String> = [env!("CARGO_BIN_EXE_meshlens").to_owned()]
+        .into_iter()
+        .chain(capture_into("tty"))
+        .map(|a| format!("'{a}'"))
+        .collect();
+    // `script` gives the command a pseudo-terminal and copies what it draws to stdout.
+    let run = std::process::Command::new(process::require("script"))
+        .args(["-qec", &command.join(" "), "/dev/null"])
+        .output()
+        .unwrap();
+    let drawn = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{drawn}");
+    assert!(drawn.contains("\r\x1b[2Ktelemetry: istio_requests 1/"), "redrawn in place: {drawn:?}");
+    assert!(drawn.contains("\r\x1b[2Kwrote "), "{drawn:?}");
+    // Without a terminal, only the finished steps.
+    let piped = capture_into("piped");
+    let piped = meshlens(&piped.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(piped.status.success() && !stderr(&piped).contains('\r'), "{}", stderr(&piped));
+    assert!(stderr(&piped).contains("telemetry: "), "{}", stderr(&piped));
+}
+
+#[test]
 fn captures_refuse_what_they_cannot_do_well() {
     let work = tempfile::tempdir().unwrap();
     let out = work.path().join("out");

@@ -76,13 +76,14 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
         Some(prometheus) => {
             let (path, file) = out.compressed_metrics_file("istio.om")?;
             let window = Window { at: at.as_second(), range_s };
-            let (mut planned, mut series) = (0, 0);
             let (file, summary) = runtime
                 .block_on(write_window(prometheus, namespaces, window, file, |p| match p {
-                    Progress::Planned { batches, series: counted } => (planned, series) = (batches, counted),
-                    Progress::Fetched { family, batch, batches, samples } => status.update(&format!(
-                        "telemetry: {family} {batch}/{batches} ({series} series counted in {planned} batches), {samples} samples…"
-                    )),
+                    Progress::Planned { batches, series } => {
+                        status.update(&format!("telemetry: about {series} series, in {batches} fetches per metric…"))
+                    }
+                    Progress::Fetched { family, batch, batches, samples } => {
+                        status.update(&format!("telemetry: {family} {batch}/{batches}, {samples} samples so far…"))
+                    }
                 }))
                 .with_context(|| format!("capturing telemetry from {} into {}", prometheus.url(), path.display()))?;
             let written = file.finish().and_then(|buffered| buffered.into_inner().map_err(|e| e.into_error()));
