@@ -156,6 +156,11 @@ fn serve_follows_the_cluster_without_a_restart() {
     fake.apply(reviews.clone());
     eventually(&rollout, "setWeight 60 after the watch resumed", |r| r["setWeight"] == 60);
 
+    // The reflectors' first LIST gave the first world: each kind was listed once until now.
+    let before_compaction = fake.requests();
+    let rollout_lists = before_compaction.iter().filter(|r| r.contains("/rollouts?") && !r.contains("watch=true"));
+    assert_eq!(rollout_lists.count(), 1, "{before_compaction:?}");
+
     // History compacted: resuming gets 410 Gone, and the reflectors list again.
     fake.compact();
     fake.drop_watches();
@@ -266,4 +271,37 @@ fn given_namespaces_only_they_are_listed_and_watched() {
     assert!(watches.iter().all(|r| r.contains("/namespaces/bookinfo/")), "{watches:?}");
     let out = meshlens(&["serve", "-n", "bookinfo"]);
     assert_eq!(out.status.code(), Some(2), "serve -n needs --kube");
+}
+
+#[test]
+fn a_kind_the_account_may_not_list_is_a_clear_error() {
+    let (work, _world, fake, kubeconfig) = bookinfo_cluster();
+    fake.forbid("rollouts");
+    let kube = ["--kube", "--kubeconfig", kubeconfig.to_str().unwrap()];
+    let listed = meshlens(&[&["workloads"][..], &kube].concat());
+    assert_eq!(listed.status.code(), Some(2));
+    assert!(stderr(&listed).contains("listing rollouts (argoproj.io/v1alpha1) failed"), "{}", stderr(&listed));
+    // serve lists through its reflectors: the refusal ends it too, instead of leaving it waiting.
+    let addr = format!("127.0.0.1:{}", common::process::free_port());
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_meshlens"))
+        .args([&["serve", "--addr", &addr][..], &kube].concat())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            serve.kill().unwrap();
+            panic!("serve kept waiting on a forbidden kind");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("listing rollouts (argoproj.io/v1alpha1) failed") && err.contains("forbidden"), "{err}");
+    drop(work);
 }

@@ -12,7 +12,7 @@ use crate::capture::redact::{Removed, redact};
 use crate::capture::samples::{Progress, Window, write_window};
 use crate::graph::parse_duration;
 use crate::k8s::document::Format;
-use crate::k8s::live::{self, ClusterOptions};
+use crate::k8s::live;
 use crate::snapshot::{self, SnapshotMeta};
 use crate::telemetry::Prometheus;
 
@@ -51,7 +51,7 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 
     status.update("reading the cluster…");
-    let options = ClusterOptions { kubeconfig: source.kubeconfig.clone(), context: source.context.clone() };
+    let options = super::source::cluster_options(source);
     let mut read = runtime.block_on(async { live::read(&live::connect(&options).await?, namespaces).await })?;
     let mut removed = Removed::default();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();

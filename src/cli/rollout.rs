@@ -15,7 +15,7 @@ use super::workloads::suggestion;
 use super::{ItemArgs, ItemFormat, RolloutGetArgs};
 use crate::identity::{WorkloadId, WorkloadKind};
 use crate::inventory::Inventory;
-use crate::k8s::live::{self, ClusterOptions};
+use crate::k8s::live;
 use crate::rollout::RolloutInfo;
 
 pub fn get(args: &RolloutGetArgs) -> anyhow::Result<ExitCode> {
@@ -56,7 +56,7 @@ fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
 
 /// Redraws the Argo view whenever the cluster changes, until interrupted.
 fn watch(args: &ItemArgs) -> anyhow::Result<ExitCode> {
-    let options = ClusterOptions { kubeconfig: args.source.kubeconfig.clone(), context: args.source.context.clone() };
+    let options = super::source::cluster_options(&args.source);
     let (name, namespace) = (args.name.clone(), args.namespace.clone());
     let namespaces = Vec::from_iter(namespace.clone());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

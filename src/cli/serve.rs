@@ -11,11 +11,19 @@ use axum_server::tls_rustls::RustlsConfig;
 use crate::server::{AppState, Clock, World, router, serve};
 
 use super::ServeArgs;
-use super::source::{inventory_of, load, telemetry};
-use crate::k8s::live::{self, ClusterOptions};
+use super::source::{Mesh, cluster_options, inventory_of, load, mesh_of_cluster, telemetry};
+use crate::k8s::live::{self, ClusterRead, LiveError};
+
+/// Reads of the cluster as its watch delivers them (an error ends it).
+type Reads = tokio::sync::mpsc::UnboundedReceiver<Result<ClusterRead, LiveError>>;
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let mesh = load(&args.source, &args.namespaces)?;
+    let (mesh, cluster) = if args.source.kube {
+        let (mesh, runtime, reads) = follow_cluster(args)?;
+        (mesh, Some((runtime, reads)))
+    } else {
+        (load(&args.source, &args.namespaces)?, None)
+    };
     let telemetry = telemetry(&mesh, &args.source)?;
     // A live telemetry store without a fixed time answers for "now"; a snapshot for its own time.
     let live = args.source.prometheus.is_some() || args.source.kube;
@@ -35,28 +43,49 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let cluster = args.source.kube.then(|| {
-        let options =
-            ClusterOptions { kubeconfig: args.source.kubeconfig.clone(), context: args.source.context.clone() };
-        (options, args.namespaces.clone())
+    // The watch keeps running on its own runtime's thread while the server runs.
+    let _watching = cluster.map(|(runtime, reads)| {
+        runtime.spawn(keep_current(reads, state.clone()));
+        runtime
     });
-    run_server(state, args.addr, tls, move |addr, state| {
+    run_server(state, args.addr, tls, move |addr, _| {
         eprintln!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)");
-        if let Some((options, namespaces)) = cluster {
-            tokio::spawn(keep_current(options, namespaces, state.clone()));
-        }
     })
+}
+
+/// Starts watching the cluster and waits for its first complete read, which gives the first world: the
+/// reflectors' own LIST, so the cluster is listed once at start. An error before that (a kind the account may not
+/// list, an unreachable server) ends the command.
+fn follow_cluster(args: &ServeArgs) -> anyhow::Result<(Mesh, tokio::runtime::Runtime, Reads)> {
+    super::source::check_namespaces(&args.namespaces)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let (send, mut reads) = tokio::sync::mpsc::unbounded_channel();
+    let (options, namespaces) = (cluster_options(&args.source), args.namespaces.clone());
+    runtime.spawn(async move {
+        let delivered = send.clone();
+        let watched = async {
+            let client = live::connect(&options).await?;
+            live::watch(client, &namespaces, move |read| drop(delivered.send(Ok(read)))).await
+        };
+        if let Err(e) = watched.await {
+            let _ = send.send(Err(e));
+        }
+    });
+    match runtime.block_on(reads.recv()) {
+        Some(Ok(read)) => Ok((mesh_of_cluster(read, &args.source)?, runtime, reads)),
+        Some(Err(e)) => Err(e.into()),
+        None => anyhow::bail!("watching the cluster ended before its first read"),
+    }
 }
 
 /// Swaps in a new world whenever the cluster changes, so pages and the API follow it without a restart and
 /// without listing the cluster per request.
-async fn keep_current(options: ClusterOptions, namespaces: Vec<String>, state: AppState) {
-    let watched = async {
-        let client = live::connect(&options).await?;
-        live::watch(client, &namespaces, move |read| state.set_world(World::new(inventory_of(read).0))).await
-    };
-    if let Err(e) = watched.await {
-        eprintln!("warning: watching the cluster stopped, pages show it as last read: {e}");
+async fn keep_current(mut reads: Reads, state: AppState) {
+    while let Some(read) = reads.recv().await {
+        match read {
+            Ok(read) => state.set_world(World::new(inventory_of(read).0)),
+            Err(e) => eprintln!("warning: watching the cluster stopped, pages show it as last read: {e}"),
+        }
     }
 }
 

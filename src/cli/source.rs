@@ -75,12 +75,11 @@ pub struct Telemetry {
 /// Loads what the source flags name. Without `--snapshot`, the built-in demo world. `namespaces` (all when empty)
 /// restrict what a live cluster is asked for; files are read whole and commands select afterwards.
 pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
+    if args.snapshot.is_none() && args.kube {
+        return mesh_of_cluster(read_cluster(args, namespaces)?, args);
+    }
     let mut window_s = None;
     let (inventory, report, snapshot_time, samples) = match &args.snapshot {
-        None if args.kube => {
-            let (inventory, report) = read_cluster(args, namespaces)?;
-            (inventory, report, None, Samples::Files(Vec::new()))
-        }
         Some(dir) => {
             let snap = crate::snapshot::load(dir)?;
             window_s = snap.meta.window.as_deref().and_then(parse_duration);
@@ -102,16 +101,28 @@ pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
     Ok(Mesh { inventory, index, time, samples, window_s })
 }
 
-/// The objects of the live cluster the flags name, read once.
-fn read_cluster(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<(Inventory, LoadReport)> {
-    check_namespaces(namespaces)?;
-    let options = ClusterOptions { kubeconfig: args.kubeconfig.clone(), context: args.context.clone() };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let read = runtime.block_on(async { live::read(&live::connect(&options).await?, namespaces).await })?;
+/// The mesh of what a live cluster served, its notes said; telemetry comes from `--prometheus` only.
+pub fn mesh_of_cluster(read: ClusterRead, args: &SourceArgs) -> anyhow::Result<Mesh> {
     for note in &read.notes {
         eprintln!("note: {note}");
     }
-    Ok(inventory_of(read))
+    let (inventory, report) = inventory_of(read);
+    report_problems(&report, args.strict)?;
+    let time = args.at.as_deref().map(parse_time).transpose()?;
+    let index = IdentityIndex::build(&inventory);
+    Ok(Mesh { inventory, index, time, samples: Samples::Files(Vec::new()), window_s: None })
+}
+
+/// The objects of the live cluster the flags name, read once.
+fn read_cluster(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<ClusterRead> {
+    check_namespaces(namespaces)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    Ok(runtime.block_on(async { live::read(&live::connect(&cluster_options(args)).await?, namespaces).await })?)
+}
+
+/// The kubeconfig and context the flags name.
+pub fn cluster_options(args: &SourceArgs) -> ClusterOptions {
+    ClusterOptions { kubeconfig: args.kubeconfig.clone(), context: args.context.clone() }
 }
 
 /// Namespaces reach API paths and queries: each must be a Kubernetes namespace name.

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams};
@@ -39,6 +40,8 @@ pub enum LiveError {
     Discovery(kube::Error),
     #[error("listing {what} failed: {source}")]
     List { what: String, source: kube::Error },
+    #[error("listing {what} failed: {message}")]
+    Watch { what: String, message: String },
 }
 
 /// What a read of the cluster gave: objects as the API serves them, and notes on kinds it does not serve.
@@ -114,8 +117,10 @@ pub async fn read(client: &Client, namespaces: &[String]) -> Result<ClusterRead,
 }
 
 /// Keeps every served kind current with kube-rs reflectors (LIST, then WATCH from its resourceVersion, relisting
-/// when the server says the version is gone) and calls `changed` with the whole set after each burst of changes.
-/// Runs until the process ends; a failing watch retries with backoff and says so in the log.
+/// when the server says the version is gone) and calls `changed` with the whole set once every kind is listed,
+/// then after each burst of changes. A collection that cannot be listed at the start is an error (a forbidden
+/// kind should not leave the caller waiting); later failures retry with backoff and say so in the log. Runs until
+/// the process ends.
 pub async fn watch(
     client: Client,
     namespaces: &[String],
@@ -123,6 +128,8 @@ pub async fn watch(
 ) -> Result<(), LiveError> {
     let (collections, notes) = collections(&client, namespaces).await?;
     let notify = Arc::new(Notify::new());
+    let started = Arc::new(AtomicBool::new(false));
+    let (failed, mut failures) = tokio::sync::mpsc::unbounded_channel();
     let mut stores = Vec::new();
     for Collection { api, resource, what } in collections {
         let writer: Writer<DynamicObject> = Writer::new(resource.clone());
@@ -130,17 +137,22 @@ pub async fn watch(
         let events = watcher(api, watcher::Config::default().page_size(PAGE))
             .default_backoff()
             .modify(|o| o.metadata.managed_fields = None);
-        let notify = notify.clone();
+        let (notify, started, failed) = (notify.clone(), started.clone(), failed.clone());
         tokio::spawn(reflector(writer, events).for_each(move |event| {
             if let Err(e) = event {
+                if !started.load(Ordering::Relaxed) {
+                    let _ = failed.send(LiveError::Watch { what: what.clone(), message: e.to_string() });
+                }
                 tracing::warn!("watching {what}: {e}");
             }
             notify.notify_one();
             std::future::ready(())
         }));
     }
-    for (store, _) in &stores {
-        let _ = store.wait_until_ready().await;
+    let listed = futures::future::join_all(stores.iter().map(|(store, _)| store.wait_until_ready()));
+    tokio::select! {
+        _ = listed => started.store(true, Ordering::Relaxed),
+        Some(error) = failures.recv() => return Err(error),
     }
     loop {
         notify.notified().await;

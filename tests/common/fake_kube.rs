@@ -25,6 +25,8 @@ struct Served {
     changes: tokio::sync::broadcast::Sender<Change>,
     /// Every request, as `METHOD path?query`.
     log: Mutex<Vec<String>>,
+    /// Plurals the caller may not list or watch (403), as RBAC would answer.
+    forbidden: Mutex<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -100,6 +102,11 @@ impl FakeKube {
     pub fn compact(&self) {
         *self.served.oldest.lock().unwrap() = *self.served.version.lock().unwrap();
         self.served.history.lock().unwrap().clear();
+    }
+
+    /// Answers 403 Forbidden to every LIST and WATCH of `plural` from now on.
+    pub fn forbid(&self, plural: &str) {
+        self.served.forbidden.lock().unwrap().push(plural.to_owned());
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -186,6 +193,7 @@ fn serve(objects: &[Value], tls: bool) -> FakeKube {
         oldest: Mutex::new(0),
         changes: tokio::sync::broadcast::channel(1024).0,
         log: Mutex::new(Vec::new()),
+        forbidden: Mutex::new(Vec::new()),
     };
     for o in objects {
         let (Some(api_version), Some(kind)) = (o["apiVersion"].as_str(), o["kind"].as_str()) else { continue };
@@ -317,6 +325,13 @@ impl Selection {
 }
 
 fn list(served: &Arc<Served>, selection: Selection, params: &BTreeMap<String, String>) -> Response {
+    let plural = &selection.key.2;
+    if served.forbidden.lock().unwrap().contains(plural) {
+        let message = format!("{plural} is forbidden: User \"tester\" cannot list resource \"{plural}\"");
+        let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden",
+                            "message": message, "code": 403});
+        return (axum::http::StatusCode::FORBIDDEN, Json(status)).into_response();
+    }
     if params.get("watch").is_some_and(|w| w == "true" || w == "1") {
         return watch(served, selection, params);
     }
