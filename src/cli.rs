@@ -92,6 +92,7 @@ pub struct SourceArgs {
     /// Basic-auth user for --prometheus (password from --prometheus-password-file).
     #[arg(long, value_name = "USER", global = true)]
     pub prometheus_user: Option<String>,
+    /// File holding the basic-auth password for --prometheus-user.
     #[arg(long, value_name = "FILE", global = true)]
     pub prometheus_password_file: Option<PathBuf>,
     /// Extra CA certificate (PEM) to trust for --prometheus.
