@@ -12,12 +12,11 @@ use crate::capture::redact::{Removed, redact};
 use crate::capture::samples::{Progress, Window, write_window};
 use crate::graph::parse_duration;
 use crate::k8s::document::Format;
-use crate::k8s::live;
 use crate::snapshot::{self, SnapshotMeta};
 use crate::telemetry::Prometheus;
 
 use super::CaptureArgs;
-use super::source::{check_namespaces, prometheus_config};
+use super::source::{check_namespaces, prometheus_config, read_cluster};
 
 pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
     let source = &args.source;
@@ -51,8 +50,7 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 
     status.update("reading the cluster…");
-    let options = super::source::cluster_options(source);
-    let mut read = runtime.block_on(async { live::read(&live::connect(&options).await?, namespaces).await })?;
+    let mut read = read_cluster(source, namespaces)?;
     let mut removed = Removed::default();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for object in &mut read.objects {

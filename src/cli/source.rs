@@ -32,7 +32,7 @@ pub struct Mesh {
     /// `--at`, else the snapshot's time.
     pub time: Option<jiff::Timestamp>,
     samples: Samples,
-    /// Seconds of telemetry a captured snapshot holds.
+    /// Seconds of telemetry a captured snapshot holds, when its samples are what commands query.
     window_s: Option<u64>,
 }
 
@@ -48,10 +48,10 @@ impl Mesh {
 
     /// The seconds of a `--duration` flag. Asked of a capture holding less, it warns: the rates would be
     /// extrapolated from the shorter window.
-    pub fn duration_s(&self, args: &SourceArgs, duration: &str) -> anyhow::Result<u64> {
+    pub fn duration_s(&self, duration: &str) -> anyhow::Result<u64> {
         let seconds = parse_duration(duration)
             .with_context(|| format!("--duration {duration:?} is not a duration like 30s, 10m or 1h"))?;
-        if let Some(window) = self.window_s.filter(|&w| w < seconds && args.prometheus.is_none()) {
+        if let Some(window) = self.window_s.filter(|&w| w < seconds) {
             eprintln!(
                 "warning: the snapshot holds {window} s of telemetry: rates over --duration {duration} are extrapolated from it"
             );
@@ -78,27 +78,27 @@ pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
     if args.snapshot.is_none() && args.kube {
         return mesh_of_cluster(read_cluster(args, namespaces)?, args);
     }
-    let mut window_s = None;
-    let (inventory, report, snapshot_time, samples) = match &args.snapshot {
+    let loaded = match &args.snapshot {
         Some(dir) => {
             let snap = crate::snapshot::load(dir)?;
-            window_s = snap.meta.window.as_deref().and_then(parse_duration);
-            (snap.inventory, snap.report, snap.meta.time, Samples::Files(snap.metrics_files))
+            let window_s = snap.meta.window.as_deref().and_then(parse_duration);
+            Loaded {
+                inventory: snap.inventory,
+                report: snap.report,
+                time: snap.meta.time,
+                samples: Samples::Files(snap.metrics_files),
+                window_s,
+            }
         }
         None => {
             let world = sim::build(&SimOptions::new(Scenario::BookinfoCanary));
             let (inventory, report) = world.inventory().context("rendering the demo objects")?;
             let metrics = world.write_metrics(Vec::new()).context("rendering the demo telemetry")?;
-            (inventory, report, Some(world.time), Samples::Text(String::from_utf8_lossy(&metrics).into_owned()))
+            let samples = Samples::Text(String::from_utf8_lossy(&metrics).into_owned());
+            Loaded { inventory, report, time: Some(world.time), samples, window_s: None }
         }
     };
-    report_problems(&report, args.strict)?;
-    let time = match &args.at {
-        Some(at) => Some(parse_time(at)?),
-        None => snapshot_time,
-    };
-    let index = IdentityIndex::build(&inventory);
-    Ok(Mesh { inventory, index, time, samples, window_s })
+    assemble(loaded, args)
 }
 
 /// The mesh of what a live cluster served, its notes said; telemetry comes from `--prometheus` only.
@@ -107,14 +107,35 @@ pub fn mesh_of_cluster(read: ClusterRead, args: &SourceArgs) -> anyhow::Result<M
         eprintln!("note: {note}");
     }
     let (inventory, report) = inventory_of(read);
+    assemble(Loaded { inventory, report, time: None, samples: Samples::Files(Vec::new()), window_s: None }, args)
+}
+
+/// What a source gave, before the flags that apply to every source.
+struct Loaded {
+    inventory: Inventory,
+    report: LoadReport,
+    /// The source's own time (a snapshot's), which `--at` overrides.
+    time: Option<jiff::Timestamp>,
+    samples: Samples,
+    window_s: Option<u64>,
+}
+
+/// Reports what could not be read, applies `--at`, and indexes the workloads. A captured window matters only
+/// while its samples are what commands query (not with `--prometheus`).
+fn assemble(loaded: Loaded, args: &SourceArgs) -> anyhow::Result<Mesh> {
+    let Loaded { inventory, report, time, samples, window_s } = loaded;
     report_problems(&report, args.strict)?;
-    let time = args.at.as_deref().map(parse_time).transpose()?;
+    let time = match &args.at {
+        Some(at) => Some(parse_time(at)?),
+        None => time,
+    };
     let index = IdentityIndex::build(&inventory);
-    Ok(Mesh { inventory, index, time, samples: Samples::Files(Vec::new()), window_s: None })
+    let window_s = window_s.filter(|_| args.prometheus.is_none());
+    Ok(Mesh { inventory, index, time, samples, window_s })
 }
 
 /// The objects of the live cluster the flags name, read once.
-fn read_cluster(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<ClusterRead> {
+pub fn read_cluster(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<ClusterRead> {
     check_namespaces(namespaces)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     Ok(runtime.block_on(async { live::read(&live::connect(&cluster_options(args)).await?, namespaces).await })?)

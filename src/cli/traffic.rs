@@ -13,7 +13,7 @@ pub fn measure(mesh: &Mesh, source: &SourceArgs, id: &WorkloadId, duration: &str
     if !mesh.has_telemetry(source) {
         return Ok(None);
     }
-    let duration_s = mesh.duration_s(source, duration)?;
+    let duration_s = mesh.duration_s(duration)?;
     let telemetry = telemetry(mesh, source)?;
     let window = Window { duration_s, at: telemetry.at, scrape_labels: &telemetry.scrape_labels };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

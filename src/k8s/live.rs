@@ -77,6 +77,7 @@ struct Collection {
 /// empty), and notes on the kinds it does not serve.
 async fn collections(client: &Client, namespaces: &[String]) -> Result<(Vec<Collection>, Vec<String>), LiveError> {
     let mut groups: Vec<&str> = Kind::ALL.iter().map(|&k| k.group()).collect();
+    groups.sort_unstable();
     groups.dedup();
     let discovery = Discovery::new(client.clone()).filter(&groups).run().await.map_err(LiveError::Discovery)?;
     let (mut collections, mut notes) = (Vec::new(), Vec::new());
@@ -185,15 +186,14 @@ async fn list_all(collection: &Collection, out: &mut Vec<Value>) -> Result<(), L
     }
 }
 
-/// An item of a LIST as a manifest: list items carry no apiVersion and kind, and nobody needs `managedFields`.
-fn as_manifest(item: DynamicObject, resource: &ApiResource) -> Value {
+/// An item of a LIST as a manifest: list items carry no apiVersion and kind, and nobody needs `managedFields`
+/// (dropped before they are converted at all).
+fn as_manifest(mut item: DynamicObject, resource: &ApiResource) -> Value {
+    item.metadata.managed_fields = None;
     let mut value = serde_json::to_value(item).unwrap_or(Value::Null);
     if let Some(map) = value.as_object_mut() {
         map.insert("apiVersion".into(), Value::String(resource.api_version.clone()));
         map.insert("kind".into(), Value::String(resource.kind.clone()));
-        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.remove("managedFields");
-        }
     }
     value
 }

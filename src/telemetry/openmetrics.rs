@@ -198,7 +198,8 @@ fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
-fn parse_number(s: &str) -> Option<f64> {
+/// A sample value: a float, or `+Inf`, `-Inf`, `NaN` as Prometheus spells them (in files and in API answers).
+pub(crate) fn parse_number(s: &str) -> Option<f64> {
     match s {
         "+Inf" | "Inf" => Some(f64::INFINITY),
         "-Inf" => Some(f64::NEG_INFINITY),

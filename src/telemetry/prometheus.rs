@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::interner::Interner;
+use super::openmetrics::parse_number;
 use super::query::{QuerySpec, Row, Steps};
 
 /// How to reach the server.
@@ -266,12 +267,7 @@ impl Reply {
     }
 
     fn number(&self, v: &str) -> Result<f64, PrometheusError> {
-        match v {
-            "+Inf" | "Inf" => Ok(f64::INFINITY),
-            "-Inf" => Ok(f64::NEG_INFINITY),
-            "NaN" => Ok(f64::NAN),
-            v => v.parse().map_err(|_| self.garbage(format!("sample value {v:?} is not a number"))),
-        }
+        parse_number(v).ok_or_else(|| self.garbage(format!("sample value {v:?} is not a number")))
     }
 
     /// The result's type and its undecoded value.
