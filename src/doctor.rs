@@ -149,7 +149,7 @@ pub fn rollout_of<'i>(inventory: &'i Inventory, node: &Node) -> Option<&'i Rollo
     if node.workload_kind.as_deref() != Some("Rollout") {
         return None;
     }
-    inventory.find(Kind::Rollout, &node.namespace, &node.name).and_then(|r| inventory.rollout(r))
+    inventory.named::<Rollout>(&node.namespace, &node.name)
 }
 
 /// A workload and the routing objects that decide its split.
@@ -157,7 +157,7 @@ fn related_objects(inventory: &Inventory, kind: &str, namespace: &str, name: &st
     let mut out = vec![ObjectRef::new(kind, namespace, name)];
     let rollout = (kind == "Rollout").then(|| inventory.find(Kind::Rollout, namespace, name)).flatten();
     let istio = rollout
-        .and_then(|r| inventory.rollout(r))
+        .and_then(|r| inventory.get::<Rollout>(r))
         .and_then(|r| r.spec.strategy.canary.as_ref()?.traffic_routing.as_ref()?.istio.clone());
     if let Some(i) = istio {
         for vs in i.virtual_service.iter().chain(&i.virtual_services) {

@@ -3,15 +3,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Namespace, Pod, ReplicationController, Service};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-
-use crate::k8s::argo::{AnalysisRun, Experiment, Rollout};
-use crate::k8s::flagger::Canary;
-use crate::k8s::istio::{DestinationRule, VirtualService};
-use crate::k8s::{Kind, MetaExt, Object};
+use crate::k8s::core::Namespace;
+use crate::k8s::kinds::Lists;
+use crate::k8s::{Kind, Object, ObjectMeta, OwnerReference, Resource};
 
 /// Cluster name Istio telemetry uses when none is configured.
 pub const DEFAULT_CLUSTER: &str = "Kubernetes";
@@ -26,22 +20,7 @@ pub struct ObjRef {
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
     pub cluster: String,
-    pub namespaces: Vec<Namespace>,
-    pub pods: Vec<Pod>,
-    pub replica_sets: Vec<ReplicaSet>,
-    pub deployments: Vec<Deployment>,
-    pub stateful_sets: Vec<StatefulSet>,
-    pub daemon_sets: Vec<DaemonSet>,
-    pub jobs: Vec<Job>,
-    pub cron_jobs: Vec<CronJob>,
-    pub replication_controllers: Vec<ReplicationController>,
-    pub services: Vec<Service>,
-    pub rollouts: Vec<Rollout>,
-    pub experiments: Vec<Experiment>,
-    pub analysis_runs: Vec<AnalysisRun>,
-    pub canaries: Vec<Canary>,
-    pub virtual_services: Vec<VirtualService>,
-    pub destination_rules: Vec<DestinationRule>,
+    lists: Lists,
     by_name: HashMap<(Kind, String, String), usize>,
     by_uid: HashMap<String, Vec<ObjRef>>,
     by_owner_uid: HashMap<String, Vec<ObjRef>>,
@@ -61,103 +40,42 @@ impl Inventory {
     fn insert(&mut self, object: Object) {
         let kind = object.kind();
         let key = (kind, object.metadata().namespace_str().to_owned(), object.metadata().name_str().to_owned());
-        if let Some(&index) = self.by_name.get(&key) {
-            self.replace(index, object);
-            return;
-        }
-        let index = self.len_of(kind);
-        self.push(object);
-        self.by_name.insert(key, index);
-    }
-
-    fn push(&mut self, object: Object) {
-        match object {
-            Object::Namespace(o) => self.namespaces.push(o),
-            Object::Pod(o) => self.pods.push(o),
-            Object::ReplicaSet(o) => self.replica_sets.push(o),
-            Object::Deployment(o) => self.deployments.push(o),
-            Object::StatefulSet(o) => self.stateful_sets.push(o),
-            Object::DaemonSet(o) => self.daemon_sets.push(o),
-            Object::Job(o) => self.jobs.push(o),
-            Object::CronJob(o) => self.cron_jobs.push(o),
-            Object::ReplicationController(o) => self.replication_controllers.push(o),
-            Object::Service(o) => self.services.push(o),
-            Object::Rollout(o) => self.rollouts.push(o),
-            Object::Experiment(o) => self.experiments.push(o),
-            Object::AnalysisRun(o) => self.analysis_runs.push(o),
-            Object::Canary(o) => self.canaries.push(o),
-            Object::VirtualService(o) => self.virtual_services.push(o),
-            Object::DestinationRule(o) => self.destination_rules.push(o),
+        match self.by_name.get(&key) {
+            Some(&index) => self.lists.replace(index, object),
+            None => {
+                let index = self.lists.push(object);
+                self.by_name.insert(key, index);
+            }
         }
     }
 
-    fn replace(&mut self, index: usize, object: Object) {
-        match object {
-            Object::Namespace(o) => self.namespaces[index] = o,
-            Object::Pod(o) => self.pods[index] = o,
-            Object::ReplicaSet(o) => self.replica_sets[index] = o,
-            Object::Deployment(o) => self.deployments[index] = o,
-            Object::StatefulSet(o) => self.stateful_sets[index] = o,
-            Object::DaemonSet(o) => self.daemon_sets[index] = o,
-            Object::Job(o) => self.jobs[index] = o,
-            Object::CronJob(o) => self.cron_jobs[index] = o,
-            Object::ReplicationController(o) => self.replication_controllers[index] = o,
-            Object::Service(o) => self.services[index] = o,
-            Object::Rollout(o) => self.rollouts[index] = o,
-            Object::Experiment(o) => self.experiments[index] = o,
-            Object::AnalysisRun(o) => self.analysis_runs[index] = o,
-            Object::Canary(o) => self.canaries[index] = o,
-            Object::VirtualService(o) => self.virtual_services[index] = o,
-            Object::DestinationRule(o) => self.destination_rules[index] = o,
-        }
+    /// Every stored object of kind `K`.
+    pub fn all<K: Resource>(&self) -> &[K] {
+        K::list(&self.lists)
     }
 
-    fn len_of(&self, kind: Kind) -> usize {
-        match kind {
-            Kind::Namespace => self.namespaces.len(),
-            Kind::Pod => self.pods.len(),
-            Kind::ReplicaSet => self.replica_sets.len(),
-            Kind::Deployment => self.deployments.len(),
-            Kind::StatefulSet => self.stateful_sets.len(),
-            Kind::DaemonSet => self.daemon_sets.len(),
-            Kind::Job => self.jobs.len(),
-            Kind::CronJob => self.cron_jobs.len(),
-            Kind::ReplicationController => self.replication_controllers.len(),
-            Kind::Service => self.services.len(),
-            Kind::Rollout => self.rollouts.len(),
-            Kind::Experiment => self.experiments.len(),
-            Kind::AnalysisRun => self.analysis_runs.len(),
-            Kind::Canary => self.canaries.len(),
-            Kind::VirtualService => self.virtual_services.len(),
-            Kind::DestinationRule => self.destination_rules.len(),
-        }
+    /// The stored object `r` refers to, when it is a `K`.
+    pub fn get<K: Resource>(&self, r: ObjRef) -> Option<&K> {
+        (r.kind == K::KIND).then(|| self.all::<K>().get(r.index)).flatten()
+    }
+
+    /// The `K` named `name` in `namespace`.
+    pub fn named<K: Resource>(&self, namespace: &str, name: &str) -> Option<&K> {
+        self.get(self.find(K::KIND, namespace, name)?)
+    }
+
+    /// Number of stored objects of `kind`.
+    pub fn len_of(&self, kind: Kind) -> usize {
+        self.lists.len(kind)
     }
 
     /// The metadata of a stored object. `None` only for a reference from another inventory.
     pub fn meta(&self, r: ObjRef) -> Option<&ObjectMeta> {
-        let i = r.index;
-        Some(match r.kind {
-            Kind::Namespace => &self.namespaces.get(i)?.metadata,
-            Kind::Pod => &self.pods.get(i)?.metadata,
-            Kind::ReplicaSet => &self.replica_sets.get(i)?.metadata,
-            Kind::Deployment => &self.deployments.get(i)?.metadata,
-            Kind::StatefulSet => &self.stateful_sets.get(i)?.metadata,
-            Kind::DaemonSet => &self.daemon_sets.get(i)?.metadata,
-            Kind::Job => &self.jobs.get(i)?.metadata,
-            Kind::CronJob => &self.cron_jobs.get(i)?.metadata,
-            Kind::ReplicationController => &self.replication_controllers.get(i)?.metadata,
-            Kind::Service => &self.services.get(i)?.metadata,
-            Kind::Rollout => &self.rollouts.get(i)?.metadata,
-            Kind::Experiment => &self.experiments.get(i)?.metadata,
-            Kind::AnalysisRun => &self.analysis_runs.get(i)?.metadata,
-            Kind::Canary => &self.canaries.get(i)?.metadata,
-            Kind::VirtualService => &self.virtual_services.get(i)?.metadata,
-            Kind::DestinationRule => &self.destination_rules.get(i)?.metadata,
-        })
+        self.lists.meta(r.kind, r.index)
     }
 
     fn all_refs(&self) -> impl Iterator<Item = ObjRef> + '_ {
-        Kind::ALL.into_iter().flat_map(|kind| (0..self.len_of(kind)).map(move |index| ObjRef { kind, index }))
+        Kind::ALL.iter().copied().flat_map(|kind| (0..self.len_of(kind)).map(move |index| ObjRef { kind, index }))
     }
 
     fn reindex(&mut self) {
@@ -206,37 +124,10 @@ impl Inventory {
 
     /// Every namespace that has a Namespace object or any namespaced object, sorted.
     pub fn namespace_names(&self) -> BTreeSet<String> {
-        let mut names: BTreeSet<String> = self.namespaces.iter().map(|n| n.metadata.name_str().to_owned()).collect();
+        let mut names: BTreeSet<String> =
+            self.all::<Namespace>().iter().map(|n| n.metadata.name_str().to_owned()).collect();
         names.extend(self.by_name.keys().filter(|(k, _, _)| k.is_namespaced()).map(|(_, ns, _)| ns.clone()));
         names
-    }
-
-    pub fn replica_set(&self, r: ObjRef) -> Option<&ReplicaSet> {
-        (r.kind == Kind::ReplicaSet).then(|| self.replica_sets.get(r.index)).flatten()
-    }
-
-    pub fn pod(&self, r: ObjRef) -> Option<&Pod> {
-        (r.kind == Kind::Pod).then(|| self.pods.get(r.index)).flatten()
-    }
-
-    pub fn deployment(&self, r: ObjRef) -> Option<&Deployment> {
-        (r.kind == Kind::Deployment).then(|| self.deployments.get(r.index)).flatten()
-    }
-
-    pub fn rollout(&self, r: ObjRef) -> Option<&Rollout> {
-        (r.kind == Kind::Rollout).then(|| self.rollouts.get(r.index)).flatten()
-    }
-
-    pub fn experiment(&self, r: ObjRef) -> Option<&Experiment> {
-        (r.kind == Kind::Experiment).then(|| self.experiments.get(r.index)).flatten()
-    }
-
-    pub fn analysis_run(&self, r: ObjRef) -> Option<&AnalysisRun> {
-        (r.kind == Kind::AnalysisRun).then(|| self.analysis_runs.get(r.index)).flatten()
-    }
-
-    pub fn canary(&self, r: ObjRef) -> Option<&Canary> {
-        (r.kind == Kind::Canary).then(|| self.canaries.get(r.index)).flatten()
     }
 
     /// Number of stored objects of every kind.
@@ -269,7 +160,6 @@ mod tests {
             name: name.into(),
             uid: uid.into(),
             controller: Some(true),
-            ..Default::default()
         }
     }
 
@@ -295,7 +185,8 @@ mod tests {
                 "spec": {"ports": [{"port": port}]}}))
         };
         let inv = Inventory::new("c", [svc(80), svc(8080)]);
-        assert_eq!(inv.services.len(), 1);
-        assert_eq!(inv.services[0].spec.as_ref().unwrap().ports.as_ref().unwrap()[0].port, 8080);
+        let services = inv.all::<crate::k8s::core::Service>();
+        assert_eq!(services.len(), 1);
+        assert_eq!(services[0].spec.as_ref().unwrap().ports.as_ref().unwrap()[0].port, 8080);
     }
 }

@@ -2,7 +2,10 @@
 
 mod common;
 
-use meshlens::k8s::Kind;
+use meshlens::inventory::Inventory;
+use meshlens::k8s::document::Format;
+use meshlens::k8s::load::Loader;
+use meshlens::k8s::{Kind, Object};
 use meshlens::rollout::{render::render_rollout_with_ages, rollout_info};
 
 fn upstream() -> std::path::PathBuf {
@@ -11,14 +14,22 @@ fn upstream() -> std::path::PathBuf {
 
 fn check(golden: &str, folder: &str, rollout: &str) {
     let dir = upstream().join("pkg/kubectl-argo-rollouts/info/testdata").join(folder);
-    let mut snapshot = meshlens::snapshot::load(&dir).expect("fixture folder loads");
-    assert!(snapshot.report.problems.is_empty(), "{:?}", snapshot.report.problems);
-    // The upstream test makes every object exactly 7 days old, so pods tie on age and sort by name.
-    for pod in &mut snapshot.inventory.pods {
-        pod.metadata.creation_timestamp = None;
+    let mut loader = Loader::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(format) = Format::from_path(&path) else { continue };
+        loader.add_text(&path.display().to_string(), &std::fs::read_to_string(&path).unwrap(), format);
     }
-    let inv = &snapshot.inventory;
-    let namespace = inv.rollouts[0].metadata.namespace.clone().unwrap();
+    let (mut objects, report) = loader.finish();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // The upstream test makes every object exactly 7 days old, so pods tie on age and sort by name.
+    for object in &mut objects {
+        if let Object::Pod(pod) = object {
+            pod.metadata.creation_timestamp = None;
+        }
+    }
+    let inv = &Inventory::new("Kubernetes", objects);
+    let namespace = inv.all::<meshlens::k8s::argo::Rollout>()[0].metadata.namespace.clone().unwrap();
     let r = inv.find(Kind::Rollout, &namespace, rollout).expect("rollout present");
     let info = rollout_info(inv, r).unwrap();
     // The goldens were taken with every object 7 days old; compare everything but the ages.

@@ -6,6 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{fake_kube, meshlens, meshlens_ok, process, servers, stderr};
+use meshlens::k8s::document::{Format, parse_documents};
 use meshlens::sim::Scenario;
 use serde_json::{Value, json};
 
@@ -154,15 +155,16 @@ fn a_capture_reads_back_as_the_live_sources_and_leaves_secrets_out() {
     assert!(requests.iter().all(|r| !r.contains("/secrets") && !r.contains("/configmaps")), "{requests:?}");
     assert!(requests.iter().all(|r| r.starts_with("GET ")), "read-only");
     // The only env left is the sidecar's workload name, which telemetry carries too.
-    let loaded = meshlens::snapshot::load(&dir).unwrap();
-    let pods = &loaded.inventory.pods;
+    let documents = files(&dir.join("k8s")).into_iter().flat_map(|(_, text)| parse_documents(&text, Format::Yaml));
+    let pods: Vec<Value> = documents.map(|d| d.unwrap().value).filter(|v| v["kind"] == "Pod").collect();
     assert!(!pods.is_empty());
-    for pod in pods {
-        for c in pod.spec.iter().flat_map(|s| s.containers.iter()) {
-            let names: Vec<&str> = c.env.iter().flatten().map(|e| e.name.as_str()).collect();
-            let expected: &[&str] = if c.name == "istio-proxy" { &["ISTIO_META_WORKLOAD_NAME"] } else { &[] };
-            assert_eq!(names, expected, "{:?} {}", pod.metadata.name, c.name);
-            assert!(c.args.is_none());
+    for pod in &pods {
+        for c in pod["spec"]["containers"].as_array().unwrap() {
+            let env = c["env"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let names: Vec<&str> = env.iter().filter_map(|e| e["name"].as_str()).collect();
+            let expected: &[&str] = if c["name"] == "istio-proxy" { &["ISTIO_META_WORKLOAD_NAME"] } else { &[] };
+            assert_eq!(names, expected, "{} {}", pod["metadata"]["name"], c["name"]);
+            assert!(c.get("args").is_none() && c.get("command").is_none());
         }
     }
 

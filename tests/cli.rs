@@ -108,7 +108,7 @@ fn malformed_documents_are_reported_by_file_and_index_and_the_rest_loads() {
     write(
         dir.path(),
         "types.json",
-        r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": {"replicas": "three"}}"#,
+        r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": "shop"}, "spec": {"template": "three"}}"#,
     );
     // Unknown kinds are skipped and counted.
     write(
@@ -123,7 +123,7 @@ fn malformed_documents_are_reported_by_file_and_index_and_the_rest_loads() {
     assert!(err.contains("k8s/mixed.yaml: document 2: unclosed bracket '{' (line 10, column 11)"), "{err}");
     assert!(
         err.contains(
-            "k8s/types.json: document 1 (line 1): Deployment shop/api: spec.replicas: invalid type: string \"three\""
+            "k8s/types.json: document 1 (line 1): Deployment shop/api: spec.template: invalid type: string \"three\""
         ),
         "{err}"
     );

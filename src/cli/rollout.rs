@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use crate::k8s::{Kind, MetaExt};
+use crate::k8s::Kind;
+use crate::k8s::argo::Rollout;
 use crate::rollout::{render_rollout, rollout_info};
 
 use super::out;
@@ -77,7 +78,7 @@ fn watch(args: &ItemArgs) -> anyhow::Result<ExitCode> {
 /// The namespace and Argo view of Rollout `name`.
 fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> anyhow::Result<(String, RolloutInfo)> {
     let matches: Vec<&str> = inv
-        .rollouts
+        .all::<Rollout>()
         .iter()
         .filter(|r| r.metadata.name_str() == name)
         .map(|r| r.metadata.namespace_str())
@@ -86,7 +87,7 @@ fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> anyhow::Re
     let namespace = match matches.as_slice() {
         [ns] => ns.to_string(),
         [] => {
-            let names: Vec<String> = inv.rollouts.iter().map(|r| r.metadata.name_str().to_owned()).collect();
+            let names: Vec<String> = inv.all::<Rollout>().iter().map(|r| r.metadata.name_str().to_owned()).collect();
             let place = namespace.as_ref().map(|ns| format!(" in namespace {ns:?}")).unwrap_or_default();
             bail!("no Rollout {:?}{place}{}", name, suggestion(name, names.iter()));
         }

@@ -16,18 +16,12 @@ pub const SETTLE_S: i64 = 120;
 /// follows a setWeight step, or the creation of the canary ReplicaSet.
 pub fn weight_changed_at(inventory: &Inventory, node: &Node) -> Option<i64> {
     let rollout = rollout_of(inventory, node)?;
-    let paused = rollout.status.pause_conditions.iter().filter_map(|p| p.start_time.as_deref());
+    let paused = rollout.status.pause_conditions.iter().filter_map(|p| p.start_time.as_deref()?.parse().ok());
     let canary_created = node.revisions.iter().filter(|r| r.role == TrafficRole::Canary).filter_map(|r| {
         let rs = inventory.find(Kind::ReplicaSet, &node.namespace, &r.replica_set)?;
-        let created = inventory.meta(rs)?.creation_timestamp.as_ref()?;
-        Some(created.0.to_string())
+        inventory.meta(rs)?.creation_timestamp
     });
-    paused
-        .map(str::to_owned)
-        .chain(canary_created)
-        .filter_map(|t| t.parse::<jiff::Timestamp>().ok())
-        .map(|t| t.as_second())
-        .max()
+    paused.chain(canary_created).map(|t: jiff::Timestamp| t.as_second()).max()
 }
 
 /// Drift of `node` (measured over `measured_s` seconds) beyond `threshold` (0..1), with the findings that

@@ -5,7 +5,7 @@
 use crate::graph::{Graph, Node, TrafficRole};
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
-use crate::k8s::Kind;
+use crate::k8s::core::{Pod, Service};
 use crate::k8s::istio::VirtualService;
 use crate::k8s::status::pod_ready;
 use crate::routing_model::{
@@ -23,10 +23,9 @@ pub fn check(
     graph: &Graph,
     selects: &dyn Fn(&str) -> bool,
 ) -> Vec<Finding> {
-    let config =
-        IstioConfig { virtual_services: &inventory.virtual_services, destination_rules: &inventory.destination_rules };
+    let config = IstioConfig { virtual_services: inventory.all(), destination_rules: inventory.all() };
     let mut findings = Vec::new();
-    for vs in inventory.virtual_services.iter().filter(|vs| selects(namespace(vs))) {
+    for vs in inventory.all::<VirtualService>().iter().filter(|vs| selects(namespace(vs))) {
         findings.extend(destinations(inventory, index, graph, &config, vs));
     }
     for node in graph.nodes.iter().filter(|n| !n.revisions.is_empty() && selects(&n.namespace)) {
@@ -131,7 +130,7 @@ fn destinations(
 
 /// The DestinationRule for a Service's host.
 fn dr_of(inventory: &Inventory, service: &ServiceRef) -> Option<ObjectRef> {
-    let dr = destination_rule(&inventory.destination_rules, service)?;
+    let dr = destination_rule(inventory.all(), service)?;
     let (ns, name) = (dr.metadata.namespace.as_deref(), dr.metadata.name.as_deref());
     Some(ObjectRef::new("DestinationRule", ns.unwrap_or_default(), name.unwrap_or_default()))
 }
@@ -141,8 +140,7 @@ fn pod_names(pods: &[&Endpoint<'_, &str>]) -> String {
 }
 
 fn service_selector(inventory: &Inventory, service: &ServiceRef) -> Option<std::collections::BTreeMap<String, String>> {
-    let r = inventory.find(Kind::Service, &service.namespace, &service.name)?;
-    let svc = inventory.services.get(r.index)?;
+    let svc = inventory.named::<Service>(&service.namespace, &service.name)?;
     Some(svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default())
 }
 
@@ -154,7 +152,7 @@ pub fn endpoints<'i>(
 ) -> Vec<Endpoint<'i, &'i str>> {
     static NO_LABELS: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
     inventory
-        .pods
+        .all::<Pod>()
         .iter()
         .filter(|p| p.metadata.namespace.as_deref() == Some(&service.namespace))
         .map(|p| Endpoint {
@@ -217,10 +215,7 @@ fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> 
     let istio = rollout.spec.strategy.canary.as_ref().and_then(|c| c.traffic_routing.as_ref()?.istio.as_ref());
     for vs_ref in istio.iter().flat_map(|i| i.virtual_service.iter().chain(&i.virtual_services)) {
         let name = vs_ref.name.split('.').next().unwrap_or_default();
-        let Some(vs) = inventory
-            .find(Kind::VirtualService, &node.namespace, name)
-            .and_then(|r| inventory.virtual_services.get(r.index))
-        else {
+        let Some(vs) = inventory.named::<VirtualService>(&node.namespace, name) else {
             continue;
         };
         if binds(vs, Caller::Mesh) {
@@ -267,8 +262,7 @@ fn is_gateway(inventory: &Inventory, index: &IdentityIndex, node_id: &str) -> bo
     let (Some(namespace), Some(name)) = (parts.next(), parts.next()) else { return false };
     index.named(namespace, name).flat_map(|w| &w.pods).any(|p| {
         inventory
-            .find(Kind::Pod, namespace, &p.name)
-            .and_then(|r| inventory.pods.get(r.index))
+            .named::<Pod>(namespace, &p.name)
             .and_then(|pod| pod.metadata.labels.as_ref()?.get("istio"))
             .is_some_and(|v| v.ends_with("gateway"))
     })

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use crate::identity::{Role, Workload, WorkloadKind};
 use crate::inventory::Inventory;
-use crate::k8s::Kind;
 use crate::k8s::argo::Rollout;
+use crate::k8s::flagger::Canary;
 use crate::k8s::istio::{HttpRoute, RouteDestination, VirtualService};
 use crate::rollout::weights::intended_canary_share;
 
@@ -39,7 +39,7 @@ pub fn traffic_role(roles: &[Role]) -> TrafficRole {
 pub fn weights(inv: &Inventory, w: &Workload) -> Weights {
     match w.id.kind {
         WorkloadKind::Rollout => {
-            let Some(ro) = inv.find(Kind::Rollout, &w.id.namespace, &w.id.name).and_then(|r| inv.rollout(r)) else {
+            let Some(ro) = inv.named::<Rollout>(&w.id.namespace, &w.id.name) else {
                 return Weights::default();
             };
             rollout_weights(inv, w, ro)
@@ -113,7 +113,7 @@ fn rollout_weights(inv: &Inventory, w: &Workload, ro: &Rollout) -> Weights {
 
 fn flagger_weights(inv: &Inventory, w: &Workload) -> Weights {
     let mut weights = Weights::default();
-    let Some(canary) = inv.find(Kind::Canary, &w.id.namespace, &w.id.name).and_then(|r| inv.canary(r)) else {
+    let Some(canary) = inv.named::<Canary>(&w.id.namespace, &w.id.name) else {
         return weights;
     };
     let share = f64::from(canary.status.canary_weight.unwrap_or(0).clamp(0, 100)) / 100.0;
@@ -134,8 +134,7 @@ fn flagger_weights(inv: &Inventory, w: &Workload) -> Weights {
 }
 
 fn virtual_service<'a>(inv: &'a Inventory, namespace: &str, name: &str) -> Option<&'a VirtualService> {
-    let r = inv.find(Kind::VirtualService, namespace, name)?;
-    inv.virtual_services.get(r.index)
+    inv.named(namespace, name)
 }
 
 /// The canary's share of a route's weight, when the route sends to the canary or stable destination.

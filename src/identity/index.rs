@@ -3,13 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::Pod;
-
 use crate::inventory::{Inventory, ObjRef};
+use crate::k8s::Kind;
+use crate::k8s::apps::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use crate::k8s::argo::Rollout;
 use crate::k8s::argo::{POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
+use crate::k8s::batch::{CronJob, Job};
+use crate::k8s::core::{Pod, PodTemplateSpec, ReplicationController};
+use crate::k8s::flagger::Canary;
 use crate::k8s::status::{pod_ready, pod_status, replica_set_health};
-use crate::k8s::{Kind, MetaExt};
 
 use super::naming::{
     NamingGeneration, PodFacts, WORKLOAD_NAME_LABEL, candidate_names, canonical_revision, canonical_service,
@@ -171,18 +173,18 @@ impl<'a> Builder<'a> {
             Kind::Experiment,
         ];
         for kind in controller_kinds {
-            for index in 0..count(inv, kind) {
+            for index in 0..inv.len_of(kind) {
                 let top = self.resolver.top_of(ObjRef { kind, index });
                 self.draft(top);
             }
         }
-        for (index, rs) in inv.replica_sets.iter().enumerate() {
+        for (index, rs) in inv.all::<ReplicaSet>().iter().enumerate() {
             let top = self.resolver.top_of(ObjRef { kind: Kind::ReplicaSet, index });
             let d = self.draft(top);
             let entry = self.replica_set_entry(d, rs);
             self.drafts[d].replica_sets.push(entry);
         }
-        for (index, pod) in inv.pods.iter().enumerate() {
+        for (index, pod) in inv.all::<Pod>().iter().enumerate() {
             let top = self.resolver.pod_controller(ObjRef { kind: Kind::Pod, index }, pod);
             let d = self.draft(top);
             let entry = self.pod_entry(d, pod);
@@ -292,18 +294,13 @@ impl<'a> Builder<'a> {
     fn describe_controller(&self, r: ObjRef, draft: &mut Draft) {
         let inv = self.inv;
         let name = draft.id.name.clone();
-        let labels_of = |t: Option<&k8s_openapi::api::core::v1::PodTemplateSpec>| {
-            t.and_then(|t| t.metadata.as_ref()).map(|m| m.labels().clone())
-        };
+        let labels_of = |t: Option<&PodTemplateSpec>| t.and_then(|t| t.metadata.as_ref()).map(|m| m.labels().clone());
         let ns = draft.id.namespace.clone();
-        let deployment_template = |dep_name: &str| {
-            inv.find(Kind::Deployment, &ns, dep_name)
-                .and_then(|d| inv.deployment(d))
-                .and_then(|d| labels_of(d.spec.as_ref().map(|s| &s.template)))
-        };
+        let deployment_template =
+            |dep_name: &str| labels_of(inv.named::<Deployment>(&ns, dep_name)?.spec.as_ref().map(|s| &s.template));
         match r.kind {
             Kind::Rollout => {
-                let Some(ro) = inv.rollout(r) else { return };
+                let Some(ro) = inv.get::<Rollout>(r) else { return };
                 draft.telemetry_names.insert(name);
                 draft.template_labels = labels_of(ro.spec.template.as_ref());
                 if let Some(wref) = &ro.spec.workload_ref {
@@ -314,7 +311,7 @@ impl<'a> Builder<'a> {
                 }
             }
             Kind::Canary => {
-                let Some(canary) = inv.canary(r) else { return };
+                let Some(canary) = inv.get::<Canary>(r) else { return };
                 let target = canary.spec.target_ref.name.clone();
                 let primary = canary.primary_name();
                 draft.template_labels = deployment_template(&target);
@@ -322,49 +319,16 @@ impl<'a> Builder<'a> {
                 draft.telemetry_names.extend([target, primary.clone()]);
                 draft.canary_primary = Some(primary);
             }
-            Kind::Deployment => {
-                draft.telemetry_names.insert(name);
-                let d = inv.deployment(r);
-                draft.template_labels = labels_of(d.and_then(|d| d.spec.as_ref()).map(|s| &s.template));
-            }
-            Kind::StatefulSet => {
-                draft.telemetry_names.insert(name);
-                let s = inv.stateful_sets.get(r.index);
-                draft.template_labels = labels_of(s.and_then(|s| s.spec.as_ref()).map(|s| &s.template));
-            }
-            Kind::DaemonSet => {
-                draft.telemetry_names.insert(name);
-                let s = inv.daemon_sets.get(r.index);
-                draft.template_labels = labels_of(s.and_then(|s| s.spec.as_ref()).map(|s| &s.template));
-            }
-            Kind::CronJob => {
-                draft.telemetry_names.insert(name);
-                let c = inv.cron_jobs.get(r.index).and_then(|c| c.spec.as_ref());
-                let job = c.and_then(|c| c.job_template.spec.as_ref());
-                draft.template_labels = labels_of(job.map(|j| &j.template));
-            }
-            Kind::Job => {
-                draft.telemetry_names.insert(name);
-                let j = inv.jobs.get(r.index).and_then(|j| j.spec.as_ref());
-                draft.template_labels = labels_of(j.map(|j| &j.template));
-            }
-            Kind::ReplicaSet => {
-                draft.telemetry_names.insert(name);
-                let s = inv.replica_sets.get(r.index).and_then(|s| s.spec.as_ref());
-                draft.template_labels = labels_of(s.and_then(|s| s.template.as_ref()));
-            }
-            Kind::ReplicationController => {
-                let s = inv.replication_controllers.get(r.index).and_then(|s| s.spec.as_ref());
-                draft.template_labels = labels_of(s.and_then(|s| s.template.as_ref()));
-                draft.telemetry_names.insert(name);
-            }
             Kind::Pod => {
-                if let Some(pod) = inv.pod(r) {
-                    draft.template_labels = Some(pod.metadata.labels().clone());
-                }
+                draft.template_labels = inv.get::<Pod>(r).map(|pod| pod.metadata.labels().clone());
                 draft.telemetry_names.insert(name);
             }
-            _ => {}
+            // An Experiment's pods report their ReplicaSets' names.
+            Kind::Experiment => {}
+            _ => {
+                draft.telemetry_names.insert(name);
+                draft.template_labels = labels_of(pod_template(inv, r));
+            }
         }
     }
 
@@ -410,7 +374,7 @@ impl<'a> Builder<'a> {
 
     /// Roles of a revision: from the Rollout's status by hash, or from the Flagger Deployment it belongs to.
     fn roles_for_hash(&self, draft: &Draft, hash: &str, deployment: Option<&str>) -> Vec<Role> {
-        if let Some(ro) = draft.rollout.and_then(|r| self.inv.rollout(r)) {
+        if let Some(ro) = draft.rollout.and_then(|r| self.inv.get::<Rollout>(r)) {
             return rollout_roles(ro, hash);
         }
         match (&draft.canary_primary, deployment) {
@@ -472,18 +436,17 @@ fn has_revision_label(labels: &BTreeMap<String, String>) -> bool {
         .any(|k| labels.contains_key(*k))
 }
 
-fn count(inv: &Inventory, kind: Kind) -> usize {
-    match kind {
-        Kind::Deployment => inv.deployments.len(),
-        Kind::Rollout => inv.rollouts.len(),
-        Kind::Canary => inv.canaries.len(),
-        Kind::StatefulSet => inv.stateful_sets.len(),
-        Kind::DaemonSet => inv.daemon_sets.len(),
-        Kind::CronJob => inv.cron_jobs.len(),
-        Kind::Job => inv.jobs.len(),
-        Kind::ReplicationController => inv.replication_controllers.len(),
-        Kind::Experiment => inv.experiments.len(),
-        _ => 0,
+/// The pod template of a controller that runs its pods from one.
+fn pod_template(inv: &Inventory, r: ObjRef) -> Option<&PodTemplateSpec> {
+    match r.kind {
+        Kind::Deployment => inv.get::<Deployment>(r)?.spec.as_ref().map(|s| &s.template),
+        Kind::StatefulSet => inv.get::<StatefulSet>(r)?.spec.as_ref().map(|s| &s.template),
+        Kind::DaemonSet => inv.get::<DaemonSet>(r)?.spec.as_ref().map(|s| &s.template),
+        Kind::Job => inv.get::<Job>(r)?.spec.as_ref().map(|s| &s.template),
+        Kind::CronJob => inv.get::<CronJob>(r)?.spec.as_ref()?.job_template.spec.as_ref().map(|s| &s.template),
+        Kind::ReplicaSet => inv.get::<ReplicaSet>(r)?.spec.as_ref()?.template.as_ref(),
+        Kind::ReplicationController => inv.get::<ReplicationController>(r)?.spec.as_ref()?.template.as_ref(),
+        _ => None,
     }
 }
 

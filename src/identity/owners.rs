@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::core::v1::Pod;
-
 use crate::inventory::{Inventory, ObjRef};
-use crate::k8s::{Kind, MetaExt};
+use crate::k8s::Kind;
+use crate::k8s::core::Pod;
+use crate::k8s::flagger::Canary;
 
 use super::naming::{NamingGeneration, PodFacts, telemetry_identity};
 
@@ -34,7 +34,7 @@ pub struct Resolver<'a> {
 impl<'a> Resolver<'a> {
     pub fn new(inv: &'a Inventory) -> Resolver<'a> {
         let flagger_targets = inv
-            .canaries
+            .all::<Canary>()
             .iter()
             .enumerate()
             .filter(|(_, c)| c.spec.target_ref.kind == "Deployment")
@@ -162,7 +162,7 @@ mod tests {
 
     fn pod_top(inv: &Inventory, name: &str) -> (String, String) {
         let r = inv.find(Kind::Pod, "ns", name).unwrap();
-        let c = Resolver::new(inv).pod_controller(r, inv.pod(r).unwrap());
+        let c = Resolver::new(inv).pod_controller(r, inv.get::<Pod>(r).unwrap());
         controller_name(inv, &c)
     }
 

@@ -1,10 +1,12 @@
 //! The Argo Rollouts objects meshlens reads (argoproj.io/v1alpha1): only the fields the identity, roles and the
 //! Argo CLI view need. Unknown fields are ignored; fields of the wrong type are errors.
 
-use k8s_openapi::api::core::v1::PodTemplateSpec;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+
+use super::core::PodTemplateSpec;
+use super::gateway_plugin::GatewayApiPlugin;
+use super::meta::ObjectMeta;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -52,17 +54,22 @@ pub struct CanaryStrategy {
     pub ping_pong: Option<PingPong>,
 }
 
-/// One step of a canary. Only `setWeight` matters for weights; the other kinds are kept to name the step.
+/// One step of a canary: the weight it sets, or the mirror route it adds (other kinds only count as steps).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CanaryStep {
     pub set_weight: Option<i32>,
-    pub pause: Option<Value>,
-    pub experiment: Option<Value>,
-    pub analysis: Option<Value>,
-    pub set_canary_scale: Option<Value>,
-    pub set_mirror_route: Option<Value>,
-    pub set_header_route: Option<Value>,
+    pub set_mirror_route: Option<MirrorRouteStep>,
+}
+
+/// `setMirrorRoute`: a named route copying matching requests to the canary; without `match` it removes the route.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MirrorRouteStep {
+    pub name: String,
+    pub percentage: Option<i32>,
+    #[serde(rename = "match")]
+    pub matches: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -76,8 +83,25 @@ pub struct PingPong {
 #[serde(rename_all = "camelCase", default)]
 pub struct TrafficRouting {
     pub istio: Option<IstioTrafficRouting>,
+    /// Traffic router plugins by name; meshlens reads only the Gateway API plugin's.
+    pub plugins: Plugins,
+    /// Header and mirror routes the controller adds and removes, by name (the plugin names its rules after them).
+    pub managed_routes: Vec<ManagedRoute>,
     /// The scale weights are expressed on; 100 when absent.
     pub max_traffic_weight: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ManagedRoute {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Plugins {
+    #[serde(rename = "argoproj-labs/gatewayAPI")]
+    pub gateway_api: Option<GatewayApiPlugin>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

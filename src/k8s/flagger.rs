@@ -1,7 +1,7 @@
 //! Flagger's Canary (flagger.app/v1beta1): it names the target Deployment and owns the `-primary` copy, which is
 //! how the two Deployments are grouped into one logical rollout.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use super::meta::ObjectMeta;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Default, Deserialize)]

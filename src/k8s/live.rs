@@ -81,7 +81,7 @@ async fn collections(client: &Client, namespaces: &[String]) -> Result<(Vec<Coll
     groups.dedup();
     let discovery = Discovery::new(client.clone()).filter(&groups).run().await.map_err(LiveError::Discovery)?;
     let (mut collections, mut notes) = (Vec::new(), Vec::new());
-    for kind in Kind::ALL {
+    for kind in Kind::ALL.iter().copied() {
         let served = discovery.get(kind.group()).and_then(|g| g.recommended_kind(kind.as_str()));
         let Some((resource, caps)) = served.filter(|(r, _)| Kind::recognise(&r.api_version, &r.kind) == Some(kind))
         else {

@@ -6,7 +6,6 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::MetaExt;
 use super::document::{Format, parse_documents};
 use super::object::{Decoded, Kind, Object, decode};
 

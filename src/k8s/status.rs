@@ -1,7 +1,7 @@
 //! The status words users know from `kubectl get pods` and the Argo Rollouts CLI, derived from object status.
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
+use super::apps::ReplicaSet;
+use super::core::{ContainerStatus, Pod};
 
 /// A pod's status as `kubectl get pods` and `kubectl argo rollouts get` show it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,16 +3,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::identity::Role;
 use crate::identity::roles::rollout_roles;
 use crate::inventory::{Inventory, ObjRef};
+use crate::k8s::apps::ReplicaSet;
+use crate::k8s::argo::{AnalysisRun, Experiment};
 use crate::k8s::argo::{EXPERIMENT_TEMPLATE_ANNOTATION, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, Rollout};
+use crate::k8s::core::Pod;
 use crate::k8s::status::{pod_status, replica_set_health};
-use crate::k8s::{Kind, MetaExt};
+use crate::k8s::{Kind, ObjectMeta};
 
 use super::{phase, weights};
 
@@ -136,7 +137,7 @@ pub struct JobInfo {
 
 /// Builds the Argo CLI view of the Rollout `r`.
 pub fn rollout_info(inv: &Inventory, r: ObjRef) -> Option<RolloutInfo> {
-    let ro = inv.rollout(r)?;
+    let ro = inv.get::<Rollout>(r)?;
     let uid = ro.metadata.uid.clone().unwrap_or_default();
     let replica_sets = replica_sets_of(inv, &uid, Some(ro));
     let experiments = experiments_of(inv, &uid);
@@ -182,7 +183,7 @@ pub fn rollout_info(inv: &Inventory, r: ObjRef) -> Option<RolloutInfo> {
 }
 
 fn created(meta: &ObjectMeta) -> Option<jiff::Timestamp> {
-    meta.creation_timestamp.as_ref().map(|t| t.0)
+    meta.creation_timestamp
 }
 
 fn revision_of(meta: &ObjectMeta) -> i64 {
@@ -193,7 +194,7 @@ fn revision_of(meta: &ObjectMeta) -> i64 {
 fn replica_sets_of(inv: &Inventory, owner_uid: &str, rollout: Option<&Rollout>) -> Vec<ReplicaSetInfo> {
     let mut out: Vec<ReplicaSetInfo> = inv
         .owned_by(owner_uid, Kind::ReplicaSet)
-        .filter_map(|r| inv.replica_set(r))
+        .filter_map(|r| inv.get::<ReplicaSet>(r))
         .map(|rs| replica_set_info(inv, rs, rollout))
         .collect();
     out.sort_by(|a, b| b.revision.cmp(&a.revision).then_with(|| a.name.cmp(&b.name)));
@@ -214,7 +215,7 @@ fn replica_set_info(inv: &Inventory, rs: &ReplicaSet, rollout: Option<&Rollout>)
         .unwrap_or_default();
     let mut pods: Vec<PodInfo> = inv
         .owned_by(meta.uid.as_deref().unwrap_or_default(), Kind::Pod)
-        .filter_map(|p| inv.pod(p))
+        .filter_map(|p| inv.get::<Pod>(p))
         .map(|pod| {
             let status = pod_status(pod);
             PodInfo {
@@ -247,7 +248,7 @@ fn replica_set_info(inv: &Inventory, rs: &ReplicaSet, rollout: Option<&Rollout>)
 fn experiments_of(inv: &Inventory, owner_uid: &str) -> Vec<ExperimentInfo> {
     let mut out: Vec<ExperimentInfo> = inv
         .owned_by(owner_uid, Kind::Experiment)
-        .filter_map(|r| inv.experiment(r))
+        .filter_map(|r| inv.get::<Experiment>(r))
         .map(|exp| {
             let uid = exp.metadata.uid.clone().unwrap_or_default();
             ExperimentInfo {
@@ -268,7 +269,7 @@ fn experiments_of(inv: &Inventory, owner_uid: &str) -> Vec<ExperimentInfo> {
 fn analysis_runs_of(inv: &Inventory, owner_uid: &str) -> Vec<AnalysisRunInfo> {
     let mut out: Vec<AnalysisRunInfo> = inv
         .owned_by(owner_uid, Kind::AnalysisRun)
-        .filter_map(|r| inv.analysis_run(r))
+        .filter_map(|r| inv.get::<AnalysisRun>(r))
         .map(|run| {
             let results = &run.status.metric_results;
             let sum = |f: fn(&crate::k8s::argo::MetricResult) -> i32| results.iter().map(f).sum();

@@ -351,8 +351,12 @@ struct RolloutsPage {
 
 pub async fn rollouts(State(state): State<AppState>, Query(p): Query<WindowParams>) -> PageResult {
     let world = state.world();
-    let namespaces: std::collections::BTreeSet<String> =
-        world.inventory.rollouts.iter().filter_map(|r| r.metadata.namespace.clone()).collect();
+    let namespaces: std::collections::BTreeSet<String> = world
+        .inventory
+        .all::<crate::k8s::argo::Rollout>()
+        .iter()
+        .filter_map(|r| r.metadata.namespace.clone())
+        .collect();
     let duration_s = super::params::duration(&state, p.duration.as_deref(), "duration")?;
     let at = super::params::at(&state, p.at.as_deref(), "at")?;
     // One graph over the namespaces that hold Rollouts gives every split at once.
