@@ -7,6 +7,7 @@ pub mod batch;
 pub mod core;
 pub mod document;
 pub mod flagger;
+pub mod gateway;
 pub mod gateway_plugin;
 pub mod istio;
 pub mod kinds;

@@ -4,6 +4,7 @@
 pub mod info;
 pub mod phase;
 pub mod render;
+pub mod routes;
 pub mod weights;
 
 pub use info::{RolloutInfo, rollout_info};

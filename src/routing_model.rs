@@ -1,16 +1,31 @@
-//! Where Istio sends a call to a Service (FACTS.md §4), as one model the simulator generates traffic with and the
-//! doctor predicts splits with: the VirtualService bound to the caller (a gateway, or `mesh` for sidecars) decides
-//! by weight, subsets pick pods by their DestinationRule labels; without a bound route, ready pods share the calls
-//! evenly. A subset that no DestinationRule defines fails in the caller's proxy with `NR` (no route), one whose
-//! labels match no ready pod with `UH` (no healthy upstream); both answer 503.
+//! Where a call to a Service goes (FACTS.md §4, §6), as one model the simulator generates traffic with and the
+//! doctor predicts splits with. A VirtualService bound to the caller (a gateway, or `mesh` for sidecars) decides
+//! by weight, subsets picking pods by their DestinationRule labels ([`istio`]); for in-mesh callers without one,
+//! a Gateway API route whose parent is the Service (GAMMA) decides by its backends' weights ([`gateway`]);
+//! without either, ready pods share the calls evenly.
 //!
-//! Not modelled: `match` conditions (the first route without one applies, else the first route), which Gateway
-//! object selects which gateway pods (any gateway caller takes a gateway-bound route), locality and outlier
-//! detection.
+//! Failures happen in the caller's proxy: a subset no DestinationRule defines answers 503 `NR` (no route), a
+//! destination with no ready pod 503 `UH` (no healthy upstream), a Gateway API backend that does not resolve
+//! (no such Service, or another namespace's Service without a ReferenceGrant) 500, as the Gateway API requires.
+//!
+//! Not modelled: `match` conditions (the rule or route that takes every request applies, else the first), which
+//! Gateway object selects which gateway pods (any gateway caller takes a gateway-bound VirtualService), routes
+//! from a Gateway API Gateway (they route by hostname and path, which the model is not given), consumer routes
+//! (a GAMMA route in the caller's namespace), locality and outlier detection. Where a VirtualService and an
+//! HTTPRoute both claim a Service, Istio does not define which wins; the model takes the VirtualService and the
+//! doctor says so.
+
+pub mod gateway;
+pub mod istio;
 
 use std::collections::BTreeMap;
 
-use crate::k8s::istio::{DestinationRule, HttpRoute, VirtualService};
+use crate::inventory::Inventory;
+use crate::k8s::core::{Namespace, Service};
+use crate::k8s::gateway::{GrpcRoute, HttpRoute, ReferenceGrant};
+use crate::k8s::istio::{DestinationRule, VirtualService};
+
+pub use istio::{applicable_route, binds, destination_rule, host_service, subset_labels};
 
 /// Who makes the call: a sidecar in the mesh or an ingress gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +41,12 @@ pub struct ServiceRef {
     pub name: String,
 }
 
+impl ServiceRef {
+    pub fn new(namespace: &str, name: &str) -> ServiceRef {
+        ServiceRef { namespace: namespace.to_owned(), name: name.to_owned() }
+    }
+}
+
 /// A pod behind a Service, identified by whatever `P` the user of the model keeps pods by.
 #[derive(Debug, Clone)]
 pub struct Endpoint<'a, P> {
@@ -33,6 +54,9 @@ pub struct Endpoint<'a, P> {
     pub labels: &'a BTreeMap<String, String>,
     pub ready: bool,
 }
+
+/// The pods a Service selects; `None` when there is no such Service.
+pub type Endpoints<'e, P> = dyn Fn(&ServiceRef) -> Option<Vec<Endpoint<'e, P>>> + 'e;
 
 /// Part of the calls, reaching one pod through one Service.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,11 +70,22 @@ pub struct Share<P> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     pub service: ServiceRef,
-    /// Envoy's response flag: `NR` or `UH`.
+    /// The HTTP status the caller gets: 503, or 500 for an unresolved Gateway API backend.
+    pub code: u16,
+    /// Envoy's response flag: `NR`, `UH`, or `-` for none.
     pub flag: &'static str,
     pub share: f64,
-    /// The subset that caused it.
-    pub subset: String,
+    /// The subset or backend that caused it.
+    pub cause: String,
+}
+
+/// The object whose route decided where calls go.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RuleRef {
+    /// `VirtualService`, `HTTPRoute` or `GRPCRoute`.
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
 }
 
 /// Where the calls to a Service go.
@@ -60,129 +95,65 @@ pub struct Routed<P> {
     pub failures: Vec<Failure>,
     /// Copies sent to a mirror destination on top of the shares (their answers are dropped).
     pub mirrored: Vec<Share<P>>,
-    /// The VirtualService (namespace, name) whose route decided; `None`: ready pods share evenly.
-    pub rule: Option<(String, String)>,
+    /// The route that decided; `None`: ready pods share evenly.
+    pub rule: Option<RuleRef>,
 }
 
-/// The Istio routing objects of a mesh.
-pub struct IstioConfig<'a> {
+/// The routing objects of a mesh, and the Namespaces and Services whose labels choose ambient waypoints.
+#[derive(Clone, Copy, Default)]
+pub struct RoutingConfig<'a> {
     pub virtual_services: &'a [VirtualService],
     pub destination_rules: &'a [DestinationRule],
+    pub http_routes: &'a [HttpRoute],
+    pub grpc_routes: &'a [GrpcRoute],
+    pub reference_grants: &'a [ReferenceGrant],
+    pub namespaces: &'a [Namespace],
+    pub services: &'a [Service],
 }
 
-/// Whether a VirtualService's routes apply to this caller: no `gateways` means `mesh` only.
-pub fn binds(vs: &VirtualService, caller: Caller) -> bool {
-    let gateways = &vs.spec.gateways;
-    match caller {
-        Caller::Mesh => gateways.is_empty() || gateways.iter().any(|g| g == "mesh"),
-        Caller::Gateway => gateways.iter().any(|g| g != "mesh"),
+impl<'a> RoutingConfig<'a> {
+    /// The routing objects of an inventory.
+    pub fn of(inventory: &'a Inventory) -> RoutingConfig<'a> {
+        RoutingConfig {
+            virtual_services: inventory.all(),
+            destination_rules: inventory.all(),
+            http_routes: inventory.all(),
+            grpc_routes: inventory.all(),
+            reference_grants: inventory.all(),
+            namespaces: inventory.all(),
+            services: inventory.all(),
+        }
     }
-}
-
-/// The Service a route host names, seen from `namespace` (`svc`, `svc.ns`, `svc.ns.svc.cluster.local`).
-pub fn host_service(host: &str, namespace: &str) -> Option<ServiceRef> {
-    let mut parts = host.split('.');
-    let name = parts.next().filter(|n| !n.is_empty() && *n != "*")?;
-    let ns = match (parts.next(), parts.next()) {
-        (None, _) => namespace,
-        (Some(ns), None | Some("svc")) => ns,
-        _ => return None,
-    };
-    Some(ServiceRef { namespace: ns.to_owned(), name: name.to_owned() })
-}
-
-fn vs_namespace(vs: &VirtualService) -> &str {
-    vs.metadata.namespace.as_deref().unwrap_or_default()
-}
-
-/// The VirtualService and its route that decide the calls of `caller` to `service`.
-pub fn applicable_route<'c>(
-    config: &IstioConfig<'c>,
-    caller: Caller,
-    service: &ServiceRef,
-) -> Option<(&'c VirtualService, &'c HttpRoute)> {
-    config.virtual_services.iter().filter(|vs| binds(vs, caller)).find_map(|vs| {
-        let names = vs.spec.hosts.iter().any(|h| {
-            (h == "*" && caller == Caller::Gateway) || host_service(h, vs_namespace(vs)).as_ref() == Some(service)
-        });
-        let route = vs.spec.http.iter().find(|r| r.matches.is_empty()).or(vs.spec.http.first());
-        names.then_some(route).flatten().filter(|r| !r.route.is_empty()).map(|r| (vs, r))
-    })
-}
-
-/// The labels a subset of `service` selects, when a DestinationRule defines it.
-pub fn subset_labels<'c>(
-    config: &IstioConfig<'c>,
-    service: &ServiceRef,
-    subset: &str,
-) -> Option<&'c BTreeMap<String, String>> {
-    let dr = destination_rule(config.destination_rules, service)?;
-    dr.spec.subsets.iter().find(|s| s.name == subset).map(|s| &s.labels)
-}
-
-/// The DestinationRule whose host is `service`.
-pub fn destination_rule<'c>(rules: &'c [DestinationRule], service: &ServiceRef) -> Option<&'c DestinationRule> {
-    rules.iter().find(|dr| {
-        let dr_ns = dr.metadata.namespace.as_deref().unwrap_or_default();
-        host_service(&dr.spec.host, dr_ns).as_ref() == Some(service)
-    })
 }
 
 /// Routes the calls of `caller` to `service`. `endpoints` gives the pods a Service selects.
 pub fn route<'e, P: Clone>(
-    config: &IstioConfig<'_>,
+    config: &RoutingConfig<'_>,
     caller: Caller,
     service: &ServiceRef,
-    endpoints: &dyn Fn(&ServiceRef) -> Vec<Endpoint<'e, P>>,
+    endpoints: &Endpoints<'e, P>,
 ) -> Routed<P> {
-    let Some((vs, http)) = applicable_route(config, caller, service) else {
-        let pods = endpoints(service);
-        if !pods.is_empty() && !pods.iter().any(|p| p.ready) {
-            let failure = Failure { service: service.clone(), flag: "UH", share: 1.0, subset: String::new() };
-            return Routed { failures: vec![failure], ..Routed::empty(None) };
-        }
-        return Routed { shares: evenly(service, &pods, 1.0), ..Routed::empty(None) };
-    };
-    let mut routed = Routed::empty(Some((vs_namespace(vs).to_owned(), vs.metadata.name.clone().unwrap_or_default())));
-    let weight = |w: Option<i32>| f64::from(w.unwrap_or(if http.route.len() == 1 { 100 } else { 0 }).max(0));
-    let total: f64 = http.route.iter().map(|d| weight(d.weight)).sum();
-    if total <= 0.0 {
-        return routed;
+    if let Some((vs, http)) = applicable_route(config, caller, service) {
+        return istio::route_virtual_service(config, vs, http, endpoints);
     }
-    for d in &http.route {
-        let share = weight(d.weight) / total;
-        if share <= 0.0 {
-            continue;
-        }
-        let Some(target) = host_service(&d.destination.host, vs_namespace(vs)) else { continue };
-        match destination_pods(config, &target, d.destination.subset.as_deref(), endpoints) {
-            Ok(pods) => routed.shares.extend(evenly(&target, &pods, share)),
-            Err((flag, subset)) => routed.failures.push(Failure { service: target, flag, share, subset }),
-        }
-    }
-    if let Some(mirror) = &http.mirror
-        && let Some(target) = host_service(&mirror.host, vs_namespace(vs))
-        && let Ok(pods) = destination_pods(config, &target, mirror.subset.as_deref(), endpoints)
+    if caller == Caller::Mesh
+        && let Some(found) = gateway::mesh_rule(config, service)
     {
-        let percent =
-            http.mirror_percentage.as_ref().map(|p| p.value).or(http.mirror_percent.map(f64::from)).unwrap_or(100.0);
-        routed.mirrored = evenly(&target, &pods, percent.clamp(0.0, 100.0) / 100.0);
+        return gateway::route_rule(config, &found, endpoints);
     }
-    routed
+    let pods = endpoints(service).unwrap_or_default();
+    if !pods.is_empty() && !pods.iter().any(|p| p.ready) {
+        let failure = Failure::unhealthy(service.clone(), 1.0, String::new());
+        return Routed { failures: vec![failure], ..Routed::empty(None) };
+    }
+    Routed { shares: evenly(service, &pods, 1.0), ..Routed::empty(None) }
 }
 
-/// The ready pods a destination reaches, or why it reaches none.
-fn destination_pods<'e, P: Clone>(
-    config: &IstioConfig<'_>,
-    service: &ServiceRef,
-    subset: Option<&str>,
-    endpoints: &dyn Fn(&ServiceRef) -> Vec<Endpoint<'e, P>>,
-) -> Result<Vec<Endpoint<'e, P>>, (&'static str, String)> {
-    let pods = endpoints(service);
-    let Some(subset) = subset else { return Ok(pods) };
-    let Some(labels) = subset_labels(config, service, subset) else { return Err(("NR", subset.to_owned())) };
-    let chosen: Vec<_> = pods.into_iter().filter(|p| labels.iter().all(|(k, v)| p.labels.get(k) == Some(v))).collect();
-    if chosen.iter().any(|p| p.ready) { Ok(chosen) } else { Err(("UH", subset.to_owned())) }
+impl Failure {
+    /// Calls to a destination without a ready pod: 503 `UH`.
+    fn unhealthy(service: ServiceRef, share: f64, cause: String) -> Failure {
+        Failure { service, code: 503, flag: "UH", share, cause }
+    }
 }
 
 /// `share` spread evenly over the ready pods.
@@ -193,103 +164,7 @@ fn evenly<P: Clone>(service: &ServiceRef, pods: &[Endpoint<'_, P>], share: f64) 
 }
 
 impl<P> Routed<P> {
-    fn empty(rule: Option<(String, String)>) -> Routed<P> {
+    fn empty(rule: Option<RuleRef>) -> Routed<P> {
         Routed { shares: Vec::new(), failures: Vec::new(), mirrored: Vec::new(), rule }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
-        serde_json::from_value(value).unwrap()
-    }
-
-    fn reviews() -> ServiceRef {
-        ServiceRef { namespace: "bookinfo".into(), name: "reviews".into() }
-    }
-
-    /// Two stable pods and one canary pod behind `reviews`.
-    fn pods() -> Vec<BTreeMap<String, String>> {
-        let pod = |hash: &str| BTreeMap::from([("app".into(), "reviews".into()), ("hash".into(), hash.into())]);
-        vec![pod("s"), pod("s"), pod("c")]
-    }
-
-    fn routed(vs: serde_json::Value, subsets: serde_json::Value, caller: Caller, ready: [bool; 3]) -> Routed<usize> {
-        let meta = json!({"name": "reviews", "namespace": "bookinfo"});
-        let vss: Vec<VirtualService> = vec![parse(json!({"metadata": meta, "spec": vs}))];
-        let drs: Vec<DestinationRule> =
-            vec![parse(json!({"metadata": meta, "spec": {"host": "reviews", "subsets": subsets}}))];
-        let config = IstioConfig { virtual_services: &vss, destination_rules: &drs };
-        let labels = pods();
-        let endpoints = |s: &ServiceRef| {
-            if s != &reviews() {
-                return Vec::new();
-            }
-            labels.iter().enumerate().map(|(i, l)| Endpoint { pod: i, labels: l, ready: ready[i] }).collect()
-        };
-        route(&config, caller, &reviews(), &endpoints)
-    }
-
-    fn subsets() -> serde_json::Value {
-        json!([{"name": "stable", "labels": {"hash": "s"}}, {"name": "canary", "labels": {"hash": "c"}}])
-    }
-
-    fn split(gateways: serde_json::Value) -> serde_json::Value {
-        json!({"hosts": ["reviews"], "gateways": gateways, "http": [{"route": [
-            {"destination": {"host": "reviews", "subset": "stable"}, "weight": 80},
-            {"destination": {"host": "reviews", "subset": "canary"}, "weight": 20}]}]})
-    }
-
-    fn share_of(r: &Routed<usize>, pod: usize) -> f64 {
-        r.shares.iter().filter(|s| s.pod == pod).map(|s| s.share).sum()
-    }
-
-    #[test]
-    fn a_mesh_bound_route_splits_by_weight() {
-        let r = routed(split(json!([])), subsets(), Caller::Mesh, [true; 3]);
-        assert_eq!((share_of(&r, 0), share_of(&r, 1), share_of(&r, 2)), (0.4, 0.4, 0.2));
-        assert_eq!(r.rule, Some(("bookinfo".into(), "reviews".into())));
-    }
-
-    #[test]
-    fn without_a_mesh_bound_route_sidecars_split_by_ready_pods_and_gateways_by_weight() {
-        let vs = split(json!(["bookinfo-gateway"]));
-        let mesh = routed(vs.clone(), subsets(), Caller::Mesh, [true; 3]);
-        assert_eq!(mesh.rule, None);
-        assert!((share_of(&mesh, 2) - 1.0 / 3.0).abs() < 1e-12);
-        let gateway = routed(vs, subsets(), Caller::Gateway, [true; 3]);
-        assert_eq!(share_of(&gateway, 2), 0.2);
-    }
-
-    #[test]
-    fn subsets_without_definition_or_ready_pods_fail_in_the_caller() {
-        let only_stable = json!([{"name": "stable", "labels": {"hash": "s"}}]);
-        let r = routed(split(json!([])), only_stable, Caller::Mesh, [true; 3]);
-        assert_eq!(r.failures.iter().map(|f| (f.flag, f.share)).collect::<Vec<_>>(), [("NR", 0.2)]);
-        let r = routed(split(json!([])), subsets(), Caller::Mesh, [true, true, false]);
-        assert_eq!(r.failures.iter().map(|f| (f.flag, f.subset.as_str())).collect::<Vec<_>>(), [("UH", "canary")]);
-        assert_eq!(share_of(&r, 0) + share_of(&r, 1), 0.8);
-    }
-
-    #[test]
-    fn a_mirror_copies_calls_on_top_of_the_split() {
-        let mut vs = split(json!([]));
-        vs["http"][0]["mirror"] = json!({"host": "reviews", "subset": "canary"});
-        vs["http"][0]["mirrorPercentage"] = json!({"value": 50.0});
-        let r = routed(vs, subsets(), Caller::Mesh, [true; 3]);
-        assert_eq!(r.mirrored.iter().map(|s| (s.pod, s.share)).collect::<Vec<_>>(), [(2, 0.5)]);
-    }
-
-    #[test]
-    fn hosts_name_services_in_every_form() {
-        let svc = |ns: &str, name: &str| Some(ServiceRef { namespace: ns.into(), name: name.into() });
-        assert_eq!(host_service("reviews", "bookinfo"), svc("bookinfo", "reviews"));
-        assert_eq!(host_service("reviews.other", "bookinfo"), svc("other", "reviews"));
-        assert_eq!(host_service("reviews.other.svc.cluster.local", "bookinfo"), svc("other", "reviews"));
-        assert_eq!(host_service("api.example.com", "bookinfo"), None);
-        assert_eq!(host_service("*", "bookinfo"), None);
     }
 }

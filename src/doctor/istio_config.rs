@@ -9,7 +9,7 @@ use crate::k8s::core::{Pod, Service};
 use crate::k8s::istio::VirtualService;
 use crate::k8s::status::pod_ready;
 use crate::routing_model::{
-    Caller, Endpoint, IstioConfig, ServiceRef, binds, destination_rule, host_service, subset_labels,
+    Caller, Endpoint, RoutingConfig, ServiceRef, binds, destination_rule, host_service, subset_labels,
 };
 
 use super::finding::{Finding, ObjectRef, Severity};
@@ -23,7 +23,7 @@ pub fn check(
     graph: &Graph,
     selects: &dyn Fn(&str) -> bool,
 ) -> Vec<Finding> {
-    let config = IstioConfig { virtual_services: inventory.all(), destination_rules: inventory.all() };
+    let config = RoutingConfig::of(inventory);
     let mut findings = Vec::new();
     for vs in inventory.all::<VirtualService>().iter().filter(|vs| selects(namespace(vs))) {
         findings.extend(destinations(inventory, index, graph, &config, vs));
@@ -47,7 +47,7 @@ fn destinations(
     inventory: &Inventory,
     index: &IdentityIndex,
     graph: &Graph,
-    config: &IstioConfig<'_>,
+    config: &RoutingConfig<'_>,
     vs: &VirtualService,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();

@@ -1,6 +1,7 @@
 //! Flagger's Canary (flagger.app/v1beta1): it names the target Deployment and owns the `-primary` copy, which is
 //! how the two Deployments are grouped into one logical rollout.
 
+use super::gateway::ParentRef;
 use super::meta::ObjectMeta;
 use serde::Deserialize;
 
@@ -34,6 +35,9 @@ pub struct CanaryService {
     pub port: Option<i32>,
     pub gateways: Vec<String>,
     pub hosts: Vec<String>,
+    /// With Flagger's Gateway API router: the parents (Gateways, or Services for mesh routing) of the HTTPRoute it
+    /// generates.
+    pub gateway_refs: Vec<ParentRef>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -51,5 +55,11 @@ impl Canary {
     /// Name of the primary (stable) copy Flagger creates for the target.
     pub fn primary_name(&self) -> String {
         format!("{}-primary", self.spec.target_ref.name)
+    }
+
+    /// The apex Service (`spec.service.name`, else the target's name): Flagger names the routing objects after
+    /// it, and the Services `<apex>-primary` and `<apex>-canary`.
+    pub fn apex_name(&self) -> &str {
+        self.spec.service.name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&self.spec.target_ref.name)
     }
 }

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::meta::ObjectMeta;
-use super::{apps, argo, batch, core, flagger, istio};
+use super::{apps, argo, batch, core, flagger, gateway, istio};
 
 /// A typed kind of the table: its place in it and its metadata.
 pub trait Resource: Sized {
@@ -147,6 +147,17 @@ kinds! {
         ["networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"];
     DestinationRule(istio::DestinationRule), "destinationrules", Namespaced,
         ["networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"];
+    Gateway(gateway::Gateway), "gateways", Namespaced,
+        ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"];
+    HTTPRoute(gateway::HttpRoute), "httproutes", Namespaced,
+        ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"];
+    GRPCRoute(gateway::GrpcRoute), "grpcroutes", Namespaced,
+        ["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1alpha2"];
+    TCPRoute(gateway::TcpRoute), "tcproutes", Namespaced, ["gateway.networking.k8s.io/v1alpha2"];
+    TLSRoute(gateway::TlsRoute), "tlsroutes", Namespaced,
+        ["gateway.networking.k8s.io/v1alpha2", "gateway.networking.k8s.io/v1alpha3", "gateway.networking.k8s.io/v1"];
+    ReferenceGrant(gateway::ReferenceGrant), "referencegrants", Namespaced,
+        ["gateway.networking.k8s.io/v1beta1", "gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1alpha2"];
 }
 
 impl Kind {

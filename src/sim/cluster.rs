@@ -168,16 +168,13 @@ impl Cluster {
     }
 
     /// The pods `service` selects, as the routing model sees them.
-    pub fn endpoints(&self, service: &ServiceRef) -> Vec<Endpoint<'_, usize>> {
-        let Some(svc) = self.services.iter().find(|s| s.namespace == service.namespace && s.name == service.name)
-        else {
-            return Vec::new();
-        };
+    pub fn endpoints(&self, service: &ServiceRef) -> Option<Vec<Endpoint<'_, usize>>> {
+        let svc = self.services.iter().find(|s| s.namespace == service.namespace && s.name == service.name)?;
         let selects = |p: &SimPod| svc.selector.iter().all(|(k, v)| p.labels.get(k) == Some(v));
-        (self.pods.iter().enumerate())
+        let pods = (self.pods.iter().enumerate())
             .filter(|(_, p)| p.namespace == svc.namespace && selects(p))
-            .map(|(i, p)| Endpoint { pod: i, labels: &p.labels, ready: p.ready })
-            .collect()
+            .map(|(i, p)| Endpoint { pod: i, labels: &p.labels, ready: p.ready });
+        Some(pods.collect())
     }
 
     /// Drops the objects `gone` picks, as if deleted; their pods' traffic (already planned) goes on.

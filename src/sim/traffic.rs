@@ -77,14 +77,21 @@ struct Flow {
     reported: Reported,
 }
 
+/// How calls failed in the caller's proxy: the HTTP status and Envoy's response flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Failed {
+    code: u16,
+    flag: &'static str,
+}
+
 /// Which proxies report a flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Reported {
     Both,
     /// A mirrored copy: the destination serves it, the caller's proxy drops the answer and counts nothing.
     DestinationOnly,
-    /// Failed in the caller's proxy with this response flag (503), never reaching a pod.
-    FailedAtSource(&'static str),
+    /// Failed in the caller's proxy with this response code and flag, never reaching a pod.
+    FailedAtSource(Failed),
 }
 
 /// When samples are taken (every `step` seconds in `(start, end]`) and which duration buckets the histogram has.
@@ -222,7 +229,8 @@ impl Traffic {
             for f in &routed.failures {
                 if let Some(service) = service_index(&f.service) {
                     let failed = Behaviour { error_ratio: 1.0, latency_ms: 1.0 };
-                    add(src, src, service, f.share, failed, Reported::FailedAtSource(f.flag));
+                    let how = Failed { code: f.code, flag: f.flag };
+                    add(src, src, service, f.share, failed, Reported::FailedAtSource(how));
                 }
             }
         }
@@ -247,8 +255,8 @@ struct SeriesKey {
     peer: usize,
     service: usize,
     protocol: Protocol,
-    /// The flag of calls that failed in the caller's proxy.
-    failure: Option<&'static str>,
+    /// How calls failed in the caller's proxy.
+    failure: Option<Failed>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -272,7 +280,7 @@ pub fn write_metrics<W: Write>(
     let mut series: BTreeMap<SeriesKey, Vec<usize>> = BTreeMap::new();
     for (i, f) in traffic.flows.iter().enumerate() {
         let failure = match f.reported {
-            Reported::FailedAtSource(flag) => Some(flag),
+            Reported::FailedAtSource(how) => Some(how),
             _ => None,
         };
         let key =
@@ -462,15 +470,18 @@ impl Context<'_> {
             ("destination_canonical_revision", &dst.canonical_revision),
             ("destination_cluster", "Kubernetes"),
             ("request_protocol", key.protocol.as_str()),
-            ("response_flags", key.failure.unwrap_or("-")),
+            ("response_flags", key.failure.map_or("-", |f| f.flag)),
             ("connection_security_policy", security),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         if let Some(failed) = failed {
-            let code = if key.failure.is_some() { "503" } else { response_code(key.protocol, failed) };
-            labels.push(("response_code".into(), code.into()));
+            let code = match key.failure {
+                Some(how) => how.code.to_string(),
+                None => response_code(key.protocol, failed).to_owned(),
+            };
+            labels.push(("response_code".into(), code));
             if key.protocol == Protocol::Grpc {
                 // gRPC failures answer HTTP 200 with a non-OK status (14: UNAVAILABLE).
                 let status = if failed { "14" } else { "0" };

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::identity::naming::WORKLOAD_NAME_LABEL;
-use crate::routing_model::{Caller, IstioConfig, Routed, ServiceRef, route};
+use crate::routing_model::{Caller, Routed, RoutingConfig, ServiceRef, route};
 use crate::sim::cluster::{Cluster, Template, object};
 use crate::sim::ids::Ids;
 use crate::sim::traffic::{Behaviour, Call, Protocol, Route, Target, Traffic};
@@ -110,7 +110,7 @@ fn route_in(c: &Cluster, vs: &serde_json::Value, dr: &serde_json::Value, service
     let parse_dr = serde_json::from_value(json!({"metadata": metadata, "spec": dr}));
     let (Ok(vs), Ok(dr)) = (parse_vs, parse_dr) else { return Routed::default() };
     let (vss, drs) = ([vs], [dr]);
-    let config = IstioConfig { virtual_services: &vss, destination_rules: &drs };
+    let config = RoutingConfig { virtual_services: &vss, destination_rules: &drs, ..RoutingConfig::default() };
     let endpoints = |s: &ServiceRef| c.endpoints(s);
     route(&config, Caller::Mesh, service, &endpoints)
 }
