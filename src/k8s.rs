@@ -17,8 +17,20 @@ pub mod meta;
 pub mod object;
 pub mod status;
 
+use serde::Deserialize;
+
 pub use kinds::{Kind, Object, Resource};
 pub use meta::{ObjectMeta, OwnerReference};
+
+/// Reads `null` (or an empty YAML value) as the field's default: manifests write `matches:` or `rules: null`
+/// where they mean none.
+pub(crate) fn null_as_default<'de, D, T>(de: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
+}
 
 /// RFC 1123 label: what Kubernetes accepts as a namespace name.
 pub fn is_namespace_name(name: &str) -> bool {

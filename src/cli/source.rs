@@ -237,6 +237,9 @@ fn report_problems(report: &LoadReport, strict: bool) -> anyhow::Result<()> {
     for duplicate in &report.duplicates {
         eprintln!("warning: duplicate {duplicate}");
     }
+    for note in &report.notes {
+        eprintln!("warning: {note}");
+    }
     if report.skipped_total() > 0 {
         let kinds: Vec<String> = report.skipped.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         eprintln!(

@@ -2,6 +2,7 @@
 //! others (what `kubectl apply -f` users expect from multi-document files).
 
 use serde_json::Value;
+use serde_saphyr::DuplicateKeyPolicy;
 
 /// How a file's text is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub struct Document {
     pub index: usize,
     pub line: usize,
     pub value: Value,
+    /// Something the document got away with that its author should hear about (a duplicate key).
+    pub note: Option<String>,
 }
 
 /// A document that could not be parsed, with its position in the file.
@@ -102,19 +105,23 @@ fn push_chunk<'a>(chunks: &mut Vec<Chunk<'a>>, text: &'a str, origin: usize) {
 }
 
 fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>) -> Result<Document, DocumentError> {
-    let options = serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            // Large `kind: List` documents (a whole namespace exported at once) are normal input.
-            max_reader_input_bytes: None,
-            max_events: usize::MAX,
-            max_nodes: usize::MAX,
-            max_total_scalar_bytes: 1 << 30,
-        },
-    };
     let line = chunk.content_line();
-    let value: Value = serde_saphyr::from_str_with_options(chunk.text, options).map_err(|err| {
+    let parse = |duplicate_keys| {
+        let options = serde_saphyr::options! {
+            budget: serde_saphyr::budget! {
+                // Large `kind: List` documents (a whole namespace exported at once) are normal input.
+                max_reader_input_bytes: None,
+                max_events: usize::MAX,
+                max_nodes: usize::MAX,
+                max_total_scalar_bytes: 1 << 30,
+            },
+            duplicate_keys: duplicate_keys,
+        };
+        serde_saphyr::from_str_with_options::<Value>(chunk.text, options)
+    };
+    let located = |err: &serde_saphyr::Error| {
         let plain = err.without_snippet().to_string();
-        let message = match err.location() {
+        match err.location() {
             Some(loc) => {
                 let suffix = format!(" at line {}, column {}", loc.line(), loc.column());
                 let text = plain.strip_suffix(&suffix).unwrap_or(&plain);
@@ -122,10 +129,19 @@ fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>) -> Result<Document, Document
                 format!("{text} (line {file_line}, column {})", loc.column())
             }
             None => plain,
-        };
-        DocumentError { index, line, message }
-    })?;
-    Ok(Document { index, line, value })
+        }
+    };
+    match parse(DuplicateKeyPolicy::Error) {
+        Ok(value) => Ok(Document { index, line, value, note: None }),
+        // kubectl reads a repeated key as its last value (YAML to JSON keeps the last); so does meshlens, and says so.
+        Err(err) if matches!(err.without_snippet(), serde_saphyr::Error::DuplicateMappingKey { .. }) => {
+            let note = format!("{}; the last value is used, as kubectl does", located(&err));
+            let value =
+                parse(DuplicateKeyPolicy::LastWins).map_err(|e| DocumentError { index, line, message: located(&e) })?;
+            Ok(Document { index, line, value, note: Some(note) })
+        }
+        Err(err) => Err(DocumentError { index, line, message: located(&err) }),
+    }
 }
 
 /// Parses one JSON value or several concatenated ones (`kubectl get -o json` prints one; scripts often append).
@@ -140,7 +156,7 @@ fn parse_json_stream(text: &str) -> Vec<Result<Document, DocumentError>> {
         index += 1;
         let line = line_of(text, start + leading_whitespace(&text[start..]));
         match next {
-            Ok(value) => out.push(Ok(Document { index, line, value })),
+            Ok(value) => out.push(Ok(Document { index, line, value, note: None })),
             Err(err) => {
                 let message = format!("{err}");
                 out.push(Err(DocumentError { index, line, message }));
@@ -172,6 +188,16 @@ mod tests {
                 (d.index, d.line, d.value)
             })
             .collect()
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_and_says_so() {
+        let docs = parse_documents("kind: Service\nspec: {}\nkind: Rollout\n", Format::Yaml);
+        let doc = docs[0].as_ref().unwrap();
+        assert_eq!(doc.value["kind"], "Rollout");
+        let note = doc.note.as_deref().unwrap();
+        assert!(note.contains("duplicate mapping key: kind") && note.contains("(line 3"), "{note}");
+        assert!(parse_documents("kind: Service\n", Format::Yaml)[0].as_ref().unwrap().note.is_none());
     }
 
     #[test]

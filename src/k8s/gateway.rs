@@ -19,7 +19,9 @@ pub const WAYPOINT_CLASS: &str = "istio-waypoint";
 #[serde(rename_all = "camelCase", default)]
 pub struct Gateway {
     pub metadata: ObjectMeta,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub spec: GatewaySpec,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub status: GatewayStatus,
 }
 
@@ -27,6 +29,7 @@ pub struct Gateway {
 #[serde(rename_all = "camelCase", default)]
 pub struct GatewaySpec {
     pub gateway_class_name: String,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub listeners: Vec<Listener>,
 }
 
@@ -42,6 +45,7 @@ pub struct Listener {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GatewayStatus {
+    #[serde(deserialize_with = "super::null_as_default")]
     pub conditions: Vec<Condition>,
 }
 
@@ -51,6 +55,7 @@ pub struct GatewayStatus {
 pub struct Condition {
     #[serde(rename = "type")]
     pub type_: String,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub status: String,
     pub reason: Option<String>,
     pub message: Option<String>,
@@ -111,7 +116,9 @@ where
 #[serde(rename_all = "camelCase", default, bound = "")]
 pub struct Route<K> {
     pub metadata: ObjectMeta,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub spec: RouteSpec,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub status: RouteStatus,
     #[serde(skip)]
     kind: PhantomData<K>,
@@ -149,8 +156,11 @@ pub type TlsRoute = Route<Tls>;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteSpec {
+    #[serde(deserialize_with = "super::null_as_default")]
     pub parent_refs: Vec<ParentRef>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub hostnames: Vec<String>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub rules: Vec<RouteRule>,
 }
 
@@ -199,8 +209,11 @@ impl ParentRef {
 pub struct RouteRule {
     /// The plugin names the header rules it adds after the Rollout's managed routes.
     pub name: Option<String>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub matches: Vec<RouteMatch>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub filters: Vec<Filter>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub backend_refs: Vec<BackendRef>,
 }
 
@@ -209,7 +222,9 @@ pub struct RouteRule {
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteMatch {
     pub path: Option<PathMatch>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub headers: Vec<HeaderMatch>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub query_params: Vec<HeaderMatch>,
     /// HTTP: a method; gRPC: a service and method. Only its presence matters here.
     pub method: Option<Present>,
@@ -281,6 +296,7 @@ pub struct Filter {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RequestMirror {
+    #[serde(deserialize_with = "super::null_as_default")]
     pub backend_ref: BackendRef,
     pub percent: Option<i32>,
     pub fraction: Option<Fraction>,
@@ -339,6 +355,7 @@ impl BackendRef {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteStatus {
+    #[serde(deserialize_with = "super::null_as_default")]
     pub parents: Vec<RouteParentStatus>,
 }
 
@@ -346,8 +363,10 @@ pub struct RouteStatus {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteParentStatus {
+    #[serde(deserialize_with = "super::null_as_default")]
     pub parent_ref: ParentRef,
     pub controller_name: String,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub conditions: Vec<Condition>,
 }
 
@@ -356,13 +375,16 @@ pub struct RouteParentStatus {
 #[serde(rename_all = "camelCase", default)]
 pub struct ReferenceGrant {
     pub metadata: ObjectMeta,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub spec: ReferenceGrantSpec,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ReferenceGrantSpec {
+    #[serde(deserialize_with = "super::null_as_default")]
     pub from: Vec<GrantFrom>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub to: Vec<GrantTo>,
 }
 

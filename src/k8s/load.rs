@@ -53,6 +53,8 @@ pub struct LoadReport {
     pub problems: Vec<Problem>,
     /// Objects defined more than once; the later definition is kept.
     pub duplicates: Vec<String>,
+    /// Documents that were read, with something to say about them (a repeated key).
+    pub notes: Vec<Problem>,
 }
 
 impl LoadReport {
@@ -82,6 +84,9 @@ impl Loader {
             match doc {
                 Ok(doc) => {
                     let origin = Origin { source: source.to_owned(), document: doc.index, line: doc.line, item: None };
+                    if let Some(message) = doc.note {
+                        self.report.notes.push(Problem { location: origin.to_string(), message });
+                    }
                     self.add_value(doc.value, origin);
                 }
                 Err(err) => self
