@@ -4,7 +4,9 @@
 
 pub mod coverage;
 pub mod drift;
+pub mod evidence;
 pub mod finding;
+pub mod gateway_api;
 pub mod ghosts;
 pub mod istio_config;
 pub mod render;
@@ -14,8 +16,8 @@ use serde::Serialize;
 use crate::graph::{Graph, GraphRequest, GraphType, Node};
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
-use crate::k8s::Kind;
 use crate::k8s::argo::Rollout;
+use crate::rollout::routes::plugin_routes;
 use crate::telemetry::{Backend, TelemetryError};
 
 pub use finding::{Finding, ObjectRef, Severity};
@@ -74,6 +76,7 @@ pub async fn examine(
     let selects = |ns: &str| req.selects(ns);
     let mut findings = ghosts::check(graph, &selects);
     findings.extend(istio_config::check(inventory, index, graph, &selects));
+    findings.extend(gateway_api::check(inventory, index, graph, &selects));
     findings.extend(coverage::check(index, graph, &req.scrape_labels, &selects));
     let mut warnings = graph.warnings.clone();
     let mut drifts = Vec::new();
@@ -152,19 +155,27 @@ pub fn rollout_of<'i>(inventory: &'i Inventory, node: &Node) -> Option<&'i Rollo
     inventory.named::<Rollout>(&node.namespace, &node.name)
 }
 
-/// A workload and the routing objects that decide its split.
+/// A workload and the objects that decide its split: its VirtualServices and DestinationRule, or the Gateway API
+/// routes its plugin manages, and its canary and stable Services.
 fn related_objects(inventory: &Inventory, kind: &str, namespace: &str, name: &str) -> Vec<ObjectRef> {
     let mut out = vec![ObjectRef::new(kind, namespace, name)];
-    let rollout = (kind == "Rollout").then(|| inventory.find(Kind::Rollout, namespace, name)).flatten();
-    let istio = rollout
-        .and_then(|r| inventory.get::<Rollout>(r))
-        .and_then(|r| r.spec.strategy.canary.as_ref()?.traffic_routing.as_ref()?.istio.clone());
-    if let Some(i) = istio {
+    let rollout = (kind == "Rollout").then(|| inventory.named::<Rollout>(namespace, name)).flatten();
+    let Some(canary) = rollout.and_then(|r| r.spec.strategy.canary.as_ref()) else { return out };
+    for service in canary.canary_service.iter().chain(&canary.stable_service) {
+        out.push(ObjectRef::new("Service", namespace, service));
+    }
+    let Some(routing) = &canary.traffic_routing else { return out };
+    if let Some(i) = &routing.istio {
         for vs in i.virtual_service.iter().chain(&i.virtual_services) {
             out.push(ObjectRef::new("VirtualService", namespace, vs.name.split('.').next().unwrap_or_default()));
         }
         if let Some(dr) = &i.destination_rule {
             out.push(ObjectRef::new("DestinationRule", namespace, &dr.name));
+        }
+    }
+    if let (Some(rollout), Some(plugin)) = (rollout, &routing.plugins.gateway_api) {
+        for (route, _) in plugin_routes(inventory, rollout, plugin) {
+            out.push(ObjectRef::new(route.kind, route.namespace(), route.name()));
         }
     }
     out

@@ -207,6 +207,9 @@ pub struct SplitSource {
     pub unattributed_rps: f64,
     /// A mirror route copies traffic to the canary on top of its routed share.
     pub mirrored: bool,
+    /// The routing objects whose routes carry the revisions' `routedWeight`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<crate::rollout::routes::RouteObject>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

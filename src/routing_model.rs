@@ -139,7 +139,7 @@ pub fn route<'e, P: Clone>(
     if caller == Caller::Mesh
         && let Some(found) = gateway::mesh_rule(config, service)
     {
-        return gateway::route_rule(config, &found, endpoints);
+        return gateway::route_rule(config, service, &found, endpoints);
     }
     let pods = endpoints(service).unwrap_or_default();
     if !pods.is_empty() && !pods.iter().any(|p| p.ready) {

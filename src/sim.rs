@@ -3,6 +3,7 @@
 //! benchmarks.
 
 pub mod cluster;
+pub mod fault;
 pub mod ids;
 pub mod live;
 pub mod objects;
@@ -21,7 +22,7 @@ use crate::k8s::load::{LoadReport, Loader};
 use crate::snapshot::SnapshotMeta;
 
 pub use cluster::NamingMode;
-pub use scenarios::bookinfo::Fault;
+pub use fault::Fault;
 
 /// The worlds the simulator can build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,6 +35,9 @@ pub enum Scenario {
     Flagger,
     /// bookinfo-canary during an Istio upgrade: pods injected under both naming generations.
     IstioUpgrade,
+    /// bookinfo with `reviews` a Rollout routed by Argo Rollouts' Gateway API plugin through an HTTPRoute bound to
+    /// the `reviews` Service, at setWeight 20.
+    Gatewayapi,
     /// `--scale N` workloads, 10 per namespace, 5 outbound edges each.
     Scale,
 }
@@ -49,7 +53,7 @@ pub struct SimOptions {
     pub scale: usize,
     /// The moment the snapshot shows.
     pub time: jiff::Timestamp,
-    /// A fault planted in bookinfo (other scenarios have none).
+    /// A fault planted in a scenario that has it (see [`Fault::scenarios`]).
     pub fault: Option<Fault>,
 }
 
@@ -94,6 +98,7 @@ pub fn build(opts: &SimOptions) -> World {
         },
         Scenario::Bluegreen => scenarios::bluegreen::build(c),
         Scenario::Flagger => scenarios::flagger::build(c),
+        Scenario::Gatewayapi => scenarios::gatewayapi::build(c, opts.fault),
         Scenario::Scale => scenarios::scale::build(c, opts.scale),
     };
     World::new(built, opts.seed, opts.scenario == Scenario::Scale)

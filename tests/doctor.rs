@@ -1,5 +1,6 @@
-//! `meshlens doctor` on simulated bookinfo with one fault planted at a time: each fault gives exactly its findings,
-//! healthy worlds give no error or warning; on the in-memory engine and on a real Prometheus.
+//! `meshlens doctor` on simulated bookinfo, routed by Istio's VirtualServices or by the Gateway API, with one fault
+//! planted at a time: each fault gives exactly its findings, healthy worlds give no error or warning; on the
+//! in-memory engine and on a real Prometheus.
 
 mod common;
 
@@ -18,16 +19,21 @@ fn workdir() -> &'static tempfile::TempDir {
 
 /// bookinfo-canary with `fault` (or none) written once per test binary, `days` before the default time.
 fn world(fault: Option<&str>, days: i64) -> PathBuf {
+    world_of("bookinfo-canary", fault, days)
+}
+
+/// `scenario` with `fault` (or none) written once per test binary, `days` before the default time.
+fn world_of(scenario: &str, fault: Option<&str>, days: i64) -> PathBuf {
     static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = WRITING.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = workdir().path().join(fault.unwrap_or("healthy"));
+    let dir = workdir().path().join(format!("{scenario}-{}-{days}", fault.unwrap_or("healthy")));
     if !dir.is_dir() {
         let time = (1_795_600_800 - days * 86_400).to_string();
         let mut extra = vec!["--time", &time];
         if let Some(f) = fault {
             extra.extend(["--fault", f]);
         }
-        simulate("bookinfo-canary", &dir, &extra);
+        simulate(scenario, &dir, &extra);
     }
     dir
 }
@@ -73,19 +79,54 @@ const FAULTS: [(&str, &[&str]); 10] = [
     ("shared-name", &["warning:ambiguous-name"]),
 ];
 
+/// The faults of bookinfo routed by the Gateway API (Argo Rollouts' plugin), and the findings each must give.
+const GATEWAY_FAULTS: [(&str, &[&str]); 9] = [
+    ("weights-disagree", &["warning:routes-disagree-with-rollout", "warning:split-drift"]),
+    ("route-not-accepted", &["warning:route-not-accepted", "warning:split-drift"]),
+    ("missing-backend", &["error:backend-not-found", "error:route-refs-unresolved", "warning:split-drift"]),
+    ("stale-backend", &["error:backend-no-ready-pods", "warning:split-drift"]),
+    ("gateway-only", &["warning:route-not-bound-to-mesh", "warning:split-drift"]),
+    ("no-waypoint", &["warning:route-without-waypoint", "warning:split-drift"]),
+    ("vs-and-route", &["warning:vs-and-route-same-host"]),
+    ("max-weight", &["warning:plugin-max-weight", "warning:split-drift"]),
+    ("mirror-step", &["warning:mirror-step-not-applied"]),
+];
+
 #[test]
 fn each_planted_fault_gives_exactly_its_findings() {
-    for (fault, expected) in FAULTS {
-        let (report, code) = doctor(&world(Some(fault), 0), &[]);
-        assert_eq!(problems(&report), set(expected), "{fault}: {report:#}");
+    let planted = FAULTS.iter().map(|f| ("bookinfo-canary", f)).chain(GATEWAY_FAULTS.iter().map(|f| ("gatewayapi", f)));
+    for (scenario, (fault, expected)) in planted {
+        let (report, code) = doctor(&world_of(scenario, Some(fault), 0), &[]);
+        assert_eq!(problems(&report), set(expected), "{scenario} {fault}: {report:#}");
         let errors = expected.iter().any(|e| e.starts_with("error:"));
-        assert_eq!(code, i32::from(errors), "{fault}: exit 1 exactly when an error is found");
+        assert_eq!(code, i32::from(errors), "{scenario} {fault}: exit 1 exactly when an error is found");
     }
 }
 
 #[test]
+fn gateway_api_findings_name_the_route_and_explain_the_drift() {
+    let (report, _) = doctor(&world_of("gatewayapi", Some("weights-disagree"), 0), &[]);
+    let f = findings(&report).iter().find(|f| f["code"] == "routes-disagree-with-rollout").unwrap();
+    assert!(f["objects"].as_array().unwrap().iter().any(|o| o["kind"] == "HTTPRoute" && o["name"] == "reviews"), "{f}");
+    assert_eq!(
+        (f["evidence"]["setWeight"].as_i64(), f["evidence"]["routeCanaryWeight"].as_i64()),
+        (Some(20), Some(50))
+    );
+    let (report, _) = doctor(&world_of("gatewayapi", Some("stale-backend"), 0), &[]);
+    let f = findings(&report).iter().find(|f| f["code"] == "backend-no-ready-pods").unwrap();
+    assert!(f["summary"].as_str().unwrap().contains("no revision has hash"), "{f}");
+    assert!((f["evidence"]["failingRps"].as_f64().unwrap() - 2.4).abs() < 0.2, "the canary's 20% of 12 rps: {f}");
+    let drift = findings(&report).iter().find(|f| f["code"] == "split-drift").unwrap();
+    assert_eq!(drift["evidence"]["likelyCauses"], serde_json::json!(["backend-no-ready-pods"]));
+    let (report, _) = doctor(&world_of("gatewayapi", Some("gateway-only"), 0), &[]);
+    let f = findings(&report).iter().find(|f| f["code"] == "route-not-bound-to-mesh").unwrap();
+    assert_eq!(f["evidence"]["inMeshCallers"], serde_json::json!(["productpage-v1"]));
+    assert!((f["evidence"]["canaryShareByReadyPods"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9, "{f}");
+}
+
+#[test]
 fn healthy_worlds_have_no_errors_or_warnings() {
-    for scenario in ["bookinfo-canary", "istio-upgrade", "bluegreen", "flagger"] {
+    for scenario in ["bookinfo-canary", "istio-upgrade", "bluegreen", "flagger", "gatewayapi"] {
         let dir = workdir().path().join(format!("healthy-{scenario}"));
         simulate(scenario, &dir, &[]);
         let (report, code) = doctor(&dir, &[]);
@@ -125,8 +166,10 @@ fn the_in_mesh_pod_count_split_names_the_virtual_service_and_the_missing_mesh() 
 
 #[test]
 fn findings_have_the_documented_shape() {
-    for (fault, _) in FAULTS {
-        let (report, _) = doctor(&world(Some(fault), 0), &[]);
+    let planted =
+        FAULTS.iter().map(|f| ("bookinfo-canary", f.0)).chain(GATEWAY_FAULTS.iter().map(|f| ("gatewayapi", f.0)));
+    for (scenario, fault) in planted {
+        let (report, _) = doctor(&world_of(scenario, Some(fault), 0), &[]);
         for f in findings(&report) {
             let keys: BTreeSet<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
             assert_eq!(keys, BTreeSet::from(["code", "severity", "summary", "objects", "evidence", "advice"]), "{f}");
@@ -159,25 +202,26 @@ fn text_output_and_exit_code() {
 
 #[test]
 fn a_real_prometheus_gives_the_same_findings() {
-    // Two worlds a day apart in one Prometheus.
-    let worlds = [(Some("mesh-unbound"), 1), (Some("stale-subset"), 2), (None, 3)];
+    // Worlds a day apart in one Prometheus.
+    let worlds = [
+        ("bookinfo-canary", Some("mesh-unbound"), 1),
+        ("bookinfo-canary", Some("stale-subset"), 2),
+        ("bookinfo-canary", None, 3),
+        ("gatewayapi", Some("missing-backend"), 4),
+        ("gatewayapi", Some("gateway-only"), 5),
+        ("gatewayapi", None, 6),
+    ];
     let data = workdir().path().join("prometheus-data");
     let dirs: Vec<PathBuf> = worlds
         .iter()
-        .map(|&(fault, days)| {
-            let dir = workdir().path().join(format!("prom-{}", fault.unwrap_or("healthy")));
-            let time = (1_795_600_800 - days * 86_400).to_string();
-            let mut extra = vec!["--time", time.as_str()];
-            if let Some(f) = fault {
-                extra.extend(["--fault", f]);
-            }
-            simulate("bookinfo-canary", &dir, &extra);
+        .map(|&(scenario, fault, days)| {
+            let dir = world_of(scenario, fault, days);
             backfill(&dir.join("metrics/istio.om"), &data);
             dir
         })
         .collect();
     let server = start_prometheus(&data, workdir().path());
-    for (dir, (fault, _)) in dirs.iter().zip(worlds) {
+    for (dir, (_, fault, _)) in dirs.iter().zip(worlds) {
         let memory = doctor(dir, &["--duration", "30m"]);
         let prometheus = doctor(dir, &["--duration", "30m", "--prometheus", &server.url]);
         assert_eq!(problems(&prometheus.0), problems(&memory.0), "{fault:?}: {:#}", prometheus.0);

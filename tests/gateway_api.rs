@@ -270,3 +270,25 @@ fn a_flagger_gateway_api_canary_is_one_workload_with_the_routed_weight_of_its_ht
     assert_eq!(found, [("stable".to_owned(), 0.9), ("canary".to_owned(), 0.1)]);
     assert_eq!(nodes, ["podinfo"], "the primary and the target are one workload");
 }
+
+#[test]
+fn the_gatewayapi_world_splits_as_its_route_says_on_both_engines() {
+    let sim = common::servers::simulated_scenario(meshlens::sim::Scenario::Gatewayapi);
+    let snapshot = sim.dir.to_str().unwrap();
+    for engine in [vec![], vec!["--prometheus", common::servers::prometheus()]] {
+        let args = [&["graph", "--snapshot", snapshot, "-n", "bookinfo", "-o", "json"][..], &engine].concat();
+        let graph: Value = serde_json::from_str(&meshlens_ok(&args)).unwrap();
+        let reviews = graph["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "reviews").unwrap();
+        assert_eq!(
+            reviews["split"]["routes"],
+            json!([{"kind": "HTTPRoute", "namespace": "bookinfo", "name": "reviews"}])
+        );
+        for (role, weight) in [("canary", 0.2), ("stable", 0.8)] {
+            let revision = reviews["revisions"].as_array().unwrap().iter().find(|r| r["role"] == role).unwrap();
+            assert_eq!(revision["intendedWeight"].as_f64(), Some(weight), "{engine:?} {revision}");
+            assert_eq!(revision["routedWeight"].as_f64(), Some(weight), "{engine:?} {revision}");
+            let observed = revision["observedShare"].as_f64().unwrap();
+            assert!((observed - weight).abs() < 0.02, "{engine:?}: observed {observed} for {weight}");
+        }
+    }
+}

@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::sim::{NamingMode, Scenario, SimOptions};
+use clap::ValueEnum;
+
+use crate::sim::{NamingMode, SimOptions};
 
 use super::{NamingArg, SimArgs, parse_time};
 
@@ -15,8 +17,17 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
         NamingArg::Replicaset => NamingMode::ReplicaSet,
         NamingArg::Mixed => NamingMode::Mixed,
     });
-    if args.fault.is_some() && !matches!(args.scenario, Scenario::BookinfoCanary | Scenario::IstioUpgrade) {
-        anyhow::bail!("--fault is planted in bookinfo: use it with --scenario bookinfo-canary or istio-upgrade");
+    if let Some(fault) = args.fault
+        && !fault.scenarios().contains(&args.scenario)
+    {
+        let name = |v: Option<clap::builder::PossibleValue>| v.map(|v| v.get_name().to_owned()).unwrap_or_default();
+        let scenarios: Vec<String> = fault.scenarios().iter().map(|s| name(s.to_possible_value())).collect();
+        anyhow::bail!(
+            "--fault {} cannot be planted in {}: use it with --scenario {}",
+            name(fault.to_possible_value()),
+            name(args.scenario.to_possible_value()),
+            scenarios.join(" or ")
+        );
     }
     opts.fault = args.fault;
     if let Some(time) = &args.time {

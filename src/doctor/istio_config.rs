@@ -2,7 +2,7 @@
 //! ready pod (those requests fail with 503), routes to hosts that are not Services, Rollout routes not bound to
 //! `mesh` (in-mesh callers then split by ready pods), route weights that disagree with the Rollout, mirrors.
 
-use crate::graph::{Graph, Node, TrafficRole};
+use crate::graph::{Graph, Node};
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
 use crate::k8s::core::{Pod, Service};
@@ -12,6 +12,7 @@ use crate::routing_model::{
     Caller, Endpoint, RoutingConfig, ServiceRef, binds, destination_rule, host_service, subset_labels,
 };
 
+use super::evidence;
 use super::finding::{Finding, ObjectRef, Severity};
 use super::rollout_of;
 use crate::graph::render::percent;
@@ -166,18 +167,7 @@ pub fn endpoints<'i>(
 
 /// Requests/s to `service` that failed in the caller's proxy: (no route `NR`, no healthy upstream `UH`).
 fn failing_rps(graph: &Graph, service: &ServiceRef) -> (f64, f64) {
-    let name = format!("{}.{}", service.name, service.namespace);
-    let mut rps = (0.0, 0.0);
-    for e in graph.edges.iter().filter(|e| e.services.contains(name.as_str())) {
-        for ((_, flags), r) in &e.responses.0 {
-            match &**flags {
-                "NR" => rps.0 += r,
-                "UH" => rps.1 += r,
-                _ => {}
-            }
-        }
-    }
-    rps
+    (evidence::failing_rps(graph, service, |_, f| f == "NR"), evidence::failing_rps(graph, service, |_, f| f == "UH"))
 }
 
 /// A Rollout's own routes: bound to `mesh` for in-mesh callers, weights as the Rollout says, mirrors.
@@ -186,7 +176,10 @@ fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> 
     let me = ObjectRef::new(node.workload_kind.as_deref().unwrap_or("Workload"), &node.namespace, &node.name);
     let (canary_intended, canary_routed) =
         (node.canary_total(|r| r.intended_weight), node.canary_total(|r| r.routed_weight));
+    // Gateway API routes are judged by the weights the plugin writes ([`super::gateway_api`]).
+    let by_virtual_service = node.split.as_ref().is_some_and(|s| s.routes.iter().any(|r| r.kind == "VirtualService"));
     if let (Some(intended), Some(routed)) = (canary_intended, canary_routed)
+        && by_virtual_service
         && (intended - routed).abs() > 0.005
     {
         let summary = format!(
@@ -221,24 +214,16 @@ fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> 
         if binds(vs, Caller::Mesh) {
             continue;
         }
-        let in_mesh: Vec<&str> = node
-            .callers
-            .iter()
-            .filter(|c| !is_gateway(inventory, index, &c.source))
-            .map(|c| c.source.rsplit(':').next().unwrap_or(&c.source))
-            .collect();
+        let in_mesh = evidence::in_mesh_callers(inventory, index, node);
         if in_mesh.is_empty() {
             continue;
         }
-        let ready = |role| node.revisions.iter().filter(|r| r.role == role).map(|r| r.ready_pods).sum::<usize>();
-        let (canary_ready, stable_ready) = (ready(TrafficRole::Canary), ready(TrafficRole::Stable));
-        let by_pods = canary_ready as f64 / (canary_ready + stable_ready).max(1) as f64;
+        let (canary_ready, ready, by_pods) = evidence::canary_share_by_ready_pods(node);
         let summary = format!(
-            "{} routes {me} for gateways {:?} but not for `mesh`: in-mesh callers ({}) split by ready pods ({canary_ready} canary of {} = {}), not by weight",
+            "{} routes {me} for gateways {:?} but not for `mesh`: in-mesh callers ({}) split by ready pods ({canary_ready} canary of {ready} = {}), not by weight",
             self::vs_ref(vs),
             vs.spec.gateways,
             in_mesh.join(", "),
-            canary_ready + stable_ready,
             percent(by_pods)
         );
         findings.push(
@@ -254,16 +239,4 @@ fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> 
         );
     }
     findings
-}
-
-/// Whether a graph node is an Istio gateway (its pods carry `istio: *gateway`, Istio's own charts' label).
-fn is_gateway(inventory: &Inventory, index: &IdentityIndex, node_id: &str) -> bool {
-    let mut parts = node_id.splitn(4, ':').skip(2);
-    let (Some(namespace), Some(name)) = (parts.next(), parts.next()) else { return false };
-    index.named(namespace, name).flat_map(|w| &w.pods).any(|p| {
-        inventory
-            .named::<Pod>(namespace, &p.name)
-            .and_then(|pod| pod.metadata.labels.as_ref()?.get("istio"))
-            .is_some_and(|v| v.ends_with("gateway"))
-    })
 }

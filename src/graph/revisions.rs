@@ -228,6 +228,7 @@ pub fn split<'r>(
         attributed_by: attributed_by.to_owned(),
         unattributed_rps: unattributed,
         mirrored: weights.mirrored,
+        routes: weights.routes.clone(),
     };
     Split { revisions, source, callers }
 }

@@ -105,9 +105,11 @@ pub fn permitted(config: &RoutingConfig<'_>, route: &RouteView<'_>, backend: &Ba
             .any(|g| g.permits(route.kind, route.namespace(), &backend.name))
 }
 
-/// Routes calls by one rule: each backend gets its weight over the rule's total.
+/// Routes calls to `called` by one rule: each backend gets its weight over the rule's total. Calls to a backend
+/// that does not resolve are answered 500 by the caller's proxy, for the Service it called.
 pub(super) fn route_rule<'e, P: Clone>(
     config: &RoutingConfig<'_>,
+    called: &ServiceRef,
     found: &MeshRule<'_>,
     endpoints: &Endpoints<'e, P>,
 ) -> Routed<P> {
@@ -127,7 +129,7 @@ pub(super) fn route_rule<'e, P: Clone>(
         let pods = (backend.is_service() && permitted(config, route, backend)).then(|| endpoints(&target)).flatten();
         match pods {
             None => routed.failures.push(Failure {
-                service: target,
+                service: called.clone(),
                 code: 500,
                 flag: "-",
                 share,

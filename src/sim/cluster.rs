@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use crate::identity::naming::{NamingGeneration, PodFacts, canonical_revision, canonical_service, telemetry_identity};
 
+use crate::inventory::Inventory;
+use crate::k8s::object::{Decoded, decode};
 use crate::routing_model::{Endpoint, ServiceRef};
 
 use super::ids::Ids;
@@ -426,6 +428,23 @@ impl Cluster {
     /// An owner reference to an object pushed with [`Cluster::meta_json`].
     pub fn owner(api_version: &str, kind: &str, name: &str, uid: &str) -> OwnerRef {
         OwnerRef { api_version: api_version.into(), kind: kind.into(), name: name.into(), uid: uid.into() }
+    }
+
+    /// Adds a label to the Namespace `name`.
+    pub fn label_namespace(&mut self, name: &str, key: &str, value: &str) {
+        let namespace = self.objects.iter_mut().find(|o| o["kind"] == "Namespace" && o["metadata"]["name"] == name);
+        if let Some(namespace) = namespace {
+            namespace["metadata"]["labels"][key] = json!(value);
+        }
+    }
+
+    /// The objects so far, read back by the parsers snapshots go through (routing is decided from them).
+    pub fn read_back(&self) -> Inventory {
+        let decoded = self.objects.iter().filter_map(|o| match decode(o.clone()) {
+            Ok(Decoded::Object(object)) => Some(object),
+            _ => None,
+        });
+        Inventory::new(crate::inventory::DEFAULT_CLUSTER, decoded.collect::<Vec<_>>())
     }
 
     /// The objects, in creation order.

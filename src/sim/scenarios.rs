@@ -4,6 +4,7 @@ pub mod argo;
 pub mod bluegreen;
 pub mod bookinfo;
 pub mod flagger;
+pub mod gatewayapi;
 pub mod scale;
 
 use super::cluster::{Cluster, Template};

@@ -20,8 +20,8 @@ pub struct Simulated {
 }
 
 /// The scenarios every engine holds, each a day apart.
-pub const SCENARIOS: [Scenario; 4] =
-    [Scenario::BookinfoCanary, Scenario::IstioUpgrade, Scenario::Bluegreen, Scenario::Flagger];
+pub const SCENARIOS: [Scenario; 5] =
+    [Scenario::BookinfoCanary, Scenario::IstioUpgrade, Scenario::Bluegreen, Scenario::Flagger, Scenario::Gatewayapi];
 
 fn workdir() -> &'static tempfile::TempDir {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

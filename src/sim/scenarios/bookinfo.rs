@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::identity::naming::WORKLOAD_NAME_LABEL;
 use crate::routing_model::{Caller, Routed, RoutingConfig, ServiceRef, route};
 use crate::sim::cluster::{Cluster, Template, object};
+use crate::sim::fault::Fault;
 use crate::sim::ids::Ids;
 use crate::sim::traffic::{Behaviour, Call, Protocol, Route, Target, Traffic};
 
@@ -34,32 +35,6 @@ impl Default for Progress {
     fn default() -> Progress {
         Progress { cycle: 0, canary_weight: 20, canary_age_s: CANARY_AGE_S }
     }
-}
-
-/// A misconfiguration or accident planted in bookinfo, for the doctor to find; the routing model
-/// ([`crate::routing_model`]) turns the planted objects into the telemetry they cause.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Fault {
-    /// The reviews VirtualService is bound to the ingress gateway only: in-mesh callers split by ready pods.
-    MeshUnbound,
-    /// The DestinationRule's canary subset still selects an old hash: the canary's share fails with 503 UH.
-    StaleSubset,
-    /// The DestinationRule has no canary subset: the canary's share fails with 503 NR.
-    MissingSubset,
-    /// The canary pods are not ready: the canary's share fails with 503 UH.
-    CanaryNotReady,
-    /// Someone edited the VirtualService to 50/50 while the Rollout is at 20.
-    WeightsDisagree,
-    /// The route mirrors every request to the canary on top of its 20%.
-    Mirror,
-    /// Healthy: the Rollout moved from 20 to 40 one minute before the snapshot.
-    FreshStep,
-    /// details-v1 was deleted, but something still serves its traffic under its name.
-    DeletedWorkload,
-    /// Prometheus scrapes without the `kubernetes-pods` relabelling: no `pod`, `namespace` or pod labels.
-    NoPodLabels,
-    /// ratings-v1 and ratings-v2 both set `service.istio.io/workload-name: ratings`.
-    SharedName,
 }
 
 /// The Rollout steps: setWeight 20, 40, 60, 80 with pauses between; the index of the pause after each weight.
@@ -103,6 +78,100 @@ fn push_istio(c: &mut Cluster, kind: &str, name: &str, spec: serde_json::Value) 
     c.push(object("networking.istio.io/v1", kind, meta, spec, None));
 }
 
+/// bookinfo's Services and its workloads other than reviews, shared by the scenarios built on it.
+pub struct Apps {
+    pub productpage: Vec<usize>,
+    pub details: Vec<usize>,
+    pub ratings: Vec<usize>,
+    pub mongodb: Vec<usize>,
+    svc_productpage: usize,
+    svc_details: usize,
+    svc_reviews: usize,
+    svc_ratings: usize,
+    svc_mongodb: usize,
+}
+
+/// The reviews revisions and how productpage's calls to them are routed: all to stable until `since`, then by
+/// each phase's routing over its `(from, to]`.
+pub struct Reviews<'a> {
+    pub stable: &'a [usize],
+    pub canary: &'a [usize],
+    pub since: i64,
+    pub phases: Vec<((i64, i64), Routed<usize>)>,
+}
+
+impl Apps {
+    /// Creates the bookinfo namespace, its five Services and its Deployments other than reviews; with
+    /// `shared_name`, a second ratings version shares ratings-v1's workload name.
+    pub fn create(c: &mut Cluster, shared_name: bool) -> Apps {
+        c.namespace(NS, true);
+        let svc_productpage = c.service(NS, "productpage", &[("app", "productpage")], 9080, "http");
+        let svc_details = c.service(NS, "details", &[("app", "details")], 9080, "http");
+        let svc_reviews = c.service(NS, "reviews", &[("app", "reviews")], 9080, "http");
+        let svc_ratings = c.service(NS, "ratings", &[("app", "ratings")], 9080, "http");
+        let svc_mongodb = c.service(NS, "mongodb", &[("app", "mongodb")], 27017, "tcp-mongo");
+        let version = |app: &str, v: &str| Template::new(app, Some(v), &format!("{IMAGE}-{app}-{v}:1.20.2"), 9080);
+        let productpage = c.deployment(NS, "productpage-v1", &version("productpage", "v1"), 1);
+        let details = c.deployment(NS, "details-v1", &version("details", "v1"), 1);
+        let ratings_template = |v: &str| {
+            let mut t = version("ratings", v);
+            if shared_name {
+                t.labels.insert(WORKLOAD_NAME_LABEL.into(), "ratings".into());
+            }
+            t
+        };
+        let mut ratings = c.deployment(NS, "ratings-v1", &ratings_template("v1"), 1);
+        if shared_name {
+            ratings.extend(c.deployment(NS, "ratings-v2", &ratings_template("v2"), 1));
+        }
+        let mongodb_template = Template::new("mongodb", Some("v1"), &format!("{IMAGE}-mongodb:1.20.2"), 27017);
+        let mongodb = c.deployment(NS, "mongodb-v1", &mongodb_template, 1);
+        Apps {
+            productpage,
+            details,
+            ratings,
+            mongodb,
+            svc_productpage,
+            svc_details,
+            svc_reviews,
+            svc_ratings,
+            svc_mongodb,
+        }
+    }
+
+    /// The traffic of bookinfo over the history: the ingress's calls to productpage, productpage's to details and
+    /// reviews, each reviews pod's to ratings (once per request it serves, mirrored copies too), ratings' to mongodb.
+    pub fn add_traffic(&self, t: &mut Traffic, c: &Cluster, ingress: &[usize], reviews: Reviews<'_>) {
+        let (http, start) = (Protocol::Http, c.now.as_second() - HISTORY_S);
+        let to_productpage = [Target::all(&self.productpage, Behaviour::ok(45.0))];
+        t.add(&c.pods, Route::new(http, ingress, self.svc_productpage, 12.0, &to_productpage));
+        let to_details = [Target::all(&self.details, Behaviour { error_ratio: 0.01, latency_ms: 6.0 })];
+        t.add(&c.pods, Route::new(http, &self.productpage, self.svc_details, 12.0, &to_details));
+        let stable_b = Behaviour { error_ratio: 0.005, latency_ms: 22.0 };
+        let canary_b = Behaviour { error_ratio: 0.03, latency_ms: 38.0 };
+        let Reviews { stable, canary, since, phases } = reviews;
+        let before = [Target::all(stable, stable_b)];
+        t.add(&c.pods, Route::new(http, &self.productpage, self.svc_reviews, 12.0, &before).during(start, since));
+        let behaviour = |pod: usize| if canary.contains(&pod) { canary_b } else { stable_b };
+        let to_ratings = [Target::all(&self.ratings, Behaviour::ok(4.0))];
+        for ((from, to), routed) in phases {
+            let call = Call { protocol: http, sources: &self.productpage, rate: 12.0, active: (from, to) };
+            t.add_routed(&call, &routed, &c.services, &behaviour);
+            let rate = |pods: &[usize]| {
+                let served = routed.shares.iter().chain(&routed.mirrored).filter(|s| pods.contains(&s.pod));
+                12.0 * served.map(|s| s.share).sum::<f64>()
+            };
+            for pods in [stable, canary] {
+                t.add(&c.pods, Route::new(http, pods, self.svc_ratings, rate(pods), &to_ratings).during(from, to));
+            }
+        }
+        t.add(&c.pods, Route::new(http, stable, self.svc_ratings, 12.0, &to_ratings).during(start, since));
+        let to_mongo = [Target::all(&self.mongodb, Behaviour::ok(2.0))];
+        let tcp = Route::new(Protocol::Tcp, &self.ratings, self.svc_mongodb, 0.5, &to_mongo);
+        t.add(&c.pods, tcp.bytes_per_connection(220.0, 1_450.0));
+    }
+}
+
 /// How the mesh routes productpage's calls to `service` under these two objects (read by the real parsers).
 fn route_in(c: &Cluster, vs: &serde_json::Value, dr: &serde_json::Value, service: &ServiceRef) -> Routed<usize> {
     let metadata = json!({"name": service.name, "namespace": NS});
@@ -131,42 +200,7 @@ pub fn build_at(mut c: Cluster, progress: Progress, fault: Option<Fault>) -> Bui
         c.scrape_pod_labels = false;
     }
     let gateway_pods = gateway(&mut c);
-    c.namespace(NS, true);
-    let svc_productpage = c.service(NS, "productpage", &[("app", "productpage")], 9080, "http");
-    let svc_details = c.service(NS, "details", &[("app", "details")], 9080, "http");
-    let svc_reviews = c.service(NS, "reviews", &[("app", "reviews")], 9080, "http");
-    let svc_ratings = c.service(NS, "ratings", &[("app", "ratings")], 9080, "http");
-    let svc_mongodb = c.service(NS, "mongodb", &[("app", "mongodb")], 27017, "tcp-mongo");
-
-    let productpage = c.deployment(
-        NS,
-        "productpage-v1",
-        &Template::new("productpage", Some("v1"), &format!("{IMAGE}-productpage-v1:1.20.2"), 9080),
-        1,
-    );
-    let details = c.deployment(
-        NS,
-        "details-v1",
-        &Template::new("details", Some("v1"), &format!("{IMAGE}-details-v1:1.20.2"), 9080),
-        1,
-    );
-    let ratings_template = |version: &str| {
-        let mut t = Template::new("ratings", Some(version), &format!("{IMAGE}-ratings-{version}:1.20.2"), 9080);
-        if fault == Some(Fault::SharedName) {
-            t.labels.insert(WORKLOAD_NAME_LABEL.into(), "ratings".into());
-        }
-        t
-    };
-    let mut ratings = c.deployment(NS, "ratings-v1", &ratings_template("v1"), 1);
-    if fault == Some(Fault::SharedName) {
-        ratings.extend(c.deployment(NS, "ratings-v2", &ratings_template("v2"), 1));
-    }
-    let mongodb = c.deployment(
-        NS,
-        "mongodb-v1",
-        &Template::new("mongodb", Some("v1"), &format!("{IMAGE}-mongodb:1.20.2"), 27017),
-        1,
-    );
+    let apps = Apps::create(&mut c, fault == Some(Fault::SharedName));
 
     let drawn = [c.ids.hash(), c.ids.hash(), c.ids.hash()];
     // Revisions 1..3 have the scenario's hashes; later cycles' revisions get their own, the same in every frame.
@@ -291,52 +325,18 @@ pub fn build_at(mut c: Cluster, progress: Progress, fault: Option<Fault>) -> Bui
     );
 
     let now = c.now.as_second();
-    let (start, switch) = (now - HISTORY_S, canary_started.as_second());
+    let switch = canary_started.as_second();
     let mut t = Traffic::default();
-    let http = Protocol::Http;
-    let to_productpage = [Target::all(&productpage, Behaviour::ok(45.0))];
-    t.add(&c.pods, Route::new(http, &gateway_pods, svc_productpage, 12.0, &to_productpage));
-    let to_details = [Target::all(&details, Behaviour { error_ratio: 0.01, latency_ms: 6.0 })];
-    t.add(&c.pods, Route::new(http, &productpage, svc_details, 12.0, &to_details));
-    let stable_b = Behaviour { error_ratio: 0.005, latency_ms: 22.0 };
-    let canary_b = Behaviour { error_ratio: 0.03, latency_ms: 38.0 };
-    // Before the canary existed everything went to stable; since then the mesh routes productpage's calls by the
-    // objects above (a fresh step: by the previous step's weights until a minute ago).
-    let before = [Target::all(&stable, stable_b)];
-    t.add(&c.pods, Route::new(http, &productpage, svc_reviews, 12.0, &before).during(start, switch));
-    let behaviour = |pod: usize| if canary.contains(&pod) { canary_b } else { stable_b };
     let mut phases = vec![(switch, now, reviews_vs)];
     if fault == Some(Fault::FreshStep) {
         let step_at = now - FRESH_STEP_AGE_S;
         let earlier = Routes { weights: (80, 20), ..routes };
         phases = vec![(switch, step_at, reviews_virtual_service(&earlier)), (step_at, now, phases.remove(0).2)];
     }
-    let to_ratings = [Target::all(&ratings, Behaviour::ok(4.0))];
-    let reviews = ServiceRef { namespace: NS.into(), name: "reviews".into() };
-    for (from, to, vs) in phases {
-        let routed = route_in(&c, &vs, &reviews_dr, &reviews);
-        let call = Call { protocol: http, sources: &productpage, rate: 12.0, active: (from, to) };
-        t.add_routed(&call, &routed, &c.services, &behaviour);
-        // Every reviews pod calls ratings once per request it serves (mirrored copies too).
-        let rate = |pods: &[usize]| {
-            12.0 * routed
-                .shares
-                .iter()
-                .chain(&routed.mirrored)
-                .filter(|s| pods.contains(&s.pod))
-                .map(|s| s.share)
-                .sum::<f64>()
-        };
-        for pods in [&stable, &canary] {
-            t.add(&c.pods, Route::new(http, pods, svc_ratings, rate(pods), &to_ratings).during(from, to));
-        }
-    }
-    t.add(&c.pods, Route::new(http, &stable, svc_ratings, 12.0, &to_ratings).during(start, switch));
-    let to_mongo = [Target::all(&mongodb, Behaviour::ok(2.0))];
-    t.add(
-        &c.pods,
-        Route::new(Protocol::Tcp, &ratings, svc_mongodb, 0.5, &to_mongo).bytes_per_connection(220.0, 1_450.0),
-    );
+    let reviews = ServiceRef::new(NS, "reviews");
+    let phases: Vec<_> =
+        phases.into_iter().map(|(from, to, vs)| ((from, to), route_in(&c, &vs, &reviews_dr, &reviews))).collect();
+    apps.add_traffic(&mut t, &c, &gateway_pods, Reviews { stable: &stable, canary: &canary, since: switch, phases });
     if fault == Some(Fault::DeletedWorkload) {
         c.delete_objects(|o| o["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("details-v1")));
     }
