@@ -292,3 +292,27 @@ fn the_gatewayapi_world_splits_as_its_route_says_on_both_engines() {
         }
     }
 }
+
+#[test]
+fn rollout_get_keeps_the_argo_clis_actual_weight_and_adds_what_the_route_carries() {
+    let dir = tempfile::tempdir().unwrap();
+    common::simulate("gatewayapi", dir.path(), &["--fault", "weights-disagree"]);
+    let snapshot = dir.path().to_str().unwrap();
+    let json: Value = serde_json::from_str(&meshlens_ok(&[
+        "rollout",
+        "get",
+        "reviews",
+        "-n",
+        "bookinfo",
+        "--snapshot",
+        snapshot,
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!((json["setWeight"].as_i64(), json["actualWeight"].as_i64()), (Some(20), Some(20)), "from the status");
+    assert_eq!(json["routedWeight"].as_f64(), Some(0.5), "from the HTTPRoute someone edited");
+    assert_eq!(json["routes"], json!([{"kind": "HTTPRoute", "namespace": "bookinfo", "name": "reviews"}]));
+    let text = meshlens_ok(&["rollout", "get", "reviews", "-n", "bookinfo", "--snapshot", snapshot]);
+    assert!(text.contains("ActualWeight:  20"), "{text}");
+}

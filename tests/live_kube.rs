@@ -305,3 +305,41 @@ fn a_kind_the_account_may_not_list_is_a_clear_error() {
     assert!(err.contains("listing rollouts (argoproj.io/v1alpha1) failed") && err.contains("forbidden"), "{err}");
     drop(work);
 }
+
+#[test]
+fn gateway_api_routes_are_found_by_discovery_in_the_versions_the_cluster_serves() {
+    let work = tempfile::tempdir().unwrap();
+    let world = meshlens::sim::build(&SimOptions::new(Scenario::Gatewayapi));
+    let snapshot = work.path().join("snapshot");
+    world.write_to(&snapshot).unwrap();
+    // A TLSRoute where only the experimental v1alpha2 is served.
+    let mut objects = world.objects.clone();
+    objects.push(serde_json::json!({"apiVersion": "gateway.networking.k8s.io/v1alpha2", "kind": "TLSRoute",
+        "metadata": {"name": "tls", "namespace": "bookinfo"},
+        "spec": {"parentRefs": [{"name": "bookinfo-gateway"}], "rules": [{"backendRefs": [{"name": "productpage", "port": 443}]}]}}));
+    let fake = fake_kube::start(&objects);
+    let kubeconfig = fake.kubeconfig(work.path());
+    let kube = ["--kube", "--kubeconfig", kubeconfig.to_str().unwrap()];
+    let get = |source: &[&str]| {
+        let out = meshlens(&[&["rollout", "get", "reviews", "-n", "bookinfo", "-o", "json"][..], source].concat());
+        let err = stderr(&out);
+        assert!(
+            out.status.success() && !err.contains("serves no HTTPRoute") && !err.contains("serves no TLSRoute"),
+            "{err}"
+        );
+        json(&String::from_utf8_lossy(&out.stdout))
+    };
+    let live = get(&kube);
+    assert_eq!(live["routedWeight"].as_f64(), Some(0.2), "{live}");
+    let mut from_snapshot = get(&["--snapshot", snapshot.to_str().unwrap()]);
+    from_snapshot.as_object_mut().unwrap().remove("observedSplit");
+    assert_eq!(live, from_snapshot, "the objects read live are the snapshot's (which also has telemetry)");
+    let requests = fake.requests();
+    let paths = [
+        "gateway.networking.k8s.io/v1/namespaces/bookinfo/httproutes",
+        "gateway.networking.k8s.io/v1alpha2/namespaces/bookinfo/tlsroutes",
+    ];
+    for path in paths {
+        assert!(requests.iter().any(|r| r.contains(path)), "{path}: {requests:?}");
+    }
+}

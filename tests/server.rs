@@ -261,3 +261,19 @@ async fn static_assets_are_served() {
     assert_eq!(status, StatusCode::OK);
     assert!(js.contains("setUpGraph"));
 }
+
+#[tokio::test]
+async fn a_gateway_api_routed_rollout_shows_its_route_on_its_page_and_in_metrics() {
+    let mut opts = SimOptions::new(Scenario::Gatewayapi);
+    opts.fault = Some(Fault::WeightsDisagree);
+    let app = app_of(&opts);
+    let (status, page) = get(&app, "/workloads/bookinfo/reviews").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Routed by <code>HTTPRoute bookinfo/reviews</code>"), "{page}");
+    assert!(page.contains("routes-disagree-with-rollout"), "the doctor's finding is on the page");
+    let (status, metrics) = get(&app, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    let routed: Vec<&str> = metrics.lines().filter(|l| l.starts_with("meshlens_revision_routed_weight{")).collect();
+    assert_eq!(routed.len(), 2, "{metrics}");
+    assert!(routed.iter().all(|l| l.contains(r#"workload="reviews""#) && l.ends_with(" 0.5")), "{routed:?}");
+}

@@ -221,31 +221,37 @@ fn waypoints(config: &RoutingConfig<'_>, route: &RouteView<'_>) -> Vec<Finding> 
     findings
 }
 
-/// A route bound to a Service that a `mesh`-bound VirtualService also routes: Istio does not define which applies.
+/// A VirtualService claiming what a route claims: the Service a route is bound to (in-mesh calls), or a
+/// hostname of a Gateway-bound route (ingress). Istio does not define which of the two applies.
 fn shared_service(inventory: &Inventory, route: &RouteView<'_>) -> Vec<Finding> {
+    let services: Vec<ServiceRef> =
+        route.service_parents().map(|p| ServiceRef::new(p.namespace_or(route.namespace()), &p.name)).collect();
+    let on_gateway = route.spec.parent_refs.iter().any(|p| p.parent_kind() == ParentKind::Gateway);
     let mut findings = Vec::new();
-    for parent in route.service_parents() {
-        let service = ServiceRef::new(parent.namespace_or(route.namespace()), &parent.name);
-        let claims = |vs: &&VirtualService| {
-            let ns = vs.metadata.namespace_str();
-            binds(vs, Caller::Mesh) && vs.spec.hosts.iter().any(|h| host_service(h, ns).as_ref() == Some(&service))
-        };
-        for vs in inventory.all::<VirtualService>().iter().filter(claims) {
-            let vs_ref = ObjectRef::new("VirtualService", vs.metadata.namespace_str(), vs.metadata.name_str());
-            let summary = format!(
-                "{vs_ref} and {} {} both route in-mesh calls to Service {}: Istio does not define which one applies",
-                route.kind,
-                route.name(),
-                service.name
-            );
-            findings.push(
-                Finding::new("vs-and-route-same-host", Severity::Warning, summary)
-                    .about(route_ref(route))
-                    .about(vs_ref)
-                    .evidence("service", format!("{}/{}", service.namespace, service.name))
-                    .advice("Keep one routing API per Service: delete the VirtualService once the route replaces it (or the route, if the VirtualService is the one meant to apply)."),
-            );
-        }
+    for vs in inventory.all::<VirtualService>() {
+        let ns = vs.metadata.namespace_str();
+        let in_mesh = binds(vs, Caller::Mesh).then(|| {
+            let claims = |s: &&ServiceRef| vs.spec.hosts.iter().any(|h| host_service(h, ns).as_ref() == Some(*s));
+            services.iter().find(claims).map(|s| format!("Service {}/{}", s.namespace, s.name))
+        });
+        let at_ingress = (on_gateway && binds(vs, Caller::Gateway)).then(|| {
+            let hostname = route.spec.hostnames.iter().find(|h| vs.spec.hosts.contains(h));
+            hostname.map(|h| format!("host {h}"))
+        });
+        let Some(what) = in_mesh.flatten().or(at_ingress.flatten()) else { continue };
+        let vs_ref = ObjectRef::new("VirtualService", ns, vs.metadata.name_str());
+        let summary = format!(
+            "{vs_ref} and {} {} both route {what}: Istio does not define which one applies",
+            route.kind,
+            route.name()
+        );
+        findings.push(
+            Finding::new("vs-and-route-same-host", Severity::Warning, summary)
+                .about(route_ref(route))
+                .about(vs_ref)
+                .evidence("claims", what)
+                .advice("Keep one routing API per host: delete the VirtualService once the route replaces it (or the route, if the VirtualService is the one meant to apply)."),
+        );
     }
     findings
 }
@@ -379,4 +385,40 @@ fn active_mirror(rollout: &Rollout) -> Option<(usize, String)> {
         }
     }
     active.pop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::k8s::object::{Decoded, decode};
+    use serde_json::json;
+
+    fn inventory(values: Vec<serde_json::Value>) -> Inventory {
+        let objects = values.into_iter().map(|v| match decode(v).unwrap() {
+            Decoded::Object(o) => o,
+            other => panic!("{other:?}"),
+        });
+        Inventory::new("Kubernetes", objects.collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_gateway_bound_virtual_service_and_route_for_one_hostname_are_named_together() {
+        let route = |hostname: &str| {
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                "metadata": {"name": "shop", "namespace": "web"},
+                "spec": {"parentRefs": [{"name": "edge"}], "hostnames": [hostname],
+                         "rules": [{"backendRefs": [{"name": "shop"}]}]}})
+        };
+        let vs = json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "shop", "namespace": "web"},
+            "spec": {"hosts": ["shop.example.com"], "gateways": ["edge"],
+                     "http": [{"route": [{"destination": {"host": "shop"}}]}]}});
+        let inv = inventory(vec![route("shop.example.com"), vs.clone()]);
+        let view = inv.all::<HttpRoute>()[0].view();
+        let found = shared_service(&inv, &view);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].evidence["claims"], "host shop.example.com");
+        let inv = inventory(vec![route("other.example.com"), vs]);
+        assert!(shared_service(&inv, &inv.all::<HttpRoute>()[0].view()).is_empty());
+    }
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::discovery::{ApiResource, Discovery, Scope};
+use kube::discovery::{ApiCapabilities, ApiGroup, ApiResource, Discovery, Scope};
 use kube::runtime::reflector::{reflector, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Config};
@@ -82,9 +82,7 @@ async fn collections(client: &Client, namespaces: &[String]) -> Result<(Vec<Coll
     let discovery = Discovery::new(client.clone()).filter(&groups).run().await.map_err(LiveError::Discovery)?;
     let (mut collections, mut notes) = (Vec::new(), Vec::new());
     for kind in Kind::ALL.iter().copied() {
-        let served = discovery.get(kind.group()).and_then(|g| g.recommended_kind(kind.as_str()));
-        let Some((resource, caps)) = served.filter(|(r, _)| Kind::recognise(&r.api_version, &r.kind) == Some(kind))
-        else {
+        let Some((resource, caps)) = discovery.get(kind.group()).and_then(|g| served(g, kind)) else {
             notes.push(format!(
                 "the cluster serves no {kind} ({}, {}): none read",
                 kind.resource(),
@@ -105,6 +103,20 @@ async fn collections(client: &Client, namespaces: &[String]) -> Result<(Vec<Coll
         }
     }
     Ok((collections, notes))
+}
+
+/// The version of `kind` the cluster serves that meshlens reads: the group's preferred version when it has the kind,
+/// else the first of the kind's own versions served (Gateway API clusters prefer v1, where TCPRoute and TLSRoute
+/// are not, and serve them as v1alpha2).
+fn served(group: &ApiGroup, kind: Kind) -> Option<(ApiResource, ApiCapabilities)> {
+    let of_kind = |version: &str| {
+        let found = group.versioned_resources(version).into_iter().find(|(r, _)| r.kind == kind.as_str());
+        found.filter(|(r, _)| Kind::recognise(&r.api_version, &r.kind) == Some(kind))
+    };
+    of_kind(group.preferred_version_or_latest()).or_else(|| {
+        let versions = kind.api_versions().iter().filter_map(|v| v.rsplit_once('/').map_or(Some(*v), |(_, v)| Some(v)));
+        versions.filter(|v| group.versions().any(|served| served == *v)).find_map(of_kind)
+    })
 }
 
 /// Lists every object of the kinds meshlens reads (in `namespaces`, or everywhere when empty).

@@ -15,6 +15,7 @@ use crate::k8s::core::Pod;
 use crate::k8s::status::{pod_status, replica_set_health};
 use crate::k8s::{Kind, ObjectMeta};
 
+use super::routes::{RouteObject, rollout_routes};
 use super::{phase, weights};
 
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +35,11 @@ pub struct RolloutInfo {
     pub actual_weight: Option<i32>,
     /// The scale SetWeight and ActualWeight are on (`maxTrafficWeight`, default 100).
     pub max_weight: i32,
+    /// The canary's share (0..1) of what its routes carry now, read from the routes themselves (ActualWeight is
+    /// what the controller says it wrote); `None` without a route to read.
+    pub routed_weight: Option<f64>,
+    /// The routing objects `routedWeight` is read from.
+    pub routes: Vec<RouteObject>,
     pub images: Vec<ImageInfo>,
     pub replicas: Replicas,
     #[serde(skip)]
@@ -156,6 +162,7 @@ pub fn rollout_info(inv: &Inventory, r: ObjRef) -> Option<RolloutInfo> {
         None => ("", None, None, None, None),
     };
     let images = images(&replica_sets, &experiments);
+    let routed = rollout_routes(inv, ro);
     let revisions = group_by_revision(replica_sets, experiments, analysis_runs);
     let status = &ro.status;
     Some(RolloutInfo {
@@ -169,6 +176,8 @@ pub fn rollout_info(inv: &Inventory, r: ObjRef) -> Option<RolloutInfo> {
         set_weight,
         actual_weight,
         max_weight: ro.max_traffic_weight(),
+        routed_weight: routed.as_ref().map(|r| r.canary),
+        routes: routed.map(|r| r.routes).unwrap_or_default(),
         images,
         replicas: Replicas {
             desired: ro.spec.replicas.unwrap_or(1),

@@ -59,7 +59,11 @@ fn split_metrics(graph: &Graph) -> String {
             |r| r.observed_share,
         ),
         ("meshlens_revision_intended_weight", "Weight (0..1) the Rollout or Canary asks for.", |r| r.intended_weight),
-        ("meshlens_revision_routed_weight", "Weight (0..1) the VirtualService routes carry.", |r| r.routed_weight),
+        (
+            "meshlens_revision_routed_weight",
+            "Weight (0..1) the routes (VirtualService or Gateway API) carry now.",
+            |r| r.routed_weight,
+        ),
     ];
     for (name, help, value) in per_revision {
         family(&mut out, name, help);

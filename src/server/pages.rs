@@ -207,6 +207,8 @@ struct WorkloadPage<'a> {
     pods: Vec<(String, String, String, String, String, String, String)>,
     split: Vec<SplitRow>,
     split_method: String,
+    /// The routing objects whose routes carry the routed weights (`HTTPRoute bookinfo/reviews`).
+    routes: Vec<String>,
     callers: Vec<(String, String)>,
     inbound: Vec<EdgeRow>,
     outbound: Vec<EdgeRow>,
@@ -261,6 +263,7 @@ pub async fn workload(
         Some(m) => traffic_rows(m),
         None => Default::default(),
     };
+    let routes = m.iter().flat_map(|m| m.node.split.iter().flat_map(|s| &s.routes)).map(|r| r.to_string()).collect();
     let rollout = (w.id.kind == WorkloadKind::Rollout)
         .then(|| world.inventory.find(Kind::Rollout, &w.id.namespace, &w.id.name))
         .flatten()
@@ -294,6 +297,7 @@ pub async fn workload(
         pods,
         split,
         split_method,
+        routes,
         callers,
         inbound,
         outbound,
