@@ -151,12 +151,17 @@ fn tooltip(n: &Node) -> String {
     for r in &n.revisions {
         let _ = write!(
             t,
-            "\n{} {}: observed {}, intended {}",
+            "\n{} {}: observed {}, intended {}, routed {}",
             r.role.as_str(),
             r.replica_set,
             whole_percent(r.observed_share),
-            whole_percent(r.intended_weight)
+            whole_percent(r.intended_weight),
+            whole_percent(r.routed_weight)
         );
+    }
+    let routes: Vec<String> = n.split.iter().flat_map(|s| &s.routes).map(ToString::to_string).collect();
+    if !routes.is_empty() {
+        let _ = write!(t, "\nrouted by {}", routes.join(", "));
     }
     t
 }
