@@ -163,12 +163,32 @@ fn graph_of(objects: &[Value], namespace: &str, name: &str) -> (Vec<(String, f64
     (revisions.iter().map(|r| (r["role"].as_str().unwrap().to_owned(), routed(r))).collect(), names)
 }
 
+/// The folders holding a plugin-routed Rollout with its route: the plugin's examples and its e2e resources.
+fn plugin_folders() -> Vec<PathBuf> {
+    let root = upstream().join("argo-rollouts-gatewayapi");
+    let examples = std::fs::read_dir(root.join("examples")).unwrap().map(|e| e.unwrap().path());
+    let e2e = std::fs::read_dir(root.join("test/e2e/chainsaw")).unwrap().map(|e| e.unwrap().path().join("resources"));
+    let mut folders: Vec<PathBuf> = examples.chain(e2e).filter(|p| p.is_dir()).collect();
+    folders.sort();
+    folders
+}
+
+/// The route a plugin configuration manages first: (kind, name).
+fn managed_route(plugin: &Value) -> (&'static str, String) {
+    for (key, kind) in [("http", "HTTPRoute"), ("grpc", "GRPCRoute"), ("tcp", "TCPRoute"), ("tls", "TLSRoute")] {
+        let single = plugin[format!("{key}Route")].as_str();
+        if let Some(name) = single.or(plugin[format!("{key}Routes")][0]["name"].as_str()) {
+            return (kind, name.to_owned());
+        }
+    }
+    panic!("no route in {plugin}")
+}
+
 #[test]
 fn each_plugin_example_gives_the_routed_weight_its_route_holds() {
-    let examples = upstream().join("argo-rollouts-gatewayapi/examples");
     let mut checked = Vec::new();
-    for entry in std::fs::read_dir(&examples).unwrap() {
-        let mut objects = objects_of(&entry.unwrap().path());
+    for folder in plugin_folders() {
+        let mut objects = objects_of(&folder);
         let Some(at) = objects.iter().position(|o| o["kind"] == "Rollout") else { continue };
         let rollout = &mut objects[at];
         let namespace = rollout["metadata"]["namespace"].as_str().unwrap_or("default").to_owned();
@@ -180,12 +200,11 @@ fn each_plugin_example_gives_the_routed_weight_its_route_holds() {
             canary["canaryService"].as_str().unwrap().to_owned(),
             canary["stableService"].as_str().unwrap().to_owned(),
         );
-        let plugin = &canary["trafficRouting"]["plugins"]["argoproj-labs/gatewayAPI"];
-        let route_name = plugin["httpRoute"].as_str().or(plugin["httpRoutes"][0]["name"].as_str()).unwrap().to_owned();
+        let (kind, route_name) = managed_route(&canary["trafficRouting"]["plugins"]["argoproj-labs/gatewayAPI"]);
         let extra = revisions(rollout);
         objects.extend(extra);
-        let route_at = objects.iter().position(|o| o["kind"] == "HTTPRoute" && o["metadata"]["name"] == route_name);
-        let route_at = route_at.unwrap_or_else(|| panic!("{name}: no HTTPRoute {route_name}"));
+        let route_at = objects.iter().position(|o| o["kind"] == kind && o["metadata"]["name"] == route_name);
+        let route_at = route_at.unwrap_or_else(|| panic!("{name}: no {kind} {route_name}"));
         // As written (before any step: unset weights weigh 1 each), then as the plugin leaves it at setWeight 30.
         for weight in [None, Some(30)] {
             let mut objects = objects.clone();
@@ -195,15 +214,47 @@ fn each_plugin_example_gives_the_routed_weight_its_route_holds() {
             let expected = expected_canary_share(&objects[route_at], &canary_svc, &stable_svc);
             let (found, _) = graph_of(&objects, &namespace, &name);
             let canary_weight = found.iter().find(|(role, _)| role == "canary").map(|(_, w)| *w);
-            assert_eq!(canary_weight, Some(expected), "{name} {weight:?}: {found:?}");
-            checked.push((name.clone(), weight, expected));
+            assert_eq!(canary_weight, Some(expected), "{} {weight:?}: {found:?}", folder.display());
+            checked.push((name.clone(), kind, weight, expected));
         }
     }
-    assert!(checked.len() >= 20, "{checked:?}");
+    assert!(checked.len() >= 50, "{checked:?}");
+    for kind in ["HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute"] {
+        assert!(checked.iter().any(|c| c.1 == kind && c.2 == Some(30) && c.3 == 0.3), "{kind}: {checked:?}");
+    }
     // The upstream routes without weights split evenly; google-cloud-experiment's starts all on stable.
-    assert!(checked.contains(&("rollouts-demo".into(), None, 0.5)), "{checked:?}");
-    assert!(checked.contains(&("rollouts-demo".into(), Some(30), 0.3)), "{checked:?}");
-    assert!(checked.contains(&("demo-app".into(), None, 0.0)), "{checked:?}");
+    assert!(checked.contains(&("rollouts-demo".into(), "HTTPRoute", None, 0.5)), "{checked:?}");
+    assert!(checked.contains(&("demo-app".into(), "HTTPRoute", None, 0.0)), "{checked:?}");
+}
+
+#[test]
+fn header_rules_the_plugin_adds_keep_their_own_weight_and_do_not_count() {
+    let folder = upstream().join("argo-rollouts-gatewayapi/test/e2e/chainsaw/advanced-header-based-httproute");
+    let mut objects = objects_of(&folder.join("resources"));
+    let at = objects.iter().position(|o| o["kind"] == "Rollout").unwrap();
+    objects[at]["status"] = json!({"stableRS": STABLE_HASH, "currentPodHash": CANARY_HASH, "currentStepIndex": 7});
+    let name = objects[at]["metadata"]["name"].as_str().unwrap().to_owned();
+    let extra = revisions(&objects[at]);
+    objects.extend(extra);
+    // The route as the plugin's e2e test asserts it after setWeight 90 (assertions/httproute-after-weight-90.yaml):
+    // the weighted rule, then the two header rules named after the Rollout's managedRoutes, each to the canary
+    // alone with weight 1. The header rules are put first here, to show that their order does not matter.
+    let route = objects.iter_mut().find(|o| o["kind"] == "HTTPRoute").unwrap();
+    let (stable, canary) =
+        ("advanced-header-based-httproute-stable-service", "advanced-header-based-httproute-canary-service");
+    set_weight(route, canary, stable, 90);
+    let header_rule = |rule: &str, header: &str, value: &str| {
+        json!({"name": rule, "matches": [{"headers": [{"name": header, "type": "Exact", "value": value}]}],
+               "backendRefs": [{"name": canary, "port": 80, "weight": 1}]})
+    };
+    let weighted = route["spec"]["rules"][0].clone();
+    route["spec"]["rules"] = json!([
+        header_rule("canary-route1", "X-Test", "test"),
+        header_rule("canary-route2", "X-Version", "v2"),
+        weighted
+    ]);
+    let (found, _) = graph_of(&objects, "default", &name);
+    assert_eq!(found, [("stable".to_owned(), 0.1), ("canary".to_owned(), 0.9)]);
 }
 
 #[test]

@@ -186,6 +186,36 @@ fn host_is(host: &str, service: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::k8s::object::{Decoded, decode};
+    use serde_json::json;
+
+    fn inventory(values: Vec<serde_json::Value>) -> Inventory {
+        let objects = values.into_iter().map(|v| match decode(v).unwrap() {
+            Decoded::Object(o) => o,
+            other => panic!("{other:?}"),
+        });
+        Inventory::new("Kubernetes", objects.collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_plugin_finds_routes_by_label_selector_in_its_namespace() {
+        let rollout = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"strategy": {"canary": {"canaryService": "web-canary", "stableService": "web-stable",
+                "trafficRouting": {"plugins": {"argoproj-labs/gatewayAPI": {
+                    "httpRouteSelector": {"matchLabels": {"team": "web"}}, "namespace": "edge"}}}}}}});
+        let route = |namespace: &str, team: &str| {
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                "metadata": {"name": format!("web-{team}"), "namespace": namespace, "labels": {"team": team}},
+                "spec": {"rules": [{"backendRefs": [{"name": "web-stable", "weight": 75}, {"name": "web-canary", "weight": 25}]}]}})
+        };
+        let inv = inventory(vec![rollout, route("edge", "web"), route("edge", "shop"), route("shop", "web")]);
+        let ro = inv.named::<Rollout>("shop", "web").unwrap();
+        let split = rollout_routes(&inv, ro).unwrap();
+        assert_eq!((split.canary, split.stable), (0.25, 0.75));
+        let names: Vec<String> = split.routes.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["HTTPRoute edge/web-web"], "only the selected route, in the plugin's namespace");
+    }
 
     #[test]
     fn hosts_match_services_in_any_form() {
