@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::k8s::core::Namespace;
 use crate::k8s::kinds::Lists;
+use crate::k8s::load::Loader;
 use crate::k8s::{Kind, Object, ObjectMeta, OwnerReference, Resource};
 
 /// Cluster name Istio telemetry uses when none is configured.
@@ -47,6 +48,14 @@ impl Inventory {
                 self.by_name.insert(key, index);
             }
         }
+    }
+
+    /// The objects of manifests given as values (a simulated world, a test's objects), read by the loader
+    /// snapshots go through; documents it cannot read are left out.
+    pub fn of_values(cluster: impl Into<String>, values: Vec<serde_json::Value>) -> Inventory {
+        let mut loader = Loader::new();
+        loader.add_values("values", values);
+        Inventory::new(cluster, loader.finish().0)
     }
 
     /// Every stored object of kind `K`.

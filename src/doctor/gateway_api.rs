@@ -390,15 +390,10 @@ fn active_mirror(rollout: &Rollout) -> Option<(usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::k8s::object::{Decoded, decode};
     use serde_json::json;
 
     fn inventory(values: Vec<serde_json::Value>) -> Inventory {
-        let objects = values.into_iter().map(|v| match decode(v).unwrap() {
-            Decoded::Object(o) => o,
-            other => panic!("{other:?}"),
-        });
-        Inventory::new("Kubernetes", objects.collect::<Vec<_>>())
+        Inventory::of_values("Kubernetes", values)
     }
 
     #[test]

@@ -132,16 +132,10 @@ fn climbs_into(child: Kind, owner_kind: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::k8s::Object;
-    use crate::k8s::object::{Decoded, decode};
     use serde_json::{Value, json};
 
     fn inventory(values: Vec<Value>) -> Inventory {
-        let objects = values.into_iter().map(|v| match decode(v).unwrap() {
-            Decoded::Object(o) => o,
-            other => panic!("{other:?}"),
-        });
-        Inventory::new("Kubernetes", objects.collect::<Vec<Object>>())
+        Inventory::of_values("Kubernetes", values)
     }
 
     fn meta(name: &str, uid: &str, owner: Option<(&str, &str, &str, &str)>) -> Value {

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use crate::identity::naming::{NamingGeneration, PodFacts, canonical_revision, canonical_service, telemetry_identity};
 
 use crate::inventory::Inventory;
-use crate::k8s::object::{Decoded, decode};
 use crate::routing_model::{Endpoint, ServiceRef};
 
 use super::ids::Ids;
@@ -440,11 +439,7 @@ impl Cluster {
 
     /// The objects so far, read back by the parsers snapshots go through (routing is decided from them).
     pub fn read_back(&self) -> Inventory {
-        let decoded = self.objects.iter().filter_map(|o| match decode(o.clone()) {
-            Ok(Decoded::Object(object)) => Some(object),
-            _ => None,
-        });
-        Inventory::new(crate::inventory::DEFAULT_CLUSTER, decoded.collect::<Vec<_>>())
+        Inventory::of_values(crate::inventory::DEFAULT_CLUSTER, self.objects.clone())
     }
 
     /// The objects, in creation order.
