@@ -2,11 +2,10 @@
 //! Argo CLI view need. Unknown fields are ignored; fields of the wrong type are errors.
 
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 
 use super::core::PodTemplateSpec;
 use super::gateway_plugin::GatewayApiPlugin;
-use super::meta::ObjectMeta;
+use super::meta::{ObjectMeta, Present};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -69,7 +68,7 @@ pub struct MirrorRouteStep {
     pub name: String,
     pub percentage: Option<i32>,
     #[serde(rename = "match")]
-    pub matches: Option<Vec<Value>>,
+    pub matches: Option<Vec<Present>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 
 use super::Resource;
-use super::meta::ObjectMeta;
+use super::meta::{ObjectMeta, Present};
 
 /// The Gateway API group.
 pub const GROUP: &str = "gateway.networking.k8s.io";
@@ -245,16 +245,6 @@ pub struct HeaderMatch {
     pub type_: Option<String>,
     pub name: String,
     pub value: String,
-}
-
-/// A field whose content meshlens does not read, only whether it is there.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Present;
-
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(de).map(|_| Present)
-    }
 }
 
 impl RouteMatch {

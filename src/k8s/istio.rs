@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::meta::ObjectMeta;
+use super::meta::{ObjectMeta, Present};
 use serde::Deserialize;
-use serde_json::Value;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -30,7 +29,7 @@ pub struct VirtualServiceSpec {
 pub struct HttpRoute {
     pub name: Option<String>,
     #[serde(rename = "match")]
-    pub matches: Vec<Value>,
+    pub matches: Vec<Present>,
     pub route: Vec<RouteDestination>,
     pub mirror: Option<Destination>,
     pub mirror_percentage: Option<Percent>,
@@ -43,7 +42,7 @@ pub struct HttpRoute {
 #[serde(rename_all = "camelCase", default)]
 pub struct L4Route {
     #[serde(rename = "match")]
-    pub matches: Vec<Value>,
+    pub matches: Vec<Present>,
     pub route: Vec<RouteDestination>,
 }
 

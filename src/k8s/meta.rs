@@ -42,6 +42,16 @@ pub struct OwnerReference {
     pub controller: Option<bool>,
 }
 
+/// A field whose content meshlens does not read, only whether it is there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Present;
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(de).map(|_| Present)
+    }
+}
+
 static EMPTY_LABELS: BTreeMap<String, String> = BTreeMap::new();
 
 impl ObjectMeta {
