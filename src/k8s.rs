@@ -1,6 +1,7 @@
 //! Kubernetes objects as meshlens reads them: the table of kinds, their typed forms, and turning manifest files
 //! into them.
 
+pub mod annotations;
 pub mod apps;
 pub mod argo;
 pub mod batch;

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use crate::capture::redact::{Removed, redact};
 use crate::capture::samples::{Progress, Window, write_window};
 use crate::graph::parse_duration;
 use crate::k8s::document::Format;
+use crate::k8s::load::Loader;
 use crate::snapshot::{self, SnapshotMeta};
 use crate::telemetry::Prometheus;
 
@@ -50,24 +50,29 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 
     status.update("reading the cluster…");
-    let mut read = read_cluster(source, namespaces)?;
-    let mut removed = Removed::default();
-    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for object in &mut read.objects {
-        redact(object, &mut removed);
-        *kinds.entry(object["kind"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
-    }
-    out.manifests(&snapshot::manifest_files(&read.objects, Format::Yaml)?)?;
+    let read = read_cluster(source, namespaces)?;
     for note in &read.notes {
         status.line(&format!("note: {note}"));
     }
+    // The objects are written as meshlens decodes them: the fields it reads, nothing else.
+    let mut loader = Loader::new();
+    loader.add_values("the Kubernetes API", read.objects);
+    let (objects, report) = loader.finish();
+    for problem in &report.problems {
+        status.line(&format!("warning: {problem} (not captured)"));
+    }
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut manifests = Vec::with_capacity(objects.len());
+    for object in &objects {
+        *kinds.entry(object.kind().as_str()).or_default() += 1;
+        manifests.push(object.to_manifest().with_context(|| format!("writing {}", object.describe()))?);
+    }
+    out.manifests(&snapshot::manifest_files(&manifests, Format::Yaml)?)?;
     let kinds: Vec<String> = kinds.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
     status.line(&format!(
-        "objects: {} ({}); left out {} env variables and {} last-applied annotations",
-        read.objects.len(),
-        kinds.join(", "),
-        removed.env_vars,
-        removed.last_applied
+        "objects: {} ({}), each with only the fields meshlens reads",
+        manifests.len(),
+        kinds.join(", ")
     ));
 
     match &prometheus {

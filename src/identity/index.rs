@@ -5,10 +5,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::inventory::{Inventory, ObjRef};
 use crate::k8s::Kind;
+use crate::k8s::annotations;
 use crate::k8s::apps::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use crate::k8s::argo::POD_TEMPLATE_HASH_LABEL;
 use crate::k8s::argo::Rollout;
-use crate::k8s::argo::{POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION};
 use crate::k8s::batch::{CronJob, Job};
+use crate::k8s::core::{PROXY_CONTAINER, PROXY_WORKLOAD_NAME_ENV};
 use crate::k8s::core::{Pod, PodTemplateSpec, ReplicationController};
 use crate::k8s::flagger::Canary;
 use crate::k8s::status::{pod_ready, pod_status, replica_set_health};
@@ -22,10 +24,6 @@ use super::roles::{flagger_roles, rollout_roles};
 use super::workload::{PodEntry, ReplicaSetEntry, Role, Workload, WorkloadId, WorkloadKind};
 
 const DEPLOYMENT_HASH_LABEL: &str = "pod-template-hash";
-const DEPLOYMENT_REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
-/// Env var of the injected sidecar holding the workload name the proxy reports.
-pub(crate) const PROXY_WORKLOAD_NAME_ENV: &str = "ISTIO_META_WORKLOAD_NAME";
-pub(crate) const PROXY_CONTAINER: &str = "istio-proxy";
 
 /// How a telemetry workload name maps back to workloads.
 #[derive(Debug)]
@@ -341,8 +339,8 @@ impl<'a> Builder<'a> {
         let rollout_hash = labels.get(POD_TEMPLATE_HASH_LABEL).cloned();
         let hash = rollout_hash.clone().or_else(|| labels.get(DEPLOYMENT_HASH_LABEL).cloned());
         let revision = meta
-            .annotation(REVISION_ANNOTATION)
-            .or_else(|| meta.annotation(DEPLOYMENT_REVISION_ANNOTATION))
+            .annotation(annotations::ROLLOUT_REVISION)
+            .or_else(|| meta.annotation(annotations::DEPLOYMENT_REVISION))
             .and_then(|r| r.parse().ok());
         let roles = match (experiment.is_some(), &hash) {
             (false, Some(h)) => self.roles_for_hash(draft, h, owner.map(|o| o.name.as_str())),
@@ -479,8 +477,8 @@ fn in_mesh(pod: &Pod) -> bool {
         s.containers.iter().chain(s.init_containers.iter().flatten()).any(|c| c.name == PROXY_CONTAINER)
     });
     has_proxy
-        || meta.annotation("sidecar.istio.io/status").is_some()
-        || meta.annotation("ambient.istio.io/redirection") == Some("enabled")
+        || meta.annotation(annotations::SIDECAR_STATUS).is_some()
+        || meta.annotation(annotations::AMBIENT_REDIRECTION) == Some("enabled")
 }
 
 fn finish(draft: Draft) -> Workload {

@@ -1,13 +1,13 @@
 //! The Argo Rollouts objects meshlens reads (argoproj.io/v1alpha1): only the fields the identity, roles and the
 //! Argo CLI view need. Unknown fields are ignored; fields of the wrong type are errors.
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::core::PodTemplateSpec;
 use super::gateway_plugin::GatewayApiPlugin;
 use super::meta::{ObjectMeta, Present};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Rollout {
     pub metadata: ObjectMeta,
@@ -15,7 +15,7 @@ pub struct Rollout {
     pub status: RolloutStatus,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RolloutSpec {
     pub replicas: Option<i32>,
@@ -28,7 +28,7 @@ pub struct RolloutSpec {
 }
 
 /// `spec.workloadRef`: the Deployment whose pod template the Rollout runs.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct WorkloadRef {
     pub api_version: String,
@@ -36,14 +36,14 @@ pub struct WorkloadRef {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Strategy {
     pub canary: Option<CanaryStrategy>,
     pub blue_green: Option<BlueGreenStrategy>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CanaryStrategy {
     pub steps: Vec<CanaryStep>,
@@ -54,7 +54,7 @@ pub struct CanaryStrategy {
 }
 
 /// One step of a canary: the weight it sets, or the mirror route it adds (other kinds only count as steps).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CanaryStep {
     pub set_weight: Option<i32>,
@@ -62,7 +62,7 @@ pub struct CanaryStep {
 }
 
 /// `setMirrorRoute`: a named route copying matching requests to the canary; without `match` it removes the route.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct MirrorRouteStep {
     pub name: String,
@@ -71,14 +71,14 @@ pub struct MirrorRouteStep {
     pub matches: Option<Vec<Present>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PingPong {
     pub ping_service: String,
     pub pong_service: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TrafficRouting {
     pub istio: Option<IstioTrafficRouting>,
@@ -90,20 +90,20 @@ pub struct TrafficRouting {
     pub max_traffic_weight: Option<i32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ManagedRoute {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Plugins {
     #[serde(rename = "argoproj-labs/gatewayAPI")]
     pub gateway_api: Option<GatewayApiPlugin>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct IstioTrafficRouting {
     pub virtual_service: Option<VirtualServiceRef>,
@@ -111,14 +111,14 @@ pub struct IstioTrafficRouting {
     pub destination_rule: Option<DestinationRuleRef>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct VirtualServiceRef {
     pub name: String,
     pub routes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DestinationRuleRef {
     pub name: String,
@@ -126,14 +126,14 @@ pub struct DestinationRuleRef {
     pub stable_subset_name: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct BlueGreenStrategy {
     pub active_service: Option<String>,
     pub preview_service: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RolloutStatus {
     pub abort: bool,
@@ -158,14 +158,14 @@ pub struct RolloutStatus {
     pub observed_generation: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PauseCondition {
     pub reason: String,
     pub start_time: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Condition {
     #[serde(rename = "type")]
@@ -177,14 +177,14 @@ pub struct Condition {
     pub last_update_time: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct BlueGreenStatus {
     pub active_selector: Option<String>,
     pub preview_selector: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CanaryStatus {
     pub stable_ping_pong: Option<String>,
@@ -192,7 +192,7 @@ pub struct CanaryStatus {
 }
 
 /// `status.canary.weights`: what the controller last wrote into the traffic router.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TrafficWeights {
     pub canary: WeightDestination,
@@ -200,7 +200,7 @@ pub struct TrafficWeights {
     pub additional: Vec<WeightDestination>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct WeightDestination {
     pub weight: i32,
@@ -208,7 +208,7 @@ pub struct WeightDestination {
     pub pod_template_hash: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Experiment {
     pub metadata: ObjectMeta,
@@ -216,34 +216,34 @@ pub struct Experiment {
     pub status: ExperimentStatus,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ExperimentSpec {
     pub templates: Vec<ExperimentTemplate>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ExperimentTemplate {
     pub name: String,
     pub replicas: Option<i32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ExperimentStatus {
     pub phase: Option<String>,
     pub message: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AnalysisRun {
     pub metadata: ObjectMeta,
     pub status: AnalysisRunStatus,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AnalysisRunStatus {
     pub phase: Option<String>,
@@ -251,7 +251,7 @@ pub struct AnalysisRunStatus {
     pub metric_results: Vec<MetricResult>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct MetricResult {
     pub name: String,
@@ -262,22 +262,25 @@ pub struct MetricResult {
     pub measurements: Vec<Measurement>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Measurement {
     pub phase: Option<String>,
     pub started_at: Option<String>,
+    /// Only the Job a job-provider measurement ran; web and other providers keep responses here.
+    #[serde(deserialize_with = "job_name_only")]
     pub metadata: std::collections::BTreeMap<String, String>,
 }
 
-/// Annotation holding the Rollout revision on ReplicaSets, Experiments and AnalysisRuns.
-pub const REVISION_ANNOTATION: &str = "rollout.argoproj.io/revision";
 /// Label the Rollout controller puts on its ReplicaSets and pods (and Service selectors for host-level splits).
 pub const POD_TEMPLATE_HASH_LABEL: &str = "rollouts-pod-template-hash";
-/// Annotation naming the Experiment template a ReplicaSet was created for.
-pub const EXPERIMENT_TEMPLATE_ANNOTATION: &str = "experiment.argoproj.io/template-name";
 /// Metadata key of a job-based AnalysisRun measurement naming its Job.
 pub const MEASUREMENT_JOB_NAME: &str = "job-name";
+
+fn job_name_only<'de, D: Deserializer<'de>>(de: D) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    let all = Option::<std::collections::BTreeMap<String, String>>::deserialize(de)?.unwrap_or_default();
+    Ok(all.into_iter().filter(|(k, _)| k == MEASUREMENT_JOB_NAME).collect())
+}
 
 fn string_or_number<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]

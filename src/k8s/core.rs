@@ -44,7 +44,7 @@ pub struct PodSpec {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", from = "ReadContainer")]
 pub struct Container {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,9 +52,38 @@ pub struct Container {
     /// An init container with `Always` is a native sidecar (Kubernetes 1.28+).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
-    /// Read for the injected sidecar's `ISTIO_META_WORKLOAD_NAME` only.
+    /// Only the `istio-proxy` sidecar's `ISTIO_META_WORKLOAD_NAME` with a literal value (the workload name it
+    /// reports, which every telemetry series of the pod carries anyway); every other variable may hold a secret
+    /// and is dropped as it is read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<EnvVar>>,
+}
+
+/// The sidecar Istio injects.
+pub const PROXY_CONTAINER: &str = "istio-proxy";
+/// Env var of the injected sidecar holding the workload name the proxy reports.
+pub const PROXY_WORKLOAD_NAME_ENV: &str = "ISTIO_META_WORKLOAD_NAME";
+
+/// A container as read, before what meshlens does not keep of its env is dropped.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct ReadContainer {
+    name: String,
+    image: Option<String>,
+    restart_policy: Option<String>,
+    #[serde(deserialize_with = "super::null_as_default")]
+    env: Vec<EnvVar>,
+}
+
+impl From<ReadContainer> for Container {
+    fn from(read: ReadContainer) -> Container {
+        let ReadContainer { name, image, restart_policy, env } = read;
+        let kept: Vec<EnvVar> = env
+            .into_iter()
+            .filter(|v| name == PROXY_CONTAINER && v.name == PROXY_WORKLOAD_NAME_ENV && v.value.is_some())
+            .collect();
+        Container { name, image, restart_policy, env: (!kept.is_empty()).then_some(kept) }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -172,4 +201,26 @@ pub struct ReplicationController {
 pub struct ReplicationControllerSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template: Option<PodTemplateSpec>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_the_sidecars_workload_name_is_kept_of_any_env() {
+        let env = json!([{"name": "ISTIO_META_WORKLOAD_NAME", "value": "reviews"}, {"name": "TOKEN", "value": "x"},
+                         {"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]);
+        let spec: PodSpec = serde_json::from_value(json!({"containers": [
+            {"name": "istio-proxy", "image": "proxyv2", "env": env, "args": ["--token=x"]},
+            {"name": "app", "image": "app", "env": env}]}))
+        .unwrap();
+        let kept =
+            |c: &Container| c.env.iter().flatten().map(|v| (v.name.clone(), v.value.clone())).collect::<Vec<_>>();
+        assert_eq!(kept(&spec.containers[0]), [("ISTIO_META_WORKLOAD_NAME".to_owned(), Some("reviews".to_owned()))]);
+        assert!(kept(&spec.containers[1]).is_empty(), "only the sidecar's");
+        let written = serde_json::to_value(&spec).unwrap();
+        assert_eq!(written["containers"][1], json!({"name": "app", "image": "app"}));
+    }
 }

@@ -3,9 +3,9 @@
 
 use super::gateway::ParentRef;
 use super::meta::ObjectMeta;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Canary {
     pub metadata: ObjectMeta,
@@ -13,14 +13,14 @@ pub struct Canary {
     pub status: CanaryStatus,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CanarySpec {
     pub target_ref: TargetRef,
     pub service: CanaryService,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TargetRef {
     pub api_version: String,
@@ -28,7 +28,7 @@ pub struct TargetRef {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CanaryService {
     pub name: Option<String>,
@@ -40,7 +40,7 @@ pub struct CanaryService {
     pub gateway_refs: Vec<ParentRef>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CanaryStatus {
     pub phase: Option<String>,

@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Resource;
 use super::meta::{ObjectMeta, Present};
@@ -15,7 +15,7 @@ pub const GROUP: &str = "gateway.networking.k8s.io";
 /// The `gatewayClassName` of Istio's ambient waypoints.
 pub const WAYPOINT_CLASS: &str = "istio-waypoint";
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Gateway {
     pub metadata: ObjectMeta,
@@ -25,7 +25,7 @@ pub struct Gateway {
     pub status: GatewayStatus,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GatewaySpec {
     pub gateway_class_name: String,
@@ -33,7 +33,7 @@ pub struct GatewaySpec {
     pub listeners: Vec<Listener>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Listener {
     pub name: String,
@@ -42,7 +42,7 @@ pub struct Listener {
     pub protocol: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GatewayStatus {
     #[serde(deserialize_with = "super::null_as_default")]
@@ -50,7 +50,7 @@ pub struct GatewayStatus {
 }
 
 /// A `metav1.Condition`: what a controller says of an object (`Accepted`, `ResolvedRefs`, `Programmed`, ...).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Condition {
     #[serde(rename = "type")]
@@ -112,7 +112,7 @@ where
 }
 
 /// A route of one of the four kinds; `K` only tells the kinds apart, their shape is shared.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default, bound = "")]
 pub struct Route<K> {
     pub metadata: ObjectMeta,
@@ -153,7 +153,7 @@ pub type GrpcRoute = Route<Grpc>;
 pub type TcpRoute = Route<Tcp>;
 pub type TlsRoute = Route<Tls>;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteSpec {
     #[serde(deserialize_with = "super::null_as_default")]
@@ -165,7 +165,7 @@ pub struct RouteSpec {
 }
 
 /// What a route attaches to: a Gateway (the default kind) or, for in-mesh routing, a Service.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ParentRef {
     pub group: Option<String>,
@@ -204,7 +204,7 @@ impl ParentRef {
 }
 
 /// A rule of any route kind; L4 routes have no matches and no filters.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteRule {
     /// The plugin names the header rules it adds after the Rollout's managed routes.
@@ -218,33 +218,25 @@ pub struct RouteRule {
 }
 
 /// One way a request can match a rule (all its conditions together).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteMatch {
     pub path: Option<PathMatch>,
     #[serde(deserialize_with = "super::null_as_default")]
-    pub headers: Vec<HeaderMatch>,
+    /// Header conditions: only that there are some is read.
+    pub headers: Vec<Present>,
     #[serde(deserialize_with = "super::null_as_default")]
-    pub query_params: Vec<HeaderMatch>,
+    pub query_params: Vec<Present>,
     /// HTTP: a method; gRPC: a service and method. Only its presence matters here.
     pub method: Option<Present>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PathMatch {
     #[serde(rename = "type")]
     pub type_: Option<String>,
     pub value: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct HeaderMatch {
-    #[serde(rename = "type")]
-    pub type_: Option<String>,
-    pub name: String,
-    pub value: String,
 }
 
 impl RouteMatch {
@@ -263,11 +255,6 @@ impl RouteRule {
         self.matches.is_empty() || self.matches.iter().any(RouteMatch::matches_everything)
     }
 
-    /// Whether this rule matches on request headers (a header route).
-    pub fn matches_headers(&self) -> bool {
-        self.matches.iter().any(|m| !m.headers.is_empty())
-    }
-
     /// The `RequestMirror` filters of the rule.
     pub fn mirrors(&self) -> impl Iterator<Item = &RequestMirror> {
         self.filters.iter().filter_map(|f| f.request_mirror.as_ref())
@@ -275,7 +262,7 @@ impl RouteRule {
 }
 
 /// A rule filter; only mirrors are read, the other types (header modifiers, rewrites) are known by type alone.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Filter {
     #[serde(rename = "type")]
@@ -283,7 +270,7 @@ pub struct Filter {
     pub request_mirror: Option<RequestMirror>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RequestMirror {
     #[serde(deserialize_with = "super::null_as_default")]
@@ -292,7 +279,7 @@ pub struct RequestMirror {
     pub fraction: Option<Fraction>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Fraction {
     pub numerator: i32,
@@ -312,7 +299,7 @@ impl RequestMirror {
 }
 
 /// A backend of a rule: a Service unless `group`/`kind` say otherwise.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct BackendRef {
     pub group: Option<String>,
@@ -342,7 +329,7 @@ impl BackendRef {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteStatus {
     #[serde(deserialize_with = "super::null_as_default")]
@@ -350,7 +337,7 @@ pub struct RouteStatus {
 }
 
 /// What one controller says of a route on one parent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteParentStatus {
     #[serde(deserialize_with = "super::null_as_default")]
@@ -361,7 +348,7 @@ pub struct RouteParentStatus {
 }
 
 /// Allows routes in other namespaces to refer to objects in this one.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ReferenceGrant {
     pub metadata: ObjectMeta,
@@ -369,7 +356,7 @@ pub struct ReferenceGrant {
     pub spec: ReferenceGrantSpec,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ReferenceGrantSpec {
     #[serde(deserialize_with = "super::null_as_default")]
@@ -378,7 +365,7 @@ pub struct ReferenceGrantSpec {
     pub to: Vec<GrantTo>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GrantFrom {
     pub group: String,
@@ -386,7 +373,7 @@ pub struct GrantFrom {
     pub namespace: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GrantTo {
     pub group: String,

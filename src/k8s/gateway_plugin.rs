@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GatewayApiPlugin {
     pub http_route: Option<String>,
@@ -27,7 +27,8 @@ pub struct GatewayApiPlugin {
 }
 
 /// A route the plugin manages: `{name, useHeaderRoutes}`, or just its name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PluginRoute {
     pub name: String,
     /// Whether `setHeaderRoute` steps add their rules to this route.
@@ -55,14 +56,14 @@ impl<'de> Deserialize<'de> for PluginRoute {
 }
 
 /// A Kubernetes label selector (`matchLabels` and `matchExpressions`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LabelSelector {
     pub match_labels: BTreeMap<String, String>,
     pub match_expressions: Vec<LabelRequirement>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LabelRequirement {
     pub key: String,

@@ -4,16 +4,16 @@
 use std::collections::BTreeMap;
 
 use super::meta::{ObjectMeta, Present};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct VirtualService {
     pub metadata: ObjectMeta,
     pub spec: VirtualServiceSpec,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct VirtualServiceSpec {
     pub hosts: Vec<String>,
@@ -24,7 +24,7 @@ pub struct VirtualServiceSpec {
     pub tls: Vec<L4Route>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct HttpRoute {
     pub name: Option<String>,
@@ -38,7 +38,7 @@ pub struct HttpRoute {
 }
 
 /// A TCP or TLS route: the same destinations, matched on L4 properties.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct L4Route {
     #[serde(rename = "match")]
@@ -46,7 +46,7 @@ pub struct L4Route {
     pub route: Vec<RouteDestination>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RouteDestination {
     pub destination: Destination,
@@ -54,34 +54,34 @@ pub struct RouteDestination {
     pub weight: Option<i32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Destination {
     pub host: String,
     pub subset: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Percent {
     pub value: f64,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DestinationRule {
     pub metadata: ObjectMeta,
     pub spec: DestinationRuleSpec,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DestinationRuleSpec {
     pub host: String,
     pub subsets: Vec<Subset>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Subset {
     pub name: String,

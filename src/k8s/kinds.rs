@@ -78,6 +78,18 @@ macro_rules! kinds {
                 match self { $(Object::$kind(o) => &mut o.metadata,)+ }
             }
 
+            /// The object as a manifest of the apiVersion it is stored as, holding what meshlens keeps of it (the
+            /// fields it reads) and nothing else: what a capture writes.
+            pub fn to_manifest(&self) -> Result<Value, serde_json::Error> {
+                let mut value = match self { $(Object::$kind(o) => serde_json::to_value(&**o)?,)+ };
+                drop_nulls(&mut value);
+                if let Value::Object(map) = &mut value {
+                    map.insert("apiVersion".into(), Value::String(self.kind().api_version().into()));
+                    map.insert("kind".into(), Value::String(self.kind().as_str().into()));
+                }
+                Ok(value)
+            }
+
             /// Decodes `value` as a `kind`; the error names the offending field.
             pub(super) fn from_value(kind: Kind, value: &Value) -> Result<Object, String> {
                 Ok(match kind { $(Kind::$kind => Object::$kind(Box::new(typed(value)?)),)+ })
@@ -184,6 +196,18 @@ impl Kind {
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Leaves out unset fields (`null`) and empty lists at any depth, as manifests do.
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()));
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
     }
 }
 

@@ -25,7 +25,8 @@ pub struct ObjectMeta {
     pub deletion_timestamp: Option<jiff::Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Only the annotations meshlens reads ([`super::annotations`]); the others are dropped as they are read.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "read_annotations")]
     pub annotations: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_references: Option<Vec<OwnerReference>>,
@@ -50,6 +51,18 @@ impl<'de> Deserialize<'de> for Present {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
         serde::de::IgnoredAny::deserialize(de).map(|_| Present)
     }
+}
+
+/// Written as an empty mapping: there was something, its content is not kept.
+impl Serialize for Present {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::ser::SerializeMap::end(s.serialize_map(Some(0))?)
+    }
+}
+
+fn read_annotations<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    let all = Option::<BTreeMap<String, String>>::deserialize(de)?;
+    Ok(all.map(|all| all.into_iter().filter(|(k, _)| super::annotations::is_read(k)).collect()))
 }
 
 static EMPTY_LABELS: BTreeMap<String, String> = BTreeMap::new();

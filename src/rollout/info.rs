@@ -8,9 +8,10 @@ use serde::Serialize;
 use crate::identity::Role;
 use crate::identity::roles::rollout_roles;
 use crate::inventory::{Inventory, ObjRef};
+use crate::k8s::annotations;
 use crate::k8s::apps::ReplicaSet;
 use crate::k8s::argo::{AnalysisRun, Experiment};
-use crate::k8s::argo::{EXPERIMENT_TEMPLATE_ANNOTATION, POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, Rollout};
+use crate::k8s::argo::{POD_TEMPLATE_HASH_LABEL, Rollout};
 use crate::k8s::core::Pod;
 use crate::k8s::status::{pod_status, replica_set_health};
 use crate::k8s::{Kind, ObjectMeta};
@@ -196,7 +197,7 @@ fn created(meta: &ObjectMeta) -> Option<jiff::Timestamp> {
 }
 
 fn revision_of(meta: &ObjectMeta) -> i64 {
-    meta.annotation(REVISION_ANNOTATION).and_then(|r| r.parse().ok()).unwrap_or(0)
+    meta.annotation(annotations::ROLLOUT_REVISION).and_then(|r| r.parse().ok()).unwrap_or(0)
 }
 
 /// ReplicaSets owned by `owner_uid`, newest revision first, each with its pods oldest first.
@@ -246,8 +247,8 @@ fn replica_set_info(inv: &Inventory, rs: &ReplicaSet, rollout: Option<&Rollout>)
         status: replica_set_health(rs).to_owned(),
         replicas: status.map_or(0, |s| s.replicas),
         available: status.and_then(|s| s.available_replicas).unwrap_or(0),
-        template: meta.annotation(EXPERIMENT_TEMPLATE_ANNOTATION).map(str::to_owned),
-        scale_down_deadline: meta.annotation("scale-down-deadline").map(str::to_owned),
+        template: meta.annotation(annotations::EXPERIMENT_TEMPLATE).map(str::to_owned),
+        scale_down_deadline: meta.annotation(annotations::SCALE_DOWN_DEADLINE).map(str::to_owned),
         images,
         created: created(meta),
         pods,
