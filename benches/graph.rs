@@ -341,7 +341,7 @@ fn bench_capture(mesh: &Mesh<'_>, prom: &Prometheus, req: &GraphRequest, dir: &s
     let text = meshlens::snapshot::read_metrics(&path).unwrap();
     let plain_mb = text.len() as f64 / 1e6;
     let mut store = MemoryStore::new();
-    store.load_openmetrics("capture", &text).expect("the capture reads back");
+    store.load_openmetrics("capture", text.as_bytes()).expect("the capture reads back");
     drop(text);
     std::fs::remove_dir_all(&capture).ok();
     let captured = Backend::Memory(std::sync::Arc::new(tokio::sync::RwLock::new(store)));

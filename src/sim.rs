@@ -129,11 +129,11 @@ impl World {
     }
 
     /// The objects read back through the same parser snapshots go through.
-    pub fn inventory(&self) -> Result<(Inventory, LoadReport), serde_saphyr::SerializeError> {
+    pub fn inventory(&self) -> anyhow::Result<(Inventory, LoadReport)> {
         let mut loader = Loader::new();
         for (file, text) in self.manifests()? {
             let format = Format::from_path(Path::new(&file)).unwrap_or(Format::Yaml);
-            loader.add_text(&format!("sim:k8s/{file}"), &text, format);
+            loader.add_text(&format!("sim:k8s/{file}"), &text, format)?;
         }
         let (objects, report) = loader.finish();
         Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report))

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufWriter, Read};
+use std::io::{BufRead, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::write::GzEncoder;
@@ -56,6 +56,10 @@ pub enum SnapshotError {
     NotADirectory(PathBuf),
     #[error("cannot read {path}: {source}")]
     Unreadable { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    OverBudget(#[from] crate::k8s::load::OverBudget),
+    #[error("{path} is {what}, not a regular file: a snapshot holds regular files only (copy the file in instead)")]
+    NotRegular { path: PathBuf, what: &'static str },
     #[error("cannot write {path}: {source}")]
     Unwritable { path: PathBuf, source: std::io::Error },
     #[error("cannot render {what}: {message}")]
@@ -86,7 +90,7 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
         let label = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
         match fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => loader.add_text(&label, &text, format),
+                Ok(text) => loader.add_text(&label, &text, format)?,
                 Err(_) => loader.add_problem(&label, "not UTF-8 text".into()),
             },
             Err(err) => loader.add_problem(&label, err.to_string()),
@@ -100,6 +104,11 @@ pub fn load(dir: &Path) -> Result<Snapshot, SnapshotError> {
 }
 
 fn read_meta(path: &Path) -> Result<SnapshotMeta, SnapshotError> {
+    if let Ok(meta) = fs::symlink_metadata(path)
+        && !meta.is_file()
+    {
+        return Err(SnapshotError::NotRegular { path: path.to_owned(), what: special_kind(&meta.file_type()) });
+    }
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -208,19 +217,52 @@ impl Writer {
     }
 }
 
-/// The text of a `metrics/` file, decompressed when its name ends in `.gz`.
-pub fn read_metrics(path: &Path) -> std::io::Result<String> {
+/// How many times its own size a `.gz` metrics file may inflate to. Metrics compress thirty to a hundredfold
+/// (every sample line repeats its labels; captures, written fast, about thirtyfold; `gzip -9` of simulated
+/// series a hundredfold); a compression bomb inflates several hundred to a thousandfold (deflate's limit).
+pub const MAX_INFLATION: u64 = 200;
+
+/// A `metrics/` file as a stream, decompressed when its name ends in `.gz` (every member of the file, as `pigz`
+/// and concatenated files have several), failing once it inflates past [`MAX_INFLATION`] times its size.
+pub fn open_metrics(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
     let file = fs::File::open(path)?;
-    let mut text = String::new();
-    if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::GzDecoder::new(std::io::BufReader::new(file)).read_to_string(&mut text)?;
-    } else {
-        std::io::BufReader::new(file).read_to_string(&mut text)?;
+    if path.extension().is_none_or(|e| e != "gz") {
+        return Ok(Box::new(std::io::BufReader::new(file)));
     }
+    let size = file.metadata()?.len();
+    let cap = size.saturating_mul(MAX_INFLATION).max(1 << 20);
+    let inflated = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
+    Ok(Box::new(std::io::BufReader::new(Capped { inner: inflated, left: cap, cap })))
+}
+
+/// The text of a `metrics/` file, decompressed (see [`open_metrics`]).
+pub fn read_metrics(path: &Path) -> std::io::Result<String> {
+    let mut text = String::new();
+    open_metrics(path)?.read_to_string(&mut text)?;
     Ok(text)
 }
 
+/// A reader that fails after `cap` bytes.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            let message = format!("inflates to more than {} bytes ({MAX_INFLATION} times its size)", self.cap);
+            std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+        })?;
+        Ok(n)
+    }
+}
+
 /// Every file below `root`, depth first, sorted by path so loading order (and duplicate resolution) is stable.
+/// Only regular files are read: anything else (a symbolic link, which could lead to `/dev/zero`; a FIFO, which
+/// blocks a reader forever; a device or socket) is not opened and refuses the snapshot, naming it.
 fn files_under(root: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_owned()];
@@ -233,11 +275,25 @@ fn files_under(root: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
                 entry.file_type().map_err(|source| SnapshotError::Unreadable { path: path.clone(), source })?;
             if file_type.is_dir() {
                 stack.push(path);
-            } else {
+            } else if file_type.is_file() {
                 out.push(path);
+            } else {
+                return Err(SnapshotError::NotRegular { path, what: special_kind(&file_type) });
             }
         }
     }
     out.sort();
     Ok(out)
+}
+
+fn special_kind(file_type: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    match file_type {
+        t if t.is_dir() => "a directory",
+        t if t.is_symlink() => "a symbolic link",
+        t if t.is_fifo() => "a FIFO",
+        t if t.is_socket() => "a socket",
+        t if t.is_block_device() || t.is_char_device() => "a device",
+        _ => "a special file",
+    }
 }

@@ -18,7 +18,7 @@ fn check(golden: &str, folder: &str, rollout: &str) {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let Some(format) = Format::from_path(&path) else { continue };
-        loader.add_text(&path.display().to_string(), &std::fs::read_to_string(&path).unwrap(), format);
+        loader.add_text(&path.display().to_string(), &std::fs::read_to_string(&path).unwrap(), format).unwrap();
     }
     let (mut objects, report) = loader.finish();
     assert!(report.problems.is_empty(), "{:?}", report.problems);

@@ -236,7 +236,9 @@ fn a_capture_reads_back_as_the_live_sources_and_leaves_secrets_out() {
     assert!(requests.iter().all(|r| !r.contains("/secrets") && !r.contains("/configmaps")), "{requests:?}");
     assert!(requests.iter().all(|r| r.starts_with("GET ")), "read-only");
     // The only env left is the sidecar's workload name, which telemetry carries too.
-    let documents = files(&dir.join("k8s")).into_iter().flat_map(|(_, text)| parse_documents(&text, Format::Yaml));
+    let documents = files(&dir.join("k8s"))
+        .into_iter()
+        .flat_map(|(_, text)| parse_documents(&text, Format::Yaml).collect::<Vec<_>>());
     let pods: Vec<Value> = documents.map(|d| d.unwrap().value).filter(|v| v["kind"] == "Pod").collect();
     assert!(!pods.is_empty());
     for pod in &pods {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 fn manifests() -> Vec<Value> {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/meshlens.yaml")).unwrap();
-    parse_documents(&text, Format::Yaml).into_iter().map(|d| d.expect("a valid document").value).collect()
+    parse_documents(&text, Format::Yaml).map(|d| d.expect("a valid document").value).collect()
 }
 
 fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {

@@ -78,7 +78,7 @@ fn every_upstream_gateway_api_manifest_loads() {
         let texts = manifests(folder);
         assert!(texts.len() > 5, "{folder}: {} manifests", texts.len());
         for (label, text) in &texts {
-            loader.add_text(&format!("{folder}/{label}"), text, Format::Yaml);
+            loader.add_text(&format!("{folder}/{label}"), text, Format::Yaml).unwrap();
         }
         let (objects, report) = loader.finish();
         assert!(report.problems.is_empty(), "{folder}: {:#?}", report.problems);
@@ -94,7 +94,8 @@ fn every_upstream_gateway_api_manifest_loads() {
 /// Every object of a folder, as JSON.
 fn objects_of(dir: &Path) -> Vec<Value> {
     let texts = files_under(dir).into_iter().filter(|p| Format::from_path(p).is_some());
-    let documents = texts.flat_map(|p| parse_documents(&std::fs::read_to_string(p).unwrap(), Format::Yaml));
+    let documents =
+        texts.flat_map(|p| parse_documents(&std::fs::read_to_string(p).unwrap(), Format::Yaml).collect::<Vec<_>>());
     documents.map(|d| d.expect("a valid document").value).collect()
 }
 
@@ -280,7 +281,7 @@ fn a_flagger_gateway_api_canary_is_one_workload_with_the_routed_weight_of_its_ht
     let flagger = upstream().join("flagger-gatewayapi");
     let script = std::fs::read_to_string(flagger.join("test/gatewayapi/test-canary.sh")).unwrap();
     let heredoc = blocks(&script, |l| l.contains("<<EOF"), |l| l == "EOF").next().unwrap();
-    let canary_doc = parse_documents(&heredoc, Format::Yaml).remove(0).unwrap().value;
+    let canary_doc = parse_documents(&heredoc, Format::Yaml).next().unwrap().unwrap().value;
     assert!(canary_doc["spec"]["service"]["gatewayRefs"].is_array(), "routed by the Gateway API router");
     let mut canary = canary_doc;
     canary["metadata"]["uid"] = json!("canary-uid");

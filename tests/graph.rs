@@ -18,7 +18,7 @@ use serde_json::Value;
 fn memory_backend(dir: &Path) -> Backend {
     let mut store = MemoryStore::new();
     let text = std::fs::read_to_string(dir.join("metrics/istio.om")).unwrap();
-    store.load_openmetrics("istio.om", &text).unwrap();
+    store.load_openmetrics("istio.om", text.as_bytes()).unwrap();
     Backend::Memory(Arc::new(tokio::sync::RwLock::new(store)))
 }
 

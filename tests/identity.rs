@@ -19,7 +19,7 @@ fn load_dir(path: &std::path::Path) -> (Inventory, IdentityIndex) {
 
 fn load_text(text: &str) -> IdentityIndex {
     let mut loader = Loader::new();
-    loader.add_text("test.yaml", text, Format::Yaml);
+    loader.add_text("test.yaml", text, Format::Yaml).unwrap();
     let (objects, report) = loader.finish();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     IdentityIndex::build(&Inventory::new("Kubernetes", objects))
@@ -204,7 +204,7 @@ fn flagger_target_and_primary_are_one_canary_workload() {
     let world = meshlens::sim::build(&meshlens::sim::SimOptions::new(meshlens::sim::Scenario::Flagger));
     let mut loader = Loader::new();
     for (file, text) in world.manifests().unwrap() {
-        loader.add_text(&file, &text, Format::Yaml);
+        loader.add_text(&file, &text, Format::Yaml).unwrap();
     }
     let (objects, report) = loader.finish();
     assert!(report.problems.is_empty(), "{:?}", report.problems);

@@ -11,7 +11,7 @@ use meshlens::telemetry::{
 fn memory_store(dir: &std::path::Path) -> MemoryStore {
     let mut store = MemoryStore::new();
     let text = std::fs::read_to_string(dir.join("metrics/istio.om")).unwrap();
-    store.load_openmetrics("istio.om", &text).unwrap();
+    store.load_openmetrics("istio.om", text.as_bytes()).unwrap();
     store
 }
 

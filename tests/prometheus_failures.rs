@@ -163,3 +163,37 @@ fn credentials_headers_and_path_prefix_reach_the_server() {
     assert!(lower.contains("authorization: bearer s3cret\r\n"), "{first}");
     assert!(lower.contains("x-scope-orgid: team-a\r\n"), "{first}");
 }
+
+#[test]
+fn an_oversized_answer_is_refused_not_buffered() {
+    // A server announcing 2 GiB, and one streaming without announcing: neither is held whole.
+    let announced = fake_server(1, |_| {
+        Some("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n{".to_owned())
+    });
+    let out = graph_with(&announced, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("with more than 536870912 bytes"), "{}", stderr(&out));
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else { return };
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let chunk = vec![b' '; 1 << 20];
+        let framed = [format!("{:x}\r\n", chunk.len()).into_bytes(), chunk, b"\r\n".to_vec()].concat();
+        // At most 1 GiB, and the client stops reading at half of that.
+        for _ in 0..1024 {
+            if stream.write_all(&framed).is_err() {
+                break;
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    let out = meshlens(&["graph", "--prometheus", &url, "-n", "bookinfo", "--prometheus-timeout", "60s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("with more than 536870912 bytes"), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(30));
+}

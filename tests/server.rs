@@ -29,7 +29,7 @@ fn state_of(opts: &SimOptions) -> AppState {
     let snapshot = meshlens::snapshot::load(dir.path()).unwrap();
     let mut store = MemoryStore::new();
     for file in &snapshot.metrics_files {
-        store.load_openmetrics("istio.om", &std::fs::read_to_string(file).unwrap()).unwrap();
+        store.load_openmetrics("istio.om", meshlens::snapshot::open_metrics(file).unwrap()).unwrap();
     }
     let backend = Backend::Memory(Arc::new(tokio::sync::RwLock::new(store)));
     let clock = Clock::Fixed(world.time.as_second());

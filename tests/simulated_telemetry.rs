@@ -14,7 +14,7 @@ fn world(scenario: Scenario) -> (World, IdentityIndex, String) {
     let world = meshlens::sim::build(&SimOptions::new(scenario));
     let mut loader = Loader::new();
     for (file, text) in world.manifests().unwrap() {
-        loader.add_text(&file, &text, Format::Yaml);
+        loader.add_text(&file, &text, Format::Yaml).unwrap();
     }
     let (objects, report) = loader.finish();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
@@ -31,7 +31,7 @@ fn label<'a>(sample: &'a openmetrics::Sample<'_>, name: &str) -> Option<&'a str>
 fn every_workload_name_in_istio_upgrade_telemetry_resolves_to_an_existing_workload() {
     let (_, index, metrics) = world(Scenario::IstioUpgrade);
     let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
-    openmetrics::parse(&metrics, |s| {
+    openmetrics::parse(metrics.as_bytes(), |s| {
         for side in ["source", "destination"] {
             let ns = label(&s, &format!("{side}_workload_namespace")).unwrap();
             let name = label(&s, &format!("{side}_workload")).unwrap();
@@ -59,7 +59,7 @@ fn bookinfo_traffic_to_reviews_splits_80_20_between_stable_and_canary_pods() {
     // Destination-reported requests per reviews pod over the last 10 minutes (counter increase).
     let mut first: BTreeMap<String, f64> = BTreeMap::new();
     let mut last: BTreeMap<String, f64> = BTreeMap::new();
-    openmetrics::parse(&metrics, |s| {
+    openmetrics::parse(metrics.as_bytes(), |s| {
         if s.name != "istio_requests_total"
             || label(&s, "reporter") != Some("destination")
             || label(&s, "destination_workload") != Some("reviews")
@@ -95,7 +95,7 @@ fn every_simulated_series_is_time_ordered_without_duplicate_samples() {
         let (_, _, metrics) = world(scenario);
         let mut last: BTreeMap<String, f64> = BTreeMap::new();
         let mut samples = 0;
-        openmetrics::parse(&metrics, |s| {
+        openmetrics::parse(metrics.as_bytes(), |s| {
             let key = format!("{}{:?}", s.name, s.labels);
             let t = s.timestamp.unwrap();
             if let Some(previous) = last.insert(key.clone(), t) {

@@ -179,13 +179,13 @@ pub fn telemetry(mesh: &Mesh, args: &SourceArgs) -> anyhow::Result<Telemetry> {
     match &mesh.samples {
         Samples::Files(files) => {
             for path in files {
-                let text =
-                    crate::snapshot::read_metrics(path).with_context(|| format!("reading {}", path.display()))?;
-                store.load_openmetrics(&path.display().to_string(), &text)?;
+                let input =
+                    crate::snapshot::open_metrics(path).with_context(|| format!("reading {}", path.display()))?;
+                store.load_openmetrics(&path.display().to_string(), input)?;
             }
         }
         Samples::Text(text) => {
-            store.load_openmetrics("demo metrics", text)?;
+            store.load_openmetrics("demo metrics", text.as_bytes())?;
         }
     }
     if store.out_of_order() > 0 {

@@ -38,15 +38,101 @@ pub struct DocumentError {
     pub index: usize,
     pub line: usize,
     pub message: String,
+    /// The document grew past its node budget: hostile input (a YAML alias bomb), not a typo to skip.
+    pub over_budget: bool,
 }
 
-/// Parses every document of `text`. Empty documents (only comments or blank lines) are not counted.
-pub fn parse_documents(text: &str, format: Format) -> Vec<Result<Document, DocumentError>> {
-    match format {
-        Format::Yaml => {
-            split_yaml(text).into_iter().enumerate().map(|(i, chunk)| parse_yaml_chunk(i + 1, chunk)).collect()
+/// Nodes (mappings, sequences, scalars) a YAML document may expand to besides two per byte of its text: plenty
+/// for any manifest, while an alias bomb, whose few bytes expand to millions of nodes, is stopped early.
+const NODES_PER_DOCUMENT: usize = 250_000;
+
+/// Parses every document of `text` as it is asked for (one at a time, so a document's tree can be dropped
+/// before the next is read). Empty documents (only comments or blank lines) are not counted.
+pub fn parse_documents(text: &str, format: Format) -> Documents<'_> {
+    Documents::new(text, format, usize::MAX)
+}
+
+/// The documents of one text, parsed lazily, sharing one node budget: a YAML document may expand to
+/// [`NODES_PER_DOCUMENT`] nodes plus two per byte of its text, and never to more than the budget has left.
+pub struct Documents<'a> {
+    inner: Inner<'a>,
+    nodes_left: usize,
+}
+
+enum Inner<'a> {
+    Yaml {
+        chunks: std::vec::IntoIter<Chunk<'a>>,
+        index: usize,
+    },
+    Json {
+        text: &'a str,
+        stream: serde_json::StreamDeserializer<'a, serde_json::de::StrRead<'a>, Value>,
+        done: bool,
+        index: usize,
+    },
+}
+
+impl<'a> Documents<'a> {
+    /// The documents of `text`, which may expand to `nodes_left` nodes in all.
+    pub fn new(text: &'a str, format: Format, nodes_left: usize) -> Documents<'a> {
+        let inner = match format {
+            Format::Yaml => Inner::Yaml { chunks: split_yaml(text).into_iter(), index: 0 },
+            Format::Json => Inner::Json {
+                text,
+                stream: serde_json::Deserializer::from_str(text).into_iter::<Value>(),
+                done: false,
+                index: 0,
+            },
+        };
+        Documents { inner, nodes_left }
+    }
+
+    /// What the budget has left after the documents read so far.
+    pub fn nodes_left(&self) -> usize {
+        self.nodes_left
+    }
+}
+
+impl Iterator for Documents<'_> {
+    type Item = Result<Document, DocumentError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let parsed = match &mut self.inner {
+            Inner::Yaml { chunks, index, .. } => {
+                let chunk = chunks.next()?;
+                *index += 1;
+                let allowed =
+                    NODES_PER_DOCUMENT.saturating_add(chunk.text.len().saturating_mul(2)).min(self.nodes_left);
+                parse_yaml_chunk(*index, chunk, allowed)
+            }
+            Inner::Json { text, stream, done, index } => {
+                if *done {
+                    return None;
+                }
+                let start = stream.byte_offset();
+                let next = stream.next()?;
+                *index += 1;
+                let line = line_of(text, start + leading_whitespace(&text[start..]));
+                next.map(|value| Document { index: *index, line, value, note: None }).map_err(|err| {
+                    // The stream cannot resynchronise after a syntax error; the rest of the file is unreadable.
+                    *done = true;
+                    DocumentError { index: *index, line, message: err.to_string(), over_budget: false }
+                })
+            }
+        };
+        if let Ok(doc) = &parsed {
+            self.nodes_left = self.nodes_left.saturating_sub(node_count(&doc.value));
         }
-        Format::Json => parse_json_stream(text),
+        Some(parsed)
+    }
+}
+
+/// The nodes of a parsed document: every mapping, sequence and scalar.
+fn node_count(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => items.iter().map(node_count).fold(1, usize::saturating_add),
+        Value::Object(map) => map.values().map(node_count).fold(1, |n, c| n.saturating_add(c).saturating_add(1)),
+        _ => 1,
     }
 }
 
@@ -104,16 +190,26 @@ fn push_chunk<'a>(chunks: &mut Vec<Chunk<'a>>, text: &'a str, origin: usize) {
     }
 }
 
-fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>) -> Result<Document, DocumentError> {
+/// The error under the parser's wrappers (a source snippet, the alias it was found through).
+fn cause(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::WithSnippet { error, .. } | serde_saphyr::Error::AliasError { error, .. } = err {
+        err = error;
+    }
+    err
+}
+
+/// Parses one YAML document, which may expand to `max_nodes` nodes (replayed aliases count).
+fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>, max_nodes: usize) -> Result<Document, DocumentError> {
     let line = chunk.content_line();
     let parse = |duplicate_keys| {
         let options = serde_saphyr::options! {
             budget: serde_saphyr::budget! {
-                // Large `kind: List` documents (a whole namespace exported at once) are normal input.
+                // Large `kind: List` documents (a whole namespace exported at once) are normal input: the limits
+                // grow with the document's size, and stop what expands far beyond it.
                 max_reader_input_bytes: None,
-                max_events: usize::MAX,
-                max_nodes: usize::MAX,
-                max_total_scalar_bytes: 1 << 30,
+                max_events: max_nodes.saturating_mul(2),
+                max_nodes: max_nodes,
+                max_total_scalar_bytes: (1 << 26) + chunk.text.len().saturating_mul(2),
             },
             duplicate_keys: duplicate_keys,
         };
@@ -131,41 +227,20 @@ fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>) -> Result<Document, Document
             None => plain,
         }
     };
+    let failed = |err: serde_saphyr::Error| {
+        let over_budget = matches!(cause(&err), serde_saphyr::Error::Budget { .. });
+        DocumentError { index, line, message: located(&err), over_budget }
+    };
     match parse(DuplicateKeyPolicy::Error) {
         Ok(value) => Ok(Document { index, line, value, note: None }),
         // kubectl reads a repeated key as its last value (YAML to JSON keeps the last); so does meshlens, and says so.
-        Err(err) if matches!(err.without_snippet(), serde_saphyr::Error::DuplicateMappingKey { .. }) => {
+        Err(err) if matches!(cause(&err), serde_saphyr::Error::DuplicateMappingKey { .. }) => {
             let note = format!("{}; the last value is used, as kubectl does", located(&err));
-            let value =
-                parse(DuplicateKeyPolicy::LastWins).map_err(|e| DocumentError { index, line, message: located(&e) })?;
+            let value = parse(DuplicateKeyPolicy::LastWins).map_err(failed)?;
             Ok(Document { index, line, value, note: Some(note) })
         }
-        Err(err) => Err(DocumentError { index, line, message: located(&err) }),
+        Err(err) => Err(failed(err)),
     }
-}
-
-/// Parses one JSON value or several concatenated ones (`kubectl get -o json` prints one; scripts often append).
-fn parse_json_stream(text: &str) -> Vec<Result<Document, DocumentError>> {
-    let mut out = Vec::new();
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
-    let mut index = 0;
-    loop {
-        let start = stream.byte_offset();
-        let next = stream.next();
-        let Some(next) = next else { break };
-        index += 1;
-        let line = line_of(text, start + leading_whitespace(&text[start..]));
-        match next {
-            Ok(value) => out.push(Ok(Document { index, line, value, note: None })),
-            Err(err) => {
-                let message = format!("{err}");
-                out.push(Err(DocumentError { index, line, message }));
-                // The stream cannot resynchronise after a syntax error; the rest of the file is unreadable.
-                break;
-            }
-        }
-    }
-    out
 }
 
 fn leading_whitespace(s: &str) -> usize {
@@ -182,7 +257,6 @@ mod tests {
 
     fn ok_values(text: &str, format: Format) -> Vec<(usize, usize, Value)> {
         parse_documents(text, format)
-            .into_iter()
             .map(|d| {
                 let d = d.expect("document parses");
                 (d.index, d.line, d.value)
@@ -192,12 +266,12 @@ mod tests {
 
     #[test]
     fn a_repeated_key_keeps_its_last_value_and_says_so() {
-        let docs = parse_documents("kind: Service\nspec: {}\nkind: Rollout\n", Format::Yaml);
+        let docs: Vec<_> = parse_documents("kind: Service\nspec: {}\nkind: Rollout\n", Format::Yaml).collect();
         let doc = docs[0].as_ref().unwrap();
         assert_eq!(doc.value["kind"], "Rollout");
         let note = doc.note.as_deref().unwrap();
         assert!(note.contains("duplicate mapping key: kind") && note.contains("(line 3"), "{note}");
-        assert!(parse_documents("kind: Service\n", Format::Yaml)[0].as_ref().unwrap().note.is_none());
+        assert!(parse_documents("kind: Service\n", Format::Yaml).next().unwrap().unwrap().note.is_none());
     }
 
     #[test]
@@ -221,7 +295,7 @@ mod tests {
     #[test]
     fn a_broken_document_names_its_index_and_absolute_line_and_the_others_still_parse() {
         let text = "a: 1\n---\nb: [1, 2\n---\nc: 3\n";
-        let docs = parse_documents(text, Format::Yaml);
+        let docs: Vec<_> = parse_documents(text, Format::Yaml).collect();
         assert_eq!(docs.len(), 3);
         assert!(docs[0].is_ok());
         let err = docs[1].as_ref().unwrap_err();
@@ -242,7 +316,7 @@ mod tests {
     #[test]
     fn truncated_json_reports_the_broken_value_after_the_good_ones() {
         let text = "{\"a\": 1}\n{\"b\": [2,";
-        let docs = parse_documents(text, Format::Json);
+        let docs: Vec<_> = parse_documents(text, Format::Json).collect();
         assert_eq!(docs.len(), 2);
         assert!(docs[0].is_ok());
         let err = docs[1].as_ref().unwrap_err();

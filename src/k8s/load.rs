@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::document::{Format, parse_documents};
+use super::document::{Documents, Format};
 use super::object::{Decoded, Kind, Object, decode};
 
 /// Where a document came from: a file (or any named text), the document's index and line, and for items of a
@@ -63,12 +63,33 @@ impl LoadReport {
     }
 }
 
-/// Accumulates objects from any number of manifest texts.
-#[derive(Default)]
+/// Nodes the documents of a load may expand to besides two per byte read: what manifests never need, and what
+/// stops YAML aliases that stay within each document's budget from adding up across documents.
+const NODES_PER_LOAD: usize = 1_000_000;
+
+/// Accumulates objects from any number of manifest texts. Each document's tree is dropped once it is decoded, and
+/// the documents of a load share one node budget, so memory and time follow the input's size.
 pub struct Loader {
     objects: Vec<Object>,
     seen: HashMap<(Kind, String, String), Origin>,
     report: LoadReport,
+    nodes_left: usize,
+}
+
+impl Default for Loader {
+    fn default() -> Loader {
+        Loader { objects: Vec::new(), seen: HashMap::new(), report: LoadReport::default(), nodes_left: NODES_PER_LOAD }
+    }
+}
+
+/// A document expanded past the budget: hostile input, which stops the load.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{location}: {message} (the manifests expand far beyond their size, as a YAML alias bomb does; nothing was loaded)"
+)]
+pub struct OverBudget {
+    pub location: String,
+    pub message: String,
 }
 
 impl Loader {
@@ -76,10 +97,13 @@ impl Loader {
         Loader::default()
     }
 
-    /// Reads every document of `text`, named `source` in messages.
-    pub fn add_text(&mut self, source: &str, text: &str, format: Format) {
+    /// Reads every document of `text`, named `source` in messages: a broken document is a problem to report, one
+    /// that expands past the load's budget ends the load.
+    pub fn add_text(&mut self, source: &str, text: &str, format: Format) -> Result<(), OverBudget> {
         self.report.sources += 1;
-        for doc in parse_documents(text, format) {
+        self.nodes_left = self.nodes_left.saturating_add(text.len().saturating_mul(2));
+        let mut documents = Documents::new(text, format, self.nodes_left);
+        for doc in &mut documents {
             self.report.documents += 1;
             match doc {
                 Ok(doc) => {
@@ -89,12 +113,17 @@ impl Loader {
                     }
                     self.add_value(doc.value, origin);
                 }
-                Err(err) => self
-                    .report
-                    .problems
-                    .push(Problem { location: format!("{source}: document {}", err.index), message: err.message }),
+                Err(err) => {
+                    let location = format!("{source}: document {}", err.index);
+                    if err.over_budget {
+                        return Err(OverBudget { location, message: err.message });
+                    }
+                    self.report.problems.push(Problem { location, message: err.message });
+                }
             }
         }
+        self.nodes_left = documents.nodes_left();
+        Ok(())
     }
 
     /// Adds objects a source served as values (an API's LIST), the `n`th named `source #n` in messages.
@@ -172,7 +201,7 @@ kind: Service
 metadata: {name: a, namespace: ns}
 "#;
         let mut loader = Loader::new();
-        loader.add_text("k8s/mixed.yaml", text, Format::Yaml);
+        loader.add_text("k8s/mixed.yaml", text, Format::Yaml).unwrap();
         let (objects, report) = loader.finish();
         assert_eq!(objects.len(), 2);
         assert_eq!(report.documents, 4);

@@ -80,9 +80,8 @@ pub fn frame(k: i64, started: i64, pace: Pace) -> Result<Frame, String> {
     let world: World = bookinfo_frame(DEFAULT_SEED, time, progress, start, pace.step_s);
     let (inventory, _) = world.inventory().map_err(|e| e.to_string())?;
     let text = world.write_metrics(Vec::new()).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&text);
     let mut samples = Vec::new();
-    openmetrics::parse(&text, |s| {
+    openmetrics::parse(&text[..], |s| {
         if let Some(t) = s.timestamp {
             let labels = s.labels.iter().map(|(k, v)| ((*k).to_owned(), v.to_string())).collect();
             samples.push(TimedSample {

@@ -46,12 +46,13 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
-    /// Loads an OpenMetrics text (timestamps in seconds). Returns the number of samples read.
-    pub fn load_openmetrics(&mut self, source_name: &str, text: &str) -> Result<usize, LoadError> {
+    /// Loads OpenMetrics (timestamps in seconds) a line at a time: memory follows the samples kept, not the
+    /// input's size. Returns the number of samples read.
+    pub fn load_openmetrics(&mut self, source_name: &str, input: impl std::io::BufRead) -> Result<usize, LoadError> {
         let mut count = 0;
         let mut missing_ts = None;
         let mut last: Option<LastSeries> = None;
-        openmetrics::parse(text, |s| {
+        openmetrics::parse(input, |s| {
             let Some(ts) = s.timestamp else {
                 missing_ts.get_or_insert(count + 1);
                 return;
@@ -282,7 +283,7 @@ lat_bucket{le=\"+Inf\",ns=\"a\"} 600 600
 
     fn store() -> MemoryStore {
         let mut s = MemoryStore::new();
-        assert_eq!(s.load_openmetrics("test.om", TEXT).unwrap(), 11);
+        assert_eq!(s.load_openmetrics("test.om", TEXT.as_bytes()).unwrap(), 11);
         s
     }
 
@@ -329,7 +330,7 @@ lat_bucket{le=\"+Inf\",ns=\"a\"} 600 600
     #[test]
     fn bad_regex_is_an_error_and_missing_timestamps_are_refused() {
         assert!(store().query(&spec(&[], vec![vec![Matcher::regex("ns", "(")]])).is_err());
-        let err = MemoryStore::new().load_openmetrics("x.om", "a_total 1\n").unwrap_err();
+        let err = MemoryStore::new().load_openmetrics("x.om", "a_total 1\n".as_bytes()).unwrap_err();
         assert!(err.to_string().contains("no timestamp"), "{err}");
     }
 }

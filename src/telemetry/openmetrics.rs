@@ -3,7 +3,7 @@
 //! in seconds, the samples of each series in time order, families not interleaved, `# EOF` last.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
+use std::io::{self, BufRead, Read, Write};
 
 /// The metric types meshlens writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,11 +118,29 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Reads every sample of `text` in order, handing each to `each`. Stops at `# EOF`.
-pub fn parse<'a>(text: &'a str, mut each: impl FnMut(Sample<'a>)) -> Result<(), ParseError> {
-    for (i, line) in text.lines().enumerate() {
-        let fail = |message: String| ParseError { line: i + 1, message };
-        let line = line.trim_end_matches('\r');
+/// The longest line read: an Istio series line is a few kilobytes; anything past this is not a sample.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// Reads every sample of `input` in order, a line at a time (never the whole input), handing each to `each`.
+/// Stops at `# EOF`. A line longer than [`MAX_LINE_BYTES`], one that is not UTF-8, or a read that fails (a
+/// truncated or oversized gzip stream) is an error naming the line.
+pub fn parse(mut input: impl BufRead, mut each: impl FnMut(Sample<'_>)) -> Result<(), ParseError> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut number = 0usize;
+    loop {
+        number = number.saturating_add(1);
+        let fail = |message: String| ParseError { line: number, message };
+        buf.clear();
+        let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX).saturating_add(1);
+        let read = (&mut input).take(limit).read_until(b'\n', &mut buf).map_err(|e| fail(e.to_string()))?;
+        if read == 0 {
+            return Ok(());
+        }
+        if buf.len() > MAX_LINE_BYTES {
+            return Err(fail(format!("longer than {MAX_LINE_BYTES} bytes")));
+        }
+        let line = std::str::from_utf8(&buf).map_err(|_| fail("not UTF-8 text".into()))?;
+        let line = line.trim_end_matches(['\n', '\r']);
         if line == "# EOF" {
             return Ok(());
         }
@@ -131,7 +149,6 @@ pub fn parse<'a>(text: &'a str, mut each: impl FnMut(Sample<'a>)) -> Result<(), 
         }
         each(parse_sample(line).map_err(fail)?);
     }
-    Ok(())
 }
 
 fn parse_sample(line: &str) -> Result<Sample<'_>, String> {
@@ -222,25 +239,34 @@ mod tests {
         assert!(text.contains("istio_requests_total{pod=\"a-1\",weird=\"q\\\"b\\\\n\\nx\"} 12 100\n"), "{text}");
         assert!(text.ends_with("# EOF\n"));
         let mut read = Vec::new();
-        parse(&text, |s| read.push((s.name.to_owned(), s.labels, s.value, s.timestamp))).unwrap();
+        let owned = |labels: Labels<'_>| labels.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Vec<_>>();
+        parse(text.as_bytes(), |s| read.push((s.name.to_owned(), owned(s.labels), s.value, s.timestamp))).unwrap();
         assert_eq!(read.len(), 2);
-        assert_eq!(read[0].1, vec![("pod", "a-1".to_string()), ("weird", "q\"b\\n\nx".to_string())]);
+        let expected = [("pod", "a-1"), ("weird", "q\"b\\n\nx")].map(|(k, v)| (k.to_owned(), v.to_owned()));
+        assert_eq!(read[0].1, expected);
         assert_eq!((read[1].2, read[1].3), (0.25, Some(130.042)));
     }
 
     #[test]
     fn broken_lines_name_their_line() {
-        let err = parse("# TYPE x counter\nx_total{a=\"1} 3\n", |_| {}).unwrap_err();
+        let err = parse("# TYPE x counter\nx_total{a=\"1} 3\n".as_bytes(), |_| {}).unwrap_err();
         assert_eq!(err.line, 2);
-        let err = parse("x_total{a=\"1\"} three\n", |_| {}).unwrap_err();
+        let err = parse("x_total{a=\"1\"} three\n".as_bytes(), |_| {}).unwrap_err();
         assert!(err.message.contains("invalid value"), "{err}");
-        assert!(parse("9bad 1\n", |_| {}).is_err());
+        assert!(parse("9bad 1\n".as_bytes(), |_| {}).is_err());
+        // A stream of zeros (`/dev/zero`, a compression bomb) ends at the line limit, having read that much.
+        let mut zeros = std::io::repeat(0).take(1 << 30);
+        let err = parse(std::io::BufReader::new(&mut zeros), |_| {}).unwrap_err();
+        assert_eq!((err.line, err.message.as_str()), (1, "longer than 65536 bytes"));
+        assert!(zeros.limit() > (1 << 30) - (1 << 20), "read little of it");
+        let err = parse(&b"a 1 1\n\xff\xfe 2\n"[..], |_| {}).unwrap_err();
+        assert_eq!((err.line, err.message.as_str()), (2, "not UTF-8 text"));
     }
 
     #[test]
     fn special_values_and_eof() {
         let mut seen = Vec::new();
-        parse("a_bucket{le=\"+Inf\"} +Inf 1\nb NaN\n# EOF\nignored 1\n", |s| seen.push(s.value)).unwrap();
+        parse("a_bucket{le=\"+Inf\"} +Inf 1\nb NaN\n# EOF\nignored 1\n".as_bytes(), |s| seen.push(s.value)).unwrap();
         assert_eq!(seen.len(), 2);
         assert!(seen[0].is_infinite() && seen[1].is_nan());
     }

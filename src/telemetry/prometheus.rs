@@ -53,7 +53,13 @@ pub enum PrometheusError {
     Api { query: String, error_type: String, message: String },
     #[error("{url} sent an unreadable answer to query `{query}`: {message}")]
     Garbage { url: String, query: String, message: String },
+    #[error("{url} answered query `{query}` with more than {limit} bytes: narrow the query (fewer namespaces)")]
+    TooLarge { url: String, query: String, limit: usize },
 }
+
+/// The largest answer read. The graph of a 4,000-workload mesh takes answers of tens of megabytes; an answer of
+/// gigabytes is a misconfigured or hostile server, and would be held whole before it is parsed.
+pub const MAX_ANSWER_BYTES: usize = 1 << 29;
 
 /// A query's result and what it cost.
 #[derive(Debug, Clone, Default)]
@@ -173,9 +179,20 @@ impl Prometheus {
                 PrometheusError::Unreachable { url: self.base.clone(), query: short.clone(), message: error_chain(&e) }
             }
         };
-        let response = request.send().await.map_err(failed)?;
+        let mut response = request.send().await.map_err(failed)?;
         let status = response.status();
-        let body = response.bytes().await.map_err(failed)?;
+        let too_large =
+            || PrometheusError::TooLarge { url: self.base.clone(), query: short.clone(), limit: MAX_ANSWER_BYTES };
+        if response.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            if body.len().saturating_add(chunk.len()) > MAX_ANSWER_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         let elapsed = started.elapsed();
         let parsed: Result<ApiResponse, _> = serde_json::from_slice(&body);
         match parsed {

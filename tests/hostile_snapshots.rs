@@ -1,0 +1,160 @@
+//! Snapshots made to hurt whoever opens them: compression bombs, links to `/dev/zero`, FIFOs, YAML alias bombs.
+//! Each ends quickly with exit 2 and a message naming the file, in bounded memory (peak RSS measured with
+//! `/usr/bin/time`); and a gzip file of several members, as `pigz` writes, loads whole.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{meshlens, meshlens_ok, process::require, simulate, stderr};
+
+/// Runs `meshlens args` under `/usr/bin/time`: (exit code, stderr without time's line, peak RSS in kB, seconds).
+fn measured(args: &[&str]) -> (Option<i32>, String, u64, Duration) {
+    let time = require("time");
+    let started = Instant::now();
+    let out = Command::new(time)
+        .args(["-f", "peak-kb %M"])
+        .arg(env!("CARGO_BIN_EXE_meshlens"))
+        .args(args)
+        .output()
+        .expect("/usr/bin/time runs");
+    let elapsed = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (rest, peak) = err.trim_end().rsplit_once("peak-kb ").expect("time's line");
+    (out.status.code(), rest.to_owned(), peak.trim().parse().expect("peak RSS"), elapsed)
+}
+
+/// A snapshot directory with `k8s/` and `metrics/`.
+fn snapshot() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["k8s", "metrics"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    dir
+}
+
+/// One gzip member holding `data`.
+fn gzip_member(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// The peak RSS of `graph` on a small healthy snapshot, for comparison.
+fn healthy_peak_kb() -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    simulate("bookinfo-canary", dir.path(), &[]);
+    let (code, err, peak, _) = measured(&["graph", "--snapshot", dir.path().to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    peak
+}
+
+fn graph(dir: &Path) -> (Option<i32>, String, u64, Duration) {
+    measured(&["graph", "--snapshot", dir.to_str().unwrap()])
+}
+
+#[test]
+fn compression_bombs_end_quickly_in_bounded_memory() {
+    let healthy = healthy_peak_kb();
+    // 4 GiB of zeros in 64 members of 64 MiB: a 4 MB file.
+    let dir = snapshot();
+    let member = gzip_member(&vec![0u8; 64 << 20]);
+    let bomb: Vec<u8> = std::iter::repeat_n(member.as_slice(), 64).flatten().copied().collect();
+    assert!(bomb.len() < 5 << 20, "{} bytes", bomb.len());
+    std::fs::write(dir.path().join("metrics/istio.om.gz"), &bomb).unwrap();
+    let (code, err, peak, elapsed) = graph(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("metrics/istio.om.gz: line 1: longer than 65536 bytes"), "{err}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    assert!(peak < healthy + 64 * 1024, "peak {peak} kB, healthy {healthy} kB");
+
+    // Valid sample lines inflating 340-fold: stopped at 200 times the file's size.
+    let dir = snapshot();
+    let lines = "istio_requests_total{reporter=\"destination\"} 1 1795600000\n".repeat(1 << 20);
+    let member = gzip_member(lines.as_bytes());
+    let bomb: Vec<u8> = std::iter::repeat_n(member.as_slice(), 64).flatten().copied().collect();
+    std::fs::write(dir.path().join("metrics/istio.om.gz"), &bomb).unwrap();
+    let (code, err, peak, elapsed) = graph(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("inflates to more than") && err.contains("200 times its size"), "{err}");
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+    assert!(peak < healthy + 64 * 1024, "peak {peak} kB, healthy {healthy} kB");
+}
+
+#[test]
+fn only_regular_files_are_opened() {
+    // A link to /dev/zero among the metrics, and a FIFO among the manifests: named, never read.
+    let dir = snapshot();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("metrics/z.om")).unwrap();
+    let (code, err, _, elapsed) = graph(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("metrics/z.om is a symbolic link, not a regular file"), "{err}");
+    assert!(elapsed < Duration::from_secs(5));
+
+    let dir = snapshot();
+    let fifo = dir.path().join("k8s/objects.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let (code, err, _, elapsed) = graph(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("k8s/objects.yaml is a FIFO, not a regular file"), "{err}");
+    assert!(elapsed < Duration::from_secs(5), "did not wait on the FIFO");
+}
+
+#[test]
+fn an_alias_bomb_across_documents_stops_the_load() {
+    // Sixteen documents, each expanding to about 220,000 nodes: within what one document may expand to, but not
+    // sixteen times over.
+    let doc = |i: usize| {
+        let mut d = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: bomb{i}, namespace: x}}\ndata:\n");
+        d.push_str("  a0: &a0 [lol, lol, lol, lol, lol]\n");
+        for level in 1..7 {
+            let refs = vec![format!("*a{}", level - 1); 5].join(", ");
+            d.push_str(&format!("  a{level}: &a{level} [{refs}]\n"));
+        }
+        d.push_str("  again: *a6\n");
+        d
+    };
+    let dir = snapshot();
+    let text: Vec<String> = (0..16).map(doc).collect();
+    std::fs::write(dir.path().join("k8s/bomb.yaml"), text.join("---\n")).unwrap();
+    let (code, err, peak, elapsed) = graph(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("k8s/bomb.yaml: document ") && err.contains("alias bomb"), "{err}");
+    assert!(!err.contains("document 1:"), "the first documents were within their own budget: {err}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    assert!(peak < 256 * 1024, "peak {peak} kB");
+}
+
+#[test]
+fn long_lines_name_their_file_and_line() {
+    let dir = snapshot();
+    let long = format!("istio_requests_total 1 1795600000\nx{{a=\"{}\"}} 1 1795600000\n", "y".repeat(100_000));
+    std::fs::write(dir.path().join("metrics/istio.om"), long).unwrap();
+    let out = meshlens(&["graph", "--snapshot", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("metrics/istio.om: line 2: longer than 65536 bytes"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_gzip_file_of_several_members_loads_whole() {
+    let plain = tempfile::tempdir().unwrap();
+    simulate("bookinfo-canary", plain.path(), &[]);
+    let text = std::fs::read_to_string(plain.path().join("metrics/istio.om")).unwrap();
+    // Cut at a line in the middle, as concatenated files or `pigz` output are.
+    let middle = text[..text.len() / 2].rfind('\n').unwrap() + 1;
+    let (first, second) = text.as_bytes().split_at(middle);
+    let members = [gzip_member(first), gzip_member(second)].concat();
+    let gz = tempfile::tempdir().unwrap();
+    simulate("bookinfo-canary", gz.path(), &[]);
+    std::fs::remove_file(gz.path().join("metrics/istio.om")).unwrap();
+    std::fs::write(gz.path().join("metrics/istio.om.gz"), members).unwrap();
+    let json = |dir: &Path| meshlens_ok(&["graph", "--snapshot", dir.to_str().unwrap(), "-o", "json", "--latency"]);
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&json(plain.path())).unwrap(), serde_json::from_str(&json(gz.path())).unwrap());
+    assert_eq!(a["edges"], b["edges"], "the second member's samples are read too");
+    assert_eq!(a["nodes"], b["nodes"]);
+}
