@@ -16,6 +16,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::graph::parse_duration;
+
 /// Istio traffic as it really flows through Argo Rollouts: every workload named as telemetry names it, a Rollout
 /// as one workload, and the measured canary/stable split beside the intended weight.
 #[derive(Debug, Parser)]
@@ -223,6 +225,42 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM).
     #[arg(long, value_name = "FILE", requires = "tls_cert_file")]
     pub tls_key_file: Option<std::path::PathBuf>,
+    /// Without a token, also answer requests naming this host (a DNS name the server is reached by; loopback
+    /// names and IP addresses are always answered). Comma-separated or repeated.
+    #[arg(long = "allow-host", value_name = "NAME", value_delimiter = ',')]
+    pub allow_hosts: Vec<String>,
+    /// Listen beyond loopback without --auth-token-file: anyone who reaches the address can read the mesh.
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What the server allows each client (see the README for why the defaults are what they are).
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Connections open at once; more are closed as they arrive.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
+    /// Time a new connection has to send the first byte of its first request.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_limit)]
+    pub first_request_timeout: u64,
+    /// Time a request has to send its whole head, once begun (HTTP/1).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_limit)]
+    pub header_read_timeout: u64,
+    /// Age at which a connection is closed (clients reconnect).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_limit)]
+    pub max_connection_age: u64,
+    /// Time a TLS handshake may take.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_limit)]
+    pub tls_handshake_timeout: u64,
+}
+
+/// A server limit: a duration from one second to a day.
+fn parse_limit(text: &str) -> Result<u64, String> {
+    parse_duration(text)
+        .filter(|s| (1..=86_400).contains(s))
+        .ok_or_else(|| format!("{text:?} is not a duration from 1s to 1d (30s, 5m, 1h)"))
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod listen;
 pub mod metrics;
 pub mod pages;
 pub mod params;
@@ -13,8 +14,3 @@ pub mod weights;
 
 pub use routes::router;
 pub use state::{AppState, Clock, World};
-
-/// Serves `state` on `listener` until the process ends.
-pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).await
-}

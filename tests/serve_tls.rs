@@ -37,6 +37,8 @@ fn https_with_a_token() {
         &format!("{tls}/cert.pem"),
         "--tls-key-file",
         &format!("{tls}/key.pem"),
+        "--tls-handshake-timeout",
+        "2s",
     ]
     .map(String::from)
     .to_vec();
@@ -51,6 +53,26 @@ fn https_with_a_token() {
     assert_eq!(status(client().get(&api).bearer_auth("0123456789abcdef-not-a-real-secret")), Some(200));
     let plain = format!("http://127.0.0.1:{port}/healthz");
     assert!(status(reqwest::Client::new().get(&plain)) != Some(200), "no plain HTTP on the TLS port");
+    // Over TLS the session cookie is Secure, and holds no token.
+    let cookie = block_on(async {
+        let form = [("token", "0123456789abcdef-not-a-real-secret")];
+        let client = reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(&std::fs::read(format!("{tls}/cert.pem")).unwrap()).unwrap(),
+            )
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let answer = client.post(format!("{url}/login")).form(&form).send().await.unwrap();
+        answer.headers()["set-cookie"].to_str().unwrap().to_owned()
+    });
+    assert!(cookie.contains("; Secure") && !cookie.contains("not-a-real-secret"), "{cookie}");
+    // A socket that starts no handshake is closed after the handshake timeout.
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let started = std::time::Instant::now();
+    let closed = std::io::Read::read(&mut idle, &mut [0u8; 16]);
+    assert!(matches!(closed, Ok(0) | Err(_)) && started.elapsed() < std::time::Duration::from_secs(5), "{closed:?}");
     let log = std::fs::read_to_string(work.path().join("serve.log")).unwrap();
     assert!(log.contains(&format!("https://127.0.0.1:{port}/")), "{log}");
     server.stop();

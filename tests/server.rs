@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use meshlens::graph::ScrapeLabels;
+use meshlens::server::auth::Access;
 use meshlens::server::{AppState, Clock, World, router};
 use meshlens::sim::{Fault, Scenario, SimOptions};
 use meshlens::telemetry::{Backend, MemoryStore};
@@ -88,7 +89,8 @@ async fn pages_and_the_api_show_the_doctors_findings() {
 #[tokio::test]
 async fn a_token_guards_everything_but_the_probe() {
     let token = "a-long-random-token-0123456789";
-    let app = router(state_of(&SimOptions::new(Scenario::BookinfoCanary)).with_auth_token(token.to_owned()));
+    let access = Access { token: Some(token.to_owned()), ..Access::default() };
+    let app = router(state_of(&SimOptions::new(Scenario::BookinfoCanary)).with_access(access));
     let send = |request: Request<Body>| {
         let app = app.clone();
         async move { app.oneshot(request).await.unwrap() }
@@ -99,11 +101,13 @@ async fn a_token_guards_everything_but_the_probe() {
     let wrong =
         send(Request::get("/metrics").header("authorization", "Bearer nope").body(Body::empty()).unwrap()).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let bearer = format!("Bearer {token}");
-    let ok = send(Request::get("/api/workloads").header("authorization", &bearer).body(Body::empty()).unwrap()).await;
-    assert_eq!(ok.status(), StatusCode::OK);
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let bearer = format!("{scheme} {token}");
+        let ok = send(Request::get("/api/workloads").header("authorization", &bearer).body(Body::empty()).unwrap());
+        assert_eq!(ok.await.status(), StatusCode::OK, "{scheme}");
+    }
     assert_eq!(send(Request::get("/healthz").body(Body::empty()).unwrap()).await.status(), StatusCode::OK);
-    // A browser is sent to sign in, and the sign-in keeps the token in an HttpOnly cookie.
+    // A browser is sent to sign in; the sign-in starts a session whose cookie is not the token.
     let page = send(Request::get("/").header("accept", "text/html").body(Body::empty()).unwrap()).await;
     assert_eq!((page.status(), page.headers()["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/login"));
     let form = |t: &str| {
@@ -116,9 +120,44 @@ async fn a_token_guards_everything_but_the_probe() {
     let signed_in = send(form(token)).await;
     let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let page = send(Request::get("/workloads").header("cookie", &cookie).body(Body::empty()).unwrap()).await;
+    assert!(!cookie.contains(token) && !cookie.contains("Secure"), "a random session, plain HTTP: {cookie}");
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let page = send(Request::get("/workloads").header("cookie", &session).body(Body::empty()).unwrap()).await;
     assert_eq!(page.status(), StatusCode::OK);
+    let forged = send(Request::get("/workloads").header("cookie", "meshlens_session=00").body(Body::empty()).unwrap());
+    assert_eq!(forged.await.status(), StatusCode::UNAUTHORIZED);
+    // Failed sign-ins are limited: after five in a minute, even the right token waits.
+    for _ in 0..4 {
+        assert_eq!(send(form("guess")).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = send(form(token)).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.headers()["retry-after"], "60");
+}
+
+#[tokio::test]
+async fn without_a_token_only_requests_addressed_to_this_machine_are_answered() {
+    let access = Access { hosts: vec!["meshlens.example".to_owned()], ..Access::default() };
+    let app = router(state_of(&SimOptions::new(Scenario::BookinfoCanary)).with_access(access));
+    let status = |host: &str, origin: Option<&str>| {
+        let mut request = Request::get("/api/workloads").header("host", host);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let app = app.clone();
+        async move { app.oneshot(request.body(Body::empty()).unwrap()).await.unwrap().status() }
+    };
+    for host in ["127.0.0.1:20001", "localhost:20001", "[::1]:20001", "10.0.0.7:20001", "meshlens.example"] {
+        assert_eq!(status(host, None).await, StatusCode::OK, "{host}");
+    }
+    // DNS rebinding: a page of evil.example whose name now points here.
+    assert_eq!(status("evil.example:20001", None).await, StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(status("localhost:20001", Some("http://localhost:20001")).await, StatusCode::OK);
+    assert_eq!(status("localhost:20001", Some("https://evil.example")).await, StatusCode::FORBIDDEN);
+    assert_eq!(status("localhost:20001", Some("null")).await, StatusCode::FORBIDDEN);
+    // HTTP/2 names the host in :authority, which reaches the URI.
+    let h2 = Request::get("http://evil.example/api/workloads").body(Body::empty()).unwrap();
+    assert_eq!(app.clone().oneshot(h2).await.unwrap().status(), StatusCode::MISDIRECTED_REQUEST);
 }
 
 #[tokio::test]

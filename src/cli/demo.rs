@@ -13,6 +13,7 @@ use crate::telemetry::{Backend, MemoryStore};
 
 use super::DemoArgs;
 use super::serve::run_server;
+use crate::server::listen::Limits;
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let pace = Pace::with_steps_of(args.step_seconds);
@@ -24,7 +25,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let backend = Backend::Memory(store.clone());
     let state = AppState::new(World::new(history.inventory), backend, ScrapeLabels::default(), Clock::Live)
         .with_default_duration(60);
-    run_server(state, args.addr, None, |addr, state| {
+    run_server(state, args.addr, None, Limits::default(), |addr, state| {
         eprintln!(
             "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout whose canary takes a step every {} s\n\
              (setWeight 20 → 40 → 60 → promoted, then a new revision). Open http://{addr}/ and click reviews: one\n\

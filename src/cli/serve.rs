@@ -3,12 +3,15 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 
 use axum_server::tls_rustls::RustlsConfig;
 
-use crate::server::{AppState, Clock, World, router, serve};
+use crate::server::auth::Access;
+use crate::server::listen::{Limits, serve};
+use crate::server::{AppState, Clock, World};
 
 use super::ServeArgs;
 use super::source::{Mesh, cluster_options, inventory_of, load, mesh_of_cluster, telemetry};
@@ -29,28 +32,50 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let live = args.source.prometheus.is_some() || args.source.kube;
     let clock = if live && mesh.time.is_none() { Clock::Live } else { Clock::Fixed(telemetry.at) };
     let world = World { inventory: mesh.inventory, index: mesh.index };
-    let mut state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock);
-    if let Some(file) = &args.auth_token_file {
-        let token = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        let token = token.trim();
-        if token.len() < 16 {
-            anyhow::bail!("the token in {} is shorter than 16 characters: make a long random one", file.display());
-        }
-        state = state.with_auth_token(token.to_owned());
-    }
     let tls = match (&args.tls_cert_file, &args.tls_key_file) {
         (Some(cert), Some(key)) => Some(Tls { cert: cert.clone(), key: key.clone() }),
         _ => None,
     };
+    let access = access(args, tls.is_some())?;
+    let state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock).with_access(access);
     let scheme = if tls.is_some() { "https" } else { "http" };
     // The watch keeps running on its own runtime's thread while the server runs.
     let _watching = cluster.map(|(runtime, reads)| {
         runtime.spawn(keep_current(reads, state.clone()));
         runtime
     });
-    run_server(state, args.addr, tls, move |addr, _| {
+    let limits = Limits {
+        max_connections: args.limits.max_connections as usize,
+        first_request_timeout: Duration::from_secs(args.limits.first_request_timeout),
+        header_read_timeout: Duration::from_secs(args.limits.header_read_timeout),
+        max_connection_age: Duration::from_secs(args.limits.max_connection_age),
+        tls_handshake_timeout: Duration::from_secs(args.limits.tls_handshake_timeout),
+    };
+    run_server(state, args.addr, tls, limits, move |addr, _| {
         eprintln!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)");
     })
+}
+
+/// Who may use the server: the token, or without one the hosts it answers; a server reachable beyond loopback
+/// without a token has to be asked for.
+fn access(args: &ServeArgs, tls: bool) -> anyhow::Result<Access> {
+    let token = match &args.auth_token_file {
+        Some(file) => {
+            let token = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+            let token = token.trim();
+            if token.len() < 16 {
+                anyhow::bail!("the token in {} is shorter than 16 characters: make a long random one", file.display());
+            }
+            Some(token.to_owned())
+        }
+        None if !args.addr.ip().is_loopback() && !args.allow_unauthenticated => anyhow::bail!(
+            "listening on {} without --auth-token-file would let anyone who reaches it read the mesh: give a token, or --allow-unauthenticated if that is meant",
+            args.addr
+        ),
+        None => None,
+    };
+    let hosts = args.allow_hosts.iter().map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase()).collect();
+    Ok(Access { token, hosts, tls })
 }
 
 /// Starts watching the cluster and waits for its first complete read, which gives the first world: the
@@ -95,12 +120,13 @@ pub struct Tls {
     pub key: PathBuf,
 }
 
-/// Serves `state` on `addr` until the process ends; `listening` runs inside the runtime once the address is bound
-/// (to say where, and to start what runs beside the server).
+/// Serves `state` on `addr` under `limits` until the process ends; `listening` runs inside the runtime once the
+/// address is bound (to say where, and to start what runs beside the server).
 pub fn run_server(
     state: AppState,
     addr: SocketAddr,
     tls: Option<Tls>,
+    limits: Limits,
     listening: impl FnOnce(SocketAddr, &AppState),
 ) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -111,15 +137,10 @@ pub fn run_server(
                 format!("reading the TLS certificate {} and key {}", cert.display(), key.display())
             })?),
         };
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+        let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+        listener.set_nonblocking(true)?;
         listening(listener.local_addr()?, &state);
-        match tls {
-            None => serve(state, listener).await.context("serving"),
-            Some(config) => axum_server::from_tcp_rustls(listener.into_std()?, config)?
-                .serve(router(state).into_make_service())
-                .await
-                .context("serving HTTPS"),
-        }
+        serve(state, listener, tls, limits).await.context("serving")
     })?;
     Ok(ExitCode::SUCCESS)
 }

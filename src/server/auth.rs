@@ -1,22 +1,107 @@
-//! A shared bearer token for `serve --auth-token-file`: API clients (and Prometheus scraping `/metrics`) send
-//! `Authorization: Bearer TOKEN`; browsers sign in once at `/login`, which keeps the token in an HttpOnly cookie.
-//! `/healthz` stays open for probes. Without a token configured, everything is open (loopback by default).
+//! Who may use a server. With `serve --auth-token-file`, every request but the probe and the sign-in carries the
+//! token: API clients (and Prometheus scraping `/metrics`) as `Authorization: Bearer TOKEN`, browsers as a session
+//! cookie from `/login` (a random value bound to that sign-in, never the token; `Secure` over TLS; failed sign-ins
+//! are rate-limited). Without a token, only requests addressed to this machine are answered: a `Host` (HTTP/2
+//! `:authority`) and browser `Origin` that are loopback names, IP literals or names given with `--allow-host`, so
+//! that a web page cannot read the mesh through a developer's browser by DNS rebinding (rebinding needs a name).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Form, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use rand::TryRng;
 use serde::Deserialize;
 
 use super::state::AppState;
 
-const COOKIE: &str = "meshlens_token";
+const COOKIE: &str = "meshlens_session";
+/// How long a browser stays signed in.
+const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+/// Sessions kept at most; the oldest go first.
+const MAX_SESSIONS: usize = 1024;
+/// Failed sign-ins allowed per [`FAILURE_WINDOW`], across all clients.
+const MAX_FAILURES: usize = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
-/// Lets a request through when no token is configured, it is a probe or the sign-in, or it carries the token.
-pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(token) = state.auth_token() else { return next.run(request).await };
+/// Who may use a server.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// The token every request but the probe and the sign-in must carry.
+    pub token: Option<String>,
+    /// Host names (lower case, no port) requests may name besides loopback names and IP literals.
+    pub hosts: Vec<String>,
+    /// Served over TLS: the session cookie is `Secure`.
+    pub tls: bool,
+}
+
+/// Signed-in browsers and recent failed sign-ins.
+#[derive(Default)]
+pub struct Sessions {
+    by_id: Mutex<HashMap<String, Instant>>,
+    failures: Mutex<VecDeque<Instant>>,
+}
+
+impl Sessions {
+    /// A new session's id: 32 bytes from the operating system's generator.
+    fn start(&self) -> Result<String, rand::rngs::SysError> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::SysRng.try_fill_bytes(&mut bytes)?;
+        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut by_id = self.by_id.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
+        by_id.retain(|_, expires| *expires > now);
+        if by_id.len() >= MAX_SESSIONS
+            && let Some(oldest) = by_id.iter().min_by_key(|(_, expires)| **expires).map(|(id, _)| id.clone())
+        {
+            by_id.remove(&oldest);
+        }
+        by_id.insert(id.clone(), now + SESSION_LIFETIME);
+        Ok(id)
+    }
+
+    fn is_valid(&self, id: &str) -> bool {
+        let by_id = self.by_id.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        by_id.get(id).is_some_and(|expires| *expires > Instant::now())
+    }
+
+    /// Notes a failed sign-in; `false` once too many failed recently.
+    fn allow_attempt(&self) -> bool {
+        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
+        while failures.front().is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW) {
+            failures.pop_front();
+        }
+        failures.len() < MAX_FAILURES
+    }
+
+    fn failed(&self) {
+        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push_back(Instant::now());
+    }
+}
+
+/// Lets a request through as [`Access`] says.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let access = state.access();
+    let Some(token) = access.token.as_deref() else {
+        return match foreign(&request, &access.hosts) {
+            None => next.run(request).await,
+            Some((status, what)) => {
+                let body = serde_json::json!({"error": format!("{what}: this meshlens answers requests addressed to this machine only (loopback names, IP addresses, --allow-host names)")});
+                (status, axum::Json(body)).into_response()
+            }
+        };
+    };
     let path = request.uri().path();
-    if path == "/healthz" || path == "/login" || path.starts_with("/static/") || carries(request.headers(), token) {
+    let open = path == "/healthz" || path == "/login" || path.starts_with("/static/");
+    if open
+        || bearer(request.headers(), token)
+        || session(request.headers()).is_some_and(|id| state.sessions().is_valid(id))
+    {
         return next.run(request).await;
     }
     let wants_page =
@@ -28,16 +113,51 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
     (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], axum::Json(body)).into_response()
 }
 
-/// Whether the headers carry `token`, as a bearer token or in the sign-in cookie.
-fn carries(headers: &HeaderMap, token: &str) -> bool {
-    let bearer = headers.get_all(header::AUTHORIZATION).iter().filter_map(|v| v.to_str().ok()?.strip_prefix("Bearer "));
-    let cookies = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='));
-    bearer.chain(cookies).any(|given| same(given.trim().as_bytes(), token.as_bytes()))
+/// Why a request is not addressed to this machine: a foreign `Host`/`:authority` (421) or browser `Origin` (403).
+fn foreign(request: &Request, hosts: &[String]) -> Option<(StatusCode, String)> {
+    let header_host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+    let authority = request.uri().authority().map(|a| a.as_str()).or(header_host);
+    if let Some(authority) = authority
+        && !allowed(host_of(authority), hosts)
+    {
+        return Some((StatusCode::MISDIRECTED_REQUEST, format!("host {authority:?}")));
+    }
+    for origin in request.headers().get_all(header::ORIGIN) {
+        let text = origin.to_str().unwrap_or_default();
+        let host = text.split_once("://").map(|(_, rest)| host_of(rest));
+        if !host.is_some_and(|h| allowed(h, hosts)) {
+            return Some((StatusCode::FORBIDDEN, format!("origin {text:?}")));
+        }
+    }
+    None
+}
+
+/// The host of `host[:port]`, `[v6]:port` or `host/path`.
+fn host_of(authority: &str) -> &str {
+    let authority = authority.split('/').next().unwrap_or_default();
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or_default();
+    }
+    authority.rsplit_once(':').map_or(authority, |(host, _)| host)
+}
+
+fn allowed(host: &str, hosts: &[String]) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost") || host.parse::<IpAddr>().is_ok() || hosts.contains(&host)
+}
+
+/// Whether the headers carry `token` as a bearer token (the scheme in any case, as RFC 9110 has it).
+fn bearer(headers: &HeaderMap, token: &str) -> bool {
+    headers.get_all(header::AUTHORIZATION).iter().filter_map(|v| v.to_str().ok()).any(|value| {
+        let (scheme, given) = value.trim().split_once(' ').unwrap_or_default();
+        scheme.eq_ignore_ascii_case("bearer") && same(given.trim().as_bytes(), token.as_bytes())
+    })
+}
+
+/// The session id the headers carry.
+fn session(headers: &HeaderMap) -> Option<&str> {
+    let cookies = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';'));
+    cookies.filter_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('=')).next()
 }
 
 /// Compares in time that depends only on the lengths, so the token cannot be guessed byte by byte from timings.
@@ -59,37 +179,61 @@ pub struct Login {
     token: String,
 }
 
-/// Checks the token and keeps it in a cookie scripts cannot read and other sites cannot send.
+/// Checks the token and starts a session kept in a cookie scripts cannot read and other sites cannot send.
 pub async fn login(State(state): State<AppState>, Form(login): Form<Login>) -> Response {
-    match state.auth_token() {
-        Some(token) if same(login.token.trim().as_bytes(), token.as_bytes()) => {
-            let cookie = format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", login.token.trim());
-            ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
-        }
-        Some(_) => {
-            let page = LOGIN_PAGE.replace("{error}", r#"<p class="warnings">That is not the token.</p>"#);
-            (StatusCode::UNAUTHORIZED, Html(page)).into_response()
-        }
-        None => Redirect::to("/").into_response(),
+    let access = state.access();
+    let Some(token) = access.token.as_deref() else { return Redirect::to("/").into_response() };
+    let sessions = state.sessions();
+    if !sessions.allow_attempt() {
+        let page = LOGIN_PAGE.replace("{error}", r#"<p class="warnings">Too many failed sign-ins: wait a minute.</p>"#);
+        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "60")], Html(page)).into_response();
     }
+    if !same(login.token.trim().as_bytes(), token.as_bytes()) {
+        sessions.failed();
+        let page = LOGIN_PAGE.replace("{error}", r#"<p class="warnings">That is not the token.</p>"#);
+        return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
+    }
+    let Ok(id) = sessions.start() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the system's random generator failed").into_response();
+    };
+    let secure = if access.tls { "; Secure" } else { "" };
+    let cookie =
+        format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", SESSION_LIFETIME.as_secs());
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn headers(name: header::HeaderName, value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, value.parse().unwrap());
+        h
+    }
+
     #[test]
-    fn tokens_come_as_bearer_or_cookie_and_must_match_exactly() {
-        let headers = |name: header::HeaderName, value: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(name, value.parse().unwrap());
-            h
-        };
-        assert!(carries(&headers(header::AUTHORIZATION, "Bearer s3cret"), "s3cret"));
-        assert!(carries(&headers(header::COOKIE, "a=b; meshlens_token=s3cret"), "s3cret"));
-        assert!(!carries(&headers(header::AUTHORIZATION, "Bearer s3cre"), "s3cret"));
-        assert!(!carries(&headers(header::AUTHORIZATION, "Basic s3cret"), "s3cret"));
-        assert!(!carries(&headers(header::COOKIE, "meshlens_token=s3cretX"), "s3cret"));
-        assert!(!carries(&HeaderMap::new(), "s3cret"));
+    fn bearer_tokens_must_match_exactly_in_any_case_of_the_scheme() {
+        assert!(bearer(&headers(header::AUTHORIZATION, "Bearer s3cret"), "s3cret"));
+        assert!(bearer(&headers(header::AUTHORIZATION, "bearer s3cret"), "s3cret"));
+        assert!(bearer(&headers(header::AUTHORIZATION, "BEARER  s3cret "), "s3cret"));
+        assert!(!bearer(&headers(header::AUTHORIZATION, "Bearer s3cre"), "s3cret"));
+        assert!(!bearer(&headers(header::AUTHORIZATION, "Basic s3cret"), "s3cret"));
+        assert!(!bearer(&HeaderMap::new(), "s3cret"));
+        assert_eq!(session(&headers(header::COOKIE, "a=b; meshlens_session=abc")), Some("abc"));
+    }
+
+    #[test]
+    fn only_names_of_this_machine_are_answered_without_a_token() {
+        let hosts = vec!["meshlens.example".to_owned()];
+        for ok in ["localhost", "LOCALHOST.", "app.localhost", "127.0.0.1", "10.1.2.3", "::1", "meshlens.example"] {
+            assert!(allowed(ok, &hosts), "{ok}");
+        }
+        for bad in ["evil.example", "localhost.evil.example", "127.0.0.1.nip.io", ""] {
+            assert!(!allowed(bad, &hosts), "{bad}");
+        }
+        assert_eq!(host_of("[::1]:20001"), "::1");
+        assert_eq!(host_of("localhost:20001"), "localhost");
+        assert_eq!(host_of("evil.example"), "evil.example");
     }
 }

@@ -4,6 +4,7 @@ use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use tower_http::trace::TraceLayer;
 
 use super::state::AppState;
 use super::{api, auth, metrics, pages};
@@ -25,7 +26,16 @@ pub fn router(state: AppState) -> Router {
         .route("/static/style.css", get(style))
         .route("/static/meshlens.js", get(script))
         .route("/login", get(auth::login_page).post(auth::login))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::extract::Request| {
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_response(|response: &axum::response::Response, latency: std::time::Duration, _: &tracing::Span| {
+                    tracing::info!(status = response.status().as_u16(), ms = latency.as_millis() as u64, "answered");
+                }),
+        )
         .with_state(state)
 }
 

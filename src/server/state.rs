@@ -8,6 +8,7 @@ use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
 use crate::telemetry::Backend;
 
+use super::auth::{Access, Sessions};
 use super::weights::WeightLog;
 use crate::graph::history::WeightStep;
 
@@ -55,8 +56,9 @@ struct Inner {
     default_duration_s: u64,
     /// Intended weights as worlds came and went.
     weights: Mutex<WeightLog>,
-    /// The bearer token every request but probes must carry, when set.
-    auth_token: Option<String>,
+    /// Who may use the server.
+    access: Access,
+    sessions: Sessions,
 }
 
 impl AppState {
@@ -71,20 +73,25 @@ impl AppState {
             clock,
             default_duration_s: 600,
             weights,
-            auth_token: None,
+            access: Access::default(),
+            sessions: Sessions::default(),
         }))
     }
 
-    /// Requires `token` of every request but `/healthz` (see [`super::auth`]).
-    pub fn with_auth_token(mut self, token: String) -> AppState {
+    /// Says who may use the server (see [`super::auth`]).
+    pub fn with_access(mut self, access: Access) -> AppState {
         if let Some(inner) = Arc::get_mut(&mut self.0) {
-            inner.auth_token = Some(token);
+            inner.access = access;
         }
         self
     }
 
-    pub fn auth_token(&self) -> Option<&str> {
-        self.0.auth_token.as_deref()
+    pub fn access(&self) -> &Access {
+        &self.0.access
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.0.sessions
     }
 
     /// Sets the window of requests that do not give one (the live demo moves in minutes, not tens of them).

@@ -89,13 +89,65 @@ enum Auth {
     Basic(String, String),
 }
 
+/// Follows redirects within the server (a path prefix added by a proxy), at most five; a redirect to another
+/// host or port is refused, since the custom headers (a tenant, a token in a header) would go along.
+fn same_host_redirects(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let place = |u: &reqwest::Url| (u.scheme().to_owned(), u.host_str().map(str::to_owned), u.port_or_known_default());
+    let first = attempt.previous().first().map(place);
+    if first.is_some_and(|first| first != place(attempt.url())) {
+        let to = attempt.url().host_str().unwrap_or_default().to_owned();
+        attempt.error(format!("refused a redirect to another host ({to}): the request's headers would go along"))
+    } else if attempt.previous().len() > 5 {
+        attempt.error("more than five redirects")
+    } else {
+        attempt.follow()
+    }
+}
+
+/// `%40` → `@`: URL user names and passwords are percent-encoded.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Queries longer than this go in a POST body (URLs have length limits along the way).
 const MAX_GET_QUERY: usize = 1500;
 
 impl Prometheus {
     pub fn new(config: &PrometheusConfig) -> Result<Prometheus, PrometheusError> {
-        let base = config.url.trim_end_matches('/').to_owned();
-        reqwest::Url::parse(&base).map_err(|e| PrometheusError::Config(format!("URL {:?}: {e}", config.url)))?;
+        // Credentials in the URL (`https://user:password@host`) become basic auth and are never shown again: the
+        // URL is named in every error, page and log line.
+        let mut url = reqwest::Url::parse(config.url.trim_end_matches('/')).map_err(|e| {
+            PrometheusError::Config(format!(
+                "URL {:?}: {e}",
+                config.url.split_once('@').map_or(config.url.as_str(), |(_, host)| host)
+            ))
+        })?;
+        let in_url = (!url.username().is_empty()).then(|| {
+            let decode = |s: &str| percent_decode(s);
+            (decode(url.username()), decode(url.password().unwrap_or_default()))
+        });
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let base = url.as_str().trim_end_matches('/').to_owned();
         let mut headers = reqwest::header::HeaderMap::new();
         for (name, value) in &config.headers {
             let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
@@ -104,7 +156,10 @@ impl Prometheus {
                 .map_err(|e| PrometheusError::Config(format!("header {name} value: {e}")))?;
             headers.insert(name, value);
         }
-        let mut builder = reqwest::Client::builder().default_headers(headers).timeout(config.timeout);
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::custom(same_host_redirects));
         if let Some(path) = &config.ca_file {
             let pem =
                 std::fs::read(path).map_err(|e| PrometheusError::Config(format!("CA file {}: {e}", path.display())))?;
@@ -113,10 +168,12 @@ impl Prometheus {
             builder = builder.add_root_certificate(cert);
         }
         let client = builder.build().map_err(|e| PrometheusError::Config(e.to_string()))?;
-        let auth = match (&config.bearer_token, &config.basic_auth) {
-            (Some(token), _) => Some(Auth::Bearer(token.trim().to_owned())),
-            (None, Some((user, password))) => Some(Auth::Basic(user.clone(), password.clone())),
-            (None, None) => None,
+        let auth = match (&config.bearer_token, &config.basic_auth, &in_url) {
+            (Some(token), _, _) => Some(Auth::Bearer(token.trim().to_owned())),
+            (None, Some((user, password)), _) | (None, None, Some((user, password))) => {
+                Some(Auth::Basic(user.clone(), password.clone()))
+            }
+            (None, None, None) => None,
         };
         Ok(Prometheus { client, base, timeout: config.timeout, auth })
     }
