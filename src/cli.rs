@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::graph::parse_duration;
+use crate::graph::{parse_duration, parse_window};
 
 /// Istio traffic as it really flows through Argo Rollouts: every workload named as telemetry names it, a Rollout
 /// as one workload, and the measured canary/stable split beside the intended weight.
@@ -78,7 +78,8 @@ pub struct SourceArgs {
     /// With --kube: this kubeconfig context instead of the current one.
     #[arg(long, value_name = "NAME", global = true, requires = "kube")]
     pub context: Option<String>,
-    /// Evaluate at this time (RFC 3339 or unix seconds) instead of the snapshot's.
+    /// Evaluate at this time (RFC 3339 or unix seconds) instead of the snapshot's. A negative
+    /// unix time takes the `=` form, `--at=-5`: `--at -5` reads `-5` as a flag.
     #[arg(long, value_name = "TIME", global = true)]
     pub at: Option<String>,
     /// Fail (exit 2) when any manifest document cannot be read, instead of warning and going on.
@@ -157,9 +158,9 @@ pub struct GraphArgs {
     pub scope: ScopeArgs,
     #[arg(long = "type", value_enum, default_value = "workload")]
     pub graph_type: crate::graph::GraphType,
-    /// The window rates are measured over (30s, 5m, 1h).
-    #[arg(long, default_value = "10m")]
-    pub duration: String,
+    /// The window rates are measured over (30s, 5m, 1h; at most 30d).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_window)]
+    pub duration: u64,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: GraphFormat,
     /// Also measure p95 on every edge (reads every request-duration histogram series in scope: on a large mesh,
@@ -175,9 +176,9 @@ pub struct CaptureArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
     /// The window of telemetry to keep, ending at --at (default: now). Commands on the snapshot can look at this
-    /// window or a shorter one.
-    #[arg(long, default_value = "10m")]
-    pub duration: String,
+    /// window or a shorter one (at most 30d).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_window)]
+    pub duration: u64,
     /// Directory to write (created; must be new or empty).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -189,9 +190,9 @@ pub struct DoctorArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub scope: ScopeArgs,
-    /// The window traffic is judged over (30s, 5m, 1h).
-    #[arg(long, default_value = "10m")]
-    pub duration: String,
+    /// The window traffic is judged over (30s, 5m, 1h; at most 30d).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_window)]
+    pub duration: u64,
     /// Points of share a Rollout's canary may be off its weight before it is drift.
     #[arg(long, default_value_t = 5.0, value_parser = parse_points)]
     pub threshold: f64,
@@ -298,9 +299,9 @@ pub struct ItemArgs {
     pub namespace: Option<String>,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// The window traffic is measured over.
-    #[arg(long, default_value = "10m")]
-    pub duration: String,
+    /// The window traffic is measured over (30s, 5m, 1h; at most 30d).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_window)]
+    pub duration: u64,
     #[arg(short, long, value_enum, default_value = "text")]
     pub output: ItemFormat,
 }

@@ -421,6 +421,17 @@ pub fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
         .map_err(|e| format!("time {text:?} is neither RFC 3339 (2026-11-25T10:00:00Z) nor unix seconds: {e}"))
 }
 
+/// The longest window a query may look back over, from the CLI or the API: past it, a rate says little and the
+/// arithmetic on times would near the edge of what a timestamp holds.
+pub const MAX_WINDOW_S: u64 = 30 * 86_400;
+
+/// A query window (`--duration`, `duration=`): a duration from one second to [`MAX_WINDOW_S`].
+pub fn parse_window(text: &str) -> Result<u64, String> {
+    parse_duration(text)
+        .filter(|s| *s <= MAX_WINDOW_S)
+        .ok_or_else(|| format!("{text:?} is not a duration between 1s and 30d (like 30s, 10m, 1h)"))
+}
+
 /// Parses `30s`, `5m`, `1h`, `2d` (or plain seconds).
 pub fn parse_duration(text: &str) -> Option<u64> {
     let text = text.trim();
@@ -448,6 +459,11 @@ mod tests {
         assert_eq!(parse_duration("0s"), None);
         assert_eq!(parse_duration("5x"), None);
         assert_eq!(parse_duration("-5m"), None);
+        assert_eq!(parse_duration("200000000000d"), None, "overflows u64 seconds");
+        assert_eq!(parse_window("30d"), Ok(MAX_WINDOW_S));
+        assert!(parse_window("31d").is_err());
+        assert!(parse_window("2000000000d").is_err());
+        assert!(parse_window("0").is_err());
         assert_eq!(format_duration(600), "10m");
         assert_eq!(format_duration(90), "90s");
         assert_eq!(format_duration(7200), "2h");

@@ -86,6 +86,25 @@ fn missing_or_non_directory_snapshot_exits_2() {
     assert!(stderr(&out).contains("is not a directory"), "{}", stderr(&out));
 }
 
+#[test]
+fn windows_and_times_at_and_past_their_bounds_answer_or_exit_2_never_panic_or_wrap() {
+    for duration in ["200000000000d", "2000000000d", "31d", "18446744073709551615", "0s", "-5m"] {
+        let out = meshlens(&["graph", &format!("--duration={duration}"), "--at", "1795600000"]);
+        assert_eq!(out.status.code(), Some(2), "--duration {duration}: {}", stderr(&out));
+        assert!(stderr(&out).contains("is not a duration between 1s and 30d"), "{}", stderr(&out));
+    }
+    // The longest window sees the demo's traffic; the first and last representable times see none, and say so.
+    let longest = meshlens_ok(&["graph", "--duration", "30d"]);
+    assert!(longest.contains("720h ending") && longest.contains("reviews"), "{longest}");
+    for at in ["--at=-377705023201", "--at=253402207200", "--at=-5"] {
+        let text = meshlens_ok(&["graph", "--duration", "30d", at]);
+        assert!(text.contains("no traffic in the window"), "{at}: {text}");
+    }
+    let out = meshlens(&["graph", "--at=-377705023202"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("-377705023202"), "{}", stderr(&out));
+}
+
 fn write(dir: &std::path::Path, file: &str, text: &str) {
     let path = dir.join("k8s").join(file);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

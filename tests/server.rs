@@ -200,6 +200,24 @@ async fn graph_api_refuses_bad_parameters_by_name() {
     assert_bad(&app, "/api/kiali/namespaces/graph?graphType=apps", "graphType").await;
     assert_bad(&app, "/api/kiali/namespaces/graph?queryTime=noon", "queryTime").await;
     assert_bad(&app, "/api/namespaces/bookinfo/workloads/reviews?duration=-5m", "duration").await;
+    for ns in [",", "bookinfo,", ",bookinfo", "bookinfo,,istio-system", "%20,%20"] {
+        assert_bad(&app, &format!("/api/graph?namespaces={ns}"), "namespaces").await;
+    }
+    // The window's bound is the CLI's: past 30 days, or past what seconds hold, is refused, never wrapped.
+    for duration in ["31d", "2000000000d", "200000000000d", "18446744073709551616"] {
+        assert_bad(&app, &format!("/api/graph?duration={duration}"), "duration").await;
+    }
+    assert_eq!(get(&app, "/api/graph?duration=30d").await.0, StatusCode::OK);
+    // A parameter given twice is refused by name, whichever values it has.
+    assert_bad(&app, "/api/graph?namespaces=bookinfo&namespaces=bookinfo", "namespaces").await;
+    assert_bad(&app, "/api/graph?type=app&duration=1m&type=app", "type").await;
+    assert_bad(&app, "/api/kiali/namespaces/graph?graphType=app&graphType=workload", "graphType").await;
+    assert_bad(&app, "/api/namespaces/bookinfo/rollouts/reviews?at=1&at=2", "at").await;
+    // Parameters meshlens does not read (Kiali's clients send many) are no reason to refuse.
+    assert_eq!(get(&app, "/api/kiali/namespaces/graph?injectServiceNodes=true&boxBy=app").await.0, StatusCode::OK);
+    let (status, page) = get(&app, "/graph?duration=1m&duration=1m").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("duration") && page.contains("more than once"), "{page}");
 }
 
 #[tokio::test]

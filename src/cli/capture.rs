@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use crate::capture::samples::{Progress, Window, write_window};
-use crate::graph::parse_duration;
+use crate::graph::format_duration;
 use crate::k8s::document::Format;
 use crate::k8s::load::Loader;
 use crate::snapshot::{self, SnapshotMeta};
@@ -30,9 +30,8 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
     }
     let namespaces = &args.scope.namespaces;
     check_namespaces(namespaces)?;
-    let range_s = parse_duration(&args.duration)
-        .filter(|&s| s > 0)
-        .with_context(|| format!("--duration {:?} is not a duration like 10m", args.duration))?;
+    let range_s = args.duration;
+    let duration = format_duration(range_s);
     if source.at.is_some() {
         eprintln!("note: --at sets the telemetry window; the objects are read as they are now");
     }
@@ -98,7 +97,7 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
                 "telemetry: {} samples of {} series over {} ending {at} ({} queries, {:.1} MB received, {:.1} MB written)",
                 summary.samples,
                 summary.series,
-                args.duration,
+                duration,
                 summary.queries,
                 summary.bytes as f64 / 1e6,
                 std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6
@@ -106,13 +105,13 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
         }
         None => status.line("note: no --prometheus: the snapshot holds objects only"),
     }
-    let window = prometheus.is_some().then(|| args.duration.clone());
+    let window = prometheus.is_some().then(|| duration.clone());
     out.meta(&SnapshotMeta { time: Some(at), cluster: None, window })?;
     status.line(&format!(
         "wrote {}: read it with `meshlens graph --snapshot {} --duration {}`",
         args.out.display(),
         args.out.display(),
-        args.duration
+        duration
     ));
     Ok(ExitCode::SUCCESS)
 }

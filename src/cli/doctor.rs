@@ -14,7 +14,7 @@ use super::{DoctorArgs, ItemFormat, out};
 pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source, &args.scope.namespaces)?;
     let namespaces = selected_namespaces(&args.scope, &mesh.index)?;
-    let duration_s = mesh.duration_s(&args.duration)?;
+    let duration_s = mesh.duration_s(args.duration);
     let telemetry = telemetry(&mesh, &args.source)?;
     let req = GraphRequest {
         graph_type: GraphType::Workload,

@@ -17,7 +17,7 @@ use crate::k8s::is_namespace_name;
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source, &args.scope.namespaces)?;
     let namespaces = selected_namespaces(&args.scope, &mesh.index)?;
-    let duration_s = mesh.duration_s(&args.duration)?;
+    let duration_s = mesh.duration_s(args.duration);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let telemetry = telemetry(&mesh, &args.source)?;
     let req = GraphRequest {

@@ -36,7 +36,7 @@ fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
         name: args.name.clone(),
         kind: WorkloadKind::Rollout,
     };
-    let measured = measure(&mesh, &args.source, &id, &args.duration)?;
+    let measured = measure(&mesh, &args.source, &id, args.duration)?;
     match args.output {
         ItemFormat::Text => {
             out(&render_rollout(&info, mesh.now()))?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::graph::{ScrapeLabels, parse_duration};
+use crate::graph::{ScrapeLabels, format_duration, parse_duration};
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
 use crate::k8s::live::{self, ClusterOptions, ClusterRead};
@@ -46,17 +46,16 @@ impl Mesh {
             }
     }
 
-    /// The seconds of a `--duration` flag. Asked of a capture holding less, it warns: the rates would be
+    /// The seconds of a `--duration` flag, as given. Asked of a capture holding less, it warns: the rates would be
     /// extrapolated from the shorter window.
-    pub fn duration_s(&self, duration: &str) -> anyhow::Result<u64> {
-        let seconds = parse_duration(duration)
-            .with_context(|| format!("--duration {duration:?} is not a duration like 30s, 10m or 1h"))?;
+    pub fn duration_s(&self, seconds: u64) -> u64 {
         if let Some(window) = self.window_s.filter(|&w| w < seconds) {
             eprintln!(
-                "warning: the snapshot holds {window} s of telemetry: rates over --duration {duration} are extrapolated from it"
+                "warning: the snapshot holds {window} s of telemetry: rates over --duration {} are extrapolated from it",
+                format_duration(seconds)
             );
         }
-        Ok(seconds)
+        seconds
     }
 
     /// The time views show ages against: the evaluation time, else now.

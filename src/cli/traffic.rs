@@ -9,11 +9,11 @@ use super::SourceArgs;
 use super::source::{Mesh, telemetry};
 
 /// Measures the traffic of `id` over `duration`; `None` when the source has no telemetry at all.
-pub fn measure(mesh: &Mesh, source: &SourceArgs, id: &WorkloadId, duration: &str) -> anyhow::Result<Option<Measured>> {
+pub fn measure(mesh: &Mesh, source: &SourceArgs, id: &WorkloadId, duration_s: u64) -> anyhow::Result<Option<Measured>> {
     if !mesh.has_telemetry(source) {
         return Ok(None);
     }
-    let duration_s = mesh.duration_s(duration)?;
+    let duration_s = mesh.duration_s(duration_s);
     let telemetry = telemetry(mesh, source)?;
     let window = Window { duration_s, at: telemetry.at, scrape_labels: &telemetry.scrape_labels };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

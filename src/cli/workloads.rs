@@ -34,7 +34,7 @@ pub fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let mut texts = Vec::new();
     let mut values = Vec::new();
     for w in &found {
-        let measured = measure(&mesh, &args.source, &w.id, &args.duration)?;
+        let measured = measure(&mesh, &args.source, &w.id, args.duration)?;
         let mut text = workload_text(w);
         let mut value = serde_json::to_value(w)?;
         if let Some(m) = &measured {

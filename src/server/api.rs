@@ -2,7 +2,7 @@
 //! traffic, one Rollout with its measured split.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use serde_json::{Value, json};
 
 use crate::graph::history::{SplitPoint, WeightStep, split_history};
@@ -14,24 +14,23 @@ use crate::rollout::rollout_info;
 use crate::views::traffic::{Measured, Window, measure};
 
 use super::error::ApiError;
-use super::params::{self, GraphParams, KialiGraphParams, WindowParams, graph_request};
+use super::params::{self, GraphParams, KialiGraphParams, WindowParams, graph_request, parse};
 use super::state::{AppState, World};
 
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-pub async fn graph(State(state): State<AppState>, Query(p): Query<GraphParams>) -> Result<Json<Graph>, ApiError> {
+pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Graph>, ApiError> {
     let world = state.world();
+    let p: GraphParams = parse(query.as_deref())?;
     let req = graph_request(&state, &world, &p.raw())?;
     Ok(Json(build_graph(&state, &world, &req).await?))
 }
 
-pub async fn kiali_graph(
-    State(state): State<AppState>,
-    Query(p): Query<KialiGraphParams>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn kiali_graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let world = state.world();
+    let p: KialiGraphParams = parse(query.as_deref())?;
     let req = graph_request(&state, &world, &p.raw())?;
     let graph = build_graph(&state, &world, &req).await?;
     Ok(Json(render_kiali(&graph, req.at, req.duration_s)))
@@ -44,9 +43,10 @@ pub async fn workloads(State(state): State<AppState>) -> Json<Value> {
 pub async fn workload(
     State(state): State<AppState>,
     Path((namespace, name)): Path<(String, String)>,
-    Query(p): Query<WindowParams>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let world = state.world();
+    let p: WindowParams = parse(query.as_deref())?;
     let w = find_workload(&world, &namespace, &name, None)?;
     let mut value = json!(w);
     if let Some(m) = measured(&state, &world, w, &p).await? {
@@ -58,9 +58,10 @@ pub async fn workload(
 pub async fn rollout(
     State(state): State<AppState>,
     Path((namespace, name)): Path<(String, String)>,
-    Query(p): Query<WindowParams>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let world = state.world();
+    let p: WindowParams = parse(query.as_deref())?;
     let w = find_workload(&world, &namespace, &name, Some(WorkloadKind::Rollout))?;
     let info = world
         .inventory

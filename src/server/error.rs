@@ -11,7 +11,7 @@ use crate::graph::render::svg::esc;
 pub enum ApiError {
     /// A query parameter that cannot be used as given.
     #[error("parameter {parameter}: {message}")]
-    BadParameter { parameter: &'static str, message: String },
+    BadParameter { parameter: String, message: String },
     #[error("{0}")]
     NotFound(String),
     /// The telemetry store failed; the message names the query.
@@ -23,8 +23,8 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad(parameter: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::BadParameter { parameter, message: message.into() }
+    pub fn bad(parameter: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::BadParameter { parameter: parameter.into(), message: message.into() }
     }
 
     fn status(&self) -> StatusCode {

@@ -3,7 +3,7 @@
 //! Values are formatted here so the templates stay plain.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Html;
 
 use crate::doctor::{DEFAULT_THRESHOLD, Finding, Severity, diagnose, examine};
@@ -18,7 +18,7 @@ use crate::views::traffic::Measured;
 
 use super::api::{build_graph, find_workload, history, measured};
 use super::error::{ApiError, PageError};
-use super::params::{GraphParams, WindowParams, graph_request};
+use super::params::{GraphParams, WindowParams, graph_request, parse};
 use super::state::AppState;
 
 /// Namespace links drawn in the overview of a large mesh: the busiest ones.
@@ -76,8 +76,9 @@ impl FindingRow {
     }
 }
 
-pub async fn graph(State(state): State<AppState>, Query(p): Query<GraphParams>) -> PageResult {
+pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> PageResult {
     let world = state.world();
+    let p: GraphParams = parse(query.as_deref())?;
     let req = graph_request(&state, &world, &p.raw())?;
     let graph = build_graph(&state, &world, &req).await?;
     let report = match req.graph_type {
@@ -224,9 +225,10 @@ struct WorkloadPage<'a> {
 pub async fn workload(
     State(state): State<AppState>,
     Path((namespace, name)): Path<(String, String)>,
-    Query(p): Query<WindowParams>,
+    RawQuery(query): RawQuery,
 ) -> PageResult {
     let world = state.world();
+    let p: WindowParams = parse(query.as_deref())?;
     let w = find_workload(&world, &namespace, &name, None)?;
     let m = measured(&state, &world, w, &p).await?;
     let role_names = |roles: &[crate::identity::Role]| roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
@@ -353,8 +355,9 @@ struct RolloutsPage {
     duration: String,
 }
 
-pub async fn rollouts(State(state): State<AppState>, Query(p): Query<WindowParams>) -> PageResult {
+pub async fn rollouts(State(state): State<AppState>, RawQuery(query): RawQuery) -> PageResult {
     let world = state.world();
+    let p: WindowParams = parse(query.as_deref())?;
     let namespaces: std::collections::BTreeSet<String> = world
         .inventory
         .all::<crate::k8s::argo::Rollout>()

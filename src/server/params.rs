@@ -4,12 +4,29 @@
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-use crate::graph::{GraphRequest, GraphType, parse_duration, parse_time};
+use crate::graph::{GraphRequest, GraphType, parse_time, parse_window};
 use crate::k8s::is_namespace_name;
 
 use super::error::ApiError;
 use super::state::{AppState, World};
+
+/// The parameters of a query string. A parameter given twice is refused rather than one of its values picked
+/// silently (a proxy and meshlens could otherwise each read a different one); names meshlens does not know are
+/// ignored, as Kiali's clients send many.
+pub fn parse<T: DeserializeOwned>(query: Option<&str>) -> Result<T, ApiError> {
+    let query = query.unwrap_or_default();
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|e| ApiError::bad("query", format!("not a query string: {e}")))?;
+    let mut seen = BTreeSet::new();
+    for (name, _) in &pairs {
+        if !seen.insert(name.as_str()) {
+            return Err(ApiError::bad(name.clone(), "given more than once"));
+        }
+    }
+    serde_urlencoded::from_str(query).map_err(|e| ApiError::bad("query", e.to_string()))
+}
 
 /// `/api/graph` and the graph page.
 #[derive(Debug, Default, Deserialize)]
@@ -117,7 +134,10 @@ pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Res
 pub fn namespaces(world: &World, text: Option<&str>, name: &'static str) -> Result<Option<BTreeSet<String>>, ApiError> {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(None) };
     let mut selected = BTreeSet::new();
-    for ns in text.split(',').map(str::trim).filter(|ns| !ns.is_empty()) {
+    for ns in text.split(',').map(str::trim) {
+        if ns.is_empty() {
+            return Err(ApiError::bad(name, format!("{text:?} has an empty namespace name")));
+        }
         if !is_namespace_name(ns) {
             return Err(ApiError::bad(name, format!("{ns:?} is not a Kubernetes namespace name")));
         }
@@ -132,10 +152,7 @@ pub fn namespaces(world: &World, text: Option<&str>, name: &'static str) -> Resu
 /// A window length: `10m`, `600s`, `1h`; at most 30 days. Absent: the server's default.
 pub fn duration(state: &AppState, text: Option<&str>, name: &'static str) -> Result<u64, ApiError> {
     let Some(text) = text.filter(|t| !t.is_empty()) else { return Ok(state.default_duration_s()) };
-    match parse_duration(text) {
-        Some(s) if s > 0 && s <= 30 * 86_400 => Ok(s),
-        _ => Err(ApiError::bad(name, format!("{text:?} is not a duration between 1s and 30d (like 30s, 10m, 1h)"))),
-    }
+    parse_window(text).map_err(|e| ApiError::bad(name, e))
 }
 
 /// An evaluation time (RFC 3339 or unix seconds); absent means now.

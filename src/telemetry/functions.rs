@@ -6,11 +6,10 @@
 /// interval beyond the first and last sample, never below zero), per second of the range. `None` with fewer than
 /// two samples.
 pub fn extrapolated_rate(samples: &[(i64, f64)], start_ms: i64, end_ms: i64) -> Option<f64> {
+    let (&(first_t, first_v), &(last_t, last_v)) = (samples.first()?, samples.last()?);
     if samples.len() < 2 {
         return None;
     }
-    let (first_t, first_v) = samples[0];
-    let (last_t, last_v) = samples[samples.len() - 1];
     let mut correction = 0.0;
     let mut previous = 0.0;
     for &(_, v) in samples {
@@ -20,9 +19,9 @@ pub fn extrapolated_rate(samples: &[(i64, f64)], start_ms: i64, end_ms: i64) -> 
         previous = v;
     }
     let mut result = last_v - first_v + correction;
-    let mut to_start = (first_t - start_ms) as f64 / 1000.0;
-    let to_end = (end_ms - last_t) as f64 / 1000.0;
-    let sampled = (last_t - first_t) as f64 / 1000.0;
+    let mut to_start = seconds_between(start_ms, first_t);
+    let to_end = seconds_between(last_t, end_ms);
+    let sampled = seconds_between(first_t, last_t);
     let average_step = sampled / (samples.len() - 1) as f64;
     if result > 0.0 && first_v >= 0.0 {
         // A counter starts at zero: do not extrapolate to before it was zero.
@@ -36,7 +35,13 @@ pub fn extrapolated_rate(samples: &[(i64, f64)], start_ms: i64, end_ms: i64) -> 
     interval += if to_start < threshold { to_start } else { average_step / 2.0 };
     interval += if to_end < threshold { to_end } else { average_step / 2.0 };
     result *= interval / sampled;
-    Some(result / ((end_ms - start_ms) as f64 / 1000.0))
+    Some(result / seconds_between(start_ms, end_ms))
+}
+
+/// Seconds from `from_ms` to `to_ms`, in floating point: timestamps read from a file may be anywhere in `i64`,
+/// where their difference would overflow.
+fn seconds_between(from_ms: i64, to_ms: i64) -> f64 {
+    (to_ms as f64 - from_ms as f64) / 1000.0
 }
 
 /// `histogram_quantile(q, ...)` of one group's cumulative buckets `(upper bound, count)`: linear interpolation

@@ -146,8 +146,10 @@ impl MemoryStore {
             .iter()
             .map(|alt| alt.iter().map(Compiled::new).collect::<Result<Vec<_>, _>>())
             .collect::<Result<_, _>>()?;
-        let end = spec.at * 1000;
-        let start = end - spec.range_s as i64 * 1000;
+        // Saturating: a window reaching past the range of timestamps holds every sample there is, and never wraps.
+        let end = spec.at.saturating_mul(1000);
+        let range_ms = i64::try_from(spec.range_s).unwrap_or(i64::MAX).saturating_mul(1000);
+        let start = end.saturating_sub(range_ms);
         let le_group = matches!(spec.aggregation, Aggregation::Quantile(_));
         let mut groups: HashMap<GroupKey, Group> = HashMap::new();
         let candidates = self.by_metric.get(spec.metric.as_str()).map(Vec::as_slice).unwrap_or_default();
@@ -160,7 +162,10 @@ impl MemoryStore {
             }
             let from = series.samples.partition_point(|(t, _)| *t < start);
             let to = series.samples.partition_point(|(t, _)| *t <= end);
-            let Some(rate) = extrapolated_rate(&series.samples[from..to], start, end) else { continue };
+            let Some(rate) = series.samples.get(from..to).and_then(|window| extrapolated_rate(window, start, end))
+            else {
+                continue;
+            };
             let key: Vec<Option<Arc<str>>> = spec.group_by.iter().map(|g| label(&series.labels, g).cloned()).collect();
             let group = groups.entry(key).or_default();
             if le_group {
