@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::graph::{parse_duration, parse_window};
+use crate::terminal::{Newlines, escape};
 
 /// Istio traffic as it really flows through Argo Rollouts: every workload named as telemetry names it, a Rollout
 /// as one workload, and the measured canary/stable split beside the intended weight.
@@ -358,6 +359,18 @@ pub fn out(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes text meant for people (tables, text, DOT) to stdout, with the control characters of the names and values
+/// in it shown escaped.
+pub fn out_text(text: &str) -> anyhow::Result<()> {
+    out(&escape(text, Newlines::Keep))
+}
+
+/// Writes a line to stderr (an error, warning, note or progress), control characters shown escaped: warnings
+/// quote names from the files and clusters read.
+pub fn say(line: &str) {
+    eprintln!("{}", escape(line, Newlines::Keep));
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
@@ -380,7 +393,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            say(&format!("error: {err:#}"));
             ExitCode::from(2)
         }
     }

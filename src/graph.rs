@@ -459,7 +459,8 @@ mod tests {
         assert_eq!(parse_duration("0s"), None);
         assert_eq!(parse_duration("5x"), None);
         assert_eq!(parse_duration("-5m"), None);
-        assert_eq!(parse_duration("200000000000d"), None, "overflows u64 seconds");
+        assert_eq!(parse_duration("300000000000000d"), None, "overflows u64 seconds");
+        assert!(parse_window("200000000000d").is_err());
         assert_eq!(parse_window("30d"), Ok(MAX_WINDOW_S));
         assert!(parse_window("31d").is_err());
         assert!(parse_window("2000000000d").is_err());

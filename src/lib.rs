@@ -14,4 +14,5 @@ pub mod server;
 pub mod sim;
 pub mod snapshot;
 pub mod telemetry;
+pub mod terminal;
 pub mod views;

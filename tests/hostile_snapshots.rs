@@ -158,3 +158,67 @@ fn a_gzip_file_of_several_members_loads_whole() {
     assert_eq!(a["edges"], b["edges"], "the second member's samples are read too");
     assert_eq!(a["nodes"], b["nodes"]);
 }
+
+/// Characters a terminal acts on rather than shows: controls (a line break is the output's own) and bidirectional
+/// controls.
+fn acted_on(c: char) -> bool {
+    (c.is_control() && c != '\n') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[test]
+fn control_characters_in_names_and_labels_are_shown_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate("bookinfo-canary", dir.path(), &[]);
+    let hostile = "evil\x1b]0;owned\x07\x1b[2J\u{202e}gnp\u{9b}31m";
+    // A ghost destination carrying escapes and a line break, and a Deployment whose name and label hold escapes.
+    let mut om = String::new();
+    for workload in [hostile, "line\\nbreak"] {
+        for (value, at) in [(0, 1_795_600_200), (600, 1_795_600_800)] {
+            om.push_str(&format!(
+                "istio_requests_total{{reporter=\"source\",source_workload=\"productpage-v1\",\
+                 source_workload_namespace=\"bookinfo\",destination_workload=\"{workload}\",\
+                 destination_workload_namespace=\"bookinfo\",destination_service_name=\"ratings\",\
+                 destination_service_namespace=\"bookinfo\",request_protocol=\"http\",response_code=\"500\"}} \
+                 {value} {at}\n"
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("metrics/hostile.om"), om).unwrap();
+    std::fs::write(
+        dir.path().join("k8s/hostile.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"bad\\e[31mname\\a\"\n  namespace: bookinfo\n\
+         spec:\n  selector:\n    matchLabels: {app: \"x\\e]0;t\\a\"}\n  template:\n    metadata:\n      labels: {app: \"x\\e]0;t\\a\"}\n",
+    )
+    .unwrap();
+    let snap = dir.path().to_str().unwrap();
+    let runs: [&[&str]; 7] = [
+        &["graph", "--snapshot", snap],
+        &["graph", "--snapshot", snap, "-o", "dot"],
+        &["graph", "--snapshot", snap, "--type", "app"],
+        &["doctor", "--snapshot", snap],
+        &["workloads", "--snapshot", snap],
+        &["workload", "--snapshot", snap, "-n", "bookinfo", "bad\x1b[31mname\x07"],
+        &["workload", "--snapshot", snap, "-n", "bookinfo", "bad\x1b[31mnam"],
+    ];
+    let mut shown = String::new();
+    for args in runs {
+        let out = meshlens(args);
+        assert!(out.status.code().is_some_and(|c| c <= 2), "{args:?}: {}", stderr(&out));
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8(bytes.clone()).expect("utf-8");
+            let raw: Vec<char> = text.chars().filter(|c| acted_on(*c)).collect();
+            assert!(raw.is_empty(), "{args:?} {stream} sends {raw:?}:\n{text}");
+            shown.push_str(&text);
+        }
+    }
+    // What was escaped is still there to read, and the tables stay one row per edge.
+    assert!(shown.contains("evil\\x1b]0;owned\\x07\\x1b[2J\\u{202e}gnp\\u{9b}31m"), "{shown}");
+    assert!(shown.contains("bookinfo/line\\nbreak"), "{shown}");
+    assert!(!shown.lines().any(|l| l.starts_with("break")), "a line break in a value forges no line:\n{shown}");
+    assert!(shown.contains("bad\\x1b[31mname\\x07"), "{shown}");
+    // JSON keeps the value exactly (escaped the JSON way).
+    let json: serde_json::Value =
+        serde_json::from_str(&meshlens_ok(&["graph", "--snapshot", snap, "-o", "json"])).unwrap();
+    let names: Vec<&str> = json["nodes"].as_array().unwrap().iter().filter_map(|n| n["name"].as_str()).collect();
+    assert!(names.contains(&hostile) && names.contains(&"line\nbreak"), "{names:?}");
+}

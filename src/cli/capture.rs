@@ -1,6 +1,7 @@
 //! `meshlens capture`: writes what a live cluster and its telemetry show now (or at `--at`) as a snapshot
 //! directory, with secrets left out, for later reading with `--snapshot`.
 
+use crate::terminal::{Newlines, escape};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -15,8 +16,8 @@ use crate::k8s::load::Loader;
 use crate::snapshot::{self, SnapshotMeta};
 use crate::telemetry::Prometheus;
 
-use super::CaptureArgs;
 use super::source::{check_namespaces, prometheus_config, read_cluster};
+use super::{CaptureArgs, say};
 
 pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
     let source = &args.source;
@@ -33,7 +34,7 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
     let range_s = args.duration;
     let duration = format_duration(range_s);
     if source.at.is_some() {
-        eprintln!("note: --at sets the telemetry window; the objects are read as they are now");
+        say("note: --at sets the telemetry window; the objects are read as they are now");
     }
     let at = match &source.at {
         Some(at) => super::parse_time(at)?,
@@ -133,13 +134,13 @@ impl Status {
     fn update(&self, text: &str) {
         if self.terminal {
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K{text}");
+            let _ = write!(err, "\r\x1b[2K{}", escape(text, Newlines::Escape));
             let _ = err.flush();
         }
     }
 
     fn line(&self, text: &str) {
         let clear = if self.terminal { "\r\x1b[2K" } else { "" };
-        eprintln!("{clear}{text}");
+        eprintln!("{clear}{}", escape(text, Newlines::Keep));
     }
 }

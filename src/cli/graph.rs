@@ -8,9 +8,9 @@ use anyhow::{Context, bail};
 use crate::graph::GraphRequest;
 use crate::graph::render::{dot::render_dot, kiali::render_kiali, svg::render_svg, table::render_table};
 
-use super::out;
 use super::source::{load, telemetry};
-use super::{GraphArgs, GraphFormat, ScopeArgs};
+use super::{GraphArgs, GraphFormat, ScopeArgs, say};
+use super::{out, out_text};
 use crate::identity::IdentityIndex;
 use crate::k8s::is_namespace_name;
 
@@ -33,16 +33,16 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("querying {}", telemetry.backend.describe()))?;
     if args.output != GraphFormat::Table {
         for w in &graph.warnings {
-            eprintln!("warning: {w}");
+            say(&format!("warning: {w}"));
         }
     }
     match args.output {
-        GraphFormat::Table => out(&render_table(&graph))?,
+        GraphFormat::Table => out_text(&render_table(&graph))?,
         GraphFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&graph)?))?,
         GraphFormat::Kiali => {
             out(&format!("{}\n", serde_json::to_string_pretty(&render_kiali(&graph, req.at, duration_s))?))?
         }
-        GraphFormat::Dot => out(&render_dot(&graph))?,
+        GraphFormat::Dot => out_text(&render_dot(&graph))?,
         GraphFormat::Svg => out(&render_svg(&graph))?,
     }
     Ok(ExitCode::SUCCESS)

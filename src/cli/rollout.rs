@@ -8,16 +8,17 @@ use crate::k8s::Kind;
 use crate::k8s::argo::Rollout;
 use crate::rollout::{render_rollout, rollout_info};
 
-use super::out;
 use super::source::inventory_of;
 use super::source::load;
 use super::traffic::measure;
 use super::workloads::suggestion;
 use super::{ItemArgs, ItemFormat, RolloutGetArgs};
+use super::{out, out_text};
 use crate::identity::{WorkloadId, WorkloadKind};
 use crate::inventory::Inventory;
 use crate::k8s::live;
 use crate::rollout::RolloutInfo;
+use crate::terminal::{Newlines, escape};
 
 pub fn get(args: &RolloutGetArgs) -> anyhow::Result<ExitCode> {
     if args.watch {
@@ -39,9 +40,9 @@ fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let measured = measure(&mesh, &args.source, &id, args.duration)?;
     match args.output {
         ItemFormat::Text => {
-            out(&render_rollout(&info, mesh.now()))?;
+            out_text(&render_rollout(&info, mesh.now()))?;
             if let Some(m) = &measured {
-                out(&format!("\n{}\n", m.text()))?;
+                out_text(&format!("\n{}\n", m.text()))?;
             }
         }
         ItemFormat::Json => {
@@ -68,7 +69,7 @@ fn watch(args: &ItemArgs) -> anyhow::Result<ExitCode> {
             let view = argo_view(&inventory, &name, namespace.as_deref())
                 .map_or_else(|e| format!("{e:#}\n"), |(_, info)| render_rollout(&info, jiff::Timestamp::now()));
             // Clear the screen and draw from the top, as the Argo CLI does.
-            let _ = out(&format!("\x1b[2J\x1b[H{view}"));
+            let _ = out(&format!("\x1b[2J\x1b[H{}", escape(&view, Newlines::Keep)));
         })
         .await
     })?;

@@ -13,8 +13,8 @@ use crate::server::auth::Access;
 use crate::server::listen::{Limits, serve};
 use crate::server::{AppState, Clock, World};
 
-use super::ServeArgs;
 use super::source::{Mesh, cluster_options, inventory_of, load, mesh_of_cluster, telemetry};
+use super::{ServeArgs, say};
 use crate::k8s::live::{self, ClusterRead, LiveError};
 
 /// Reads of the cluster as its watch delivers them (an error ends it).
@@ -52,7 +52,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tls_handshake_timeout: Duration::from_secs(args.limits.tls_handshake_timeout),
     };
     run_server(state, args.addr, tls, limits, move |addr, _| {
-        eprintln!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)");
+        say(&format!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)"));
     })
 }
 
@@ -109,7 +109,7 @@ async fn keep_current(mut reads: Reads, state: AppState) {
     while let Some(read) = reads.recv().await {
         match read {
             Ok(read) => state.set_world(World::new(inventory_of(read).0)),
-            Err(e) => eprintln!("warning: watching the cluster stopped, pages show it as last read: {e}"),
+            Err(e) => say(&format!("warning: watching the cluster stopped, pages show it as last read: {e}")),
         }
     }
 }

@@ -6,7 +6,7 @@ use clap::ValueEnum;
 
 use crate::sim::{NamingMode, SimOptions};
 
-use super::{NamingArg, SimArgs, parse_time};
+use super::{NamingArg, SimArgs, parse_time, say};
 
 pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
     let mut opts = SimOptions::new(args.scenario);
@@ -35,11 +35,11 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
     }
     let world = crate::sim::build(&opts);
     world.write_to(&args.out)?;
-    eprintln!(
+    say(&format!(
         "wrote {} objects and their telemetry to {} (snapshot time {})",
         world.objects.len(),
         args.out.display(),
         world.time
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }

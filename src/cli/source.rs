@@ -16,7 +16,7 @@ use crate::sim::{self, Scenario, SimOptions};
 use crate::telemetry::query::valid_label_name;
 use crate::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
 
-use super::{SourceArgs, parse_time};
+use super::{SourceArgs, parse_time, say};
 
 /// Where samples for the in-memory backend come from.
 enum Samples {
@@ -50,10 +50,10 @@ impl Mesh {
     /// extrapolated from the shorter window.
     pub fn duration_s(&self, seconds: u64) -> u64 {
         if let Some(window) = self.window_s.filter(|&w| w < seconds) {
-            eprintln!(
+            say(&format!(
                 "warning: the snapshot holds {window} s of telemetry: rates over --duration {} are extrapolated from it",
                 format_duration(seconds)
-            );
+            ));
         }
         seconds
     }
@@ -103,7 +103,7 @@ pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
 /// The mesh of what a live cluster served, its notes said; telemetry comes from `--prometheus` only.
 pub fn mesh_of_cluster(read: ClusterRead, args: &SourceArgs) -> anyhow::Result<Mesh> {
     for note in &read.notes {
-        eprintln!("note: {note}");
+        say(&format!("note: {note}"));
     }
     let (inventory, report) = inventory_of(read);
     assemble(Loaded { inventory, report, time: None, samples: Samples::Files(Vec::new()), window_s: None }, args)
@@ -188,10 +188,10 @@ pub fn telemetry(mesh: &Mesh, args: &SourceArgs) -> anyhow::Result<Telemetry> {
         }
     }
     if store.out_of_order() > 0 {
-        eprintln!(
+        say(&format!(
             "warning: {} metric samples were out of order or duplicated within their series and were ignored, as Prometheus would",
             store.out_of_order()
-        );
+        ));
     }
     let newest = store.newest_ms().map(|ms| ms / 1000);
     let at = match (mesh.time, newest) {
@@ -231,21 +231,21 @@ pub fn prometheus_config(url: &str, args: &SourceArgs) -> anyhow::Result<Prometh
 /// Prints what could not be read (and what was skipped) to stderr; with `strict`, any problem is an error.
 fn report_problems(report: &LoadReport, strict: bool) -> anyhow::Result<()> {
     for problem in &report.problems {
-        eprintln!("warning: {problem}");
+        say(&format!("warning: {problem}"));
     }
     for duplicate in &report.duplicates {
-        eprintln!("warning: duplicate {duplicate}");
+        say(&format!("warning: duplicate {duplicate}"));
     }
     for note in &report.notes {
-        eprintln!("warning: {note}");
+        say(&format!("warning: {note}"));
     }
     if report.skipped_total() > 0 {
         let kinds: Vec<String> = report.skipped.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
-        eprintln!(
+        say(&format!(
             "note: skipped {} document(s) of kinds meshlens does not read: {}",
             report.skipped_total(),
             kinds.join(", ")
-        );
+        ));
     }
     if strict && !report.problems.is_empty() {
         bail!("{} manifest document(s) could not be read (see warnings above)", report.problems.len());

@@ -7,10 +7,10 @@ use anyhow::bail;
 use crate::identity::{IdentityIndex, Resolution, Workload};
 use crate::views::workloads::{workload_text, workloads_table};
 
-use super::out;
 use super::source::load;
 use super::traffic::measure;
-use super::{ItemArgs, ItemFormat, ListFormat, WorkloadsArgs};
+use super::{ItemArgs, ItemFormat, ListFormat, WorkloadsArgs, say};
+use super::{out, out_text};
 
 pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source, &args.scope.namespaces)?;
@@ -22,7 +22,7 @@ pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
         .filter(|w| namespaces.as_ref().is_none_or(|n| n.contains(&w.id.namespace)))
         .collect();
     match args.output {
-        ListFormat::Table => out(&workloads_table(&selected))?,
+        ListFormat::Table => out_text(&workloads_table(&selected))?,
         ListFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&selected)?))?,
     }
     Ok(ExitCode::SUCCESS)
@@ -46,7 +46,7 @@ pub fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
         values.push(value);
     }
     match args.output {
-        ItemFormat::Text => out(&texts.join("\n---\n\n"))?,
+        ItemFormat::Text => out_text(&texts.join("\n---\n\n"))?,
         ItemFormat::Json => match values.as_slice() {
             [one] => out(&format!("{}\n", serde_json::to_string_pretty(one)?))?,
             many => out(&format!("{}\n", serde_json::to_string_pretty(many)?))?,
@@ -74,7 +74,7 @@ fn find<'a>(index: &'a IdentityIndex, name: &str, namespace: Option<&str>) -> an
             }
         }
         for w in &aliases {
-            eprintln!("note: {name:?} is a telemetry name of {}", w.id);
+            say(&format!("note: {name:?} is a telemetry name of {}", w.id));
         }
         aliases
     } else {

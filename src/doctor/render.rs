@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use crate::terminal::{Newlines, escape};
+
 use super::{Finding, Report, Severity};
 
 pub fn render_text(report: &Report) -> String {
@@ -21,24 +23,26 @@ pub fn render_text(report: &Report) -> String {
         out.push('\n');
     }
     for w in &report.warnings {
-        let _ = writeln!(out, "warning: {w}");
+        let _ = writeln!(out, "warning: {}", escape(w, Newlines::Escape));
     }
     out
 }
 
 /// One finding in a few lines.
 pub fn finding_text(f: &Finding) -> String {
-    let mut out = format!("{:<7} {}  {}\n", f.severity.as_str().to_uppercase(), f.code, f.summary);
+    // Each part is one line: a line break in a name quoted in it is shown, not sent.
+    let line = |text: &str| escape(text, Newlines::Escape).into_owned();
+    let mut out = format!("{:<7} {}  {}\n", f.severity.as_str().to_uppercase(), f.code, line(&f.summary));
     if !f.objects.is_empty() {
         let objects: Vec<String> = f.objects.iter().map(ToString::to_string).collect();
-        let _ = writeln!(out, "        objects: {}", objects.join(", "));
+        let _ = writeln!(out, "        objects: {}", line(&objects.join(", ")));
     }
     if !f.evidence.is_empty() {
         let evidence: Vec<String> = f.evidence.iter().map(|(k, v)| format!("{k}={}", figure(v))).collect();
-        let _ = writeln!(out, "        evidence: {}", evidence.join(" "));
+        let _ = writeln!(out, "        evidence: {}", line(&evidence.join(" ")));
     }
     if !f.advice.is_empty() {
-        let _ = writeln!(out, "        fix: {}", f.advice);
+        let _ = writeln!(out, "        fix: {}", line(&f.advice));
     }
     out
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::identity::roles_text;
-use crate::views::table::{human_duration, render};
+use crate::views::table::{self, human_duration, render};
 
 use super::info::{AnalysisRunInfo, ExperimentInfo, ImageInfo, ReplicaSetInfo, RolloutInfo};
 
@@ -30,9 +30,7 @@ pub fn render_rollout_with_ages(
     age: &dyn Fn(Option<jiff::Timestamp>) -> String,
 ) -> String {
     let mut out = String::new();
-    let mut field = |label: &str, value: &str| {
-        let _ = writeln!(out, "{label:<17}{value}");
-    };
+    let mut field = |label: &str, value: &str| table::field(&mut out, label, value);
     field("Name:", &info.name);
     field("Namespace:", &info.namespace);
     field("Status:", &format!("{} {}", rollout_icon(&info.phase), info.phase));
@@ -58,7 +56,7 @@ pub fn render_rollout_with_ages(
         .into_iter()
         .chain([("  Ready:", r.ready), ("  Available:", r.available)])
     {
-        let _ = writeln!(out, "{label:<17}{value}");
+        table::field(&mut out, label, value);
     }
     out.push('\n');
     out.push_str(&tree(info, now, age));

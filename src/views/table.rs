@@ -1,17 +1,24 @@
 //! Aligned text columns, the way `kubectl` and the Argo CLI print them: every column but the last padded to its
 //! widest cell plus two spaces, widths counted in characters, no trailing blanks.
 
-/// Renders rows of cells as aligned lines.
+use std::borrow::Cow;
+
+use crate::terminal::{Newlines, escape};
+
+/// Renders rows of cells as aligned lines. Cells are values: control characters and line breaks in them are shown
+/// escaped (and counted so), never sent to the terminal.
 pub fn render(rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<Cow<'_, str>>> =
+        rows.iter().map(|row| row.iter().map(|cell| escape(cell, Newlines::Escape)).collect()).collect();
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0; columns];
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate().take(columns.saturating_sub(1)) {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    for row in rows {
+    for row in &rows {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             line.push_str(cell);
@@ -24,6 +31,13 @@ pub fn render(rows: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// One `Label:  value` line of a `kubectl describe`-style view, the value aligned after a 17-column label and
+/// shown escaped (it is one value, so a line break in it is shown too).
+pub fn field(out: &mut String, label: &str, value: impl std::fmt::Display) {
+    let value = value.to_string();
+    out.push_str(&format!("{label:<17}{}\n", escape(&value, Newlines::Escape)));
 }
 
 /// A duration the way Kubernetes prints ages (`45s`, `3m20s`, `5h`, `7d`, `2y30d`).

@@ -1,10 +1,8 @@
 //! Workloads as a table (`meshlens workloads`) and one workload in full (`meshlens workload`).
 
-use std::fmt::Write;
-
 use crate::identity::{Workload, roles_text};
 
-use super::table::render;
+use super::table::{self, render};
 
 /// One row per workload: where it is, what it is, its pods and the names telemetry knows it by.
 pub fn workloads_table(workloads: &[&Workload]) -> String {
@@ -40,9 +38,7 @@ pub fn workloads_table(workloads: &[&Workload]) -> String {
 /// Everything about one workload: identity, telemetry names, every ReplicaSet and every pod.
 pub fn workload_text(w: &Workload) -> String {
     let mut out = String::new();
-    let mut field = |label: &str, value: &str| {
-        let _ = writeln!(out, "{label:<17}{value}");
-    };
+    let mut field = |label: &str, value: &str| table::field(&mut out, label, value);
     field("Name:", &w.id.name);
     field("Namespace:", &w.id.namespace);
     field("Kind:", &format!("{} ({})", w.id.kind, w.api_version));

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::graph::{Graph, NodeType, Protocol, TrafficRole};
+use crate::terminal::{Newlines, escape};
 
 use super::{bytes_rate, node_label, percent};
 
@@ -56,7 +57,8 @@ pub fn render_dot(graph: &Graph) -> String {
     out
 }
 
-/// A DOT string literal.
+/// A DOT string literal; control characters of the value are shown escaped, as in every text output.
 fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+    let shown = escape(s, Newlines::Keep);
+    format!("\"{}\"", shown.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
 }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::graph::layout::{Spacing, layout};
 use crate::graph::{Edge, Graph, Node, NodeType, Protocol, TrafficRole};
+use crate::terminal::{Newlines, escape};
 
 use super::whole_percent;
 
@@ -279,10 +280,11 @@ fn clip(text: &str, max: usize) -> String {
     t
 }
 
-/// Escapes text for XML content and attribute values.
+/// Escapes text for XML content and attribute values. XML forbids most control characters, and bidirectional
+/// controls would reorder what is drawn: both are shown escaped, as in text outputs.
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in escape(text, Newlines::Keep).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::graph::{Graph, Node, Protocol};
+use crate::terminal::{Newlines, escape};
 use crate::views::table::render;
 
 use super::{bytes_rate, label_of, node_label, percent};
@@ -41,7 +42,7 @@ pub fn render_table(graph: &Graph) -> String {
         .map(|n| {
             let what =
                 if n.is_ghost { format!("ghost: {}", n.ghost_reason.as_deref().unwrap_or("")) } else { "idle".into() };
-            format!("  {} — {what}", node_label(n))
+            format!("  {}", escape(&format!("{} — {what}", node_label(n)), Newlines::Escape))
         })
         .collect();
     if !flagged.is_empty() {
@@ -52,7 +53,7 @@ pub fn render_table(graph: &Graph) -> String {
         out.push_str(&split_table(graph, node));
     }
     for w in &graph.warnings {
-        let _ = writeln!(out, "\nwarning: {w}");
+        let _ = writeln!(out, "\nwarning: {}", escape(w, Newlines::Escape));
     }
     out
 }
@@ -63,7 +64,8 @@ pub fn split_table(graph: &Graph, node: &Node) -> String {
     let mut out = String::new();
     let kind = node.workload_kind.as_deref().unwrap_or("");
     let how = node.split.as_ref().map(|s| s.attributed_by.as_str()).unwrap_or("none");
-    let _ = writeln!(out, "split of {} {kind} (measured by {how} over {})", node_label(node), graph.duration);
+    let title = format!("split of {} {kind} (measured by {how} over {})", node_label(node), graph.duration);
+    let _ = writeln!(out, "{}", escape(&title, Newlines::Escape));
     let mut rows = vec![
         ["REVISION", "ROLE", "OBSERVED", "INTENDED", "ROUTED", "RATE", "ERRORS", "P95", "PODS"]
             .map(String::from)
@@ -105,7 +107,8 @@ pub fn split_table(graph: &Graph, node: &Node) -> String {
                 .iter()
                 .map(|r| format!("{} {}", short_name(&r.replica_set, &node.name), percent(r.share)))
                 .collect();
-            let _ = writeln!(out, "  {} ({:.2} rps): {}", label_of(graph, &c.source), c.rps, parts.join(" / "));
+            let line = format!("{} ({:.2} rps): {}", label_of(graph, &c.source), c.rps, parts.join(" / "));
+            let _ = writeln!(out, "  {}", escape(&line, Newlines::Escape));
         }
     }
     out
