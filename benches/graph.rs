@@ -4,6 +4,14 @@
 //!
 //! `cargo bench --bench graph` (sizes 1000,4000,10000) or `cargo bench --bench graph -- 1000,4000`.
 //! Needs `prometheus` and `promtool` (scripts/install-test-deps) and a few GB of free disk.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 #[path = "../tests/common/process.rs"]
 mod process;

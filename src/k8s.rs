@@ -39,8 +39,8 @@ pub fn is_namespace_name(name: &str) -> bool {
     !bytes.is_empty()
         && bytes.len() <= 63
         && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
+        && !name.starts_with('-')
+        && !name.ends_with('-')
 }
 
 #[cfg(test)]

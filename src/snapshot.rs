@@ -1,6 +1,7 @@
 //! A snapshot directory: `k8s/` manifests, `metrics/` OpenMetrics files (plain, or gzip-compressed as `.gz`: the
 //! labels repeated on every sample line compress about twentyfold) and an optional `snapshot.yaml` with the moment
 //! and cluster it shows. The offline source every command can read.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -138,7 +139,7 @@ pub fn manifest_files(
     };
     let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for object in objects {
-        let group = object["metadata"]["namespace"].as_str().unwrap_or("cluster");
+        let group = object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("cluster");
         groups.entry(format!("{group}.{extension}")).or_default().push(object);
     }
     let mut files = BTreeMap::new();

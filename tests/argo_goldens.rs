@@ -1,4 +1,12 @@
 //! `rollout get` against the Argo Rollouts CLI's own expected outputs for the upstream live-shaped fixtures.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

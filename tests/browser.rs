@@ -2,6 +2,14 @@
 //! Rollout, land on its one workload page with both ReplicaSets, all their pods and the split, and watch the split
 //! move when the canary takes its next step. Screenshots of every page go to `target/screenshots/` for people to
 //! look at.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

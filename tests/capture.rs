@@ -1,5 +1,13 @@
 //! `meshlens capture` from a fake API server and a real Prometheus: the snapshot it writes gives every view the
 //! live sources gave, and holds no env value, Secret or ConfigMap.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

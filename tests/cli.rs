@@ -1,4 +1,12 @@
 //! The CLI end to end: the real binary on simulated and hand-made snapshot directories.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

@@ -1,5 +1,13 @@
 //! The in-cluster manifests: the ClusterRole grants get/list/watch on exactly the kinds meshlens reads and nothing
 //! else; the container runs as non-root from a read-only root filesystem, serving HTTPS with a token.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,14 @@
 //! `meshlens doctor` on simulated bookinfo, routed by Istio's VirtualServices or by the Gateway API, with one fault
 //! planted at a time: each fault gives exactly its findings, healthy worlds give no error or warning; on the
 //! in-memory engine and on a real Prometheus.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

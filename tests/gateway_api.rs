@@ -1,6 +1,14 @@
 //! The Gateway API as upstream projects write it: every manifest of the Argo Rollouts Gateway API plugin,
 //! Flagger's Gateway API router and Istio's Gateway API and ambient samples loads, and the routed weight meshlens
 //! shows for a Rollout or Canary is the one its route holds.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

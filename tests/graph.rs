@@ -1,4 +1,12 @@
 //! The traffic graph on simulated scenarios, from the in-memory engine and from a real Prometheus alike.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! Snapshots made to hurt whoever opens them: compression bombs, links to `/dev/zero`, FIFOs, YAML alias bombs.
 //! Each ends quickly with exit 2 and a message naming the file, in bounded memory (peak RSS measured with
 //! `/usr/bin/time`); and a gzip file of several members, as `pigz` writes, loads whole.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

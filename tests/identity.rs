@@ -1,4 +1,12 @@
 //! Workload identity on real upstream manifests and on hand-written ones for every controller kind.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

@@ -1,5 +1,13 @@
 //! The live demo's world: frames advance the reviews Rollout step by step, then promote it and start a new
 //! revision, and the samples appended to the in-memory store make the observed split follow.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

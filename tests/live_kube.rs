@@ -1,5 +1,13 @@
 //! `--kube`: the real kube-rs client reads the cluster through an in-process fake API server (discovery and paged
 //! LIST on 127.0.0.1), and every view sees what a snapshot of the same objects shows.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

@@ -1,5 +1,13 @@
 //! `serve`'s `/metrics`, scraped by a real Prometheus: the measured split and the doctor's findings arrive as
 //! series an alert rule or an Argo Rollouts AnalysisTemplate can query.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

@@ -1,4 +1,12 @@
 //! The in-memory engine against a real Prometheus (and VictoriaMetrics) on the same simulated samples.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

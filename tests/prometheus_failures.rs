@@ -1,5 +1,13 @@
 //! What the graph command says when the telemetry server misbehaves: down, slow, failing, talking nonsense, or
 //! answering with warnings. Never a silently empty graph.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

@@ -1,6 +1,14 @@
 //! `serve` under hostile clients, over real sockets: sockets that never send a byte and half-sent requests are
 //! closed after their timeouts, the connection cap holds (and frees up), a server reachable beyond loopback needs a
 //! token or an explicit flag, and credentials given in the `--prometheus` URL never show in an answer.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

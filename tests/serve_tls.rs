@@ -1,5 +1,13 @@
 //! `serve` over HTTPS with a bearer token, as it would run in a cluster: the certificate is served, plain HTTP is
 //! not, and the token is required of everything but the probe.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

@@ -1,5 +1,13 @@
 //! The HTTP API and pages, in process, on the simulated bookinfo canary (real manifests parsed from a snapshot, the
 //! in-memory engine over its telemetry): every endpoint, its 400s, and the pages a user clicks through.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 use std::sync::Arc;
 

@@ -1,5 +1,13 @@
 //! The simulator's telemetry against the identity index: every name it reports resolves to a workload, and the
 //! split it reports is the split the routes carry.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "tests fail loudly"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -19,6 +19,7 @@ use crate::inventory::Inventory;
 use crate::k8s::live;
 use crate::rollout::RolloutInfo;
 use crate::terminal::{Newlines, escape};
+use crate::views::traffic::{Measured, RolloutAnswer};
 
 pub fn get(args: &RolloutGetArgs) -> anyhow::Result<ExitCode> {
     if args.watch {
@@ -46,11 +47,9 @@ fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
             }
         }
         ItemFormat::Json => {
-            let mut value = serde_json::to_value(&info)?;
-            if let Some(m) = &measured {
-                value["observedSplit"] = m.json();
-            }
-            out(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
+            let answer =
+                RolloutAnswer { info: &info, observed_split: measured.as_ref().map(Measured::answer), history: None };
+            out(&format!("{}\n", serde_json::to_string_pretty(&answer)?))?;
         }
     }
     Ok(ExitCode::SUCCESS)

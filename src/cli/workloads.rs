@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 
 use crate::identity::{IdentityIndex, Resolution, Workload};
+use crate::views::traffic::{Measured, WorkloadAnswer};
 use crate::views::workloads::{workload_text, workloads_table};
 
 use super::source::load;
@@ -36,14 +37,15 @@ pub fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     for w in &found {
         let measured = measure(&mesh, &args.source, &w.id, args.duration)?;
         let mut text = workload_text(w);
-        let mut value = serde_json::to_value(w)?;
         if let Some(m) = &measured {
             text.push('\n');
             text.push_str(&m.text());
-            value["traffic"] = m.json();
         }
         texts.push(text);
-        values.push(value);
+        values.push(serde_json::to_value(WorkloadAnswer {
+            workload: w,
+            traffic: measured.as_ref().map(Measured::answer),
+        })?);
     }
     match args.output {
         ItemFormat::Text => out_text(&texts.join("\n---\n\n"))?,

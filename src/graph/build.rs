@@ -88,8 +88,9 @@ pub fn build<'a>(
         }
         let source = resolver.source(row);
         let target = resolver.destination(row);
-        let slot = usize::from(row.label("reporter") != "source");
-        seen.entry((source, target, protocol)).or_default()[slot].add(row, protocol);
+        let [by_source, by_destination] = seen.entry((source, target, protocol)).or_default();
+        let reported = if row.label("reporter") == "source" { by_source } else { by_destination };
+        reported.add(row, protocol);
     }
     let mut p95: FxHashMap<(NodeRef, NodeRef), f64> = FxHashMap::default();
     for row in results.latency.iter().filter(|r| r.value.is_finite()) {
@@ -221,10 +222,10 @@ fn apply_traffic(nodes: &mut [Node], edges: &mut [Edge]) {
     let shares: Vec<f64> = edges
         .iter()
         .map(|e| {
-            let (out, _) = &totals[e.source.as_str()];
+            let out = totals.get(e.source.as_str()).map(|(out, _)| out);
             match e.tcp_bytes_per_s {
-                Some(bytes) => ratio(bytes, out.tcp_out),
-                None => ratio(e.rps, out.rps_out),
+                Some(bytes) => ratio(bytes, out.map_or(0.0, |o| o.tcp_out)),
+                None => ratio(e.rps, out.map_or(0.0, |o| o.rps_out)),
             }
         })
         .collect();

@@ -80,6 +80,16 @@ pub async fn split_history(
     Ok(history)
 }
 
+/// The observed split of one workload over a window, point by point, beside the intended weights over it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SplitHistory {
+    /// Seconds between points.
+    pub step_seconds: u64,
+    pub points: Vec<SplitPoint>,
+    pub intended: Vec<WeightStep>,
+}
+
 /// The intended weights of one workload from `since` on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,6 +1,10 @@
 //! A layered (dot-like) layout of a graph, left to right: callers before the workloads they call. Cycles are broken
 //! by reversing the edges a depth-first search finds going back, nodes are put in the layer of their longest path
 //! from a root, and each layer is ordered by the barycentre of its neighbours to keep edges from crossing.
+#![expect(
+    clippy::indexing_slicing,
+    reason = "every table here is sized by the node count, and edges are checked against it on entry"
+)]
 
 use rustc_hash::FxHashMap;
 
@@ -26,7 +30,8 @@ pub struct Spacing {
 
 /// Lays out `count` nodes joined by `edges` (indices, source → target). `order_key` breaks ties (stable output).
 pub fn layout(count: usize, edges: &[(usize, usize)], order_key: &dyn Fn(usize) -> String, spacing: Spacing) -> Layout {
-    let forward = acyclic(count, edges);
+    let edges: Vec<(usize, usize)> = edges.iter().copied().filter(|&(s, t)| s < count && t < count).collect();
+    let forward = acyclic(count, &edges);
     let layers = longest_path_layers(count, &forward);
     let mut rows = order_layers(count, &forward, &layers, order_key);
     rows.retain(|row| !row.is_empty());

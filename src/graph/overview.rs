@@ -76,7 +76,7 @@ pub fn namespace_view(graph: &Graph) -> Graph {
         *sent.entry((e.source.clone(), e.tcp_bytes_per_s.is_some())).or_default() += e.tcp_bytes_per_s.unwrap_or(e.rps);
     }
     for e in &mut edges {
-        let total = sent[&(e.source.clone(), e.tcp_bytes_per_s.is_some())];
+        let total = sent.get(&(e.source.clone(), e.tcp_bytes_per_s.is_some())).copied().unwrap_or(0.0);
         e.share = if total > 0.0 { e.tcp_bytes_per_s.unwrap_or(e.rps) / total } else { 0.0 };
         if let Some(n) = groups.get_mut(&e.source) {
             n.traffic.rps_out += e.rps;

@@ -113,10 +113,12 @@ impl<'a> Resolver<'a> {
         node
     }
 
+    #[expect(clippy::indexing_slicing, reason = "a NodeRef is made only by Resolver::node, as an index of its nodes")]
     pub fn get(&self, node: NodeRef) -> &Node {
         &self.nodes[node.0]
     }
 
+    #[expect(clippy::indexing_slicing, reason = "a NodeRef is made only by Resolver::node, as an index of its nodes")]
     pub fn get_mut(&mut self, node: NodeRef) -> &mut Node {
         &mut self.nodes[node.0]
     }

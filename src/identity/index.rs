@@ -64,13 +64,13 @@ impl IdentityIndex {
     }
 
     pub fn get(&self, id: &WorkloadId) -> Option<&Workload> {
-        self.by_id.get(id).map(|&i| &self.workloads[i])
+        self.by_id.get(id).and_then(|&i| self.workloads.get(i))
     }
 
     /// Workloads in `namespace` named `name` (several when kinds differ, e.g. Deployment and Rollout `X`).
     pub fn named(&self, namespace: &str, name: &str) -> impl Iterator<Item = &Workload> + use<'_> {
         let found = self.by_name.get(&(namespace.to_owned(), name.to_owned()));
-        found.into_iter().flatten().map(|&i| &self.workloads[i])
+        found.into_iter().flatten().filter_map(|&i| self.workloads.get(i))
     }
 
     /// Namespaces whose objects were loaded.
@@ -84,9 +84,11 @@ impl IdentityIndex {
             return Resolution::Unknown;
         }
         if let Some(found) = self.by_telemetry_name.get(&(namespace.to_owned(), name.to_owned())) {
-            return match found.as_slice() {
-                [one] => Resolution::One(&self.workloads[*one]),
-                many => Resolution::Ambiguous(many.iter().map(|&i| &self.workloads[i]).collect()),
+            let mut found: Vec<&Workload> = found.iter().filter_map(|&i| self.workloads.get(i)).collect();
+            return match found.len() {
+                0 => Resolution::Unknown,
+                1 => found.pop().map_or(Resolution::Unknown, Resolution::One),
+                _ => Resolution::Ambiguous(found),
             };
         }
         let Some((base, hash)) = name.rsplit_once('-') else {
@@ -104,14 +106,14 @@ impl IdentityIndex {
 
     /// The workload and ReplicaSet of a pod, from the `pod` label telemetry carries.
     pub fn pod(&self, namespace: &str, pod: &str) -> Option<(&Workload, &PodEntry)> {
-        let w = &self.workloads[*self.by_pod.get(&(namespace.to_owned(), pod.to_owned()))?];
+        let w = self.workloads.get(*self.by_pod.get(&(namespace.to_owned(), pod.to_owned()))?)?;
         Some((w, w.pods.iter().find(|p| p.name == pod)?))
     }
 
     /// The workload and ReplicaSet name of a pod-template hash (the `rollouts_pod_template_hash` label).
     pub fn hash(&self, namespace: &str, hash: &str) -> Option<(&Workload, &str)> {
         let (i, rs) = self.by_hash.get(&(namespace.to_owned(), hash.to_owned()))?;
-        Some((&self.workloads[*i], rs.as_str()))
+        Some((self.workloads.get(*i)?, rs.as_str()))
     }
 }
 
@@ -179,14 +181,16 @@ impl<'a> Builder<'a> {
         for (index, rs) in inv.all::<ReplicaSet>().iter().enumerate() {
             let top = self.resolver.top_of(ObjRef { kind: Kind::ReplicaSet, index });
             let d = self.draft(top);
-            let entry = self.replica_set_entry(d, rs);
-            self.drafts[d].replica_sets.push(entry);
+            let Some(entry) = self.drafts.get(d).map(|draft| self.replica_set_entry(draft, rs)) else { continue };
+            if let Some(draft) = self.drafts.get_mut(d) {
+                draft.replica_sets.push(entry);
+            }
         }
         for (index, pod) in inv.all::<Pod>().iter().enumerate() {
             let top = self.resolver.pod_controller(ObjRef { kind: Kind::Pod, index }, pod);
             let d = self.draft(top);
-            let entry = self.pod_entry(d, pod);
-            let draft = &mut self.drafts[d];
+            let Some(entry) = self.drafts.get(d).map(|draft| self.pod_entry(draft, pod)) else { continue };
+            let Some(draft) = self.drafts.get_mut(d) else { continue };
             draft.telemetry_names.extend(candidate_names(&pod_facts(pod)));
             if draft.template_labels.is_none() {
                 draft.template_labels = Some(pod.metadata.labels().clone());
@@ -330,8 +334,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn replica_set_entry(&self, d: usize, rs: &ReplicaSet) -> ReplicaSetEntry {
-        let draft = &self.drafts[d];
+    fn replica_set_entry(&self, draft: &Draft, rs: &ReplicaSet) -> ReplicaSetEntry {
         let meta = &rs.metadata;
         let labels = meta.labels();
         let owner = meta.controller();
@@ -381,8 +384,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn pod_entry(&self, d: usize, pod: &Pod) -> PodEntry {
-        let draft = &self.drafts[d];
+    fn pod_entry(&self, draft: &Draft, pod: &Pod) -> PodEntry {
         let meta = &pod.metadata;
         let facts = pod_facts(pod);
         let owner = meta.controller();

@@ -1,5 +1,6 @@
 //! Splits manifest text into documents and parses each one on its own, so one broken document never hides the
 //! others (what `kubectl apply -f` users expect from multi-document files).
+#![deny(clippy::arithmetic_side_effects)]
 
 use serde_json::Value;
 use serde_saphyr::DuplicateKeyPolicy;
@@ -100,7 +101,7 @@ impl Iterator for Documents<'_> {
         let parsed = match &mut self.inner {
             Inner::Yaml { chunks, index, .. } => {
                 let chunk = chunks.next()?;
-                *index += 1;
+                *index = index.saturating_add(1);
                 let allowed =
                     NODES_PER_DOCUMENT.saturating_add(chunk.text.len().saturating_mul(2)).min(self.nodes_left);
                 parse_yaml_chunk(*index, chunk, allowed)
@@ -111,8 +112,9 @@ impl Iterator for Documents<'_> {
                 }
                 let start = stream.byte_offset();
                 let next = stream.next()?;
-                *index += 1;
-                let line = line_of(text, start + leading_whitespace(&text[start..]));
+                *index = index.saturating_add(1);
+                let line =
+                    line_of(text, start.saturating_add(leading_whitespace(text.get(start..).unwrap_or_default())));
                 next.map(|value| Document { index: *index, line, value, note: None }).map_err(|err| {
                     // The stream cannot resynchronise after a syntax error; the rest of the file is unreadable.
                     *done = true;
@@ -146,7 +148,7 @@ impl Chunk<'_> {
     /// The file line of the document's first line that is neither blank nor a comment.
     fn content_line(&self) -> usize {
         let skipped = self.text.lines().take_while(|l| is_blank_or_comment(l)).count();
-        self.origin + skipped
+        self.origin.saturating_add(skipped)
     }
 }
 
@@ -163,24 +165,24 @@ fn split_yaml(text: &str) -> Vec<Chunk<'_>> {
     let mut start_line = 1;
     let mut offset = 0;
     for (line_no, line) in text.split_inclusive('\n').enumerate() {
-        let line_no = line_no + 1;
+        let line_no = line_no.saturating_add(1);
         let trimmed = line.trim_end_matches(['\n', '\r']);
         let is_start = trimmed == "---" || trimmed.starts_with("--- ") || trimmed.starts_with("---\t");
         let is_end = trimmed == "..." || trimmed.starts_with("... ");
         if is_start || is_end {
-            push_chunk(&mut chunks, &text[start_byte..offset], start_line);
+            push_chunk(&mut chunks, text.get(start_byte..offset).unwrap_or_default(), start_line);
             // A start marker may carry content on its own line (`--- |`); keep it with the new document.
             if is_start {
-                start_byte = offset + 3;
+                start_byte = offset.saturating_add(3);
                 start_line = line_no;
             } else {
-                start_byte = offset + line.len();
-                start_line = line_no + 1;
+                start_byte = offset.saturating_add(line.len());
+                start_line = line_no.saturating_add(1);
             }
         }
-        offset += line.len();
+        offset = offset.saturating_add(line.len());
     }
-    push_chunk(&mut chunks, &text[start_byte..], start_line);
+    push_chunk(&mut chunks, text.get(start_byte..).unwrap_or_default(), start_line);
     chunks
 }
 
@@ -209,7 +211,7 @@ fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>, max_nodes: usize) -> Result<
                 max_reader_input_bytes: None,
                 max_events: max_nodes.saturating_mul(2),
                 max_nodes: max_nodes,
-                max_total_scalar_bytes: (1 << 26) + chunk.text.len().saturating_mul(2),
+                max_total_scalar_bytes: (1usize << 26).saturating_add(chunk.text.len().saturating_mul(2)),
             },
             duplicate_keys: duplicate_keys,
         };
@@ -221,7 +223,7 @@ fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>, max_nodes: usize) -> Result<
             Some(loc) => {
                 let suffix = format!(" at line {}, column {}", loc.line(), loc.column());
                 let text = plain.strip_suffix(&suffix).unwrap_or(&plain);
-                let file_line = chunk.origin + loc.line() as usize - 1;
+                let file_line = chunk.origin.saturating_add(loc.line() as usize).saturating_sub(1);
                 format!("{text} (line {file_line}, column {})", loc.column())
             }
             None => plain,
@@ -244,11 +246,11 @@ fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>, max_nodes: usize) -> Result<
 }
 
 fn leading_whitespace(s: &str) -> usize {
-    s.len() - s.trim_start().len()
+    s.len().saturating_sub(s.trim_start().len())
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text.as_bytes()[..byte.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+    text.bytes().take(byte).filter(|b| *b == b'\n').count().saturating_add(1)
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ macro_rules! kinds {
 
             /// Puts `object` in place of the one at `index` of its kind's list.
             pub fn replace(&mut self, index: usize, object: Object) {
-                match object { $(Object::$kind(o) => self.$kind[index] = *o,)+ }
+                match object { $(Object::$kind(o) => if let Some(slot) = self.$kind.get_mut(index) { *slot = *o },)+ }
             }
 
             pub fn len(&self, kind: Kind) -> usize {
@@ -175,7 +175,7 @@ kinds! {
 impl Kind {
     /// The apiVersion meshlens stores objects of this kind under.
     pub fn api_version(self) -> &'static str {
-        self.api_versions()[0]
+        self.api_versions().first().copied().unwrap_or_default()
     }
 
     /// The API group (`""` for the core group).

@@ -1,5 +1,6 @@
 //! Reads manifest texts into objects while keeping count of what was skipped and what was broken, so a bad
 //! document is reported by file and index and never stops the rest from loading.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -100,11 +101,11 @@ impl Loader {
     /// Reads every document of `text`, named `source` in messages: a broken document is a problem to report, one
     /// that expands past the load's budget ends the load.
     pub fn add_text(&mut self, source: &str, text: &str, format: Format) -> Result<(), OverBudget> {
-        self.report.sources += 1;
+        self.report.sources = self.report.sources.saturating_add(1);
         self.nodes_left = self.nodes_left.saturating_add(text.len().saturating_mul(2));
         let mut documents = Documents::new(text, format, self.nodes_left);
         for doc in &mut documents {
-            self.report.documents += 1;
+            self.report.documents = self.report.documents.saturating_add(1);
             match doc {
                 Ok(doc) => {
                     let origin = Origin { source: source.to_owned(), document: doc.index, line: doc.line, item: None };
@@ -128,17 +129,17 @@ impl Loader {
 
     /// Adds objects a source served as values (an API's LIST), the `n`th named `source #n` in messages.
     pub fn add_values(&mut self, source: &str, values: Vec<Value>) {
-        self.report.sources += 1;
+        self.report.sources = self.report.sources.saturating_add(1);
         for (i, value) in values.into_iter().enumerate() {
-            self.report.documents += 1;
-            let origin = Origin { source: source.to_owned(), document: i + 1, line: 0, item: None };
+            self.report.documents = self.report.documents.saturating_add(1);
+            let origin = Origin { source: source.to_owned(), document: i.saturating_add(1), line: 0, item: None };
             self.add_value(value, origin);
         }
     }
 
     /// Records a source that could not be read at all (unreadable file, not UTF-8, ...).
     pub fn add_problem(&mut self, source: &str, message: String) {
-        self.report.sources += 1;
+        self.report.sources = self.report.sources.saturating_add(1);
         self.report.problems.push(Problem { location: source.to_owned(), message });
     }
 
@@ -147,11 +148,14 @@ impl Loader {
             Ok(Decoded::Object(object)) => self.add_object(object, origin),
             Ok(Decoded::List(items)) => {
                 for (i, item) in items.into_iter().enumerate() {
-                    let origin = Origin { item: Some(i + 1), ..origin.clone() };
+                    let origin = Origin { item: Some(i.saturating_add(1)), ..origin.clone() };
                     self.add_value(item, origin);
                 }
             }
-            Ok(Decoded::Unknown(kind)) => *self.report.skipped.entry(kind).or_default() += 1,
+            Ok(Decoded::Unknown(kind)) => {
+                let skipped = self.report.skipped.entry(kind).or_default();
+                *skipped = skipped.saturating_add(1);
+            }
             Err(err) => self.report.problems.push(Problem { location: origin.to_string(), message: err.to_string() }),
         }
     }
@@ -162,7 +166,7 @@ impl Loader {
         if let Some(previous) = self.seen.insert(key, origin.clone()) {
             self.report.duplicates.push(format!("{} at {origin} replaces the one at {previous}", object.describe()));
         }
-        self.report.objects += 1;
+        self.report.objects = self.report.objects.saturating_add(1);
         self.objects.push(object);
     }
 

@@ -20,7 +20,7 @@ pub fn set_weight(rollout: &Rollout) -> i32 {
         return rollout.max_traffic_weight();
     };
     let steps = rollout.spec.strategy.canary.as_ref().map(|c| c.steps.as_slice()).unwrap_or_default();
-    steps[..=index].iter().rev().find_map(|s| s.set_weight).unwrap_or(0)
+    steps.iter().take(index.saturating_add(1)).rev().find_map(|s| s.set_weight).unwrap_or(0)
 }
 
 /// The Argo CLI's ActualWeight: what the controller last wrote into the traffic router when it routes traffic,

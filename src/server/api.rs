@@ -5,13 +5,13 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use serde_json::{Value, json};
 
-use crate::graph::history::{SplitPoint, WeightStep, split_history};
+use crate::graph::history::{SplitHistory, split_history};
 use crate::graph::render::kiali::render_kiali;
 use crate::graph::{Graph, GraphRequest};
 use crate::identity::{Workload, WorkloadKind};
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
-use crate::views::traffic::{Measured, Window, measure};
+use crate::views::traffic::{Measured, RolloutAnswer, Window, WorkloadAnswer, measure};
 
 use super::error::ApiError;
 use super::params::{self, GraphParams, KialiGraphParams, WindowParams, graph_request, parse};
@@ -48,11 +48,8 @@ pub async fn workload(
     let world = state.world();
     let p: WindowParams = parse(query.as_deref())?;
     let w = find_workload(&world, &namespace, &name, None)?;
-    let mut value = json!(w);
-    if let Some(m) = measured(&state, &world, w, &p).await? {
-        value["traffic"] = m.json();
-    }
-    Ok(Json(value))
+    let measured = measured(&state, &world, w, &p).await?;
+    Ok(Json(json!(WorkloadAnswer { workload: w, traffic: measured.as_ref().map(Measured::answer) })))
 }
 
 pub async fn rollout(
@@ -68,26 +65,26 @@ pub async fn rollout(
         .find(Kind::Rollout, &namespace, &name)
         .and_then(|r| rollout_info(&world.inventory, r))
         .ok_or_else(|| ApiError::NotFound(format!("no Rollout {namespace}/{name}")))?;
-    let mut value = json!(info);
-    if let Some(m) = measured(&state, &world, w, &p).await? {
-        value["observedSplit"] = m.json();
-    }
-    let (points, step, intended) = history(&state, &world, w, &p).await?;
-    value["history"] = json!({"stepSeconds": step, "points": points, "intended": intended});
-    Ok(Json(value))
+    let measured = measured(&state, &world, w, &p).await?;
+    let history = history(&state, &world, w, &p).await?;
+    Ok(Json(json!(RolloutAnswer {
+        info: &info,
+        observed_split: measured.as_ref().map(Measured::answer),
+        history: Some(history),
+    })))
 }
 
 /// Points of a split history over a window.
 pub const HISTORY_POINTS: u64 = 60;
 
-/// The split of `w` over the window the parameters ask for, the seconds between its points, and the intended
-/// weights over the window (as this server saw them change; a snapshot knows only its own).
+/// The split of `w` over the window the parameters ask for, and the intended weights over the window (as this
+/// server saw them change; a snapshot knows only its own).
 pub async fn history(
     state: &AppState,
     world: &World,
     w: &Workload,
     p: &WindowParams,
-) -> Result<(Vec<SplitPoint>, u64, Vec<WeightStep>), ApiError> {
+) -> Result<SplitHistory, ApiError> {
     let duration_s = params::duration(state, p.duration.as_deref(), "duration")?;
     let at = params::at(state, p.at.as_deref(), "at")?;
     let window = (at, duration_s);
@@ -102,8 +99,8 @@ pub async fn history(
     )
     .await
     .map_err(|e| ApiError::Telemetry(e.to_string()))?;
-    let intended = state.weight_steps(&w.id.namespace, &w.id.name, at - duration_s as i64, at);
-    Ok((points, (duration_s / HISTORY_POINTS).max(1), intended))
+    let intended = state.weight_steps(&w.id.namespace, &w.id.name, at.saturating_sub_unsigned(duration_s), at);
+    Ok(SplitHistory { step_seconds: (duration_s / HISTORY_POINTS).max(1), points, intended })
 }
 
 /// The graph of `req`, or the telemetry error naming its query.

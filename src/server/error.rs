@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::graph::render::svg::esc;
 
@@ -37,13 +37,21 @@ impl ApiError {
     }
 }
 
+/// The JSON of an error answer: what is wrong and, for a 400, which parameter.
+#[derive(Serialize)]
+struct ErrorBody {
+    error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameter: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": self.to_string()});
-        if let ApiError::BadParameter { parameter, .. } = &self {
-            body["parameter"] = json!(parameter);
-        }
-        (self.status(), Json(body)).into_response()
+        let parameter = match &self {
+            ApiError::BadParameter { parameter, .. } => Some(parameter.clone()),
+            _ => None,
+        };
+        (self.status(), Json(ErrorBody { error: self.to_string(), parameter })).into_response()
     }
 }
 

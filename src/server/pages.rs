@@ -283,8 +283,8 @@ pub async fn workload(
         at: p.at.clone(),
     };
     let (chart, chart_duration) = if w.id.kind.has_revisions() {
-        let (points, _, intended) = history(&state, &world, w, &chart_window).await?;
-        (Some(split_chart(&points, &intended)), chart_window.duration.unwrap_or_default())
+        let history = history(&state, &world, w, &chart_window).await?;
+        (Some(split_chart(&history.points, &history.intended)), chart_window.duration.unwrap_or_default())
     } else {
         (None, String::new())
     };

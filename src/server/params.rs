@@ -1,5 +1,6 @@
 //! Query parameters turned into validated requests: every value is checked here (namespaces are Kubernetes names,
 //! durations and times parse) before anything reaches a query, and a bad one names itself in the 400.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::BTreeSet;
 

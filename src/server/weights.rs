@@ -30,7 +30,7 @@ impl WeightLog {
     pub fn during(&self, namespace: &str, name: &str, start: i64, end: i64) -> Vec<WeightStep> {
         let Some(steps) = self.0.get(&(namespace.to_owned(), name.to_owned())) else { return Vec::new() };
         let first = steps.partition_point(|s| s.since <= start).saturating_sub(1);
-        steps[first..].iter().filter(|s| s.since <= end).cloned().collect()
+        steps.iter().skip(first).filter(|s| s.since <= end).cloned().collect()
     }
 }
 

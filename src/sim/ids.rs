@@ -77,7 +77,7 @@ mod tests {
         assert!((9..=10).contains(&hash.len()) && hash.bytes().all(|c| SAFE_ALPHABET.contains(&c)));
         let uid = ids.uid();
         assert_eq!(uid.len(), 36);
-        assert_eq!(&uid[14..15], "4");
+        assert_eq!(uid.get(14..15), Some("4"));
         assert_eq!(ids.pod_ip(), "10.16.0.1");
     }
 }

@@ -1,5 +1,6 @@
 //! PromQL's `rate` and `histogram_quantile` with Prometheus 2.x semantics, so the in-memory backend gives the
 //! answers a Prometheus server gives for the same samples.
+#![deny(clippy::arithmetic_side_effects)]
 
 /// `rate()` over the samples of one series inside `[start_ms, end_ms]` (closed at both ends, as in Prometheus
 /// 2.x): the increase, corrected for counter resets, extrapolated towards the window edges (at most half a sample
@@ -22,7 +23,7 @@ pub fn extrapolated_rate(samples: &[(i64, f64)], start_ms: i64, end_ms: i64) -> 
     let mut to_start = seconds_between(start_ms, first_t);
     let to_end = seconds_between(last_t, end_ms);
     let sampled = seconds_between(first_t, last_t);
-    let average_step = sampled / (samples.len() - 1) as f64;
+    let average_step = sampled / samples.len().saturating_sub(1) as f64;
     if result > 0.0 && first_v >= 0.0 {
         // A counter starts at zero: do not extrapolate to before it was zero.
         let to_zero = sampled * (first_v / result);
@@ -76,26 +77,25 @@ pub fn bucket_quantile(q: f64, buckets: &mut Vec<(f64, f64)>) -> f64 {
             max = b.1;
         }
     }
-    if buckets.len() < 2 {
-        return f64::NAN;
-    }
-    let observations = buckets[buckets.len() - 1].1;
-    if observations == 0.0 {
+    // The `+Inf` bucket holds every observation; the finite buckets below it locate the rank.
+    let Some((&(_, observations), finite)) = buckets.split_last() else { return f64::NAN };
+    if finite.is_empty() || observations == 0.0 {
         return f64::NAN;
     }
     let mut rank = q * observations;
-    let b = buckets[..buckets.len() - 1].partition_point(|b| b.1 < rank);
-    if b == buckets.len() - 1 {
-        return buckets[buckets.len() - 2].0;
+    let b = finite.partition_point(|b| b.1 < rank);
+    let Some(&(end, mut count)) = finite.get(b) else {
+        // The rank falls in `+Inf`: the highest finite bound is the best answer there is.
+        return finite.last().map_or(f64::NAN, |highest| highest.0);
+    };
+    if b == 0 && end <= 0.0 {
+        return end;
     }
-    if b == 0 && buckets[0].0 <= 0.0 {
-        return buckets[0].0;
-    }
-    let (mut start, end, mut count) = (0.0, buckets[b].0, buckets[b].1);
-    if b > 0 {
-        start = buckets[b - 1].0;
-        count -= buckets[b - 1].1;
-        rank -= buckets[b - 1].1;
+    let mut start = 0.0;
+    if let Some(&(below, below_count)) = b.checked_sub(1).and_then(|below| finite.get(below)) {
+        start = below;
+        count -= below_count;
+        rank -= below_count;
     }
     start + (end - start) * (rank / count)
 }

@@ -1,5 +1,6 @@
 //! An in-memory time-series store that evaluates [`QuerySpec`]s with Prometheus 2.x semantics over samples loaded
 //! from OpenMetrics files (or appended live), so offline use needs no server and answers like one.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -49,12 +50,12 @@ impl MemoryStore {
     /// Loads OpenMetrics (timestamps in seconds) a line at a time: memory follows the samples kept, not the
     /// input's size. Returns the number of samples read.
     pub fn load_openmetrics(&mut self, source_name: &str, input: impl std::io::BufRead) -> Result<usize, LoadError> {
-        let mut count = 0;
+        let mut count: usize = 0;
         let mut missing_ts = None;
         let mut last: Option<LastSeries> = None;
         openmetrics::parse(input, |s| {
             let Some(ts) = s.timestamp else {
-                missing_ts.get_or_insert(count + 1);
+                missing_ts.get_or_insert(count.saturating_add(1));
                 return;
             };
             let t_ms = (ts * 1000.0).round() as i64;
@@ -69,7 +70,7 @@ impl MemoryStore {
                 }
             };
             self.push_sample(index, t_ms, s.value);
-            count += 1;
+            count = count.saturating_add(1);
         })
         .map_err(|error| LoadError::Parse { source_name: source_name.to_owned(), error })?;
         if let Some(line) = missing_ts {
@@ -111,13 +112,13 @@ impl MemoryStore {
     }
 
     fn push_sample(&mut self, index: usize, t_ms: i64, value: f64) {
-        let samples = &mut self.series[index].samples;
+        let Some(Series { samples, .. }) = self.series.get_mut(index) else { return };
         if samples.last().is_some_and(|(t, _)| *t >= t_ms) {
-            self.out_of_order += 1;
+            self.out_of_order = self.out_of_order.saturating_add(1);
             return;
         }
         samples.push((t_ms, value));
-        self.samples += 1;
+        self.samples = self.samples.saturating_add(1);
         self.newest_ms = Some(self.newest_ms.map_or(t_ms, |n| n.max(t_ms)));
     }
 
@@ -153,8 +154,7 @@ impl MemoryStore {
         let le_group = matches!(spec.aggregation, Aggregation::Quantile(_));
         let mut groups: HashMap<GroupKey, Group> = HashMap::new();
         let candidates = self.by_metric.get(spec.metric.as_str()).map(Vec::as_slice).unwrap_or_default();
-        for &i in candidates {
-            let series = &self.series[i];
+        for series in candidates.iter().filter_map(|&i| self.series.get(i)) {
             let selected =
                 alternatives.is_empty() || alternatives.iter().any(|alt| alt.iter().all(|m| m.matches(&series.labels)));
             if !selected {
@@ -227,7 +227,7 @@ impl LastSeries {
 }
 
 fn label<'a>(labels: &'a Labels, name: &str) -> Option<&'a Arc<str>> {
-    labels.binary_search_by(|(k, _)| (**k).cmp(name)).ok().map(|i| &labels[i].1)
+    labels.binary_search_by(|(k, _)| (**k).cmp(name)).ok().and_then(|i| labels.get(i)).map(|(_, value)| value)
 }
 
 fn parse_le(le: &str) -> Option<f64> {

@@ -1,6 +1,7 @@
 //! The OpenMetrics text format of snapshot `metrics/` files: written by the simulator (and captures), read by the
 //! in-memory store. The files are exactly what `promtool tsdb create-blocks-from openmetrics` accepts: timestamps
 //! in seconds, the samples of each series in time order, families not interleaved, `# EOF` last.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Read, Write};
@@ -153,11 +154,10 @@ pub fn parse(mut input: impl BufRead, mut each: impl FnMut(Sample<'_>)) -> Resul
 
 fn parse_sample(line: &str) -> Result<Sample<'_>, String> {
     let name_end = line.find(['{', ' ']).ok_or("a sample needs a value")?;
-    let name = &line[..name_end];
+    let (name, mut rest) = line.split_at_checked(name_end).ok_or("a sample needs a value")?;
     if !valid_name(name) {
         return Err(format!("invalid metric name {name:?}"));
     }
-    let mut rest = &line[name_end..];
     let mut labels = Vec::new();
     if let Some(body) = rest.strip_prefix('{') {
         let (parsed, after) = parse_labels(body)?;
@@ -184,18 +184,18 @@ fn parse_labels(mut body: &str) -> Result<(Labels<'_>, &str), String> {
         if let Some(after) = body.strip_prefix('}') {
             return Ok((labels, after));
         }
-        let eq = body.find('=').ok_or("unterminated label set")?;
-        let key = body[..eq].trim();
+        let (key, value_text) = body.split_once('=').ok_or("unterminated label set")?;
+        let key = key.trim();
         if !valid_name(key) {
             return Err(format!("invalid label name {key:?}"));
         }
-        let quoted = body[eq + 1..].strip_prefix('"').ok_or_else(|| format!("label {key} needs a quoted value"))?;
+        let quoted = value_text.strip_prefix('"').ok_or_else(|| format!("label {key} needs a quoted value"))?;
         let mut value = String::new();
         let mut chars = quoted.char_indices();
-        let end = loop {
+        let rest = loop {
             match chars.next() {
                 None => return Err(format!("unterminated value of label {key}")),
-                Some((i, '"')) => break i,
+                Some((_, '"')) => break chars.as_str(),
                 Some((_, '\\')) => match chars.next() {
                     Some((_, 'n')) => value.push('\n'),
                     Some((_, c @ ('\\' | '"'))) => value.push(c),
@@ -205,7 +205,7 @@ fn parse_labels(mut body: &str) -> Result<(Labels<'_>, &str), String> {
             }
         };
         labels.push((key, value));
-        body = &quoted[end + 1..];
+        body = rest;
     }
 }
 

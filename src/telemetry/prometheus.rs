@@ -265,7 +265,7 @@ impl Prometheus {
                 url: self.base.clone(),
                 status: status.as_u16(),
                 query: short,
-                message: String::from_utf8_lossy(&body[..body.len().min(300)]).trim().to_owned(),
+                message: String::from_utf8_lossy(body.get(..300).unwrap_or(&body)).trim().to_owned(),
             }),
             Err(e) => Err(PrometheusError::Garbage { url: self.base.clone(), query: short, message: e.to_string() }),
         }
@@ -422,13 +422,13 @@ fn abbreviate(query: &str) -> String {
     const MAX: usize = 200;
     let mut short = String::with_capacity(query.len().min(MAX + 40));
     let mut rest = query;
-    while let Some(start) = rest.find("by (") {
-        let inner_start = start + 4;
-        let Some(len) = rest[inner_start..].find(')') else { break };
-        short.push_str(&rest[..inner_start]);
-        let inner = &rest[inner_start..inner_start + len];
+    while let Some((before, after)) = rest.split_once("by (") {
+        let Some((inner, tail)) = after.split_once(')') else { break };
+        short.push_str(before);
+        short.push_str("by (");
         short.push_str(if inner.len() > 40 { "…" } else { inner });
-        rest = &rest[inner_start + len..];
+        short.push(')');
+        rest = tail;
     }
     short.push_str(rest);
     if short.chars().count() <= MAX {

@@ -1,6 +1,7 @@
 //! Queries as values: what to select, how to aggregate, over which window and at which time. Both backends take a
 //! [`QuerySpec`]; only here is PromQL text produced, with every label value quoted and every regex alternative
 //! escaped, so no user text is ever pasted into a query.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -140,7 +141,7 @@ pub fn selector(metric: &str, matchers: &[Matcher]) -> String {
 
 /// A PromQL double-quoted string literal.
 pub fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
+    let mut out = String::with_capacity(value.len().saturating_add(2));
     out.push('"');
     for c in value.chars() {
         match c {

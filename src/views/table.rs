@@ -13,17 +13,17 @@ pub fn render(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0; columns];
     for row in &rows {
-        for (i, cell) in row.iter().enumerate().take(columns.saturating_sub(1)) {
-            widths[i] = widths[i].max(cell.chars().count());
+        for (width, cell) in widths.iter_mut().zip(row).take(columns.saturating_sub(1)) {
+            *width = (*width).max(cell.chars().count());
         }
     }
     let mut out = String::new();
     for row in &rows {
         let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
             line.push_str(cell);
             if i + 1 < row.len() {
-                let pad = widths[i] - cell.chars().count() + 2;
+                let pad = width.saturating_sub(cell.chars().count()) + 2;
                 line.extend(std::iter::repeat_n(' ', pad));
             }
         }

@@ -3,15 +3,17 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::doctor::Finding;
 use crate::doctor::render::finding_text;
+use crate::graph::history::SplitHistory;
 use crate::graph::render::table::{node_edges_table, split_table};
 use crate::graph::resolve::workload_id;
-use crate::graph::{Graph, GraphRequest, GraphType, Node, ScrapeLabels};
-use crate::identity::{IdentityIndex, WorkloadId};
+use crate::graph::{CallerSplit, Edge, Graph, GraphRequest, GraphType, Node, Revision, ScrapeLabels, SplitSource};
+use crate::identity::{IdentityIndex, Workload, WorkloadId};
 use crate::inventory::Inventory;
+use crate::rollout::RolloutInfo;
 use crate::telemetry::{Backend, TelemetryError};
 
 /// A workload's node in the graph of its namespace, and what the doctor finds about it.
@@ -19,6 +21,42 @@ pub struct Measured {
     pub graph: Graph,
     pub node: Node,
     pub findings: Vec<Finding>,
+}
+
+/// The measured traffic of one workload, as the JSON answers of `workload` and `rollout get` (CLI and API) hold it.
+#[derive(Serialize)]
+pub struct TrafficAnswer<'a> {
+    pub duration: &'a str,
+    pub time: &'a str,
+    pub revisions: &'a [Revision],
+    pub split: Option<&'a SplitSource>,
+    pub callers: &'a [CallerSplit],
+    pub inbound: Vec<&'a Edge>,
+    pub outbound: Vec<&'a Edge>,
+    pub findings: &'a [Finding],
+    pub warnings: &'a [String],
+}
+
+/// One workload and, when the source has telemetry, its traffic.
+#[derive(Serialize)]
+pub struct WorkloadAnswer<'a> {
+    #[serde(flatten)]
+    pub workload: &'a Workload,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<TrafficAnswer<'a>>,
+}
+
+/// A Rollout as `rollout get -o json` and the API show it: the Argo CLI's view, the measured split and (from the
+/// server, which can query a range) the split's history.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutAnswer<'a> {
+    #[serde(flatten)]
+    pub info: &'a RolloutInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observed_split: Option<TrafficAnswer<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<SplitHistory>,
 }
 
 /// Which window to measure.
@@ -70,25 +108,24 @@ impl Measured {
     }
 
     /// JSON: the node's split, callers and edges.
-    pub fn json(&self) -> Value {
-        let touching = |inbound: bool| -> Vec<Value> {
+    pub fn answer(&self) -> TrafficAnswer<'_> {
+        let touching = |inbound: bool| {
             self.graph
                 .edges
                 .iter()
                 .filter(|e| if inbound { e.target == self.node.id } else { e.source == self.node.id })
-                .map(|e| json!(e))
                 .collect()
         };
-        json!({
-            "duration": self.graph.duration,
-            "time": self.graph.time,
-            "revisions": self.node.revisions,
-            "split": self.node.split,
-            "callers": self.node.callers,
-            "inbound": touching(true),
-            "outbound": touching(false),
-            "findings": self.findings,
-            "warnings": self.graph.warnings,
-        })
+        TrafficAnswer {
+            duration: &self.graph.duration,
+            time: &self.graph.time,
+            revisions: &self.node.revisions,
+            split: self.node.split.as_ref(),
+            callers: &self.node.callers,
+            inbound: touching(true),
+            outbound: touching(false),
+            findings: &self.findings,
+            warnings: &self.graph.warnings,
+        }
     }
 }

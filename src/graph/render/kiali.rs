@@ -217,13 +217,18 @@ fn edge_data(i: usize, e: &Edge) -> Value {
             }
         }
     }
-    let mut traffic = json!({"protocol": e.protocol.as_str(), "rates": rates});
+    let mut traffic = Map::from_iter([("protocol".into(), json!(e.protocol.as_str())), ("rates".into(), json!(rates))]);
     if !responses.is_empty() {
-        traffic["responses"] = Value::Object(responses);
+        traffic.insert("responses".into(), Value::Object(responses));
     }
-    let mut d = json!({"id": format!("edge-{i}"), "source": e.source, "target": e.target, "traffic": traffic});
+    let mut d = Map::from_iter([
+        ("id".into(), json!(format!("edge-{i}"))),
+        ("source".into(), json!(e.source)),
+        ("target".into(), json!(e.target)),
+        ("traffic".into(), Value::Object(traffic)),
+    ]);
     if let Some(p95) = e.p95_ms {
-        d["responseTime"] = json!(format!("{p95:.2}"));
+        d.insert("responseTime".into(), json!(format!("{p95:.2}")));
     }
-    d
+    Value::Object(d)
 }

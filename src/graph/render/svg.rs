@@ -41,15 +41,14 @@ const STYLE: &str = "
 pub fn render_svg(graph: &Graph) -> String {
     let index: rustc_hash::FxHashMap<&str, usize> =
         graph.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
-    let pairs: Vec<(usize, usize)> = graph
+    // Each edge with the node numbers of its ends (an edge to a node the graph lacks is not drawn).
+    let ends: Vec<(&Edge, usize, usize)> = graph
         .edges
         .iter()
-        .filter_map(|e| Some((*index.get(e.source.as_str())?, *index.get(e.target.as_str())?)))
+        .filter_map(|e| Some((e, *index.get(e.source.as_str())?, *index.get(e.target.as_str())?)))
         .collect();
-    let key = |i: usize| {
-        let n = &graph.nodes[i];
-        format!("{}/{}", n.namespace, n.name)
-    };
+    let pairs: Vec<(usize, usize)> = ends.iter().map(|&(_, s, t)| (s, t)).collect();
+    let key = |i: usize| graph.nodes.get(i).map_or_else(String::new, |n| format!("{}/{}", n.namespace, n.name));
     let at = layout(graph.nodes.len(), &pairs, &key, SPACING);
     let mut svg = String::new();
     let _ = write!(
@@ -65,8 +64,10 @@ pub fn render_svg(graph: &Graph) -> String {
     svg.push_str(r#"<g class="edges">"#);
     // Past a few hundred edges labels only pile up; each edge still says its figures when hovered.
     let labelled = graph.edges.len() <= MAX_LABELLED_EDGES;
-    for (e, &(s, t)) in graph.edges.iter().zip(&pairs) {
-        edge(&mut svg, e, at.positions[s], at.positions[t], s == t, labelled);
+    for &(e, s, t) in &ends {
+        if let (Some(&from), Some(&to)) = (at.positions.get(s), at.positions.get(t)) {
+            edge(&mut svg, e, from, to, s == t, labelled);
+        }
     }
     svg.push_str(r#"</g><g class="nodes">"#);
     for (n, &(x, y)) in graph.nodes.iter().zip(&at.positions) {
