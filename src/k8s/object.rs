@@ -59,6 +59,10 @@ pub fn decode(mut value: Value) -> Result<Decoded, DecodeError> {
     if meta.name.as_deref().unwrap_or_default().is_empty() {
         return Err(DecodeError::Unnamed { object: label });
     }
+    if let Some(i) = meta.owner_references.iter().flatten().position(|r| r.kind.is_empty() || r.name.is_empty()) {
+        let message = format!("metadata.ownerReferences[{i}] needs a kind and a name");
+        return Err(DecodeError::Invalid { object: label, message });
+    }
     if known.is_namespaced() && meta.namespace.as_deref().unwrap_or_default().is_empty() {
         meta.namespace = Some("default".into());
     }
@@ -154,5 +158,9 @@ mod tests {
         assert_eq!(decode(json!([1, 2])).unwrap_err(), DecodeError::NotAnObject);
         let unnamed = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {}});
         assert!(matches!(decode(unnamed).unwrap_err(), DecodeError::Unnamed { .. }));
+        let nameless_owner = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p",
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": "1"}, {"kind": "Deployment", "uid": "2"}]}});
+        let err = decode(nameless_owner).unwrap_err().to_string();
+        assert!(err.contains("ownerReferences[1] needs a kind and a name"), "{err}");
     }
 }

@@ -2,7 +2,7 @@
 //! traffic, one Rollout with its measured split.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use serde_json::{Value, json};
 
 use crate::graph::history::{SplitHistory, split_history};
@@ -14,7 +14,7 @@ use crate::rollout::rollout_info;
 use crate::views::traffic::{Measured, RolloutAnswer, Window, WorkloadAnswer, measure};
 
 use super::error::ApiError;
-use super::params::{self, GraphParams, KialiGraphParams, WindowParams, graph_request, parse};
+use super::params::{self, GraphParams, KialiGraphParams, ObjectPath, WindowParams, graph_request, parse};
 use super::state::{AppState, World};
 
 pub async fn healthz() -> &'static str {
@@ -42,7 +42,7 @@ pub async fn workloads(State(state): State<AppState>) -> Json<Value> {
 
 pub async fn workload(
     State(state): State<AppState>,
-    Path((namespace, name)): Path<(String, String)>,
+    ObjectPath { namespace, name }: ObjectPath,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let world = state.world();
@@ -54,7 +54,7 @@ pub async fn workload(
 
 pub async fn rollout(
     State(state): State<AppState>,
-    Path((namespace, name)): Path<(String, String)>,
+    ObjectPath { namespace, name }: ObjectPath,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let world = state.world();

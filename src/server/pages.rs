@@ -3,7 +3,7 @@
 //! Values are formatted here so the templates stay plain.
 
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::Html;
 
 use crate::doctor::{DEFAULT_THRESHOLD, Finding, Severity, diagnose, examine};
@@ -18,7 +18,7 @@ use crate::views::traffic::Measured;
 
 use super::api::{build_graph, find_workload, history, measured};
 use super::error::{ApiError, PageError};
-use super::params::{GraphParams, WindowParams, graph_request, parse};
+use super::params::{GraphParams, ObjectPath, WindowParams, graph_request, parse};
 use super::state::AppState;
 
 /// Namespace links drawn in the overview of a large mesh: the busiest ones.
@@ -224,9 +224,10 @@ struct WorkloadPage<'a> {
 
 pub async fn workload(
     State(state): State<AppState>,
-    Path((namespace, name)): Path<(String, String)>,
+    path: Result<ObjectPath, ApiError>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
+    let ObjectPath { namespace, name } = path?;
     let world = state.world();
     let p: WindowParams = parse(query.as_deref())?;
     let w = find_workload(&world, &namespace, &name, None)?;

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -27,6 +29,24 @@ pub fn parse<T: DeserializeOwned>(query: Option<&str>) -> Result<T, ApiError> {
         }
     }
     serde_urlencoded::from_str(query).map_err(|e| ApiError::bad("query", e.to_string()))
+}
+
+/// The `{namespace}/{name}` of an object's URL. A segment that does not decode to text is a 400 naming the path,
+/// in JSON like every other API error.
+pub struct ObjectPath {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ObjectPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ObjectPath, ApiError> {
+        let Path((namespace, name)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad("path", e.body_text()))?;
+        Ok(ObjectPath { namespace, name })
+    }
 }
 
 /// `/api/graph` and the graph page.

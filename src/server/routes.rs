@@ -1,11 +1,12 @@
 //! Every route in one place.
 
 use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
 
+use super::error::{ApiError, PageError};
 use super::state::AppState;
 use super::{api, auth, metrics, pages};
 
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/style.css", get(style))
         .route("/static/meshlens.js", get(script))
         .route("/login", get(auth::login_page).post(auth::login))
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(
             TraceLayer::new_for_http()
@@ -37,6 +39,15 @@ pub fn router(state: AppState) -> Router {
                 }),
         )
         .with_state(state)
+}
+
+/// An unknown API path answers in JSON like every API error; any other, a page.
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::NotFound(format!("no API endpoint {}", uri.path())).into_response()
+    } else {
+        PageError(ApiError::NotFound(format!("no page {}", uri.path()))).into_response()
+    }
 }
 
 async fn style() -> impl IntoResponse {
