@@ -10,6 +10,7 @@ pub mod gateway_api;
 pub mod ghosts;
 pub mod istio_config;
 pub mod render;
+pub mod reporters;
 
 use serde::Serialize;
 
@@ -78,6 +79,7 @@ pub async fn examine(
     findings.extend(istio_config::check(inventory, index, graph, &selects));
     findings.extend(gateway_api::check(inventory, index, graph, &selects));
     findings.extend(coverage::check(index, graph, &req.scrape_labels, &selects));
+    findings.extend(reporters::check(index, graph, &selects));
     let mut warnings = graph.warnings.clone();
     let mut drifts = Vec::new();
     for node in graph.nodes.iter().filter(|n| !n.revisions.is_empty() && selects(&n.namespace)) {

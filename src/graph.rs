@@ -311,8 +311,40 @@ pub struct Edge {
     pub responses: Responses,
     /// Destination services (`name.namespace`), shared between the edges that reach them.
     pub services: BTreeSet<Arc<str>>,
-    /// Which proxy's reports the rates come from (`source` where the caller has a sidecar, else `destination`).
-    pub reporter: &'static str,
+    /// The proxies that reported this edge. Its rates count each series once: as the destination side (its proxy
+    /// or a waypoint) measured it, or as the caller did where the destination side reported nothing.
+    pub reported_by: BTreeSet<Reporter>,
+}
+
+/// Who reported a series: the value of Istio's `reporter` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reporter {
+    /// The caller's sidecar (or gateway, or ztunnel on the caller's node).
+    Source,
+    /// The callee's sidecar (or ztunnel on the callee's node).
+    Destination,
+    /// An ambient waypoint proxy, which sees L7 between the two.
+    Waypoint,
+}
+
+impl Reporter {
+    pub fn from_label(label: &str) -> Option<Reporter> {
+        match label {
+            "source" => Some(Reporter::Source),
+            "destination" => Some(Reporter::Destination),
+            "waypoint" => Some(Reporter::Waypoint),
+            _ => None,
+        }
+    }
+
+    pub fn as_label(self) -> &'static str {
+        match self {
+            Reporter::Source => "source",
+            Reporter::Destination => "destination",
+            Reporter::Waypoint => "waypoint",
+        }
+    }
 }
 
 /// Requests/s of an edge by response code and Envoy response flags (`-` for none) together, as Kiali needs them;

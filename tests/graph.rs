@@ -14,10 +14,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::process::block_on;
+use common::process::{backfill, block_on, start_prometheus};
 use common::servers::{prometheus, simulated_scenario};
 use common::{meshlens, meshlens_ok, stderr};
-use meshlens::graph::{Graph, GraphRequest, GraphType, NodeType, ScrapeLabels, TrafficRole};
+use meshlens::graph::{Graph, GraphRequest, GraphType, NodeType, Reporter, ScrapeLabels, TrafficRole};
 use meshlens::identity::IdentityIndex;
 use meshlens::sim::Scenario;
 use meshlens::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
@@ -99,7 +99,7 @@ fn bookinfo_reviews_is_one_rollout_node_with_the_measured_split() {
         // 80% at 0.5% errors and 20% at 3%.
         assert!(near(edge.error_ratio, 0.01, 0.005), "{engine}: error ratio {}", edge.error_ratio);
         assert!(edge.p95_ms.is_some(), "{engine}");
-        assert_eq!(edge.reporter, "source");
+        assert_eq!(edge.reported_by, BTreeSet::from([Reporter::Source, Reporter::Destination]), "{engine}");
         let caller = &reviews.callers.iter().find(|c| c.source.ends_with(":productpage-v1")).unwrap();
         assert_eq!(caller.revisions.len(), 2);
         let ingress = graph.nodes.iter().find(|n| n.name == "istio-ingressgateway").unwrap();
@@ -350,4 +350,108 @@ fn hostile_namespace_arguments_never_reach_a_query() {
     let out = meshlens(&["graph", "-n", "nosuch"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("namespace \"nosuch\" has no objects"), "{}", stderr(&out));
+}
+
+/// Counter samples growing by `rps` a second over the 15 minutes before `at`, every 30 s.
+fn counter(out: &mut String, labels: &str, rps: f64, at: i64) {
+    for t in (at - 900..=at).step_by(30) {
+        out.push_str(&format!("istio_requests_total{{{labels}}} {} {t}\n", rps * (t - (at - 900)) as f64));
+    }
+}
+
+/// The labels of a call from `source` to `destination` (bookinfo workloads, sidecar-injected) as `reporter` saw it.
+fn call(reporter: &str, source: &str, destination: &str, service: &str, code: &str, flags: &str) -> String {
+    let app = |w: &str| w.trim_end_matches("-v1").to_owned();
+    let source_ns = if source == "istio-ingressgateway" { "istio-system" } else { "bookinfo" };
+    format!(
+        "reporter=\"{reporter}\",source_workload=\"{source}\",source_workload_namespace=\"{source_ns}\",\
+         source_canonical_service=\"{}\",source_canonical_revision=\"v1\",source_cluster=\"Kubernetes\",\
+         destination_workload=\"{destination}\",destination_workload_namespace=\"bookinfo\",\
+         destination_canonical_service=\"{}\",destination_canonical_revision=\"v1\",destination_cluster=\"Kubernetes\",\
+         destination_service=\"{service}.bookinfo.svc.cluster.local\",destination_service_name=\"{service}\",\
+         destination_service_namespace=\"bookinfo\",request_protocol=\"http\",response_code=\"{code}\",\
+         grpc_response_status=\"\",response_flags=\"{flags}\"",
+        app(source),
+        app(destination)
+    )
+}
+
+#[test]
+fn an_edge_is_counted_once_whichever_proxies_report_it() {
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    let at = sim.time;
+    let mut om = String::from("# TYPE istio_requests counter\n");
+    // Both proxies report productpage → details; the caller alone sees 1 req/s its proxy failed (UO).
+    counter(&mut om, &call("source", "productpage-v1", "details-v1", "details", "200", "-"), 10.0, at);
+    counter(&mut om, &call("destination", "productpage-v1", "details-v1", "details", "200", "-"), 10.0, at);
+    counter(&mut om, &call("source", "productpage-v1", "details-v1", "details", "503", "UO"), 1.0, at);
+    // The caller is not scraped: only ratings' proxy reports.
+    counter(&mut om, &call("destination", "productpage-v1", "ratings-v1", "ratings", "200", "-"), 4.0, at);
+    // The destination is not scraped: only the gateway reports.
+    counter(&mut om, &call("source", "istio-ingressgateway", "productpage-v1", "productpage", "200", "-"), 6.0, at);
+    om.push_str("# EOF\n");
+
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("reporters.om");
+    std::fs::write(&file, &om).unwrap();
+    let mut store = MemoryStore::new();
+    store.load_openmetrics("reporters.om", om.as_bytes()).unwrap();
+    let data = work.path().join("data");
+    backfill(&file, &data);
+    let server = start_prometheus(&data, work.path());
+    let engines = [
+        ("in-memory", Backend::Memory(Arc::new(tokio::sync::RwLock::new(store)))),
+        ("prometheus", Backend::Prometheus(Prometheus::new(&PrometheusConfig::new(&server.url)).unwrap())),
+    ];
+    for (engine, backend) in engines {
+        let graph = graph_of(&sim.dir, &backend, GraphType::Workload, at);
+        let edge = |from: &str, to: &str| {
+            graph
+                .edges
+                .iter()
+                .find(|e| e.source.ends_with(&format!(":{from}")) && e.target.ends_with(&format!(":{to}")))
+                .unwrap_or_else(|| panic!("{engine}: no edge {from} → {to}"))
+        };
+        let details = edge("productpage-v1", "details-v1");
+        assert!(
+            near(details.rps, 11.0, 0.01),
+            "{engine}: both reporters count once, plus the caller's failures: {}",
+            details.rps
+        );
+        assert!(near(details.error_ratio, 1.0 / 11.0, 0.001), "{engine}: {}", details.error_ratio);
+        assert!(near(details.responses.by_flags()["UO"], 1.0, 0.01), "{engine}");
+        assert_eq!(details.reported_by, BTreeSet::from([Reporter::Source, Reporter::Destination]), "{engine}");
+        let ratings = edge("productpage-v1", "ratings-v1");
+        assert!(near(ratings.rps, 4.0, 0.01), "{engine}: destination only: {}", ratings.rps);
+        assert_eq!(ratings.reported_by, BTreeSet::from([Reporter::Destination]), "{engine}");
+        let ingress = edge("istio-ingressgateway", "productpage-v1");
+        assert!(near(ingress.rps, 6.0, 0.01), "{engine}: source only: {}", ingress.rps);
+        assert_eq!(ingress.reported_by, BTreeSet::from([Reporter::Source]), "{engine}");
+
+        // productpage's sidecars are in the snapshot but report neither side of those two edges.
+        let snapshot = meshlens::snapshot::load(&sim.dir).unwrap();
+        let index = IdentityIndex::build(&snapshot.inventory);
+        let req = GraphRequest {
+            graph_type: GraphType::Workload,
+            namespaces: None,
+            duration_s: 600,
+            at,
+            scrape_labels: ScrapeLabels::default(),
+            edge_latency: false,
+        };
+        let report = block_on(meshlens::doctor::examine(&backend, &index, &snapshot.inventory, &req, &graph, 0.05));
+        let mut gaps: Vec<(String, String)> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == "reporter-gap")
+            .map(|f| (f.objects[0].to_string(), f.evidence["missingReporter"].as_str().unwrap().to_owned()))
+            .collect();
+        gaps.sort();
+        let expected = [
+            ("Deployment bookinfo/productpage-v1".to_owned(), "destination".to_owned()),
+            ("Deployment bookinfo/productpage-v1".to_owned(), "source".to_owned()),
+        ];
+        assert_eq!(gaps, expected, "{engine}: {:#?}", report.findings);
+    }
+    server.stop();
 }

@@ -1,5 +1,6 @@
 //! Builds the graph from the identity index and query results, with no I/O: edges from request and TCP rates
-//! (source-reported where the caller has a sidecar, destination-reported otherwise), p95 from the histogram,
+//! (each series as the destination side measured it, or the caller where the destination side has nothing), p95
+//! from the histogram,
 //! idle workloads, and the revision split of every Rollout and Flagger pair.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,10 +15,12 @@ use crate::telemetry::Row;
 use crate::telemetry::interner::Interner;
 
 use super::fetch::Results;
-use super::resolve::{NodeRef, Resolver, UNKNOWN};
+use super::resolve::{NodeRef, Resolver};
 use super::revisions::{ByDestination, split};
 use super::routing::weights;
-use super::{Edge, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Responses, format_duration};
+use super::{
+    Edge, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Responses, format_duration,
+};
 
 /// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
 pub fn is_error(protocol: &str, code: &str, grpc_status: &str) -> bool {
@@ -27,9 +30,66 @@ pub fn is_error(protocol: &str, code: &str, grpc_status: &str) -> bool {
     code.starts_with('5') || code == "0"
 }
 
-/// What one reporter saw on one edge (label values borrowed from the rows).
+/// One series of an edge as its reporters see it: the response (code, gRPC status, Envoy flags) and the Service
+/// the call was addressed to. Both sides of a call report the same series; Kiali's own graph keys its
+/// de-duplication the same way (metric, ends, code, flags, host).
+type SeriesKey<'r> = (&'r str, &'r str, &'r str, &'r str, &'r str);
+
+/// Everything reported about one edge.
 #[derive(Default)]
-struct Seen<'r> {
+struct Reports<'r> {
+    /// Per series: what the destination side (the destination's proxy or a waypoint) measured, and the caller's.
+    series: FxHashMap<SeriesKey<'r>, [f64; 2]>,
+    reported_by: BTreeSet<Reporter>,
+}
+
+impl<'r> Reports<'r> {
+    fn add(&mut self, row: &'r Row) {
+        let Some(reporter) = Reporter::from_label(row.label("reporter")) else { return };
+        self.reported_by.insert(reporter);
+        let key = (
+            row.label("response_code"),
+            row.label("grpc_response_status"),
+            row.label("response_flags"),
+            row.label("destination_service_name"),
+            row.label("destination_service_namespace"),
+        );
+        let side = usize::from(reporter == Reporter::Source);
+        if let Some(value) = self.series.entry(key).or_default().get_mut(side) {
+            *value += row.value;
+        }
+    }
+
+    /// Each series counted once: as the destination side measured it, or as the caller did where the
+    /// destination side has nothing (failures only the caller sees, a destination whose proxy is not scraped).
+    fn tally(&self, protocol: Protocol) -> Tally<'r> {
+        let mut tally = Tally::default();
+        for (&(code, grpc_status, flags, service, namespace), &[destination, source]) in &self.series {
+            let value = if destination > 0.0 { destination } else { source };
+            if value <= 0.0 {
+                continue;
+            }
+            if !service.is_empty() {
+                tally.services.insert((service, namespace));
+            }
+            if protocol == Protocol::Tcp {
+                tally.tcp += value;
+                continue;
+            }
+            tally.rps += value;
+            if is_error(protocol.as_str(), code, grpc_status) {
+                tally.errors += value;
+            }
+            let flags = if flags.is_empty() { "-" } else { flags };
+            *tally.code_flags.entry((code, flags)).or_default() += value;
+        }
+        tally
+    }
+}
+
+/// An edge's traffic, each series counted once.
+#[derive(Default)]
+struct Tally<'r> {
     rps: f64,
     errors: f64,
     tcp: f64,
@@ -39,27 +99,7 @@ struct Seen<'r> {
     services: BTreeSet<(&'r str, &'r str)>,
 }
 
-impl<'r> Seen<'r> {
-    fn add(&mut self, row: &'r Row, protocol: Protocol) {
-        let service = row.label("destination_service_name");
-        if !service.is_empty() {
-            self.services.insert((service, row.label("destination_service_namespace")));
-        }
-        if protocol == Protocol::Tcp {
-            self.tcp += row.value;
-            return;
-        }
-        self.rps += row.value;
-        if is_error(row.label("request_protocol"), row.label("response_code"), row.label("grpc_response_status")) {
-            self.errors += row.value;
-        }
-        let flags = match row.label("response_flags") {
-            "" => "-",
-            f => f,
-        };
-        *self.code_flags.entry((row.label("response_code"), flags)).or_default() += row.value;
-    }
-
+impl Tally<'_> {
     fn is_empty(&self) -> bool {
         self.rps <= 0.0 && self.tcp <= 0.0
     }
@@ -75,10 +115,10 @@ pub fn build<'a>(
     results: &'a Results,
 ) -> Graph {
     let mut resolver = Resolver::new(index, inventory, req);
-    // Per edge, what the source proxies and the destination proxies reported.
-    // Sized up front: growing moves every entry (two reporters' tallies each) again and again.
+    // Per edge, what every proxy reported.
+    // Sized up front: growing moves every entry again and again.
     let row_count = results.requests.len() + results.tcp_sent.len() + results.tcp_received.len();
-    let mut seen: FxHashMap<EdgeKey, [Seen<'a>; 2]> =
+    let mut reports: FxHashMap<EdgeKey, Reports<'a>> =
         FxHashMap::with_capacity_and_hasher(row_count, Default::default());
     let rows = results.requests.iter().map(|r| (r, Protocol::from_label(r.label("request_protocol"))));
     let tcp = results.tcp_sent.iter().chain(&results.tcp_received).map(|r| (r, Protocol::Tcp));
@@ -88,9 +128,7 @@ pub fn build<'a>(
         }
         let source = resolver.source(row);
         let target = resolver.destination(row);
-        let [by_source, by_destination] = seen.entry((source, target, protocol)).or_default();
-        let reported = if row.label("reporter") == "source" { by_source } else { by_destination };
-        reported.add(row, protocol);
+        reports.entry((source, target, protocol)).or_default().add(row);
     }
     let mut p95: FxHashMap<(NodeRef, NodeRef), f64> = FxHashMap::default();
     for row in results.latency.iter().filter(|r| r.value.is_finite()) {
@@ -102,15 +140,9 @@ pub fn build<'a>(
     let mut texts = Interner::default();
     let mut service_names: FxHashMap<(&str, &str), Arc<str>> = FxHashMap::default();
     // Sized up front: an edge is a few hundred bytes, and growing would move them all again and again.
-    let mut edges: Vec<Edge> = Vec::with_capacity(seen.len());
-    edges.extend(seen.into_iter().filter_map(|((source, target, protocol), [by_source, by_destination])| {
-        // The caller's proxy sees failures that never reach the destination; without a sidecar, only the
-        // destination reports.
-        let (chosen, reporter) = if resolver.get(source).id != UNKNOWN && !by_source.is_empty() {
-            (by_source, "source")
-        } else {
-            (by_destination, "destination")
-        };
+    let mut edges: Vec<Edge> = Vec::with_capacity(reports.len());
+    edges.extend(reports.into_iter().filter_map(|((source, target, protocol), reports)| {
+        let chosen = reports.tally(protocol);
         if chosen.is_empty() {
             return None;
         }
@@ -131,7 +163,7 @@ pub fn build<'a>(
                     service_names.entry(key).or_insert_with(|| Arc::from(format!("{}.{}", key.0, key.1))).clone()
                 })
                 .collect(),
-            reporter,
+            reported_by: reports.reported_by,
             source: resolver.get(source).id.clone(),
             target: resolver.get(target).id.clone(),
             protocol,

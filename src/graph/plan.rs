@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::identity::IdentityIndex;
 use crate::telemetry::{Aggregation, Matcher, QuerySpec};
 
-use super::{GraphRequest, GraphType};
+use super::{GraphRequest, GraphType, Reporter};
 
 pub const REQUESTS: &str = "istio_requests_total";
 pub const DURATION_BUCKETS: &str = "istio_request_duration_milliseconds_bucket";
@@ -118,13 +118,12 @@ fn namespace_alternatives(req: &GraphRequest, bases: &[Vec<Matcher>]) -> Vec<Vec
     out
 }
 
-/// Where edges are measured: by the caller's proxy, and for callers without a sidecar (`unknown`), by the
-/// destination's. Reading each edge once halves the series a graph touches compared with both reporters.
+/// Where edges are measured: by every proxy that reports them (the caller's, the callee's, a waypoint), so an
+/// edge seen by one side only is still drawn; the graph counts each series once.
 fn edge_reporters() -> Vec<Vec<Matcher>> {
-    vec![
-        vec![Matcher::eq("reporter", "source")],
-        vec![Matcher::eq("reporter", "destination"), Matcher::eq("source_workload", "unknown")],
-    ]
+    let reporters: Vec<&str> =
+        [Reporter::Source, Reporter::Destination, Reporter::Waypoint].map(Reporter::as_label).into();
+    vec![vec![Matcher::one_of("reporter", &reporters)]]
 }
 
 /// Plans the queries for `req` over the workloads of `index`.
