@@ -13,11 +13,11 @@
     reason = "tests fail loudly"
 )]
 
+#[path = "../tests/common/alloc.rs"]
+mod alloc;
 #[path = "../tests/common/process.rs"]
 mod process;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use meshlens::capture::samples::{Window, write_window};
@@ -27,34 +27,9 @@ use meshlens::identity::IdentityIndex;
 use meshlens::sim::{Scenario, SimOptions};
 use meshlens::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
 
-/// Counts live heap bytes and their peak, to measure what building a graph costs in memory. Counting is switched
-/// off while build time is measured: two atomic operations per allocation would be counted as build time.
-struct PeakAlloc;
-
-static COUNTING: AtomicBool = AtomicBool::new(true);
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for PeakAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        if COUNTING.load(Ordering::Relaxed) {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-    }
-}
-
+/// Counts live heap bytes and their peak, to measure what building a graph costs in memory.
 #[global_allocator]
-static ALLOCATOR: PeakAlloc = PeakAlloc;
+static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 /// Labels Kiali groups request queries by (FACTS.md §5).
 const KIALI_GROUP: &str = "source_cluster, source_workload_namespace, source_workload, source_canonical_service, \
@@ -176,8 +151,7 @@ fn measure(mesh: &Mesh<'_>, req: &GraphRequest) -> PlanCost {
     let mut kiali_content_s = vec![];
     let (mut bytes, mut edges, mut queries) = (0, 0, 0);
     for _ in 0..3 {
-        let baseline = LIVE.load(Ordering::Relaxed);
-        PEAK.store(baseline, Ordering::Relaxed);
+        let baseline = alloc::reset_peak();
         let t = Instant::now();
         let results = mesh.runtime.block_on(fetch(mesh.backend, &the_plan)).expect("fetch");
         let fetched = t.elapsed();
@@ -186,17 +160,15 @@ fn measure(mesh: &Mesh<'_>, req: &GraphRequest) -> PlanCost {
         prom_s.push(fetched.as_secs_f64());
         let per_revision = |p: &Part| matches!(p, Part::RevisionRequests | Part::RevisionLatency);
         kiali_content_s.push(results.seconds_by_part.iter().filter(|(p, _)| !per_revision(p)).map(|(_, s)| s).sum());
-        peaks.push((PEAK.load(Ordering::Relaxed).saturating_sub(baseline)) as f64);
-        // The same build again, timed without allocation counting (LIVE is off meanwhile; frees of the untracked
-        // graph are not counted either, so the books stay balanced).
+        peaks.push((alloc::peak().saturating_sub(baseline)) as f64);
+        // The same build again, timed without allocation counting.
         drop(graph);
-        COUNTING.store(false, Ordering::Relaxed);
-        let b = Instant::now();
-        let graph = build(mesh.index, mesh.inventory, req, &results);
-        build_s.push(b.elapsed().as_secs_f64());
-        edges = graph.edges.len();
-        drop(graph);
-        COUNTING.store(true, Ordering::Relaxed);
+        edges = alloc::uncounted(|| {
+            let b = Instant::now();
+            let graph = build(mesh.index, mesh.inventory, req, &results);
+            build_s.push(b.elapsed().as_secs_f64());
+            graph.edges.len()
+        });
         bytes = results.stats.bytes;
         queries = results.stats.queries;
     }
@@ -334,8 +306,7 @@ fn bench_size(n: usize) {
 /// Captures the whole window once, then builds the default graph from the captured samples and from Prometheus.
 fn bench_capture(mesh: &Mesh<'_>, prom: &Prometheus, req: &GraphRequest, dir: &std::path::Path) {
     let capture = dir.join("capture");
-    let baseline = LIVE.load(Ordering::Relaxed);
-    PEAK.store(baseline, Ordering::Relaxed);
+    let baseline = alloc::reset_peak();
     let started = Instant::now();
     let (path, file) =
         meshlens::snapshot::Writer::create(&capture).unwrap().compressed_metrics_file("istio.om").unwrap();
@@ -343,7 +314,7 @@ fn bench_capture(mesh: &Mesh<'_>, prom: &Prometheus, req: &GraphRequest, dir: &s
     let (file, summary) = mesh.runtime.block_on(write_window(prom, &[], window, file, |_| {})).expect("capture");
     file.finish().unwrap().into_inner().unwrap();
     let seconds = started.elapsed().as_secs_f64();
-    let peak_mb = PEAK.load(Ordering::Relaxed).saturating_sub(baseline) as f64 / 1e6;
+    let peak_mb = alloc::peak().saturating_sub(baseline) as f64 / 1e6;
     let written_mb = std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / 1e6;
 
     let text = meshlens::snapshot::read_metrics(&path).unwrap();

@@ -13,6 +13,7 @@
     reason = "tests fail loudly"
 )]
 
+#[path = "../common/alloc.rs"]
 mod alloc;
 mod harness;
 mod manifests;

@@ -1,21 +1,37 @@
-//! The test binary's allocator: the system's, counting live bytes and their high-water mark so the harness can
-//! bound the memory one input takes.
+//! A global allocator for test and bench binaries: the system's, counting live bytes and their high-water mark, so
+//! a fuzz campaign can bound the memory one input takes and a benchmark can report what a graph costs. Counting can
+//! be paused while something is timed (two atomic operations per allocation would be counted as its time).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 pub struct Counting;
 
+static COUNTING: AtomicBool = AtomicBool::new(true);
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 fn grew(bytes: usize) {
-    let live = LIVE.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes);
-    PEAK.fetch_max(live, Ordering::Relaxed);
+    if COUNTING.load(Ordering::Relaxed) {
+        let live = LIVE.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes);
+        PEAK.fetch_max(live, Ordering::Relaxed);
+    }
 }
 
 fn shrank(bytes: usize) {
-    LIVE.fetch_sub(bytes, Ordering::Relaxed);
+    if COUNTING.load(Ordering::Relaxed) {
+        LIVE.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
+/// Runs `f` without counting. What it allocates and frees is not seen, so the books stay balanced as long as `f`
+/// frees only what it allocated.
+#[allow(dead_code, reason = "used by the benchmark, not by every test binary")]
+pub fn uncounted<T>(f: impl FnOnce() -> T) -> T {
+    COUNTING.store(false, Ordering::Relaxed);
+    let out = f();
+    COUNTING.store(true, Ordering::Relaxed);
+    out
 }
 
 // SAFETY: every call is forwarded to the system allocator unchanged; only counters are updated beside it.
