@@ -306,7 +306,8 @@ pub struct Edge {
     /// TCP bytes/s, both directions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp_bytes_per_s: Option<f64>,
-    /// Requests/s by response code and by Envoy response flags (JSON: `responses` and `flags`).
+    /// Requests/s by response code (by gRPC status on gRPC edges) and by Envoy response flags (JSON: `responses`
+    /// and `flags`).
     #[serde(flatten)]
     pub responses: Responses,
     /// Destination services (`name.namespace`), shared between the edges that reach them.

@@ -81,6 +81,8 @@ impl<'r> Reports<'r> {
                 tally.errors += value;
             }
             let flags = if flags.is_empty() { "-" } else { flags };
+            // gRPC calls are answered by their status (HTTP says 200 for most failures).
+            let code = if protocol == Protocol::Grpc && !grpc_status.is_empty() { grpc_status } else { code };
             *tally.code_flags.entry((code, flags)).or_default() += value;
         }
         tally

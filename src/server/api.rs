@@ -6,7 +6,7 @@ use axum::extract::{RawQuery, State};
 use serde_json::{Value, json};
 
 use crate::graph::history::{SplitHistory, split_history};
-use crate::graph::render::kiali::render_kiali;
+use crate::graph::render::kiali::{KialiGraph, render_kiali};
 use crate::graph::{Graph, GraphRequest};
 use crate::identity::{Workload, WorkloadKind};
 use crate::k8s::Kind;
@@ -28,7 +28,10 @@ pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
     Ok(Json(build_graph(&state, &world, &req).await?))
 }
 
-pub async fn kiali_graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+pub async fn kiali_graph(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<KialiGraph>, ApiError> {
     let world = state.world();
     let p: KialiGraphParams = parse(query.as_deref())?;
     let req = graph_request(&state, &world, &p.raw())?;

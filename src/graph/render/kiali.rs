@@ -1,234 +1,389 @@
 //! Kiali's graph JSON (`/api/namespaces/graph`), so tools built for Kiali can read meshlens' graph: the same node
-//! and edge fields, rates as strings, response codes with their flags and hosts.
+//! and edge fields, rates as strings, response codes with their flags and hosts. Rates follow Kiali's rules
+//! (its `graph/protocol.go`): an HTTP error is a 4xx, a 5xx or no response; a gRPC error a non-OK status (or a 4xx
+//! or 5xx HTTP code where no status was reported); an edge's `PercentReq` is its share of what its source sends
+//! over the same protocol.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 use crate::graph::{Edge, Graph, Node, NodeType, Protocol};
 
-pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64) -> Value {
+/// The whole answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KialiGraph {
+    pub timestamp: i64,
+    pub duration: u64,
+    pub graph_type: &'static str,
+    pub elements: Elements,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Elements {
+    pub nodes: Vec<Element<NodeData>>,
+    pub edges: Vec<Element<EdgeData>>,
+}
+
+/// Cytoscape's wrapping of every element.
+#[derive(Debug, Serialize)]
+pub struct Element<T> {
+    pub data: T,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeData {
+    pub id: String,
+    pub node_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dest_services: Vec<DestService>,
+    pub traffic: Vec<Traffic>,
+    /// Kiali fills it with its health appender, which meshlens does not run.
+    pub health_data: Option<()>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_box: Option<&'static str>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_idle: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_dead: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_inaccessible: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_outside: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_root: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub has_traffic_shifting: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DestService {
+    pub cluster: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeData {
+    pub id: String,
+    pub source: String,
+    pub target: String,
+    pub traffic: Traffic,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_time: Option<String>,
+}
+
+/// One protocol's rates (as strings with Kiali's precision) and, on edges, its responses.
+#[derive(Debug, Serialize)]
+pub struct Traffic {
+    pub protocol: &'static str,
+    pub rates: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub responses: BTreeMap<String, ResponseDetail>,
+}
+
+/// Per response code: the share of the edge's requests (percent, as a string) by Envoy flags and by host.
+#[derive(Debug, Serialize)]
+pub struct ResponseDetail {
+    pub flags: BTreeMap<String, String>,
+    pub hosts: BTreeMap<String, String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64) -> KialiGraph {
     let mut dest_services: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     let mut touching: HashMap<&str, Vec<&Edge>> = HashMap::new();
+    // What each node sends per protocol: the denominator of its edges' PercentReq.
+    let mut sent: HashMap<(&str, Protocol), f64> = HashMap::new();
     for e in &graph.edges {
         dest_services.entry(e.target.as_str()).or_default().extend(e.services.iter().map(|s| &**s));
         touching.entry(e.target.as_str()).or_default().push(e);
         if e.source != e.target {
             touching.entry(e.source.as_str()).or_default().push(e);
         }
+        *sent.entry((e.source.as_str(), e.protocol)).or_default() += amount(e);
     }
-    let nodes: Vec<Value> = graph
+    let nodes = graph
         .nodes
         .iter()
         .map(|n| {
             let id = n.id.as_str();
             let services = dest_services.get(id).cloned().unwrap_or_default();
             let edges = touching.get(id).map(Vec::as_slice).unwrap_or_default();
-            json!({"data": node_data(n, &services, edges, !dest_services.contains_key(id))})
+            Element { data: node_data(n, &services, edges, !dest_services.contains_key(id)) }
         })
         .collect();
-    let edges: Vec<Value> = graph.edges.iter().enumerate().map(|(i, e)| json!({"data": edge_data(i, e)})).collect();
-    json!({
-        "timestamp": at,
-        "duration": duration_s,
-        "graphType": graph.graph_type.kiali_name(),
-        "elements": {"nodes": nodes, "edges": edges},
-    })
+    let edges = graph
+        .edges
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let total = sent.get(&(e.source.as_str(), e.protocol)).copied().unwrap_or_default();
+            Element { data: edge_data(i, e, total) }
+        })
+        .collect();
+    KialiGraph {
+        timestamp: at,
+        duration: duration_s,
+        graph_type: graph.graph_type.kiali_name(),
+        elements: Elements { nodes, edges },
+    }
 }
 
-fn rate(value: f64) -> Value {
-    Value::String(format!("{value:.2}"))
+/// An edge's traffic in its protocol's unit: requests/s, or bytes/s for TCP.
+fn amount(e: &Edge) -> f64 {
+    if e.protocol == Protocol::Tcp { e.tcp_bytes_per_s.unwrap_or(0.0) } else { e.rps }
+}
+
+fn rate(value: f64) -> String {
+    format!("{value:.2}")
+}
+
+fn percent(part: f64, whole: f64) -> String {
+    format!("{:.1}", 100.0 * part / whole.max(f64::MIN_POSITIVE))
+}
+
+/// How Kiali classes a response: the rate it adds to besides the protocol's total, and whether it is an error.
+fn class(protocol: Protocol, code: &str) -> (Option<&'static str>, bool) {
+    let no_response = code == "-" || code == "0";
+    match protocol {
+        Protocol::Http if no_response => (Some("NoResponse"), true),
+        Protocol::Http => match code.chars().next() {
+            Some('3') => (Some("3xx"), false),
+            Some('4') => (Some("4xx"), true),
+            Some('5') => (Some("5xx"), true),
+            _ => (None, false),
+        },
+        // gRPC answers 0 for OK; older telemetry gave HTTP codes (three digits) instead.
+        Protocol::Grpc if code == "-" => (Some("NoResponse"), true),
+        Protocol::Grpc if code.len() == 3 => {
+            let error = code.starts_with('4') || code.starts_with('5');
+            (error.then_some("Err"), error)
+        }
+        Protocol::Grpc => {
+            let error = !code.is_empty() && code != "0";
+            (error.then_some("Err"), error)
+        }
+        Protocol::Tcp => (None, false),
+    }
 }
 
 /// One node's data; `edges` are those it sends or receives.
-fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[&Edge], is_root: bool) -> Value {
-    let mut d = Map::new();
-    d.insert("id".into(), json!(n.id));
-    let node_type = match n.node_type {
-        NodeType::Workload => "workload",
-        NodeType::App => "app",
-        NodeType::Service => "service",
-        NodeType::Unknown => "unknown",
-        NodeType::Namespace => "box",
+fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[&Edge], is_root: bool) -> NodeData {
+    let known = n.node_type != NodeType::Unknown;
+    let text = |s: &str| Some(s.to_owned());
+    let mut d = NodeData {
+        id: n.id.clone(),
+        node_type: match n.node_type {
+            NodeType::Workload => "workload",
+            NodeType::App => "app",
+            NodeType::Service => "service",
+            NodeType::Unknown => "unknown",
+            NodeType::Namespace => "box",
+        },
+        cluster: text(if known { &n.cluster } else { "unknown" }),
+        namespace: text(if known { &n.namespace } else { "unknown" }),
+        workload: None,
+        app: None,
+        version: None,
+        service: None,
+        dest_services: Vec::new(),
+        traffic: node_traffic(&n.id, edges),
+        health_data: None,
+        is_box: None,
+        is_idle: n.is_idle,
+        is_dead: n.is_ghost,
+        is_inaccessible: n.is_outside || !known,
+        is_outside: n.is_outside,
+        is_root: is_root && n.traffic.rps_out + n.traffic.tcp_out > 0.0 && n.node_type != NodeType::Service,
+        has_traffic_shifting: !n.revisions.is_empty(),
     };
-    d.insert("nodeType".into(), json!(node_type));
     match n.node_type {
         NodeType::Unknown => {
-            for key in ["cluster", "namespace", "workload", "app", "version"] {
-                d.insert(key.into(), json!("unknown"));
-            }
+            d.workload = text("unknown");
+            d.app = text("unknown");
+            d.version = text("unknown");
         }
-        NodeType::Namespace => {
-            d.insert("cluster".into(), json!(n.cluster));
-            d.insert("namespace".into(), json!(n.namespace));
-            d.insert("isBox".into(), json!("namespace"));
-        }
-        NodeType::Service => {
-            d.insert("cluster".into(), json!(n.cluster));
-            d.insert("namespace".into(), json!(n.namespace));
-            d.insert("service".into(), json!(n.name));
-        }
+        NodeType::Namespace => d.is_box = Some("namespace"),
+        NodeType::Service => d.service = text(&n.name),
         NodeType::Workload => {
-            d.insert("cluster".into(), json!(n.cluster));
-            d.insert("namespace".into(), json!(n.namespace));
-            d.insert("workload".into(), json!(n.name));
-            if let Some(app) = &n.app {
-                d.insert("app".into(), json!(app));
-            }
-            if let Some(version) = &n.version {
-                d.insert("version".into(), json!(version));
-            }
+            d.workload = text(&n.name);
+            d.app = n.app.clone();
+            d.version = n.version.clone();
         }
         NodeType::App => {
-            d.insert("cluster".into(), json!(n.cluster));
-            d.insert("namespace".into(), json!(n.namespace));
-            d.insert("app".into(), json!(n.name));
-            if let Some(version) = &n.version {
-                d.insert("version".into(), json!(version));
-                if let Some(w) = n.workloads.iter().next() {
-                    d.insert("workload".into(), json!(w.split_once('/').map_or(w.as_str(), |(_, name)| name)));
-                }
+            d.app = text(&n.name);
+            d.version = n.version.clone();
+            if n.version.is_some() {
+                d.workload = n
+                    .workloads
+                    .iter()
+                    .next()
+                    .map(|w| w.split_once('/').map_or(w.as_str(), |(_, name)| name).to_owned());
             }
         }
     }
-    if !services.is_empty() && n.node_type != NodeType::Unknown {
-        let list: Vec<Value> = services
+    if known {
+        d.dest_services = services
             .iter()
             .map(|s| {
                 let (name, namespace) = s.split_once('.').unwrap_or((s, ""));
-                json!({"cluster": n.cluster, "namespace": namespace, "name": name})
+                DestService { cluster: n.cluster.clone(), namespace: namespace.to_owned(), name: name.to_owned() }
             })
             .collect();
-        d.insert("destServices".into(), Value::Array(list));
     }
-    d.insert("traffic".into(), Value::Array(node_traffic(&n.id, edges)));
-    d.insert("healthData".into(), Value::Null);
-    if n.is_idle {
-        d.insert("isIdle".into(), json!(true));
-    }
-    if n.is_ghost {
-        d.insert("isDead".into(), json!(true));
-    }
-    if n.is_outside {
-        d.insert("isOutside".into(), json!(true));
-        d.insert("isInaccessible".into(), json!(true));
-    }
-    if n.node_type == NodeType::Unknown {
-        d.insert("isInaccessible".into(), json!(true));
-    }
-    if is_root && n.traffic.rps_out + n.traffic.tcp_out > 0.0 && n.node_type != NodeType::Service {
-        d.insert("isRoot".into(), json!(true));
-    }
-    if !n.revisions.is_empty() {
-        d.insert("hasTrafficShifting".into(), json!(true));
-    }
-    Value::Object(d)
+    d
 }
 
 /// Per-protocol `rates` of a node: what it receives (`httpIn`, `httpIn5xx`, ...) and sends (`httpOut`, ...).
-fn node_traffic(id: &str, edges: &[&Edge]) -> Vec<Value> {
+fn node_traffic(id: &str, edges: &[&Edge]) -> Vec<Traffic> {
     let mut by_protocol: BTreeMap<Protocol, BTreeMap<String, f64>> = BTreeMap::new();
     for e in edges {
         let p = e.protocol.as_str();
+        let rates = by_protocol.entry(e.protocol).or_default();
         if e.target == id {
-            let rates = by_protocol.entry(e.protocol).or_default();
-            match e.protocol {
-                Protocol::Tcp => *rates.entry("tcpIn".into()).or_default() += e.tcp_bytes_per_s.unwrap_or(0.0),
-                Protocol::Http => {
-                    *rates.entry("httpIn".into()).or_default() += e.rps;
-                    for (code, rps) in e.responses.by_code() {
-                        let class = match code.chars().next() {
-                            Some('3') => Some("httpIn3xx"),
-                            Some('4') => Some("httpIn4xx"),
-                            Some('5') => Some("httpIn5xx"),
-                            Some('0') => Some("httpInNoResponse"),
-                            _ => None,
-                        };
-                        if let Some(class) = class {
-                            *rates.entry(class.into()).or_default() += rps;
-                        }
-                    }
-                }
-                Protocol::Grpc => {
-                    *rates.entry("grpcIn".into()).or_default() += e.rps;
-                    *rates.entry("grpcInErr".into()).or_default() += e.rps * e.error_ratio;
+            *rates.entry(format!("{p}In")).or_default() += amount(e);
+            for (code, rps) in e.responses.by_code() {
+                if let (Some(class), _) = class(e.protocol, code) {
+                    *rates.entry(format!("{p}In{class}")).or_default() += rps;
                 }
             }
         }
         if e.source == id {
-            let amount = if e.protocol == Protocol::Tcp { e.tcp_bytes_per_s.unwrap_or(0.0) } else { e.rps };
-            *by_protocol.entry(e.protocol).or_default().entry(format!("{p}Out")).or_default() += amount;
+            *rates.entry(format!("{p}Out")).or_default() += amount(e);
         }
     }
     by_protocol
         .into_iter()
-        .map(|(p, rates)| {
-            let rates: Map<String, Value> =
-                rates.into_iter().filter(|(_, v)| *v > 0.0).map(|(k, v)| (k, rate(v))).collect();
-            json!({"protocol": p.as_str(), "rates": rates})
+        .map(|(p, rates)| Traffic {
+            protocol: p.as_str(),
+            rates: rates.into_iter().filter(|(_, v)| *v > 0.0).map(|(k, v)| (k, rate(v))).collect(),
+            responses: BTreeMap::new(),
         })
-        .filter(|t| t["rates"].as_object().is_some_and(|r| !r.is_empty()))
+        .filter(|t| !t.rates.is_empty())
         .collect()
 }
 
-fn edge_data(i: usize, e: &Edge) -> Value {
-    let mut rates = Map::new();
-    let mut responses = Map::new();
-    match e.protocol {
-        Protocol::Tcp => {
-            rates.insert("tcp".into(), rate(e.tcp_bytes_per_s.unwrap_or(0.0)));
+/// One edge; `sent` is what its source sends over the edge's protocol.
+fn edge_data(i: usize, e: &Edge, sent: f64) -> EdgeData {
+    let p = e.protocol.as_str();
+    let mut rates = BTreeMap::from([(p.to_owned(), rate(amount(e)))]);
+    let mut responses = BTreeMap::new();
+    if e.protocol != Protocol::Tcp {
+        let mut classes: BTreeMap<&str, f64> = BTreeMap::new();
+        let mut errors = 0.0;
+        for (code, rps) in e.responses.by_code() {
+            let (class, error) = class(e.protocol, code);
+            if let Some(class) = class {
+                *classes.entry(class).or_default() += rps;
+            }
+            if error {
+                errors += rps;
+            }
+            let flags = e.responses.flags_of(code).map(|(f, v)| (f.to_owned(), percent(v, e.rps))).collect();
+            let per_host = rps / e.services.len().max(1) as f64;
+            let hosts = e.services.iter().map(|s| (s.to_string(), percent(per_host, e.rps))).collect();
+            responses.insert(code.to_owned(), ResponseDetail { flags, hosts });
         }
-        protocol => {
-            let p = protocol.as_str();
-            rates.insert(p.into(), rate(e.rps));
-            if protocol == Protocol::Http {
-                for (code, rps) in e.responses.by_code() {
-                    let class = match code.chars().next() {
-                        Some('3') => "http3xx",
-                        Some('4') => "http4xx",
-                        Some('5') => "http5xx",
-                        Some('0') => "httpNoResponse",
-                        _ => continue,
-                    };
-                    let entry = rates.entry(class.to_owned()).or_insert(json!(0.0));
-                    *entry = json!(entry.as_f64().unwrap_or(0.0) + rps);
-                }
-                for class in ["http3xx", "http4xx", "http5xx", "httpNoResponse"] {
-                    if let Some(v) = rates.get(class).and_then(Value::as_f64) {
-                        rates.insert(class.into(), rate(v));
-                    }
-                }
-            } else if e.error_ratio > 0.0 {
-                rates.insert("grpcErr".into(), rate(e.rps * e.error_ratio));
-            }
-            if e.error_ratio > 0.0 {
-                rates.insert(format!("{p}PercentErr"), json!(format!("{:.1}", e.error_ratio * 100.0)));
-            }
-            rates.insert(format!("{p}PercentReq"), json!(format!("{:.1}", e.share * 100.0)));
-            // Kiali gives, per response code, the share of the edge's requests by flags and by host.
-            let total = e.rps.max(f64::MIN_POSITIVE);
-            let share = |v: f64| json!(format!("{:.1}", 100.0 * v / total));
-            for (code, rps) in e.responses.by_code() {
-                let flags: Map<String, Value> =
-                    e.responses.flags_of(code).map(|(f, v)| (f.to_owned(), share(v))).collect();
-                let per_host = rps / e.services.len().max(1) as f64;
-                let hosts: Map<String, Value> = e.services.iter().map(|s| (s.to_string(), share(per_host))).collect();
-                responses.insert(code.to_owned(), json!({"flags": flags, "hosts": hosts}));
-            }
+        rates.extend(classes.into_iter().map(|(class, rps)| (format!("{p}{class}"), rate(rps))));
+        if errors > 0.0 {
+            rates.insert(format!("{p}PercentErr"), percent(errors, e.rps));
+        }
+        rates.insert(format!("{p}PercentReq"), percent(e.rps, sent));
+    }
+    EdgeData {
+        id: format!("edge-{i}"),
+        source: e.source.clone(),
+        target: e.target.clone(),
+        traffic: Traffic { protocol: p, rates, responses },
+        response_time: e.p95_ms.map(|p95| format!("{p95:.2}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::graph::{GraphType, QueryStats, Reporter, Responses};
+
+    fn edge(source: &str, target: &str, protocol: Protocol, responses: &[(&str, &str, f64)]) -> Edge {
+        let rps = responses.iter().map(|(_, _, rps)| rps).sum();
+        Edge {
+            source: source.into(),
+            target: target.into(),
+            protocol,
+            rps,
+            error_ratio: 0.0,
+            share: 0.0,
+            p95_ms: None,
+            tcp_bytes_per_s: None,
+            responses: Responses(
+                responses.iter().map(|(code, flags, rps)| ((Arc::from(*code), Arc::from(*flags)), *rps)).collect(),
+            ),
+            services: BTreeSet::from([Arc::from("svc.ns")]),
+            reported_by: BTreeSet::from([Reporter::Destination]),
         }
     }
-    let mut traffic = Map::from_iter([("protocol".into(), json!(e.protocol.as_str())), ("rates".into(), json!(rates))]);
-    if !responses.is_empty() {
-        traffic.insert("responses".into(), Value::Object(responses));
+
+    #[test]
+    fn rates_percentages_and_errors_follow_kiali() {
+        let nodes = ["a", "b", "c", "d"].map(|id| Node::new(id, NodeType::Workload, "east", "ns", id)).to_vec();
+        let edges = vec![
+            edge("a", "b", Protocol::Http, &[("200", "-", 20.0)]),
+            edge("a", "c", Protocol::Http, &[("200", "-", 44.0), ("404", "-", 6.0), ("0", "DC", 4.0)]),
+            edge("a", "d", Protocol::Grpc, &[("0", "-", 45.0), ("14", "-", 5.0)]),
+        ];
+        let graph = Graph {
+            graph_type: GraphType::Workload,
+            time: String::new(),
+            duration: "10m".into(),
+            namespaces: Vec::new(),
+            nodes,
+            edges,
+            edge_latency: false,
+            warnings: Vec::new(),
+            telemetry: QueryStats::default(),
+        };
+        let kiali = render_kiali(&graph, 0, 600);
+        let rates = |i: usize| &kiali.elements.edges[i].data.traffic.rates;
+        let get = |i: usize, k: &str| rates(i).get(k).map(String::as_str);
+        // Shares within each protocol: a sends 74 req/s over HTTP and 50 over gRPC.
+        assert_eq!(get(0, "httpPercentReq"), Some("27.0"));
+        assert_eq!(get(1, "httpPercentReq"), Some("73.0"));
+        assert_eq!(get(2, "grpcPercentReq"), Some("100.0"));
+        // A 404 and no response (code 0) are errors to Kiali.
+        assert_eq!(get(1, "http4xx"), Some("6.00"));
+        assert_eq!(get(1, "httpNoResponse"), Some("4.00"));
+        assert_eq!(get(1, "httpPercentErr"), Some("18.5"));
+        assert_eq!(get(0, "httpPercentErr"), None);
+        // gRPC status 14 (UNAVAILABLE) is an error whatever the HTTP code.
+        assert_eq!(get(2, "grpcErr"), Some("5.00"));
+        assert_eq!(get(2, "grpcPercentErr"), Some("10.0"));
+        let responses = &kiali.elements.edges[1].data.traffic.responses;
+        assert_eq!(responses["0"].flags["DC"], "7.4");
+        let d = &kiali.elements.nodes[3].data;
+        assert_eq!(d.traffic[0].rates["grpcInErr"], "5.00");
+        let c = &kiali.elements.nodes[2].data;
+        assert_eq!(c.traffic[0].rates["httpIn4xx"], "6.00");
+        assert_eq!(c.traffic[0].rates["httpInNoResponse"], "4.00");
     }
-    let mut d = Map::from_iter([
-        ("id".into(), json!(format!("edge-{i}"))),
-        ("source".into(), json!(e.source)),
-        ("target".into(), json!(e.target)),
-        ("traffic".into(), Value::Object(traffic)),
-    ]);
-    if let Some(p95) = e.p95_ms {
-        d.insert("responseTime".into(), json!(format!("{p95:.2}")));
-    }
-    Value::Object(d)
 }
