@@ -168,6 +168,15 @@ pub struct GraphArgs {
     /// more than the rest of the graph together).
     #[arg(long)]
     pub latency: bool,
+    /// With -o kiali: the TCP bytes an edge's rate counts, from the caller's side (Kiali's rateTcp).
+    #[arg(long, value_enum, default_value_t)]
+    pub rate_tcp: crate::graph::render::kiali::TcpRate,
+    /// With -o kiali: HTTP edges as requests, or none (Kiali's rateHttp).
+    #[arg(long, value_enum, default_value_t)]
+    pub rate_http: crate::graph::render::kiali::RequestRate,
+    /// With -o kiali: gRPC edges as requests, or none (Kiali's rateGrpc; its message rates are not read).
+    #[arg(long, value_enum, default_value_t)]
+    pub rate_grpc: crate::graph::render::kiali::RequestRate,
 }
 
 #[derive(Debug, Args)]

@@ -306,6 +306,9 @@ pub struct Edge {
     /// TCP bytes/s, both directions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp_bytes_per_s: Option<f64>,
+    /// TCP bytes/s by direction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpBytes>,
     /// Requests/s by response code (by gRPC status on gRPC edges) and by Envoy response flags (JSON: `responses`
     /// and `flags`).
     #[serde(flatten)]
@@ -315,6 +318,22 @@ pub struct Edge {
     /// The proxies that reported this edge. Its rates count each series once: as the destination side (its proxy
     /// or a waypoint) measured it, or as the caller did where the destination side reported nothing.
     pub reported_by: BTreeSet<Reporter>,
+}
+
+/// TCP bytes/s of an edge by direction, named from the caller's side as Kiali names them: what the caller sent
+/// (Istio's `istio_tcp_received_bytes_total`, bytes the callee received) and what came back
+/// (`istio_tcp_sent_bytes_total`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpBytes {
+    pub sent: f64,
+    pub received: f64,
+}
+
+impl TcpBytes {
+    pub fn total(self) -> f64 {
+        self.sent + self.received
+    }
 }
 
 /// Who reported a series: the value of Istio's `reporter` label.

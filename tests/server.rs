@@ -9,6 +9,7 @@
     reason = "tests fail loudly"
 )]
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::Router;
@@ -341,4 +342,24 @@ async fn a_gateway_api_routed_rollout_shows_its_route_on_its_page_and_in_metrics
     let routed: Vec<&str> = metrics.lines().filter(|l| l.starts_with("meshlens_revision_routed_weight{")).collect();
     assert_eq!(routed.len(), 2, "{metrics}");
     assert!(routed.iter().all(|l| l.contains(r#"workload="reviews""#) && l.ends_with(" 0.5")), "{routed:?}");
+}
+
+#[tokio::test]
+async fn kiali_rate_parameters_are_checked() {
+    let app = app();
+    let base = "/api/kiali/namespaces/graph?namespaces=bookinfo";
+    for rates in ["rateTcp=total", "rateTcp=none&rateHttp=none", "rateGrpc=requests&rateHttp=requests&rateTcp=sent"] {
+        get_json(&app, &format!("{base}&{rates}")).await;
+    }
+    let no_http = get_json(&app, &format!("{base}&rateHttp=none")).await;
+    let protocols: BTreeSet<&str> = no_http["elements"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["data"]["traffic"]["protocol"].as_str().unwrap())
+        .collect();
+    assert!(!protocols.contains("http"), "{protocols:?}");
+    assert_bad(&app, &format!("{base}&rateTcp=bytes"), "rateTcp").await;
+    assert_bad(&app, &format!("{base}&rateGrpc=sent"), "rateGrpc").await;
+    assert_bad(&app, &format!("{base}&rateHttp=total"), "rateHttp").await;
 }

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use crate::graph::GraphRequest;
-use crate::graph::render::{dot::render_dot, kiali::render_kiali, svg::render_svg, table::render_table};
+use crate::graph::render::kiali::{Rates, render_kiali};
+use crate::graph::render::{dot::render_dot, svg::render_svg, table::render_table};
 
 use super::source::{load, telemetry};
 use super::{GraphArgs, GraphFormat, ScopeArgs, say};
@@ -40,7 +41,8 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         GraphFormat::Table => out_text(&render_table(&graph))?,
         GraphFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&graph)?))?,
         GraphFormat::Kiali => {
-            out(&format!("{}\n", serde_json::to_string_pretty(&render_kiali(&graph, req.at, duration_s))?))?
+            let rates = Rates { tcp: args.rate_tcp, http: args.rate_http, grpc: args.rate_grpc };
+            out(&format!("{}\n", serde_json::to_string_pretty(&render_kiali(&graph, req.at, duration_s, rates))?))?
         }
         GraphFormat::Dot => out_text(&render_dot(&graph))?,
         GraphFormat::Svg => out(&render_svg(&graph))?,

@@ -19,7 +19,8 @@ use super::resolve::{NodeRef, Resolver};
 use super::revisions::{ByDestination, split};
 use super::routing::weights;
 use super::{
-    Edge, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Responses, format_duration,
+    Edge, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Responses, TcpBytes,
+    format_duration,
 };
 
 /// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
@@ -33,7 +34,16 @@ pub fn is_error(protocol: &str, code: &str, grpc_status: &str) -> bool {
 /// One series of an edge as its reporters see it: the response (code, gRPC status, Envoy flags) and the Service
 /// the call was addressed to. Both sides of a call report the same series; Kiali's own graph keys its
 /// de-duplication the same way (metric, ends, code, flags, host).
-type SeriesKey<'r> = (&'r str, &'r str, &'r str, &'r str, &'r str);
+type SeriesKey<'r> = (Measure, &'r str, &'r str, &'r str, &'r str, &'r str);
+
+/// What a series counts. TCP bytes are named from the caller's side, as Kiali names them: what it sent is Istio's
+/// `istio_tcp_received_bytes_total`, what came back `istio_tcp_sent_bytes_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Measure {
+    Requests,
+    BytesSent,
+    BytesReceived,
+}
 
 /// Everything reported about one edge.
 #[derive(Default)]
@@ -44,10 +54,11 @@ struct Reports<'r> {
 }
 
 impl<'r> Reports<'r> {
-    fn add(&mut self, row: &'r Row) {
+    fn add(&mut self, row: &'r Row, measure: Measure) {
         let Some(reporter) = Reporter::from_label(row.label("reporter")) else { return };
         self.reported_by.insert(reporter);
         let key = (
+            measure,
             row.label("response_code"),
             row.label("grpc_response_status"),
             row.label("response_flags"),
@@ -64,7 +75,7 @@ impl<'r> Reports<'r> {
     /// destination side has nothing (failures only the caller sees, a destination whose proxy is not scraped).
     fn tally(&self, protocol: Protocol) -> Tally<'r> {
         let mut tally = Tally::default();
-        for (&(code, grpc_status, flags, service, namespace), &[destination, source]) in &self.series {
+        for (&(measure, code, grpc_status, flags, service, namespace), &[destination, source]) in &self.series {
             let value = if destination > 0.0 { destination } else { source };
             if value <= 0.0 {
                 continue;
@@ -72,8 +83,12 @@ impl<'r> Reports<'r> {
             if !service.is_empty() {
                 tally.services.insert((service, namespace));
             }
+            match measure {
+                Measure::BytesSent => tally.tcp.sent += value,
+                Measure::BytesReceived => tally.tcp.received += value,
+                Measure::Requests => {}
+            }
             if protocol == Protocol::Tcp {
-                tally.tcp += value;
                 continue;
             }
             tally.rps += value;
@@ -94,7 +109,7 @@ impl<'r> Reports<'r> {
 struct Tally<'r> {
     rps: f64,
     errors: f64,
-    tcp: f64,
+    tcp: TcpBytes,
     /// Requests/s by (response code, response flags).
     code_flags: BTreeMap<(&'r str, &'r str), f64>,
     /// Destination services, (name, namespace).
@@ -103,7 +118,7 @@ struct Tally<'r> {
 
 impl Tally<'_> {
     fn is_empty(&self) -> bool {
-        self.rps <= 0.0 && self.tcp <= 0.0
+        self.rps <= 0.0 && self.tcp.total() <= 0.0
     }
 }
 
@@ -122,15 +137,17 @@ pub fn build<'a>(
     let row_count = results.requests.len() + results.tcp_sent.len() + results.tcp_received.len();
     let mut reports: FxHashMap<EdgeKey, Reports<'a>> =
         FxHashMap::with_capacity_and_hasher(row_count, Default::default());
-    let rows = results.requests.iter().map(|r| (r, Protocol::from_label(r.label("request_protocol"))));
-    let tcp = results.tcp_sent.iter().chain(&results.tcp_received).map(|r| (r, Protocol::Tcp));
-    for (row, protocol) in rows.chain(tcp) {
+    let rows =
+        results.requests.iter().map(|r| (r, Protocol::from_label(r.label("request_protocol")), Measure::Requests));
+    let sent = results.tcp_received.iter().map(|r| (r, Protocol::Tcp, Measure::BytesSent));
+    let received = results.tcp_sent.iter().map(|r| (r, Protocol::Tcp, Measure::BytesReceived));
+    for (row, protocol, measure) in rows.chain(sent).chain(received) {
         if !row.value.is_finite() || row.value <= 0.0 {
             continue;
         }
         let source = resolver.source(row);
         let target = resolver.destination(row);
-        reports.entry((source, target, protocol)).or_default().add(row);
+        reports.entry((source, target, protocol)).or_default().add(row, measure);
     }
     let mut p95: FxHashMap<(NodeRef, NodeRef), f64> = FxHashMap::default();
     for row in results.latency.iter().filter(|r| r.value.is_finite()) {
@@ -156,7 +173,8 @@ pub fn build<'a>(
             rps: chosen.rps,
             share: 0.0,
             p95_ms: latency,
-            tcp_bytes_per_s: (protocol == Protocol::Tcp).then_some(chosen.tcp),
+            tcp_bytes_per_s: (protocol == Protocol::Tcp).then_some(chosen.tcp.total()),
+            tcp: (protocol == Protocol::Tcp).then_some(chosen.tcp),
             responses: Responses(responses.collect()),
             services: chosen
                 .services

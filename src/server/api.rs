@@ -35,8 +35,9 @@ pub async fn kiali_graph(
     let world = state.world();
     let p: KialiGraphParams = parse(query.as_deref())?;
     let req = graph_request(&state, &world, &p.raw())?;
+    let rates = p.rates()?;
     let graph = build_graph(&state, &world, &req).await?;
-    Ok(Json(render_kiali(&graph, req.at, req.duration_s)))
+    Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))
 }
 
 pub async fn workloads(State(state): State<AppState>) -> Json<Value> {

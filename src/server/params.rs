@@ -6,9 +6,11 @@ use std::collections::BTreeSet;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
+use clap::ValueEnum;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::graph::render::kiali::Rates;
 use crate::graph::{GraphRequest, GraphType, parse_time, parse_window};
 use crate::k8s::is_namespace_name;
 
@@ -72,6 +74,37 @@ pub struct KialiGraphParams {
     pub query_time: Option<String>,
     /// Kiali runs every appender when none are named; response time (p95 on edges) is one of them.
     pub appenders: Option<String>,
+    pub rate_tcp: Option<String>,
+    pub rate_http: Option<String>,
+    pub rate_grpc: Option<String>,
+}
+
+impl KialiGraphParams {
+    /// `rateTcp`, `rateHttp` and `rateGrpc`, Kiali's defaults where absent. gRPC message rates are refused by name:
+    /// they read metrics meshlens does not.
+    pub fn rates(&self) -> Result<Rates, ApiError> {
+        fn choice<T: ValueEnum + Default>(value: Option<&str>, name: &'static str) -> Result<T, ApiError> {
+            let Some(value) = value else { return Ok(T::default()) };
+            T::from_str(value, false).map_err(|_| {
+                let known: Vec<String> = T::value_variants()
+                    .iter()
+                    .filter_map(|v| Some(v.to_possible_value()?.get_name().to_owned()))
+                    .collect();
+                ApiError::bad(name, format!("{value:?} is not one of {}", known.join(", ")))
+            })
+        }
+        if let Some(messages @ ("sent" | "received" | "total")) = self.rate_grpc.as_deref() {
+            let message = format!(
+                "gRPC message rates ({messages}) read istio_request_messages_total / istio_response_messages_total, which meshlens does not read; use requests or none"
+            );
+            return Err(ApiError::bad("rateGrpc", message));
+        }
+        Ok(Rates {
+            tcp: choice(self.rate_tcp.as_deref(), "rateTcp")?,
+            http: choice(self.rate_http.as_deref(), "rateHttp")?,
+            grpc: choice(self.rate_grpc.as_deref(), "rateGrpc")?,
+        })
+    }
 }
 
 /// The window of single-object views.

@@ -108,18 +108,70 @@ fn is_false(b: &bool) -> bool {
     !b
 }
 
-pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64) -> KialiGraph {
+/// Kiali's `rateTcp`: which bytes a TCP edge's rate counts, named from the caller's side. Kiali's default is
+/// what the caller sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TcpRate {
+    None,
+    Received,
+    #[default]
+    Sent,
+    Total,
+}
+
+/// Kiali's `rateHttp` and `rateGrpc` as far as meshlens measures them: requests, or leave the protocol out.
+/// (Kiali's gRPC message rates read `istio_request_messages_total`, which meshlens does not read.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum RequestRate {
+    None,
+    #[default]
+    Requests,
+}
+
+/// The rates a Kiali graph shows, per protocol.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rates {
+    pub tcp: TcpRate,
+    pub http: RequestRate,
+    pub grpc: RequestRate,
+}
+
+impl Rates {
+    /// An edge's traffic in its protocol's unit as these rates count it; none when its protocol is left out.
+    fn amount(self, e: &Edge) -> Option<f64> {
+        let requests = |rate| (rate == RequestRate::Requests).then_some(e.rps);
+        match e.protocol {
+            Protocol::Http => requests(self.http),
+            Protocol::Grpc => requests(self.grpc),
+            Protocol::Tcp => {
+                let bytes = e.tcp.unwrap_or_default();
+                match self.tcp {
+                    TcpRate::None => None,
+                    TcpRate::Sent => Some(bytes.sent),
+                    TcpRate::Received => Some(bytes.received),
+                    TcpRate::Total => Some(bytes.total()),
+                }
+            }
+        }
+    }
+}
+
+/// Kiali's graph of `graph`; edges whose protocol `rates` leave out, or that carry none of the chosen rate, are
+/// not drawn (their nodes are).
+pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64, rates: Rates) -> KialiGraph {
+    let shown: Vec<(&Edge, f64)> =
+        graph.edges.iter().filter_map(|e| Some((e, rates.amount(e)?))).filter(|(_, amount)| *amount > 0.0).collect();
     let mut dest_services: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-    let mut touching: HashMap<&str, Vec<&Edge>> = HashMap::new();
+    let mut touching: HashMap<&str, Vec<(&Edge, f64)>> = HashMap::new();
     // What each node sends per protocol: the denominator of its edges' PercentReq.
     let mut sent: HashMap<(&str, Protocol), f64> = HashMap::new();
-    for e in &graph.edges {
+    for &(e, amount) in &shown {
         dest_services.entry(e.target.as_str()).or_default().extend(e.services.iter().map(|s| &**s));
-        touching.entry(e.target.as_str()).or_default().push(e);
+        touching.entry(e.target.as_str()).or_default().push((e, amount));
         if e.source != e.target {
-            touching.entry(e.source.as_str()).or_default().push(e);
+            touching.entry(e.source.as_str()).or_default().push((e, amount));
         }
-        *sent.entry((e.source.as_str(), e.protocol)).or_default() += amount(e);
+        *sent.entry((e.source.as_str(), e.protocol)).or_default() += amount;
     }
     let nodes = graph
         .nodes
@@ -131,13 +183,12 @@ pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64) -> KialiGraph {
             Element { data: node_data(n, &services, edges, !dest_services.contains_key(id)) }
         })
         .collect();
-    let edges = graph
-        .edges
+    let edges = shown
         .iter()
         .enumerate()
-        .map(|(i, e)| {
+        .map(|(i, &(e, amount))| {
             let total = sent.get(&(e.source.as_str(), e.protocol)).copied().unwrap_or_default();
-            Element { data: edge_data(i, e, total) }
+            Element { data: edge_data(i, e, amount, total) }
         })
         .collect();
     KialiGraph {
@@ -146,11 +197,6 @@ pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64) -> KialiGraph {
         graph_type: graph.graph_type.kiali_name(),
         elements: Elements { nodes, edges },
     }
-}
-
-/// An edge's traffic in its protocol's unit: requests/s, or bytes/s for TCP.
-fn amount(e: &Edge) -> f64 {
-    if e.protocol == Protocol::Tcp { e.tcp_bytes_per_s.unwrap_or(0.0) } else { e.rps }
 }
 
 fn rate(value: f64) -> String {
@@ -187,7 +233,7 @@ fn class(protocol: Protocol, code: &str) -> (Option<&'static str>, bool) {
 }
 
 /// One node's data; `edges` are those it sends or receives.
-fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[&Edge], is_root: bool) -> NodeData {
+fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_root: bool) -> NodeData {
     let known = n.node_type != NodeType::Unknown;
     let text = |s: &str| Some(s.to_owned());
     let mut d = NodeData {
@@ -254,13 +300,13 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[&Edge], is_root: bool
 }
 
 /// Per-protocol `rates` of a node: what it receives (`httpIn`, `httpIn5xx`, ...) and sends (`httpOut`, ...).
-fn node_traffic(id: &str, edges: &[&Edge]) -> Vec<Traffic> {
+fn node_traffic(id: &str, edges: &[(&Edge, f64)]) -> Vec<Traffic> {
     let mut by_protocol: BTreeMap<Protocol, BTreeMap<String, f64>> = BTreeMap::new();
-    for e in edges {
+    for &(e, amount) in edges {
         let p = e.protocol.as_str();
         let rates = by_protocol.entry(e.protocol).or_default();
         if e.target == id {
-            *rates.entry(format!("{p}In")).or_default() += amount(e);
+            *rates.entry(format!("{p}In")).or_default() += amount;
             for (code, rps) in e.responses.by_code() {
                 if let (Some(class), _) = class(e.protocol, code) {
                     *rates.entry(format!("{p}In{class}")).or_default() += rps;
@@ -268,7 +314,7 @@ fn node_traffic(id: &str, edges: &[&Edge]) -> Vec<Traffic> {
             }
         }
         if e.source == id {
-            *rates.entry(format!("{p}Out")).or_default() += amount(e);
+            *rates.entry(format!("{p}Out")).or_default() += amount;
         }
     }
     by_protocol
@@ -282,10 +328,10 @@ fn node_traffic(id: &str, edges: &[&Edge]) -> Vec<Traffic> {
         .collect()
 }
 
-/// One edge; `sent` is what its source sends over the edge's protocol.
-fn edge_data(i: usize, e: &Edge, sent: f64) -> EdgeData {
+/// One edge carrying `amount`; `sent` is what its source sends over the edge's protocol.
+fn edge_data(i: usize, e: &Edge, amount: f64, sent: f64) -> EdgeData {
     let p = e.protocol.as_str();
-    let mut rates = BTreeMap::from([(p.to_owned(), rate(amount(e)))]);
+    let mut rates = BTreeMap::from([(p.to_owned(), rate(amount))]);
     let mut responses = BTreeMap::new();
     if e.protocol != Protocol::Tcp {
         let mut classes: BTreeMap<&str, f64> = BTreeMap::new();
@@ -336,6 +382,7 @@ mod tests {
             share: 0.0,
             p95_ms: None,
             tcp_bytes_per_s: None,
+            tcp: None,
             responses: Responses(
                 responses.iter().map(|(code, flags, rps)| ((Arc::from(*code), Arc::from(*flags)), *rps)).collect(),
             ),
@@ -363,7 +410,7 @@ mod tests {
             warnings: Vec::new(),
             telemetry: QueryStats::default(),
         };
-        let kiali = render_kiali(&graph, 0, 600);
+        let kiali = render_kiali(&graph, 0, 600, Rates::default());
         let rates = |i: usize| &kiali.elements.edges[i].data.traffic.rates;
         let get = |i: usize, k: &str| rates(i).get(k).map(String::as_str);
         // Shares within each protocol: a sends 74 req/s over HTTP and 50 over gRPC.
@@ -385,5 +432,39 @@ mod tests {
         let c = &kiali.elements.nodes[2].data;
         assert_eq!(c.traffic[0].rates["httpIn4xx"], "6.00");
         assert_eq!(c.traffic[0].rates["httpInNoResponse"], "4.00");
+    }
+
+    #[test]
+    fn rate_parameters_choose_what_an_edge_counts() {
+        let nodes = ["a", "b", "c"].map(|id| Node::new(id, NodeType::Workload, "east", "ns", id)).to_vec();
+        let mut tcp = edge("a", "b", Protocol::Tcp, &[]);
+        tcp.tcp = Some(crate::graph::TcpBytes { sent: 100.0, received: 300.0 });
+        let http = edge("a", "c", Protocol::Http, &[("200", "-", 5.0)]);
+        let graph = Graph {
+            graph_type: GraphType::Workload,
+            time: String::new(),
+            duration: "10m".into(),
+            namespaces: Vec::new(),
+            nodes,
+            edges: vec![tcp, http],
+            edge_latency: false,
+            warnings: Vec::new(),
+            telemetry: QueryStats::default(),
+        };
+        let tcp_rate = |rates: Rates| {
+            let kiali = render_kiali(&graph, 0, 600, rates);
+            let edge = kiali.elements.edges.iter().find(|e| e.data.traffic.protocol == "tcp");
+            edge.map(|e| e.data.traffic.rates["tcp"].clone())
+        };
+        // Kiali's default counts what the caller sent.
+        assert_eq!(tcp_rate(Rates::default()).as_deref(), Some("100.00"));
+        assert_eq!(tcp_rate(Rates { tcp: TcpRate::Received, ..Rates::default() }).as_deref(), Some("300.00"));
+        assert_eq!(tcp_rate(Rates { tcp: TcpRate::Total, ..Rates::default() }).as_deref(), Some("400.00"));
+        assert_eq!(tcp_rate(Rates { tcp: TcpRate::None, ..Rates::default() }), None);
+        let no_http = render_kiali(&graph, 0, 600, Rates { http: RequestRate::None, ..Rates::default() });
+        assert!(no_http.elements.edges.iter().all(|e| e.data.traffic.protocol != "http"));
+        assert_eq!(no_http.elements.nodes.len(), 3, "nodes stay");
+        let a = &render_kiali(&graph, 0, 600, Rates::default()).elements.nodes[0].data;
+        assert_eq!(a.traffic.iter().find(|t| t.protocol == "tcp").map(|t| t.rates["tcpOut"].as_str()), Some("100.00"));
     }
 }
