@@ -367,31 +367,53 @@ impl Reporter {
     }
 }
 
-/// Requests/s of an edge by response code and Envoy response flags (`-` for none) together, as Kiali needs them;
-/// the codes and flags are shared strings (an edge has a few, a graph repeats them thousands of times).
+/// One kind of answer on an edge: its response code (the gRPC status on gRPC edges), its Envoy response flags (`-`
+/// for none) and the host called (Istio's `destination_service`). The strings are shared (an edge has a few, a
+/// graph repeats them thousands of times).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Response {
+    pub code: Arc<str>,
+    pub flags: Arc<str>,
+    pub host: Arc<str>,
+}
+
+/// Requests/s of an edge by kind of answer, as Kiali needs them.
 #[derive(Debug, Clone, Default)]
-pub struct Responses(pub BTreeMap<(Arc<str>, Arc<str>), f64>);
+pub struct Responses(pub BTreeMap<Response, f64>);
 
 impl Responses {
     /// Requests/s by response code.
     pub fn by_code(&self) -> BTreeMap<&str, f64> {
-        self.sum_by(|(code, _)| code)
+        self.sum_by(|r| &r.code)
     }
 
     /// Requests/s by response flags.
     pub fn by_flags(&self) -> BTreeMap<&str, f64> {
-        self.sum_by(|(_, flags)| flags)
+        self.sum_by(|r| &r.flags)
     }
 
     /// Requests/s of one response code by response flags.
-    pub fn flags_of<'a>(&'a self, code: &'a str) -> impl Iterator<Item = (&'a str, f64)> + 'a {
-        self.0.iter().filter(move |((c, _), _)| **c == *code).map(|((_, flags), rps)| (&**flags, *rps))
+    pub fn flags_of(&self, code: &str) -> BTreeMap<&str, f64> {
+        self.sum_by_where(code, |r| &r.flags)
     }
 
-    fn sum_by<'a>(&'a self, key: impl Fn(&'a (Arc<str>, Arc<str>)) -> &'a Arc<str>) -> BTreeMap<&'a str, f64> {
+    /// Requests/s of one response code by host.
+    pub fn hosts_of(&self, code: &str) -> BTreeMap<&str, f64> {
+        self.sum_by_where(code, |r| &r.host)
+    }
+
+    fn sum_by<'a>(&'a self, key: impl Fn(&'a Response) -> &'a Arc<str>) -> BTreeMap<&'a str, f64> {
         let mut sums = BTreeMap::new();
-        for (k, rps) in &self.0 {
-            *sums.entry(&**key(k)).or_default() += rps;
+        for (r, rps) in &self.0 {
+            *sums.entry(&**key(r)).or_default() += rps;
+        }
+        sums
+    }
+
+    fn sum_by_where<'a>(&'a self, code: &str, key: impl Fn(&'a Response) -> &'a Arc<str>) -> BTreeMap<&'a str, f64> {
+        let mut sums = BTreeMap::new();
+        for (r, rps) in self.0.iter().filter(|(r, _)| *r.code == *code) {
+            *sums.entry(&**key(r)).or_default() += rps;
         }
         sums
     }

@@ -50,6 +50,6 @@ pub fn failing_rps(graph: &Graph, service: &ServiceRef, failed: impl Fn(&str, &s
     let unreached =
         |e: &&Edge| graph.node(&e.target).is_some_and(|n| matches!(n.node_type, NodeType::Service | NodeType::Unknown));
     let edges = graph.edges.iter().filter(|e| e.services.contains(name.as_str())).filter(unreached);
-    let failing = edges.flat_map(|e| &e.responses.0).filter(|((code, flags), _)| failed(code, flags));
+    let failing = edges.flat_map(|e| &e.responses.0).filter(|(r, _)| failed(&r.code, &r.flags));
     failing.fold(0.0, |sum, (_, rps)| sum + rps)
 }

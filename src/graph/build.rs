@@ -19,8 +19,8 @@ use super::resolve::{NodeRef, Resolver};
 use super::revisions::{ByDestination, split};
 use super::routing::weights;
 use super::{
-    Edge, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Responses, TcpBytes,
-    format_duration,
+    Edge, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Response, Responses,
+    TcpBytes, format_duration,
 };
 
 /// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
@@ -34,7 +34,7 @@ pub fn is_error(protocol: &str, code: &str, grpc_status: &str) -> bool {
 /// One series of an edge as its reporters see it: the response (code, gRPC status, Envoy flags) and the Service
 /// the call was addressed to. Both sides of a call report the same series; Kiali's own graph keys its
 /// de-duplication the same way (metric, ends, code, flags, host).
-type SeriesKey<'r> = (Measure, &'r str, &'r str, &'r str, &'r str, &'r str);
+type SeriesKey<'r> = (Measure, &'r str, &'r str, &'r str, &'r str, &'r str, &'r str);
 
 /// What a series counts. TCP bytes are named from the caller's side, as Kiali names them: what it sent is Istio's
 /// `istio_tcp_received_bytes_total`, what came back `istio_tcp_sent_bytes_total`.
@@ -64,6 +64,7 @@ impl<'r> Reports<'r> {
             row.label("response_flags"),
             row.label("destination_service_name"),
             row.label("destination_service_namespace"),
+            row.label("destination_service"),
         );
         let side = usize::from(reporter == Reporter::Source);
         if let Some(value) = self.series.entry(key).or_default().get_mut(side) {
@@ -75,7 +76,7 @@ impl<'r> Reports<'r> {
     /// destination side has nothing (failures only the caller sees, a destination whose proxy is not scraped).
     fn tally(&self, protocol: Protocol) -> Tally<'r> {
         let mut tally = Tally::default();
-        for (&(measure, code, grpc_status, flags, service, namespace), &[destination, source]) in &self.series {
+        for (&(measure, code, grpc_status, flags, service, namespace, host), &[destination, source]) in &self.series {
             let value = if destination > 0.0 { destination } else { source };
             if value <= 0.0 {
                 continue;
@@ -98,7 +99,7 @@ impl<'r> Reports<'r> {
             let flags = if flags.is_empty() { "-" } else { flags };
             // gRPC calls are answered by their status (HTTP says 200 for most failures).
             let code = if protocol == Protocol::Grpc && !grpc_status.is_empty() { grpc_status } else { code };
-            *tally.code_flags.entry((code, flags)).or_default() += value;
+            *tally.responses.entry((code, flags, host)).or_default() += value;
         }
         tally
     }
@@ -110,8 +111,8 @@ struct Tally<'r> {
     rps: f64,
     errors: f64,
     tcp: TcpBytes,
-    /// Requests/s by (response code, response flags).
-    code_flags: BTreeMap<(&'r str, &'r str), f64>,
+    /// Requests/s by (response code, response flags, host).
+    responses: BTreeMap<(&'r str, &'r str, &'r str), f64>,
     /// Destination services, (name, namespace).
     services: BTreeSet<(&'r str, &'r str)>,
 }
@@ -166,8 +167,9 @@ pub fn build<'a>(
             return None;
         }
         let latency = (protocol != Protocol::Tcp).then(|| p95.get(&(source, target)).copied()).flatten();
-        let responses =
-            chosen.code_flags.iter().map(|(&(code, flags), &rps)| ((texts.get(code), texts.get(flags)), rps));
+        let responses = chosen.responses.iter().map(|(&(code, flags, host), &rps)| {
+            (Response { code: texts.get(code), flags: texts.get(flags), host: texts.get(host) }, rps)
+        });
         Some(Edge {
             error_ratio: if chosen.rps > 0.0 { chosen.errors / chosen.rps } else { 0.0 },
             rps: chosen.rps,

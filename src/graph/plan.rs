@@ -90,6 +90,7 @@ fn endpoint_labels(graph_type: GraphType) -> Vec<String> {
         "destination_cluster",
         "destination_service_namespace",
         "destination_service_name",
+        "destination_service",
         "destination_workload_namespace",
         "destination_workload",
     ]);

@@ -344,9 +344,10 @@ fn edge_data(i: usize, e: &Edge, amount: f64, sent: f64) -> EdgeData {
             if error {
                 errors += rps;
             }
-            let flags = e.responses.flags_of(code).map(|(f, v)| (f.to_owned(), percent(v, e.rps))).collect();
-            let per_host = rps / e.services.len().max(1) as f64;
-            let hosts = e.services.iter().map(|s| (s.to_string(), percent(per_host, e.rps))).collect();
+            let share = |(key, v): (&str, f64)| (key.to_owned(), percent(v, e.rps));
+            let flags = e.responses.flags_of(code).into_iter().map(share).collect();
+            let hosts =
+                e.responses.hosts_of(code).into_iter().filter(|(host, _)| !host.is_empty()).map(share).collect();
             responses.insert(code.to_owned(), ResponseDetail { flags, hosts });
         }
         rates.extend(classes.into_iter().map(|(class, rps)| (format!("{p}{class}"), rate(rps))));
@@ -369,7 +370,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::graph::{GraphType, QueryStats, Reporter, Responses};
+    use crate::graph::{GraphType, QueryStats, Reporter, Response, Responses};
 
     fn edge(source: &str, target: &str, protocol: Protocol, responses: &[(&str, &str, f64)]) -> Edge {
         let rps = responses.iter().map(|(_, _, rps)| rps).sum();
@@ -384,7 +385,13 @@ mod tests {
             tcp_bytes_per_s: None,
             tcp: None,
             responses: Responses(
-                responses.iter().map(|(code, flags, rps)| ((Arc::from(*code), Arc::from(*flags)), *rps)).collect(),
+                responses
+                    .iter()
+                    .map(|(code, flags, rps)| {
+                        let host = Arc::from("svc.ns.svc.cluster.local");
+                        (Response { code: Arc::from(*code), flags: Arc::from(*flags), host }, *rps)
+                    })
+                    .collect(),
             ),
             services: BTreeSet::from([Arc::from("svc.ns")]),
             reported_by: BTreeSet::from([Reporter::Destination]),
@@ -427,6 +434,8 @@ mod tests {
         assert_eq!(get(2, "grpcPercentErr"), Some("10.0"));
         let responses = &kiali.elements.edges[1].data.traffic.responses;
         assert_eq!(responses["0"].flags["DC"], "7.4");
+        // Hosts are what the caller called (Istio's destination_service), each code's share of the edge.
+        assert_eq!(responses["200"].hosts["svc.ns.svc.cluster.local"], "81.5");
         let d = &kiali.elements.nodes[3].data;
         assert_eq!(d.traffic[0].rates["grpcInErr"], "5.00");
         let c = &kiali.elements.nodes[2].data;
