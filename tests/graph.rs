@@ -393,11 +393,16 @@ fn counter(out: &mut String, labels: &str, rps: f64, at: i64) {
 /// The labels of a call from `source` to `destination` (bookinfo workloads, sidecar-injected) as `reporter` saw it.
 fn call(reporter: &str, source: &str, destination: &str, service: &str, code: &str, flags: &str) -> String {
     let app = |w: &str| w.trim_end_matches("-v1").to_owned();
-    let source_ns = if source == "istio-ingressgateway" { "istio-system" } else { "bookinfo" };
+    let source_ns = match source {
+        "istio-ingressgateway" => "istio-system",
+        "unknown" => "unknown",
+        _ => "bookinfo",
+    };
+    let destination_ns = if destination == "unknown" { "unknown" } else { "bookinfo" };
     format!(
         "reporter=\"{reporter}\",source_workload=\"{source}\",source_workload_namespace=\"{source_ns}\",\
          source_canonical_service=\"{}\",source_canonical_revision=\"v1\",source_cluster=\"Kubernetes\",\
-         destination_workload=\"{destination}\",destination_workload_namespace=\"bookinfo\",\
+         destination_workload=\"{destination}\",destination_workload_namespace=\"{destination_ns}\",\
          destination_canonical_service=\"{}\",destination_canonical_revision=\"v1\",destination_cluster=\"Kubernetes\",\
          destination_service=\"{service}.bookinfo.svc.cluster.local\",destination_service_name=\"{service}\",\
          destination_service_namespace=\"bookinfo\",request_protocol=\"http\",response_code=\"{code}\",\
@@ -420,6 +425,9 @@ fn an_edge_is_counted_once_whichever_proxies_report_it() {
     counter(&mut om, &call("destination", "productpage-v1", "ratings-v1", "ratings", "200", "-"), 4.0, at);
     // The destination is not scraped: only the gateway reports.
     counter(&mut om, &call("source", "istio-ingressgateway", "productpage-v1", "productpage", "200", "-"), 6.0, at);
+    // A call to nothing known (no route), and a caller without a sidecar: two different unknown nodes.
+    counter(&mut om, &call("source", "productpage-v1", "unknown", "unknown", "404", "NR"), 2.0, at);
+    counter(&mut om, &call("destination", "unknown", "productpage-v1", "productpage", "200", "-"), 3.0, at);
     om.push_str("# EOF\n");
 
     let work = tempfile::tempdir().unwrap();
@@ -455,6 +463,19 @@ fn an_edge_is_counted_once_whichever_proxies_report_it() {
         let ratings = edge("productpage-v1", "ratings-v1");
         assert!(near(ratings.rps, 4.0, 0.01), "{engine}: destination only: {}", ratings.rps);
         assert_eq!(ratings.reported_by, BTreeSet::from([Reporter::Destination]), "{engine}");
+        let nowhere = graph
+            .edges
+            .iter()
+            .find(|e| e.source.ends_with(":productpage-v1") && e.target == "svc:unknown:unknown:unknown");
+        assert!(
+            nowhere.is_some_and(|e| near(e.rps, 2.0, 0.01)),
+            "{engine}: calls to nothing known end on Kiali's unknown service node"
+        );
+        let from_outside = graph.edges.iter().find(|e| e.source == "unknown" && e.target.ends_with(":productpage-v1"));
+        assert!(
+            from_outside.is_some_and(|e| near(e.rps, 3.0, 0.01)),
+            "{engine}: a caller without a sidecar is the unknown node"
+        );
         let ingress = edge("istio-ingressgateway", "productpage-v1");
         assert!(near(ingress.rps, 6.0, 0.01), "{engine}: source only: {}", ingress.rps);
         assert_eq!(ingress.reported_by, BTreeSet::from([Reporter::Source]), "{engine}");

@@ -189,7 +189,7 @@ impl<'a> Resolver<'a> {
             self.service_node(e.cluster, if service_ns.is_empty() { e.namespace } else { service_ns }, service)
         } else if e.is_unknown() {
             // Requests that never reached a workload (no healthy upstream, no route) still name their Service.
-            if routable { self.service_node(e.cluster, service_ns, service) } else { self.unknown() }
+            if routable { self.service_node(e.cluster, service_ns, service) } else { self.unknown_destination() }
         } else {
             self.endpoint_node(&e)
         };
@@ -206,6 +206,14 @@ impl<'a> Resolver<'a> {
             let mut n = Node::new(id, NodeType::Unknown, "", UNKNOWN, UNKNOWN);
             n.app = Some(UNKNOWN.into());
             n
+        })
+    }
+
+    /// Where calls go that name neither a workload nor a Service: an `unknown` Service node apart from the
+    /// `unknown` caller, as Kiali draws it (a caller and a destination nobody knows are not one node).
+    fn unknown_destination(&mut self) -> NodeRef {
+        self.node(format!("svc:{UNKNOWN}:{UNKNOWN}:{UNKNOWN}"), |id| {
+            Node::new(id, NodeType::Service, UNKNOWN, UNKNOWN, UNKNOWN)
         })
     }
 

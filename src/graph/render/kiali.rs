@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use crate::graph::resolve::UNKNOWN;
 use crate::graph::{Edge, Graph, Node, NodeType, Protocol};
 
 /// The whole answer.
@@ -257,7 +258,8 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
         is_box: None,
         is_idle: n.is_idle,
         is_dead: n.is_ghost,
-        is_inaccessible: n.is_outside || !known,
+        // Kiali cannot look into what it does not know: the unknown caller, the unknown destination.
+        is_inaccessible: n.is_outside || !known || n.namespace == UNKNOWN,
         is_outside: n.is_outside,
         is_root: is_root && n.traffic.rps_out + n.traffic.tcp_out > 0.0 && n.node_type != NodeType::Service,
         has_traffic_shifting: !n.revisions.is_empty(),
