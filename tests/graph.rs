@@ -150,6 +150,8 @@ fn a_deleted_workload_is_exactly_one_ghost() {
         assert_eq!(ghosts.len(), 1, "{engine}: {:?}", ghosts.iter().map(|n| &n.id).collect::<Vec<_>>());
         assert_eq!((ghosts[0].namespace.as_str(), ghosts[0].name.as_str()), ("bookinfo", "details-v1"));
         assert!(ghosts[0].ghost_reason.is_some());
+        // Without an object, app and version come from the canonical labels, as in Kiali.
+        assert_eq!((ghosts[0].app.as_deref(), ghosts[0].version.as_deref()), (Some("details"), Some("v1")), "{engine}");
         assert!(
             graph.edges.iter().any(|e| e.target == ghosts[0].id && e.rps > 10.0),
             "{engine}: the ghost carries traffic"

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::identity::IdentityIndex;
 use crate::telemetry::{Aggregation, Matcher, QuerySpec};
 
-use super::{GraphRequest, GraphType, Reporter};
+use super::{GraphRequest, Reporter};
 
 pub const REQUESTS: &str = "istio_requests_total";
 pub const DURATION_BUCKETS: &str = "istio_request_duration_milliseconds_bucket";
@@ -82,7 +82,7 @@ fn strings(labels: &[&str]) -> Vec<String> {
 }
 
 /// Endpoint labels each graph type needs, on both sides of an edge.
-fn endpoint_labels(graph_type: GraphType) -> Vec<String> {
+fn endpoint_labels() -> Vec<String> {
     let mut labels = strings(&[
         "source_cluster",
         "source_workload_namespace",
@@ -94,12 +94,14 @@ fn endpoint_labels(graph_type: GraphType) -> Vec<String> {
         "destination_workload_namespace",
         "destination_workload",
     ]);
-    if graph_type != GraphType::Workload {
-        labels.extend(strings(&["source_canonical_service", "destination_canonical_service"]));
-    }
-    if graph_type == GraphType::VersionedApp {
-        labels.extend(strings(&["source_canonical_revision", "destination_canonical_revision"]));
-    }
+    // Every graph type reads the canonical labels: app graphs are made of them, and a workload node without an
+    // object (not loaded, or a ghost) takes its app and version from them, as Kiali's does.
+    labels.extend(strings(&[
+        "source_canonical_service",
+        "destination_canonical_service",
+        "source_canonical_revision",
+        "destination_canonical_revision",
+    ]));
     labels
 }
 
@@ -129,7 +131,7 @@ fn edge_reporters() -> Vec<Vec<Matcher>> {
 
 /// Plans the queries for `req` over the workloads of `index`.
 pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
-    let endpoints = endpoint_labels(req.graph_type);
+    let endpoints = endpoint_labels();
     let edges = edge_reporters();
     let spec = |metric: &str, selectors: Vec<Vec<Matcher>>, group_by: Vec<String>, aggregation| QuerySpec {
         metric: metric.into(),

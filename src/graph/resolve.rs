@@ -294,6 +294,7 @@ impl<'a> Resolver<'a> {
                     n.is_outside = outside;
                     n.ghost_reason = Some(reason.clone());
                     n.app = Some(e.canonical_service.to_owned()).filter(|a| !a.is_empty());
+                    n.version = Some(e.canonical_revision.to_owned()).filter(|v| !v.is_empty());
                     n
                 })
             }
