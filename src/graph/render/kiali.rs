@@ -400,25 +400,28 @@ mod tests {
         }
     }
 
+    fn workload_graph(nodes: &[&str], edges: Vec<Edge>) -> Graph {
+        Graph {
+            graph_type: GraphType::Workload,
+            time: String::new(),
+            duration: "10m".into(),
+            namespaces: Vec::new(),
+            nodes: nodes.iter().map(|id| Node::new(id, NodeType::Workload, "east", "ns", id)).collect(),
+            edges,
+            edge_latency: false,
+            warnings: Vec::new(),
+            telemetry: QueryStats::default(),
+        }
+    }
+
     #[test]
     fn rates_percentages_and_errors_follow_kiali() {
-        let nodes = ["a", "b", "c", "d"].map(|id| Node::new(id, NodeType::Workload, "east", "ns", id)).to_vec();
         let edges = vec![
             edge("a", "b", Protocol::Http, &[("200", "-", 20.0)]),
             edge("a", "c", Protocol::Http, &[("200", "-", 44.0), ("404", "-", 6.0), ("0", "DC", 4.0)]),
             edge("a", "d", Protocol::Grpc, &[("0", "-", 45.0), ("14", "-", 5.0)]),
         ];
-        let graph = Graph {
-            graph_type: GraphType::Workload,
-            time: String::new(),
-            duration: "10m".into(),
-            namespaces: Vec::new(),
-            nodes,
-            edges,
-            edge_latency: false,
-            warnings: Vec::new(),
-            telemetry: QueryStats::default(),
-        };
+        let graph = workload_graph(&["a", "b", "c", "d"], edges);
         let kiali = render_kiali(&graph, 0, 600, Rates::default());
         let rates = |i: usize| &kiali.elements.edges[i].data.traffic.rates;
         let get = |i: usize, k: &str| rates(i).get(k).map(String::as_str);
@@ -447,21 +450,10 @@ mod tests {
 
     #[test]
     fn rate_parameters_choose_what_an_edge_counts() {
-        let nodes = ["a", "b", "c"].map(|id| Node::new(id, NodeType::Workload, "east", "ns", id)).to_vec();
         let mut tcp = edge("a", "b", Protocol::Tcp, &[]);
         tcp.tcp = Some(crate::graph::TcpBytes { sent: 100.0, received: 300.0 });
         let http = edge("a", "c", Protocol::Http, &[("200", "-", 5.0)]);
-        let graph = Graph {
-            graph_type: GraphType::Workload,
-            time: String::new(),
-            duration: "10m".into(),
-            namespaces: Vec::new(),
-            nodes,
-            edges: vec![tcp, http],
-            edge_latency: false,
-            warnings: Vec::new(),
-            telemetry: QueryStats::default(),
-        };
+        let graph = workload_graph(&["a", "b", "c"], vec![tcp, http]);
         let tcp_rate = |rates: Rates| {
             let kiali = render_kiali(&graph, 0, 600, rates);
             let edge = kiali.elements.edges.iter().find(|e| e.data.traffic.protocol == "tcp");
