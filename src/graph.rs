@@ -303,11 +303,8 @@ pub struct Edge {
     /// This edge's share of everything its source sends (requests/s; bytes/s for TCP).
     pub share: f64,
     pub p95_ms: Option<f64>,
-    /// TCP bytes/s, both directions.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tcp_bytes_per_s: Option<f64>,
-    /// TCP bytes/s by direction.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// TCP bytes/s by direction (JSON: `tcpBytesPerS`, both directions, and `tcp`).
+    #[serde(flatten, serialize_with = "tcp_fields")]
     pub tcp: Option<TcpBytes>,
     /// Requests/s by response code (by gRPC status on gRPC edges) and by Envoy response flags (JSON: `responses`
     /// and `flags`).
@@ -334,6 +331,24 @@ impl TcpBytes {
     pub fn total(self) -> f64 {
         self.sent + self.received
     }
+}
+
+impl Edge {
+    /// TCP bytes/s in both directions; none for HTTP and gRPC edges.
+    pub fn tcp_bytes_per_s(&self) -> Option<f64> {
+        self.tcp.map(TcpBytes::total)
+    }
+}
+
+/// An edge's TCP fields: the total and the directions, both from the one [`TcpBytes`].
+fn tcp_fields<S: serde::Serializer>(tcp: &Option<TcpBytes>, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(None)?;
+    if let Some(tcp) = tcp {
+        map.serialize_entry("tcpBytesPerS", &tcp.total())?;
+        map.serialize_entry("tcp", tcp)?;
+    }
+    map.end()
 }
 
 /// Who reported a series: the value of Istio's `reporter` label.

@@ -105,7 +105,7 @@ fn bookinfo_reviews_is_one_rollout_node_with_the_measured_split() {
         let ingress = graph.nodes.iter().find(|n| n.name == "istio-ingressgateway").unwrap();
         assert!(!ingress.is_outside, "{engine}: istio-system is loaded and selected");
         let tcp = graph.edges.iter().find(|e| e.target.ends_with(":mongodb-v1")).unwrap();
-        assert!(tcp.tcp_bytes_per_s.unwrap() > 0.0, "{engine}: TCP bytes");
+        assert!(tcp.tcp_bytes_per_s().unwrap() > 0.0, "{engine}: TCP bytes");
     }
 }
 

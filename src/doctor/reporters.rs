@@ -44,10 +44,7 @@ fn all_pods_in_mesh(index: &IdentityIndex, node: &Node) -> bool {
 /// The workload a workload node stands for; none for ghosts, services and unknown callers.
 fn workload_of<'i>(index: &'i IdentityIndex, node: &Node) -> Option<&'i Workload> {
     let kind = node.workload_kind.as_deref()?;
-    index
-        .workloads()
-        .iter()
-        .find(|w| w.id.namespace == node.namespace && w.id.name == node.name && w.id.kind.as_str() == kind)
+    index.named(&node.namespace, &node.name).find(|w| w.id.kind.as_str() == kind)
 }
 
 fn finding(index: &IdentityIndex, silent: &Node, missing: Reporter, peers: &[(&str, f64)]) -> Finding {

@@ -1,7 +1,6 @@
 //! Builds the graph from the identity index and query results, with no I/O: edges from request and TCP rates
 //! (each series as the destination side measured it, or the caller where the destination side has nothing), p95
-//! from the histogram,
-//! idle workloads, and the revision split of every Rollout and Flagger pair.
+//! from the histogram, idle workloads, and the revision split of every Rollout and Flagger pair.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -45,11 +44,26 @@ enum Measure {
     BytesReceived,
 }
 
+/// One series as each side measured it.
+#[derive(Default)]
+struct Sides {
+    /// The destination's proxy or a waypoint.
+    destination: f64,
+    /// The caller's proxy.
+    source: f64,
+}
+
+impl Sides {
+    /// The destination side's measure where it has one: it sees what reached the service.
+    fn counted(&self) -> f64 {
+        if self.destination > 0.0 { self.destination } else { self.source }
+    }
+}
+
 /// Everything reported about one edge.
 #[derive(Default)]
 struct Reports<'r> {
-    /// Per series: what the destination side (the destination's proxy or a waypoint) measured, and the caller's.
-    series: FxHashMap<SeriesKey<'r>, [f64; 2]>,
+    series: FxHashMap<SeriesKey<'r>, Sides>,
     reported_by: BTreeSet<Reporter>,
 }
 
@@ -66,9 +80,10 @@ impl<'r> Reports<'r> {
             row.label("destination_service_namespace"),
             row.label("destination_service"),
         );
-        let side = usize::from(reporter == Reporter::Source);
-        if let Some(value) = self.series.entry(key).or_default().get_mut(side) {
-            *value += row.value;
+        let sides = self.series.entry(key).or_default();
+        match reporter {
+            Reporter::Source => sides.source += row.value,
+            Reporter::Destination | Reporter::Waypoint => sides.destination += row.value,
         }
     }
 
@@ -76,8 +91,8 @@ impl<'r> Reports<'r> {
     /// destination side has nothing (failures only the caller sees, a destination whose proxy is not scraped).
     fn tally(&self, protocol: Protocol) -> Tally<'r> {
         let mut tally = Tally::default();
-        for (&(measure, code, grpc_status, flags, service, namespace, host), &[destination, source]) in &self.series {
-            let value = if destination > 0.0 { destination } else { source };
+        for (&(measure, code, grpc_status, flags, service, namespace, host), sides) in &self.series {
+            let value = sides.counted();
             if value <= 0.0 {
                 continue;
             }
@@ -87,19 +102,17 @@ impl<'r> Reports<'r> {
             match measure {
                 Measure::BytesSent => tally.tcp.sent += value,
                 Measure::BytesReceived => tally.tcp.received += value,
-                Measure::Requests => {}
+                Measure::Requests => {
+                    tally.rps += value;
+                    if is_error(protocol.as_str(), code, grpc_status) {
+                        tally.errors += value;
+                    }
+                    let flags = if flags.is_empty() { "-" } else { flags };
+                    // gRPC calls are answered by their status (HTTP says 200 for most failures).
+                    let code = if protocol == Protocol::Grpc && !grpc_status.is_empty() { grpc_status } else { code };
+                    *tally.responses.entry((code, flags, host)).or_default() += value;
+                }
             }
-            if protocol == Protocol::Tcp {
-                continue;
-            }
-            tally.rps += value;
-            if is_error(protocol.as_str(), code, grpc_status) {
-                tally.errors += value;
-            }
-            let flags = if flags.is_empty() { "-" } else { flags };
-            // gRPC calls are answered by their status (HTTP says 200 for most failures).
-            let code = if protocol == Protocol::Grpc && !grpc_status.is_empty() { grpc_status } else { code };
-            *tally.responses.entry((code, flags, host)).or_default() += value;
         }
         tally
     }
@@ -175,7 +188,6 @@ pub fn build<'a>(
             rps: chosen.rps,
             share: 0.0,
             p95_ms: latency,
-            tcp_bytes_per_s: (protocol == Protocol::Tcp).then_some(chosen.tcp.total()),
             tcp: (protocol == Protocol::Tcp).then_some(chosen.tcp),
             responses: Responses(responses.collect()),
             services: chosen
@@ -267,17 +279,17 @@ fn apply_traffic(nodes: &mut [Node], edges: &mut [Edge]) {
     for e in edges.iter() {
         let (out, _) = totals.entry(e.source.as_str()).or_default();
         out.rps_out += e.rps;
-        out.tcp_out += e.tcp_bytes_per_s.unwrap_or(0.0);
+        out.tcp_out += e.tcp_bytes_per_s().unwrap_or(0.0);
         let (into, errors_in) = totals.entry(e.target.as_str()).or_default();
         into.rps_in += e.rps;
-        into.tcp_in += e.tcp_bytes_per_s.unwrap_or(0.0);
+        into.tcp_in += e.tcp_bytes_per_s().unwrap_or(0.0);
         *errors_in += e.rps * e.error_ratio;
     }
     let shares: Vec<f64> = edges
         .iter()
         .map(|e| {
             let out = totals.get(e.source.as_str()).map(|(out, _)| out);
-            match e.tcp_bytes_per_s {
+            match e.tcp_bytes_per_s() {
                 Some(bytes) => ratio(bytes, out.map_or(0.0, |o| o.tcp_out)),
                 None => ratio(e.rps, out.map_or(0.0, |o| o.rps_out)),
             }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Edge, Graph, Node, NodeType, Protocol};
+use super::{Edge, Graph, Node, NodeType, Protocol, TcpBytes};
 
 /// Whether a graph is too big to draw node by node (users then start from namespaces and drill down).
 pub fn too_big(graph: &Graph) -> bool {
@@ -16,7 +16,7 @@ pub fn keep_busiest_edges(graph: &mut Graph, most: usize) -> usize {
     if graph.edges.len() <= most {
         return 0;
     }
-    let weight = |e: &Edge| e.rps + e.tcp_bytes_per_s.unwrap_or(0.0) / 1e3;
+    let weight = |e: &Edge| e.rps + e.tcp_bytes_per_s().unwrap_or(0.0) / 1e3;
     graph.edges.sort_by(|a, b| weight(b).total_cmp(&weight(a)));
     let dropped = graph.edges.len() - most;
     graph.edges.truncate(most);
@@ -54,7 +54,7 @@ pub fn namespace_view(graph: &Graph) -> Graph {
             error_ratio: 0.0,
             share: 0.0,
             p95_ms: None,
-            tcp_bytes_per_s: e.tcp_bytes_per_s.map(|_| 0.0),
+            tcp: e.tcp.map(|_| TcpBytes::default()),
             responses: Default::default(),
             services: Default::default(),
             ..e.clone()
@@ -62,8 +62,9 @@ pub fn namespace_view(graph: &Graph) -> Graph {
         let errors = merged.error_ratio * merged.rps + e.error_ratio * e.rps;
         merged.rps += e.rps;
         merged.error_ratio = if merged.rps > 0.0 { errors / merged.rps } else { 0.0 };
-        if let (Some(sum), Some(bytes)) = (merged.tcp_bytes_per_s.as_mut(), e.tcp_bytes_per_s) {
-            *sum += bytes;
+        if let (Some(sum), Some(bytes)) = (merged.tcp.as_mut(), e.tcp) {
+            sum.sent += bytes.sent;
+            sum.received += bytes.received;
         }
         for (key, rps) in &e.responses.0 {
             *merged.responses.0.entry(key.clone()).or_default() += rps;
@@ -73,18 +74,18 @@ pub fn namespace_view(graph: &Graph) -> Graph {
     let mut edges: Vec<Edge> = edges.into_values().collect();
     let mut sent: BTreeMap<(String, bool), f64> = BTreeMap::new();
     for e in &edges {
-        *sent.entry((e.source.clone(), e.tcp_bytes_per_s.is_some())).or_default() += e.tcp_bytes_per_s.unwrap_or(e.rps);
+        *sent.entry((e.source.clone(), e.tcp.is_some())).or_default() += e.tcp_bytes_per_s().unwrap_or(e.rps);
     }
     for e in &mut edges {
-        let total = sent.get(&(e.source.clone(), e.tcp_bytes_per_s.is_some())).copied().unwrap_or(0.0);
-        e.share = if total > 0.0 { e.tcp_bytes_per_s.unwrap_or(e.rps) / total } else { 0.0 };
+        let total = sent.get(&(e.source.clone(), e.tcp.is_some())).copied().unwrap_or(0.0);
+        e.share = if total > 0.0 { e.tcp_bytes_per_s().unwrap_or(e.rps) / total } else { 0.0 };
         if let Some(n) = groups.get_mut(&e.source) {
             n.traffic.rps_out += e.rps;
-            n.traffic.tcp_out += e.tcp_bytes_per_s.unwrap_or(0.0);
+            n.traffic.tcp_out += e.tcp_bytes_per_s().unwrap_or(0.0);
         }
         if let Some(n) = groups.get_mut(&e.target) {
             n.traffic.rps_in += e.rps;
-            n.traffic.tcp_in += e.tcp_bytes_per_s.unwrap_or(0.0);
+            n.traffic.tcp_in += e.tcp_bytes_per_s().unwrap_or(0.0);
         }
     }
     Graph { nodes: groups.into_values().collect(), edges, ..graph_header(graph) }

@@ -46,7 +46,7 @@ pub fn render_dot(graph: &Graph) -> String {
     }
     for e in &graph.edges {
         let label = match e.protocol {
-            Protocol::Tcp => bytes_rate(e.tcp_bytes_per_s.unwrap_or(0.0)),
+            Protocol::Tcp => bytes_rate(e.tcp_bytes_per_s().unwrap_or(0.0)),
             _ if e.error_ratio > 0.0 => format!("{:.2} rps\n{} err", e.rps, percent(e.error_ratio)),
             _ => format!("{:.2} rps", e.rps),
         };

@@ -384,7 +384,6 @@ mod tests {
             error_ratio: 0.0,
             share: 0.0,
             p95_ms: None,
-            tcp_bytes_per_s: None,
             tcp: None,
             responses: Responses(
                 responses

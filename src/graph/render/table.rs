@@ -16,7 +16,7 @@ pub fn render_table(graph: &Graph) -> String {
     let mut rows = vec![["SOURCE", "TARGET", "PROTO", "RATE", "ERRORS", "SHARE", "P95"].map(String::from).to_vec()];
     for e in &graph.edges {
         let rate = match e.protocol {
-            Protocol::Tcp => bytes_rate(e.tcp_bytes_per_s.unwrap_or(0.0)),
+            Protocol::Tcp => bytes_rate(e.tcp_bytes_per_s().unwrap_or(0.0)),
             _ => format!("{:.2} rps", e.rps),
         };
         rows.push(vec![
@@ -132,7 +132,7 @@ pub fn node_edges_table(graph: &Graph, node: &Node) -> String {
     for e in graph.edges.iter().filter(|e| e.source == node.id || e.target == node.id) {
         let (direction, peer) = if e.target == node.id { ("in from", &e.source) } else { ("out to", &e.target) };
         let rate = match e.protocol {
-            Protocol::Tcp => bytes_rate(e.tcp_bytes_per_s.unwrap_or(0.0)),
+            Protocol::Tcp => bytes_rate(e.tcp_bytes_per_s().unwrap_or(0.0)),
             _ => format!("{:.2} rps", e.rps),
         };
         rows.push(vec![
