@@ -306,6 +306,10 @@ pub struct Edge {
     /// TCP bytes/s by direction (JSON: `tcpBytesPerS`, both directions, and `tcp`).
     #[serde(flatten, serialize_with = "tcp_fields")]
     pub tcp: Option<TcpBytes>,
+    /// The same TCP bytes/s by how connections ended and the host called (JSON: `tcpFlows`, flags → both
+    /// directions), for Kiali's responses.
+    #[serde(rename = "tcpFlows", skip_serializing_if = "TcpFlows::is_empty")]
+    pub tcp_flows: TcpFlows,
     /// Requests/s by response code (by gRPC status on gRPC edges) and by Envoy response flags (JSON: `responses`
     /// and `flags`).
     #[serde(flatten)]
@@ -330,6 +334,34 @@ pub struct TcpBytes {
 impl TcpBytes {
     pub fn total(self) -> f64 {
         self.sent + self.received
+    }
+}
+
+/// How TCP connections ended (Envoy's response flags, `-` for none) and the host they were opened to (Istio's
+/// `destination_service`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Flow {
+    pub flags: Arc<str>,
+    pub host: Arc<str>,
+}
+
+/// TCP bytes/s of an edge by [`Flow`].
+#[derive(Debug, Clone, Default)]
+pub struct TcpFlows(pub BTreeMap<Flow, TcpBytes>);
+
+impl TcpFlows {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for TcpFlows {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut by_flags: BTreeMap<&str, f64> = BTreeMap::new();
+        for (flow, bytes) in &self.0 {
+            *by_flags.entry(&flow.flags).or_default() += bytes.total();
+        }
+        by_flags.serialize(serializer)
     }
 }
 

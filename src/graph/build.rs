@@ -18,8 +18,8 @@ use super::resolve::{NodeRef, Resolver};
 use super::revisions::{ByDestination, split};
 use super::routing::weights;
 use super::{
-    Edge, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Response, Responses,
-    TcpBytes, format_duration,
+    Edge, Flow, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Response, Responses,
+    TcpBytes, TcpFlows, format_duration,
 };
 
 /// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
@@ -99,15 +99,21 @@ impl<'r> Reports<'r> {
             if !service.is_empty() {
                 tally.services.insert((service, namespace));
             }
+            let flags = if flags.is_empty() { "-" } else { flags };
             match measure {
-                Measure::BytesSent => tally.tcp.sent += value,
-                Measure::BytesReceived => tally.tcp.received += value,
+                Measure::BytesSent => {
+                    tally.tcp.sent += value;
+                    tally.flows.entry((flags, host)).or_default().sent += value;
+                }
+                Measure::BytesReceived => {
+                    tally.tcp.received += value;
+                    tally.flows.entry((flags, host)).or_default().received += value;
+                }
                 Measure::Requests => {
                     tally.rps += value;
                     if is_error(protocol.as_str(), code, grpc_status) {
                         tally.errors += value;
                     }
-                    let flags = if flags.is_empty() { "-" } else { flags };
                     // gRPC calls are answered by their status (HTTP says 200 for most failures).
                     let code = if protocol == Protocol::Grpc && !grpc_status.is_empty() { grpc_status } else { code };
                     *tally.responses.entry((code, flags, host)).or_default() += value;
@@ -124,6 +130,8 @@ struct Tally<'r> {
     rps: f64,
     errors: f64,
     tcp: TcpBytes,
+    /// TCP bytes/s by (response flags, host).
+    flows: BTreeMap<(&'r str, &'r str), TcpBytes>,
     /// Requests/s by (response code, response flags, host).
     responses: BTreeMap<(&'r str, &'r str, &'r str), f64>,
     /// Destination services, (name, namespace).
@@ -145,7 +153,8 @@ pub fn build<'a>(
     req: &'a GraphRequest,
     results: &'a Results,
 ) -> Graph {
-    let mut resolver = Resolver::new(index, inventory, req);
+    let mut resolver = Resolver::new(index, req);
+    resolver.learn_services(results.requests.iter().chain(&results.tcp_sent).chain(&results.tcp_received));
     // Per edge, what every proxy reported.
     // Sized up front: growing moves every entry again and again.
     let row_count = results.requests.len() + results.tcp_sent.len() + results.tcp_received.len();
@@ -180,16 +189,27 @@ pub fn build<'a>(
             return None;
         }
         let latency = (protocol != Protocol::Tcp).then(|| p95.get(&(source, target)).copied()).flatten();
-        let responses = chosen.responses.iter().map(|(&(code, flags, host), &rps)| {
-            (Response { code: texts.get(code), flags: texts.get(flags), host: texts.get(host) }, rps)
-        });
+        let responses: BTreeMap<Response, f64> = chosen
+            .responses
+            .iter()
+            .map(|(&(code, flags, host), &rps)| {
+                (Response { code: texts.get(code), flags: texts.get(flags), host: texts.get(host) }, rps)
+            })
+            .collect();
         Some(Edge {
             error_ratio: if chosen.rps > 0.0 { chosen.errors / chosen.rps } else { 0.0 },
             rps: chosen.rps,
             share: 0.0,
             p95_ms: latency,
             tcp: (protocol == Protocol::Tcp).then_some(chosen.tcp),
-            responses: Responses(responses.collect()),
+            tcp_flows: TcpFlows(
+                chosen
+                    .flows
+                    .iter()
+                    .map(|(&(flags, host), &bytes)| (Flow { flags: texts.get(flags), host: texts.get(host) }, bytes))
+                    .collect(),
+            ),
+            responses: Responses(responses),
             services: chosen
                 .services
                 .iter()

@@ -55,6 +55,7 @@ pub fn namespace_view(graph: &Graph) -> Graph {
             share: 0.0,
             p95_ms: None,
             tcp: e.tcp.map(|_| TcpBytes::default()),
+            tcp_flows: Default::default(),
             responses: Default::default(),
             services: Default::default(),
             ..e.clone()
@@ -63,6 +64,11 @@ pub fn namespace_view(graph: &Graph) -> Graph {
         merged.rps += e.rps;
         merged.error_ratio = if merged.rps > 0.0 { errors / merged.rps } else { 0.0 };
         if let (Some(sum), Some(bytes)) = (merged.tcp.as_mut(), e.tcp) {
+            sum.sent += bytes.sent;
+            sum.received += bytes.received;
+        }
+        for (flow, bytes) in &e.tcp_flows.0 {
+            let sum = merged.tcp_flows.0.entry(flow.clone()).or_default();
             sum.sent += bytes.sent;
             sum.received += bytes.received;
         }

@@ -5,8 +5,6 @@
 use rustc_hash::FxHashMap;
 
 use crate::identity::{IdentityIndex, Resolution, Workload};
-use crate::inventory::Inventory;
-use crate::k8s::Kind;
 use crate::telemetry::Row;
 
 use super::{GraphRequest, GraphType, Node, NodeType};
@@ -69,7 +67,6 @@ enum Designated<'a> {
 /// Builds nodes as rows are resolved; one per id.
 pub struct Resolver<'a> {
     index: &'a IdentityIndex,
-    inventory: &'a Inventory,
     req: &'a GraphRequest,
     /// The nodes, in the order they were made; a [`NodeRef`] is a position here.
     nodes: Vec<Node>,
@@ -81,6 +78,9 @@ pub struct Resolver<'a> {
     memo: FxHashMap<(bool, [&'a str; 7]), NodeRef>,
     /// Workload nodes by workload (the index outlives the resolver, so an address is one workload).
     workload_nodes: FxHashMap<*const Workload, NodeRef>,
+    /// In a service graph, the Service node each workload (cluster, namespace, name) was called through, when
+    /// there is exactly one: its calls are drawn from that Service, as Kiali reduces its service graph.
+    fronted_by: FxHashMap<(&'a str, &'a str, &'a str), Option<NodeRef>>,
 }
 
 /// A node of the graph being built, cheap to hash and compare.
@@ -88,10 +88,9 @@ pub struct Resolver<'a> {
 pub struct NodeRef(usize);
 
 impl<'a> Resolver<'a> {
-    pub fn new(index: &'a IdentityIndex, inventory: &'a Inventory, req: &'a GraphRequest) -> Resolver<'a> {
+    pub fn new(index: &'a IdentityIndex, req: &'a GraphRequest) -> Resolver<'a> {
         Resolver {
             index,
-            inventory,
             req,
             nodes: Vec::new(),
             by_id: FxHashMap::default(),
@@ -99,6 +98,30 @@ impl<'a> Resolver<'a> {
             designated: FxHashMap::default(),
             memo: FxHashMap::default(),
             workload_nodes: FxHashMap::default(),
+            fronted_by: FxHashMap::default(),
+        }
+    }
+
+    /// Learns, for a service graph, which Service each destination workload of `rows` is called through. A
+    /// workload behind several Services stays the source of its calls: which Service a call of its own serves
+    /// cannot be told.
+    pub fn learn_services(&mut self, rows: impl Iterator<Item = &'a Row>) {
+        if self.req.graph_type != GraphType::Service {
+            return;
+        }
+        for row in rows {
+            let e = Endpoint::destination(row);
+            if e.is_unknown() {
+                continue;
+            }
+            let service = self.destination(row);
+            if self.get(service).node_type != NodeType::Service {
+                continue;
+            }
+            let fronting = self.fronted_by.entry((e.cluster, e.namespace, e.workload)).or_insert(Some(service));
+            if *fronting != Some(service) {
+                *fronting = None;
+            }
         }
     }
 
@@ -164,8 +187,8 @@ impl<'a> Resolver<'a> {
         }
         let node = if e.is_unknown() {
             self.unknown()
-        } else if self.req.graph_type == GraphType::Service && self.has_service(e.namespace, e.canonical_service) {
-            self.service_node(e.cluster, e.namespace, e.canonical_service)
+        } else if let Some(Some(service)) = self.fronted_by.get(&(e.cluster, e.namespace, e.workload)) {
+            *service
         } else {
             self.endpoint_node(&e)
         };
@@ -195,10 +218,6 @@ impl<'a> Resolver<'a> {
         };
         self.memo.insert(key, node);
         node
-    }
-
-    fn has_service(&self, namespace: &str, name: &str) -> bool {
-        !name.is_empty() && self.inventory.find(Kind::Service, namespace, name).is_some()
     }
 
     pub fn unknown(&mut self) -> NodeRef {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::graph::resolve::UNKNOWN;
-use crate::graph::{Edge, Graph, Node, NodeType, Protocol};
+use crate::graph::{Edge, Graph, GraphType, Node, NodeType, Protocol, TcpBytes};
 
 /// The whole answer.
 #[derive(Debug, Serialize)]
@@ -37,6 +37,9 @@ pub struct Element<T> {
 #[serde(rename_all = "camelCase")]
 pub struct NodeData {
     pub id: String,
+    /// The box (an app's versions) this node is drawn in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     pub node_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
@@ -52,6 +55,7 @@ pub struct NodeData {
     pub service: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dest_services: Vec<DestService>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub traffic: Vec<Traffic>,
     /// Kiali fills it with its health appender, which meshlens does not run.
     pub health_data: Option<()>,
@@ -63,6 +67,9 @@ pub struct NodeData {
     pub is_dead: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub is_inaccessible: bool,
+    /// A service node of a service graph, which Kiali makes by putting each destination's Service in front of it.
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_injected: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub is_outside: bool,
     #[serde(skip_serializing_if = "is_false")]
@@ -102,6 +109,7 @@ pub struct Traffic {
 #[derive(Debug, Serialize)]
 pub struct ResponseDetail {
     pub flags: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub hosts: BTreeMap<String, String>,
 }
 
@@ -118,6 +126,18 @@ pub enum TcpRate {
     #[default]
     Sent,
     Total,
+}
+
+impl TcpRate {
+    /// The bytes/s these rates count of `bytes`; none when TCP is left out.
+    fn of(self, bytes: TcpBytes) -> Option<f64> {
+        match self {
+            TcpRate::None => None,
+            TcpRate::Sent => Some(bytes.sent),
+            TcpRate::Received => Some(bytes.received),
+            TcpRate::Total => Some(bytes.total()),
+        }
+    }
 }
 
 /// Kiali's `rateHttp` and `rateGrpc` as far as meshlens measures them: requests, or leave the protocol out.
@@ -144,24 +164,24 @@ impl Rates {
         match e.protocol {
             Protocol::Http => requests(self.http),
             Protocol::Grpc => requests(self.grpc),
-            Protocol::Tcp => {
-                let bytes = e.tcp.unwrap_or_default();
-                match self.tcp {
-                    TcpRate::None => None,
-                    TcpRate::Sent => Some(bytes.sent),
-                    TcpRate::Received => Some(bytes.received),
-                    TcpRate::Total => Some(bytes.total()),
-                }
-            }
+            Protocol::Tcp => self.tcp.of(e.tcp.unwrap_or_default()),
         }
     }
 }
 
 /// Kiali's graph of `graph`; edges whose protocol `rates` leave out, or that carry none of the chosen rate, are
-/// not drawn (their nodes are).
+/// not drawn (their nodes are). A service graph, as Kiali reduces it, keeps only the edges to Services and the
+/// nodes they touch; a versioned-app graph boxes the versions of an app that has several.
 pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64, rates: Rates) -> KialiGraph {
-    let shown: Vec<(&Edge, f64)> =
-        graph.edges.iter().filter_map(|e| Some((e, rates.amount(e)?))).filter(|(_, amount)| *amount > 0.0).collect();
+    let service_graph = graph.graph_type == GraphType::Service;
+    let node_types: HashMap<&str, NodeType> = graph.nodes.iter().map(|n| (n.id.as_str(), n.node_type)).collect();
+    let shown: Vec<(&Edge, f64)> = graph
+        .edges
+        .iter()
+        .filter(|e| !service_graph || node_types.get(e.target.as_str()) == Some(&NodeType::Service))
+        .filter_map(|e| Some((e, rates.amount(e)?)))
+        .filter(|(_, amount)| *amount > 0.0)
+        .collect();
     let mut dest_services: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     let mut touching: HashMap<&str, Vec<(&Edge, f64)>> = HashMap::new();
     // What each node sends per protocol: the denominator of its edges' PercentReq.
@@ -174,22 +194,28 @@ pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64, rates: Rates) -> Ki
         }
         *sent.entry((e.source.as_str(), e.protocol)).or_default() += amount;
     }
-    let nodes = graph
+    let boxes = app_boxes(graph);
+    let mut nodes: Vec<Element<NodeData>> = graph
         .nodes
         .iter()
+        .filter(|n| !service_graph || n.node_type == NodeType::Service || touching.contains_key(n.id.as_str()))
         .map(|n| {
             let id = n.id.as_str();
             let services = dest_services.get(id).cloned().unwrap_or_default();
             let edges = touching.get(id).map(Vec::as_slice).unwrap_or_default();
-            Element { data: node_data(n, &services, edges, !dest_services.contains_key(id)) }
+            let mut data = node_data(n, &services, edges, !dest_services.contains_key(id));
+            data.is_injected = service_graph && n.node_type == NodeType::Service && n.name != UNKNOWN;
+            data.parent = boxes.contains_key(&app_box_key(n)).then(|| app_box_id(app_box_key(n)));
+            Element { data }
         })
         .collect();
+    nodes.extend(boxes.into_iter().map(|(key, outside)| Element { data: app_box(key, outside) }));
     let edges = shown
         .iter()
         .enumerate()
         .map(|(i, &(e, amount))| {
             let total = sent.get(&(e.source.as_str(), e.protocol)).copied().unwrap_or_default();
-            Element { data: edge_data(i, e, amount, total) }
+            Element { data: edge_data(i, e, amount, total, rates) }
         })
         .collect();
     KialiGraph {
@@ -197,6 +223,57 @@ pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64, rates: Rates) -> Ki
         duration: duration_s,
         graph_type: graph.graph_type.kiali_name(),
         elements: Elements { nodes, edges },
+    }
+}
+
+/// An app in a namespace: (cluster, namespace, app).
+type AppKey<'g> = (&'g str, &'g str, &'g str);
+
+fn app_box_key(n: &Node) -> AppKey<'_> {
+    (&n.cluster, &n.namespace, n.app.as_deref().unwrap_or_default())
+}
+
+fn app_box_id((cluster, namespace, app): AppKey<'_>) -> String {
+    format!("box:app:{cluster}:{namespace}:{app}")
+}
+
+/// The apps of a versioned-app graph drawn in a box (those with more than one version node), and whether all their
+/// versions are outside the selected namespaces.
+fn app_boxes(graph: &Graph) -> BTreeMap<AppKey<'_>, bool> {
+    let mut versions: BTreeMap<AppKey<'_>, (usize, bool)> = BTreeMap::new();
+    if graph.graph_type == GraphType::VersionedApp {
+        for n in graph.nodes.iter().filter(|n| n.node_type == NodeType::App && n.version.is_some()) {
+            let (count, outside) = versions.entry(app_box_key(n)).or_insert((0, true));
+            *count += 1;
+            *outside &= n.is_outside;
+        }
+    }
+    versions.into_iter().filter(|(_, (count, _))| *count > 1).map(|(key, (_, outside))| (key, outside)).collect()
+}
+
+fn app_box(key: AppKey<'_>, outside: bool) -> NodeData {
+    let (cluster, namespace, app) = key;
+    NodeData {
+        id: app_box_id(key),
+        parent: None,
+        node_type: "box",
+        cluster: Some(cluster.to_owned()),
+        namespace: Some(namespace.to_owned()),
+        workload: None,
+        app: Some(app.to_owned()),
+        version: None,
+        service: None,
+        dest_services: Vec::new(),
+        traffic: Vec::new(),
+        health_data: None,
+        is_box: Some("app"),
+        is_idle: false,
+        is_dead: false,
+        is_inaccessible: outside,
+        is_injected: false,
+        is_outside: outside,
+        is_root: false,
+        has_traffic_shifting: false,
     }
 }
 
@@ -239,6 +316,7 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
     let text = |s: &str| Some(s.to_owned());
     let mut d = NodeData {
         id: n.id.clone(),
+        parent: None,
         node_type: match n.node_type {
             NodeType::Workload => "workload",
             NodeType::App => "app",
@@ -260,6 +338,7 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
         is_dead: n.is_ghost,
         // Kiali cannot look into what it does not know: the unknown caller, the unknown destination.
         is_inaccessible: n.is_outside || !known || n.namespace == UNKNOWN,
+        is_injected: false,
         is_outside: n.is_outside,
         is_root: is_root && n.traffic.rps_out + n.traffic.tcp_out > 0.0 && n.node_type != NodeType::Service,
         has_traffic_shifting: !n.revisions.is_empty(),
@@ -281,20 +360,20 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
             d.app = text(&n.name);
             d.version = n.version.clone();
             if n.version.is_some() {
-                d.workload = n
-                    .workloads
-                    .iter()
-                    .next()
-                    .map(|w| w.split_once('/').map_or(w.as_str(), |(_, name)| name).to_owned());
+                let workload = n.workloads.iter().next().map(|w| w.split_once('/').map_or(w.as_str(), |(_, name)| name));
+                d.workload = workload.or_else(|| n.telemetry_names.iter().next().map(String::as_str)).map(str::to_owned);
             }
         }
     }
     if known {
         d.dest_services = services
             .iter()
-            .map(|s| {
-                let (name, namespace) = s.split_once('.').unwrap_or((s, ""));
-                DestService { cluster: n.cluster.clone(), namespace: namespace.to_owned(), name: name.to_owned() }
+            .map(|s| s.split_once('.').unwrap_or((s, "")))
+            .filter(|(name, _)| *name != UNKNOWN)
+            .map(|(name, namespace)| DestService {
+                cluster: n.cluster.clone(),
+                namespace: namespace.to_owned(),
+                name: name.to_owned(),
             })
             .collect();
     }
@@ -303,10 +382,11 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
 
 /// Per-protocol `rates` of a node: what it receives (`httpIn`, `httpIn5xx`, ...) and sends (`httpOut`, ...).
 fn node_traffic(id: &str, edges: &[(&Edge, f64)]) -> Vec<Traffic> {
-    let mut by_protocol: BTreeMap<Protocol, BTreeMap<String, f64>> = BTreeMap::new();
+    // Kiali lists protocols by name.
+    let mut by_protocol: BTreeMap<&'static str, BTreeMap<String, f64>> = BTreeMap::new();
     for &(e, amount) in edges {
         let p = e.protocol.as_str();
-        let rates = by_protocol.entry(e.protocol).or_default();
+        let rates = by_protocol.entry(p).or_default();
         if e.target == id {
             *rates.entry(format!("{p}In")).or_default() += amount;
             for (code, rps) in e.responses.by_code() {
@@ -322,7 +402,7 @@ fn node_traffic(id: &str, edges: &[(&Edge, f64)]) -> Vec<Traffic> {
     by_protocol
         .into_iter()
         .map(|(p, rates)| Traffic {
-            protocol: p.as_str(),
+            protocol: p,
             rates: rates.into_iter().filter(|(_, v)| *v > 0.0).map(|(k, v)| (k, rate(v))).collect(),
             responses: BTreeMap::new(),
         })
@@ -331,11 +411,13 @@ fn node_traffic(id: &str, edges: &[(&Edge, f64)]) -> Vec<Traffic> {
 }
 
 /// One edge carrying `amount`; `sent` is what its source sends over the edge's protocol.
-fn edge_data(i: usize, e: &Edge, amount: f64, sent: f64) -> EdgeData {
+fn edge_data(i: usize, e: &Edge, amount: f64, sent: f64, rates_shown: Rates) -> EdgeData {
     let p = e.protocol.as_str();
     let mut rates = BTreeMap::from([(p.to_owned(), rate(amount))]);
     let mut responses = BTreeMap::new();
-    if e.protocol != Protocol::Tcp {
+    if e.protocol == Protocol::Tcp {
+        responses.insert("-".to_owned(), tcp_responses(e, amount, rates_shown.tcp));
+    } else {
         let mut classes: BTreeMap<&str, f64> = BTreeMap::new();
         let mut errors = 0.0;
         for (code, rps) in e.responses.by_code() {
@@ -365,6 +447,20 @@ fn edge_data(i: usize, e: &Edge, amount: f64, sent: f64) -> EdgeData {
         traffic: Traffic { protocol: p, rates, responses },
         response_time: e.p95_ms.map(|p95| format!("{p95:.2}")),
     }
+}
+
+/// A TCP edge's only response (`-`): the share of `amount` by connection flags and by host.
+fn tcp_responses(e: &Edge, amount: f64, rate: TcpRate) -> ResponseDetail {
+    let (mut flags, mut hosts): (BTreeMap<&str, f64>, BTreeMap<&str, f64>) = Default::default();
+    for (flow, bytes) in &e.tcp_flows.0 {
+        let part = rate.of(*bytes).unwrap_or_default();
+        *flags.entry(&flow.flags).or_default() += part;
+        if !flow.host.is_empty() {
+            *hosts.entry(&flow.host).or_default() += part;
+        }
+    }
+    let shares = |m: BTreeMap<&str, f64>| m.into_iter().map(|(k, v)| (k.to_owned(), percent(v, amount))).collect();
+    ResponseDetail { flags: shares(flags), hosts: shares(hosts) }
 }
 
 #[cfg(test)]
