@@ -177,7 +177,10 @@ fn by_content(graph: &Value) -> (BTreeMap<String, Value>, BTreeMap<String, Value
         let key = node_key(&data);
         data.remove("id");
         if let Some(parent) = data.remove("parent") {
-            data.insert("parent".into(), Value::String(keys.get(parent.as_str().unwrap()).cloned().unwrap_or_default()));
+            data.insert(
+                "parent".into(),
+                Value::String(keys.get(parent.as_str().unwrap()).cloned().unwrap_or_default()),
+            );
         }
         assert!(nodes.insert(key.clone(), Value::Object(data)).is_none(), "two nodes are {key}");
     }

@@ -360,8 +360,10 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
             d.app = text(&n.name);
             d.version = n.version.clone();
             if n.version.is_some() {
-                let workload = n.workloads.iter().next().map(|w| w.split_once('/').map_or(w.as_str(), |(_, name)| name));
-                d.workload = workload.or_else(|| n.telemetry_names.iter().next().map(String::as_str)).map(str::to_owned);
+                let workload =
+                    n.workloads.iter().next().map(|w| w.split_once('/').map_or(w.as_str(), |(_, name)| name));
+                d.workload =
+                    workload.or_else(|| n.telemetry_names.iter().next().map(String::as_str)).map(str::to_owned);
             }
         }
     }
@@ -481,6 +483,7 @@ mod tests {
             share: 0.0,
             p95_ms: None,
             tcp: None,
+            tcp_flows: Default::default(),
             responses: Responses(
                 responses
                     .iter()
