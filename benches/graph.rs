@@ -245,6 +245,7 @@ fn bench_size(n: usize) {
         at,
         scrape_labels: ScrapeLabels::default(),
         edge_latency: false,
+        focus: None,
     };
     let with_latency = GraphRequest { edge_latency: true, ..lean.clone() };
     let mesh = Mesh { runtime: &runtime, backend: &backend, index: &index, inventory: &snapshot.inventory };

@@ -168,6 +168,10 @@ pub struct GraphArgs {
     /// more than the rest of the graph together).
     #[arg(long)]
     pub latency: bool,
+    /// Only one node and its neighbours, as Kiali's node graph: workload/NS/NAME, app/NS/NAME[/VERSION] or
+    /// service/NS/NAME (the calls addressed to that Service).
+    #[arg(long, value_name = "KIND/NS/NAME", conflicts_with = "namespaces")]
+    pub focus: Option<crate::graph::Focus>,
     /// With -o kiali: the TCP bytes an edge's rate counts, from the caller's side (Kiali's rateTcp).
     #[arg(long, value_enum, default_value_t)]
     pub rate_tcp: crate::graph::render::kiali::TcpRate,

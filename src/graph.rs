@@ -81,6 +81,69 @@ pub struct GraphRequest {
     /// than the rest of a graph together, so (as in Kiali, where response time is an opt-in appender) it is asked
     /// for; the per-revision p95 of Rollouts, read from their own pods' series only, is always there.
     pub edge_latency: bool,
+    /// Only one node and its neighbours (Kiali's node graph).
+    pub focus: Option<Focus>,
+}
+
+/// What a node graph centres on: the calls to and from a workload or an app (or one of its versions), or the
+/// calls addressed to a Service. Parsed from `workload/NS/NAME`, `app/NS/NAME[/VERSION]` or `service/NS/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Focus {
+    Workload { namespace: String, name: String },
+    App { namespace: String, name: String, version: Option<String> },
+    Service { namespace: String, name: String },
+}
+
+impl Focus {
+    pub fn namespace(&self) -> &str {
+        match self {
+            Focus::Workload { namespace, .. } | Focus::App { namespace, .. } | Focus::Service { namespace, .. } => {
+                namespace
+            }
+        }
+    }
+
+    /// Whether `node` is the one this graph centres on.
+    pub fn is(&self, node: &Node) -> bool {
+        match self {
+            Focus::Workload { namespace, name } => {
+                node.node_type == NodeType::Workload
+                    && node.namespace == *namespace
+                    && (node.name == *name || node.telemetry_names.contains(name))
+            }
+            Focus::App { namespace, name, version } => {
+                node.node_type == NodeType::App
+                    && node.namespace == *namespace
+                    && node.app.as_deref() == Some(name)
+                    && version.as_ref().is_none_or(|v| node.version.as_ref() == Some(v))
+            }
+            Focus::Service { namespace, name } => {
+                node.node_type == NodeType::Service && node.namespace == *namespace && node.name == *name
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Focus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Focus, String> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let valid_namespace = parts.get(1).is_some_and(|ns| crate::k8s::is_namespace_name(ns));
+        if !valid_namespace || parts.iter().skip(2).any(|p| !crate::k8s::is_name(p)) {
+            return Err(format!("{text:?}: the namespace and names must be Kubernetes names"));
+        }
+        let owned = |s: &&str| (*s).to_owned();
+        match parts.as_slice() {
+            ["workload", ns, name] => Ok(Focus::Workload { namespace: owned(ns), name: owned(name) }),
+            ["app", ns, name] => Ok(Focus::App { namespace: owned(ns), name: owned(name), version: None }),
+            ["app", ns, name, version] => {
+                Ok(Focus::App { namespace: owned(ns), name: owned(name), version: Some(owned(version)) })
+            }
+            ["service", ns, name] => Ok(Focus::Service { namespace: owned(ns), name: owned(name) }),
+            _ => Err(format!("{text:?} is not workload/NS/NAME, app/NS/NAME[/VERSION] or service/NS/NAME")),
+        }
+    }
 }
 
 impl GraphRequest {

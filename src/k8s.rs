@@ -43,6 +43,14 @@ pub fn is_namespace_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
+/// What an object name, an app or a version can be: letters, digits, `-`, `_` and `.` (Kubernetes object names
+/// and label values), at most 253 characters.
+pub fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -302,3 +302,23 @@ fn namespace_graphs_match_kialis_tests() {
         assert_matches(file, &expected, &actual);
     }
 }
+
+#[test]
+fn node_graphs_match_kialis_tests() {
+    let series = read_series("node.series");
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path(), &series, &["bookinfo", "tutorial"]);
+    for (focus, graph_type, file) in [
+        ("workload/bookinfo/productpage-v1", "workload", "test_workload_node_graph.expected"),
+        ("app/bookinfo/productpage", "versioned-app", "test_app_node_graph.expected"),
+        ("app/bookinfo/productpage/v1", "versioned-app", "test_versioned_app_node_graph.expected"),
+    ] {
+        let actual = kiali_graph(dir.path(), &["--focus", focus, "--type", graph_type]);
+        assert_matches(file, &expected(file), &actual);
+    }
+    let series = read_series("service-node.series");
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path(), &series, &["bookinfo", "tutorial"]);
+    let actual = kiali_graph(dir.path(), &["--focus", "service/bookinfo/productpage", "--type", "workload"]);
+    assert_matches("test_service_node_graph.expected", &expected("test_service_node_graph.expected"), &actual);
+}

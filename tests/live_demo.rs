@@ -39,6 +39,7 @@ async fn split_after(k: i64) -> (f64, f64, BTreeSet<String>) {
         at: STARTED + (k + 1) * pace.frame_s,
         scrape_labels: ScrapeLabels::default(),
         edge_latency: false,
+        focus: None,
     };
     let graph = meshlens::graph::graph(&Backend::Memory(store), &index, &inventory, &req).await.unwrap();
     let reviews = graph.nodes.iter().find(|n| n.name == "reviews").expect("reviews node");

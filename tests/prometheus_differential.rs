@@ -92,6 +92,7 @@ fn plan_specs() -> Vec<(String, &'static std::path::Path, QuerySpec)> {
                     at: sim.time,
                     scrape_labels: ScrapeLabels::default(),
                     edge_latency: true,
+                    focus: None,
                 };
                 for (part, spec) in plan(&req, &index).specs() {
                     out.push((

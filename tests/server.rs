@@ -243,6 +243,43 @@ async fn kiali_api_speaks_kialis_format() {
 }
 
 #[tokio::test]
+async fn kiali_node_graphs_show_one_node_and_its_neighbours() {
+    let app = app();
+    let base = "/api/kiali/namespaces/bookinfo";
+    let name = |n: &Value| {
+        let d = &n["data"];
+        [&d["workload"], &d["app"], &d["service"]].iter().find_map(|v| v.as_str()).unwrap_or_default().to_owned()
+    };
+    for (path, focus) in [
+        ("/workloads/reviews/graph", "reviews"),
+        ("/applications/reviews/graph?graphType=app", "reviews"),
+        ("/services/reviews/graph", "reviews"),
+    ] {
+        let kiali = get_json(&app, &format!("{base}{path}")).await;
+        let nodes = kiali["elements"]["nodes"].as_array().unwrap();
+        let ids: std::collections::BTreeMap<&str, String> =
+            nodes.iter().map(|n| (n["data"]["id"].as_str().unwrap(), name(n))).collect();
+        let edges = kiali["elements"]["edges"].as_array().unwrap();
+        assert!(!edges.is_empty(), "{path}");
+        for e in edges {
+            let ends = [&ids[e["data"]["source"].as_str().unwrap()], &ids[e["data"]["target"].as_str().unwrap()]];
+            assert!(ends.iter().any(|n| *n == focus), "{path}: an edge not touching {focus}: {ends:?}");
+        }
+        assert!(!ids.values().any(|n| n == "details"), "{path}: details neither calls nor is called by reviews");
+    }
+    let versions =
+        get_json(&app, &format!("{base}/applications/reviews/versions/v1/graph?graphType=versionedApp")).await;
+    assert_eq!(versions["graphType"], "versionedApp");
+    for (path, blamed) in [
+        ("/api/kiali/namespaces/nosuch/workloads/reviews/graph", "namespaces"),
+        ("/api/kiali/namespaces/bookinfo/workloads/a%7Bb/graph", "path"),
+        ("/api/kiali/namespaces/bookinfo/services/reviews/graph?graphType=apps", "graphType"),
+    ] {
+        assert_bad(&app, path, blamed).await;
+    }
+}
+
+#[tokio::test]
 async fn workloads_and_single_object_apis() {
     let app = app();
     let workloads = get_json(&app, "/api/workloads").await;

@@ -23,6 +23,7 @@ pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         at: telemetry.at,
         scrape_labels: telemetry.scrape_labels.clone(),
         edge_latency: false,
+        focus: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report: Report = runtime

@@ -16,8 +16,13 @@ use crate::identity::IdentityIndex;
 use crate::k8s::is_namespace_name;
 
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
-    let mesh = load(&args.source, &args.scope.namespaces)?;
-    let namespaces = selected_namespaces(&args.scope, &mesh.index)?;
+    // A node graph reads its focus' namespace, as `-n` would.
+    let scope = match &args.focus {
+        Some(focus) => ScopeArgs { namespaces: vec![focus.namespace().to_owned()], ..args.scope.clone() },
+        None => args.scope.clone(),
+    };
+    let mesh = load(&args.source, &scope.namespaces)?;
+    let namespaces = selected_namespaces(&scope, &mesh.index)?;
     let duration_s = mesh.duration_s(args.duration);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let telemetry = telemetry(&mesh, &args.source)?;
@@ -28,6 +33,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         at: telemetry.at,
         scrape_labels: telemetry.scrape_labels.clone(),
         edge_latency: args.latency,
+        focus: args.focus.clone(),
     };
     let graph = runtime
         .block_on(crate::graph::graph(&telemetry.backend, &mesh.index, &mesh.inventory, &req))

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::identity::{IdentityIndex, Workload};
 use crate::inventory::Inventory;
@@ -262,6 +262,11 @@ pub fn build<'a>(
     }
 
     let (mut nodes, mut warnings) = resolver.finish();
+    if let Some(focus) = &req.focus {
+        // A node graph shows the focus and what it talks to, not every idle workload of its namespace.
+        let ends: FxHashSet<&str> = edges.iter().flat_map(|e| [e.source.as_str(), e.target.as_str()]).collect();
+        nodes.retain(|n| ends.contains(n.id.as_str()) || focus.is(n));
+    }
     apply_traffic(&mut nodes, &mut edges);
     if results.requests.is_empty() && results.tcp_sent.is_empty() && results.tcp_received.is_empty() {
         warnings.push(format!(

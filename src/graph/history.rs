@@ -52,6 +52,7 @@ pub async fn split_history(
         at,
         scrape_labels: scrape_labels.clone(),
         edge_latency: false,
+        focus: None,
     };
     let Some(spec) = plan::plan(&req, index).revision_requests else { return Ok(Vec::new()) };
     let spec = QuerySpec { range_s: req.duration_s, ..spec };

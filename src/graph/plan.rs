@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::identity::IdentityIndex;
 use crate::telemetry::{Aggregation, Matcher, QuerySpec};
 
-use super::{GraphRequest, Reporter};
+use super::{Focus, GraphRequest, Reporter};
 
 pub const REQUESTS: &str = "istio_requests_total";
 pub const DURATION_BUCKETS: &str = "istio_request_duration_milliseconds_bucket";
@@ -105,20 +105,62 @@ fn endpoint_labels() -> Vec<String> {
     labels
 }
 
-/// Series touching the selected namespaces (either side), or everything.
-/// `bases` (alternatives) restricted to series touching the selected namespaces.
-fn namespace_alternatives(req: &GraphRequest, bases: &[Vec<Matcher>]) -> Vec<Vec<Matcher>> {
-    let Some(namespaces) = &req.namespaces else { return bases.to_vec() };
-    let list: Vec<&String> = namespaces.iter().collect();
+/// `bases` (alternatives) restricted to the series a graph draws: those touching its focus, or the selected
+/// namespaces (either side), or everything.
+fn scope(req: &GraphRequest, index: &IdentityIndex, bases: &[Vec<Matcher>]) -> Vec<Vec<Matcher>> {
+    let sides = match (&req.focus, &req.namespaces) {
+        (Some(focus), _) => focus_sides(focus, index),
+        (None, Some(namespaces)) => {
+            let list: Vec<&String> = namespaces.iter().collect();
+            ["source_workload_namespace", "destination_workload_namespace"]
+                .map(|label| vec![Matcher::one_of(label, &list)])
+                .into()
+        }
+        (None, None) => return bases.to_vec(),
+    };
     let mut out = Vec::new();
     for base in bases {
-        for label in ["source_workload_namespace", "destination_workload_namespace"] {
-            let mut alt = base.clone();
-            alt.push(Matcher::one_of(label, &list));
-            out.push(alt);
+        for side in &sides {
+            out.push(base.iter().chain(side).cloned().collect());
         }
     }
     out
+}
+
+/// The series of a node graph: calls from or to the focus (by every name telemetry gives a workload), or calls
+/// addressed to the focus Service.
+fn focus_sides(focus: &Focus, index: &IdentityIndex) -> Vec<Vec<Matcher>> {
+    let ends = |label: &str, value: &[&str]| {
+        ["source", "destination"]
+            .map(|side| {
+                vec![
+                    Matcher::eq(&format!("{side}_workload_namespace"), focus.namespace()),
+                    Matcher::one_of(&format!("{side}_{label}"), value),
+                ]
+            })
+            .into()
+    };
+    match focus {
+        Focus::Workload { namespace, name } => {
+            let mut names: BTreeSet<&str> =
+                index.named(namespace, name).flat_map(|w| w.telemetry_names.iter().map(String::as_str)).collect();
+            names.insert(name);
+            ends("workload", &names.into_iter().collect::<Vec<_>>())
+        }
+        Focus::App { name, version, .. } => {
+            let mut sides: Vec<Vec<Matcher>> = ends("canonical_service", &[name.as_str()]);
+            if let Some(version) = version {
+                for (side, matchers) in ["source", "destination"].iter().zip(&mut sides) {
+                    matchers.push(Matcher::eq(&format!("{side}_canonical_revision"), version));
+                }
+            }
+            sides
+        }
+        Focus::Service { namespace, name } => vec![vec![
+            Matcher::eq("destination_service_namespace", namespace),
+            Matcher::eq("destination_service_name", name),
+        ]],
+    }
 }
 
 /// Where edges are measured: by every proxy that reports them (the caller's, the callee's, a waypoint), so an
@@ -146,13 +188,13 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
     request_labels.extend(endpoints.iter().cloned());
     let mut tcp_labels = strings(&["reporter"]);
     tcp_labels.extend(endpoints.iter().cloned());
-    let requests = spec(REQUESTS, namespace_alternatives(req, &edges), request_labels, Aggregation::SumRate);
-    let tcp_sent = spec(TCP_SENT, namespace_alternatives(req, &edges), tcp_labels.clone(), Aggregation::SumRate);
-    let tcp_received = spec(TCP_RECEIVED, namespace_alternatives(req, &edges), tcp_labels, Aggregation::SumRate);
+    let requests = spec(REQUESTS, scope(req, index, &edges), request_labels, Aggregation::SumRate);
+    let tcp_sent = spec(TCP_SENT, scope(req, index, &edges), tcp_labels.clone(), Aggregation::SumRate);
+    let tcp_received = spec(TCP_RECEIVED, scope(req, index, &edges), tcp_labels, Aggregation::SumRate);
     let destination = [vec![Matcher::eq("reporter", "destination")]];
-    let latency = req.edge_latency.then(|| {
-        spec(DURATION_BUCKETS, namespace_alternatives(req, &destination), endpoints, Aggregation::Quantile(QUANTILE))
-    });
+    let latency = req
+        .edge_latency
+        .then(|| spec(DURATION_BUCKETS, scope(req, index, &destination), endpoints, Aggregation::Quantile(QUANTILE)));
 
     let (revision_requests, revision_latency) = match revisioned_names(req, index) {
         None => (None, None),

@@ -2,19 +2,20 @@
 //! traffic, one Rollout with its measured split.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
 use serde_json::{Value, json};
 
 use crate::graph::history::{SplitHistory, split_history};
 use crate::graph::render::kiali::{KialiGraph, render_kiali};
-use crate::graph::{Graph, GraphRequest};
+use crate::graph::{Focus, Graph, GraphRequest};
 use crate::identity::{Workload, WorkloadKind};
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
 use crate::views::traffic::{Measured, RolloutAnswer, Window, WorkloadAnswer, measure};
 
 use super::error::ApiError;
-use super::params::{self, GraphParams, KialiGraphParams, ObjectPath, WindowParams, graph_request, parse};
+use super::params::{self, GraphParams, KialiGraphParams, ObjectPath, RawGraph, WindowParams, graph_request, parse};
 use super::state::{AppState, World};
 
 pub async fn healthz() -> &'static str {
@@ -35,6 +36,59 @@ pub async fn kiali_graph(
     let world = state.world();
     let p: KialiGraphParams = parse(query.as_deref())?;
     let req = graph_request(&state, &world, &p.raw())?;
+    let rates = p.rates()?;
+    let graph = build_graph(&state, &world, &req).await?;
+    Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))
+}
+
+/// Kiali's node graph of a workload (`/api/kiali/namespaces/{ns}/workloads/{w}/graph`).
+pub async fn kiali_workload_graph(
+    state: State<AppState>,
+    ObjectPath { namespace, name }: ObjectPath,
+    query: RawQuery,
+) -> Result<Json<KialiGraph>, ApiError> {
+    kiali_node_graph(state, format!("workload/{namespace}/{name}"), query).await
+}
+
+/// Kiali's node graph of an app (`/api/kiali/namespaces/{ns}/applications/{app}/graph`).
+pub async fn kiali_app_graph(
+    state: State<AppState>,
+    ObjectPath { namespace, name }: ObjectPath,
+    query: RawQuery,
+) -> Result<Json<KialiGraph>, ApiError> {
+    kiali_node_graph(state, format!("app/{namespace}/{name}"), query).await
+}
+
+/// Kiali's node graph of one version of an app (`.../applications/{app}/versions/{version}/graph`).
+pub async fn kiali_version_graph(
+    state: State<AppState>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+    query: RawQuery,
+) -> Result<Json<KialiGraph>, ApiError> {
+    let Path((namespace, name, version)) = path.map_err(|e| ApiError::bad("path", e.body_text()))?;
+    kiali_node_graph(state, format!("app/{namespace}/{name}/{version}"), query).await
+}
+
+/// Kiali's node graph of a Service: the calls addressed to it (`/api/kiali/namespaces/{ns}/services/{s}/graph`).
+pub async fn kiali_service_graph(
+    state: State<AppState>,
+    ObjectPath { namespace, name }: ObjectPath,
+    query: RawQuery,
+) -> Result<Json<KialiGraph>, ApiError> {
+    kiali_node_graph(state, format!("service/{namespace}/{name}"), query).await
+}
+
+/// A node graph: Kiali's parameters, the focus' namespace whatever `namespaces` says.
+async fn kiali_node_graph(
+    State(state): State<AppState>,
+    focus: String,
+    RawQuery(query): RawQuery,
+) -> Result<Json<KialiGraph>, ApiError> {
+    let focus: Focus = focus.parse().map_err(|e| ApiError::bad("path", e))?;
+    let world = state.world();
+    let p: KialiGraphParams = parse(query.as_deref())?;
+    let raw = RawGraph { namespaces: Some(focus.namespace()), ..p.raw() };
+    let req = GraphRequest { focus: Some(focus.clone()), ..graph_request(&state, &world, &raw)? };
     let rates = p.rates()?;
     let graph = build_graph(&state, &world, &req).await?;
     Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))

@@ -28,6 +28,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
         at: state.now(),
         scrape_labels: state.scrape_labels().clone(),
         edge_latency: false,
+        focus: None,
     };
     let graph = build_graph(&state, &world, &req).await?;
     let report = examine(state.telemetry(), &world.index, &world.inventory, &req, &graph, DEFAULT_THRESHOLD).await;

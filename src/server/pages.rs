@@ -375,6 +375,7 @@ pub async fn rollouts(State(state): State<AppState>, RawQuery(query): RawQuery) 
         at,
         scrape_labels: state.scrape_labels().clone(),
         edge_latency: false,
+        focus: None,
     };
     let graph = build_graph(&state, &world, &req).await?;
     let mut rows = Vec::new();

@@ -181,6 +181,7 @@ pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Res
         at,
         scrape_labels: state.scrape_labels().clone(),
         edge_latency,
+        focus: None,
     })
 }
 

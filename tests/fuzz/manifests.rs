@@ -133,6 +133,7 @@ async fn use_everywhere(inventory: Inventory, backend: &meshlens::telemetry::Bac
         at: time,
         scrape_labels: ScrapeLabels::default(),
         edge_latency: true,
+        focus: None,
     };
     let report = diagnose(backend, &index, &inventory, &request, 0.05).await.map_err(|e| format!("doctor: {e}"))?;
     let _ = render_text(&report);

@@ -66,6 +66,7 @@ fn openmetrics() {
                         at: bookinfo.time,
                         scrape_labels: ScrapeLabels::default(),
                         edge_latency: true,
+                        focus: None,
                     };
                     meshlens::graph::graph(&backend, &index, &bookinfo.snapshot.inventory, &request)
                         .await

@@ -69,6 +69,7 @@ fn prometheus_answers() {
                         at: bookinfo.time,
                         scrape_labels: ScrapeLabels::default(),
                         edge_latency: true,
+                        focus: None,
                     };
                     let _answer_or_error = meshlens::graph::graph(&backend, &index, inventory, &request).await;
                 }
@@ -79,6 +80,7 @@ fn prometheus_answers() {
                     at: bookinfo.time,
                     scrape_labels: ScrapeLabels::default(),
                     edge_latency: false,
+                    focus: None,
                 };
                 let _report_or_error = diagnose(&backend, &index, inventory, &request, 0.05).await;
                 visit(&server, &uris, &[StatusCode::BAD_GATEWAY]).await
