@@ -322,3 +322,48 @@ fn node_graphs_match_kialis_tests() {
     let actual = kiali_graph(dir.path(), &["--focus", "service/bookinfo/productpage", "--type", "workload"]);
     assert_matches("test_service_node_graph.expected", &expected("test_service_node_graph.expected"), &actual);
 }
+
+/// Kiali's graph without gRPC traffic: its message rates (`rateGrpc=sent|received|total`) read
+/// `istio_request_messages_total` and `istio_response_messages_total`, which meshlens does not (the README lists
+/// it), so those tests are compared with gRPC left out on both sides (`--rate-grpc none`).
+fn without_grpc(mut graph: Value) -> Value {
+    let elements = &mut graph["elements"];
+    elements["edges"].as_array_mut().unwrap().retain(|e| e["data"]["traffic"]["protocol"] != "grpc");
+    elements["nodes"].as_array_mut().unwrap().retain_mut(|n| {
+        let Some(traffic) = n["data"].get_mut("traffic").and_then(Value::as_array_mut) else { return true };
+        traffic.retain(|t| t["protocol"] != "grpc");
+        if traffic.is_empty() {
+            // A node drawn only for its gRPC messages.
+            return false;
+        }
+        true
+    });
+    graph
+}
+
+#[test]
+fn rate_parameters_match_kialis_tests() {
+    let series = read_series("namespace.series");
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path(), &series, &["bookinfo", "tutorial"]);
+    for (tcp, http, file) in [
+        ("sent", "requests", "test_rates_sent_graph.expected"),
+        ("received", "requests", "test_rates_received_graph.expected"),
+        ("total", "requests", "test_rates_total_graph.expected"),
+        ("total", "none", "test_rates_none_graph.expected"),
+    ] {
+        let rates = ["--rate-tcp", tcp, "--rate-http", http, "--rate-grpc", "none"];
+        let mut args = vec!["-n", "bookinfo", "--type", "workload"];
+        args.extend_from_slice(&rates);
+        let actual = kiali_graph(dir.path(), &args);
+        let mut expected = without_grpc(expected(file));
+        as_istio_reports_it(&mut expected, "kiali-2412");
+        assert_matches(file, &expected, &actual);
+    }
+    let series = read_series("rates-node.series");
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path(), &series, &["bookinfo", "tutorial"]);
+    let args = ["--focus", "workload/bookinfo/productpage-v1", "--rate-tcp", "total", "--rate-grpc", "none"];
+    let file = "test_rates_node_graph_total.expected";
+    assert_matches(file, &without_grpc(expected(file)), &kiali_graph(dir.path(), &args));
+}

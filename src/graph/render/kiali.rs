@@ -198,7 +198,7 @@ pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64, rates: Rates) -> Ki
     let mut nodes: Vec<Element<NodeData>> = graph
         .nodes
         .iter()
-        .filter(|n| !service_graph || n.node_type == NodeType::Service || touching.contains_key(n.id.as_str()))
+        .filter(|n| shows(n, service_graph, touching.contains_key(n.id.as_str())))
         .map(|n| {
             let id = n.id.as_str();
             let services = dest_services.get(id).cloned().unwrap_or_default();
@@ -224,6 +224,13 @@ pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64, rates: Rates) -> Ki
         graph_type: graph.graph_type.kiali_name(),
         elements: Elements { nodes, edges },
     }
+}
+
+/// Whether Kiali would draw `n`: a node with a drawn edge, an idle workload (Kiali's idle-node appender), and in a
+/// service graph every Service. A node whose traffic the chosen rates all leave out is not drawn: Kiali never
+/// queries that traffic.
+fn shows(n: &Node, service_graph: bool, has_edge: bool) -> bool {
+    has_edge || if service_graph { n.node_type == NodeType::Service } else { n.is_idle }
 }
 
 /// An app in a namespace: (cluster, namespace, app).
@@ -564,7 +571,8 @@ mod tests {
         assert_eq!(tcp_rate(Rates { tcp: TcpRate::None, ..Rates::default() }), None);
         let no_http = render_kiali(&graph, 0, 600, Rates { http: RequestRate::None, ..Rates::default() });
         assert!(no_http.elements.edges.iter().all(|e| e.data.traffic.protocol != "http"));
-        assert_eq!(no_http.elements.nodes.len(), 3, "nodes stay");
+        let drawn: Vec<&str> = no_http.elements.nodes.iter().map(|n| n.data.id.as_str()).collect();
+        assert_eq!(drawn, ["a", "b"], "c has HTTP traffic only, which Kiali would not have queried");
         let a = &render_kiali(&graph, 0, 600, Rates::default()).elements.nodes[0].data;
         assert_eq!(a.traffic.iter().find(|t| t.protocol == "tcp").map(|t| t.rates["tcpOut"].as_str()), Some("100.00"));
     }
