@@ -246,6 +246,7 @@ fn bench_size(n: usize) {
         scrape_labels: ScrapeLabels::default(),
         edge_latency: false,
         focus: None,
+        ambient: Default::default(),
     };
     let with_latency = GraphRequest { edge_latency: true, ..lean.clone() };
     let mesh = Mesh { runtime: &runtime, backend: &backend, index: &index, inventory: &snapshot.inventory };

@@ -172,6 +172,13 @@ pub struct GraphArgs {
     /// service/NS/NAME (the calls addressed to that Service).
     #[arg(long, value_name = "KIND/NS/NAME", conflicts_with = "namespaces")]
     pub focus: Option<crate::graph::Focus>,
+    /// Which ambient-mode reports to draw: waypoints' L7, ztunnel's L4, both (total) or none (Kiali's
+    /// ambientTraffic).
+    #[arg(long, value_enum, default_value_t)]
+    pub ambient_traffic: crate::graph::AmbientTraffic,
+    /// Draw ambient waypoint proxies as nodes (Kiali's waypoints); false drops them and the L4 legs through them.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub waypoints: bool,
     /// With -o kiali: the TCP bytes an edge's rate counts, from the caller's side (Kiali's rateTcp).
     #[arg(long, value_enum, default_value_t)]
     pub rate_tcp: crate::graph::render::kiali::TcpRate,

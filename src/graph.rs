@@ -83,6 +83,52 @@ pub struct GraphRequest {
     pub edge_latency: bool,
     /// Only one node and its neighbours (Kiali's node graph).
     pub focus: Option<Focus>,
+    /// Which ambient-mode reports to draw, and whether waypoints are nodes.
+    pub ambient: Ambient,
+}
+
+/// Kiali's `ambientTraffic`: which ambient-mode reports a graph draws. Waypoints report L7
+/// (`reporter="waypoint"`); ztunnel reports L4 (TCP series scraped from ztunnel pods, `app="ztunnel"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum AmbientTraffic {
+    /// Neither: sidecars and gateways only.
+    None,
+    /// Both (Kiali's default).
+    #[default]
+    Total,
+    /// Waypoint reports, not ztunnel's.
+    Waypoint,
+    /// Ztunnel reports, not waypoints'.
+    Ztunnel,
+}
+
+/// How a graph shows ambient mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ambient {
+    pub traffic: AmbientTraffic,
+    /// Draw waypoint proxies as nodes (Kiali's `waypoints`, default true); without them, the calls through a
+    /// waypoint keep their L7 edges and lose the L4 legs to and from it.
+    pub waypoints: bool,
+}
+
+impl Default for Ambient {
+    fn default() -> Self {
+        Ambient { traffic: AmbientTraffic::Total, waypoints: true }
+    }
+}
+
+impl Ambient {
+    /// Whether a series reported by `reporter`, scraped from a pod labelled `app`, is drawn.
+    pub fn draws(self, reporter: Reporter, app: &str) -> bool {
+        let from_waypoint = reporter == Reporter::Waypoint;
+        let from_ztunnel = app == "ztunnel";
+        match self.traffic {
+            AmbientTraffic::Total => true,
+            AmbientTraffic::None => !from_waypoint && !from_ztunnel,
+            AmbientTraffic::Waypoint => !from_ztunnel,
+            AmbientTraffic::Ztunnel => !from_waypoint,
+        }
+    }
 }
 
 /// What a node graph centres on: the calls to and from a workload or an app (or one of its versions), or the
@@ -185,6 +231,7 @@ impl Node {
             is_idle: false,
             is_ghost: false,
             is_outside: false,
+            is_waypoint: false,
             ghost_reason: None,
             ambiguous_with: Vec::new(),
             url: None,
@@ -304,6 +351,9 @@ pub struct Node {
     pub is_idle: bool,
     pub is_ghost: bool,
     pub is_outside: bool,
+    /// An ambient waypoint proxy.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_waypoint: bool,
     /// Why a ghost resolves to nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ghost_reason: Option<String>,
@@ -382,6 +432,19 @@ pub struct Edge {
     /// The proxies that reported this edge. Its rates count each series once: as the destination side (its proxy
     /// or a waypoint) measured it, or as the caller did where the destination side reported nothing.
     pub reported_by: BTreeSet<Reporter>,
+    /// An L4 leg to or from an ambient waypoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waypoint: Option<WaypointLeg>,
+}
+
+/// Which way an edge goes relative to the waypoint at one of its ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaypointLeg {
+    /// Into the waypoint.
+    To,
+    /// Out of the waypoint.
+    From,
 }
 
 /// TCP bytes/s of an edge by direction, named from the caller's side as Kiali names them: what the caller sent

@@ -46,6 +46,7 @@ fn graph_of(dir: &Path, backend: &Backend, graph_type: GraphType, at: i64) -> Gr
         scrape_labels: ScrapeLabels::default(),
         edge_latency: true,
         focus: None,
+        ambient: Default::default(),
     };
     block_on(meshlens::graph::graph(backend, &index, &snapshot.inventory, &req)).unwrap()
 }
@@ -494,6 +495,7 @@ fn an_edge_is_counted_once_whichever_proxies_report_it() {
             scrape_labels: ScrapeLabels::default(),
             edge_latency: false,
             focus: None,
+            ambient: Default::default(),
         };
         let report = block_on(meshlens::doctor::examine(&backend, &index, &snapshot.inventory, &req, &graph, 0.05));
         let mut gaps: Vec<(String, String)> = report

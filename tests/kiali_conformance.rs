@@ -64,12 +64,18 @@ fn read_series(name: &str) -> Vec<Series> {
     let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(fields.len(), 3 + COLUMNS.len(), "{name}: {line}");
-        let mut labels = vec![("reporter", fields[0].to_owned())];
+        let columns = 3 + COLUMNS.len();
+        assert!(fields.len() == columns || fields.len() == columns + 1, "{name}: {line}");
+        let mut labels: Vec<(&'static str, String)> = vec![("reporter", fields[0].to_owned())];
         for (column, value) in COLUMNS.iter().zip(&fields[3..]) {
             if *value != "~" {
                 labels.push((column, (*value).to_owned()));
             }
+        }
+        for extra in fields.get(columns).into_iter().flat_map(|f| f.split(',')) {
+            let (label, value) = extra.split_once('=').unwrap();
+            // Extra label names are few and fixed: leak them to share the columns' type.
+            labels.push((Box::leak(label.to_owned().into_boxed_str()), value.to_owned()));
         }
         out.push(Series { metric: fields[1].to_owned(), rate: fields[2].parse().unwrap(), labels });
     }
@@ -98,7 +104,7 @@ fn openmetrics(series: &[Series], at: i64) -> String {
 
 /// The objects of Kiali's test cluster: its namespaces, and a Deployment for each workload its telemetry names in
 /// them (Kiali's graph reads no workloads without appenders; meshlens looks every name up, so they must exist).
-fn manifests(series: &[Series], namespaces: &[&str]) -> String {
+fn manifests(series: &[Series], namespaces: &[&str], waypoints: &[&str]) -> String {
     let mut workloads: BTreeMap<(String, String), (Option<String>, Option<String>)> = BTreeMap::new();
     for s in series {
         for side in ["source", "destination"] {
@@ -120,6 +126,9 @@ fn manifests(series: &[Series], namespaces: &[&str]) -> String {
     }
     for ((ns, name), (app, version)) in workloads {
         let mut labels = format!("        workload: {name}\n");
+        if waypoints.contains(&name.as_str()) {
+            labels.push_str("        gateway.istio.io/managed: istio.io-mesh-controller\n");
+        }
         if let Some(app) = app {
             writeln!(labels, "        app: {app}").unwrap();
         }
@@ -137,13 +146,18 @@ fn manifests(series: &[Series], namespaces: &[&str]) -> String {
     out
 }
 
+/// The cluster Kiali's test telemetry names (`east`, or `Kubernetes` in the ambient test).
+fn cluster(series: &[Series]) -> &str {
+    series.iter().find_map(|s| s.label("destination_cluster").filter(|c| *c != "unknown")).unwrap()
+}
+
 /// A snapshot of Kiali's test world with `series` as its telemetry.
-fn snapshot(dir: &Path, series: &[Series], namespaces: &[&str]) {
+fn snapshot(dir: &Path, series: &[Series], namespaces: &[&str], waypoints: &[&str]) {
     std::fs::create_dir_all(dir.join("k8s")).unwrap();
     std::fs::create_dir_all(dir.join("metrics")).unwrap();
     let time = jiff::Timestamp::from_second(QUERY_TIME).unwrap();
-    std::fs::write(dir.join("snapshot.yaml"), format!("time: {time}\ncluster: east\n")).unwrap();
-    std::fs::write(dir.join("k8s/objects.yaml"), manifests(series, namespaces)).unwrap();
+    std::fs::write(dir.join("snapshot.yaml"), format!("time: {time}\ncluster: {}\n", cluster(series))).unwrap();
+    std::fs::write(dir.join("k8s/objects.yaml"), manifests(series, namespaces, waypoints)).unwrap();
     std::fs::write(dir.join("metrics/istio.om"), openmetrics(series, QUERY_TIME)).unwrap();
 }
 
@@ -191,6 +205,14 @@ fn by_content(graph: &Value) -> (BTreeMap<String, Value>, BTreeMap<String, Value
         let key = format!("{} → {} [{}]", end("source"), end("target"), data["traffic"]["protocol"].as_str().unwrap());
         for k in ["id", "source", "target"] {
             data.remove(k);
+        }
+        // A waypoint leg's folded return leg: Kiali writes the caller as both its ends (meshlens writes the leg's
+        // own ends, checked by the ambient test), and its id is a hash.
+        if let Some(from) = data.get_mut("waypoint").and_then(|w| w.get_mut("fromEdge")).and_then(Value::as_object_mut)
+        {
+            for k in ["id", "source", "target"] {
+                from.remove(k);
+            }
         }
         assert!(edges.insert(key.clone(), Value::Object(data)).is_none(), "two edges are {key}");
     }
@@ -289,7 +311,7 @@ fn assert_matches(name: &str, expected: &Value, actual: &Value) {
 fn namespace_graphs_match_kialis_tests() {
     let series = read_series("namespace.series");
     let dir = tempfile::tempdir().unwrap();
-    snapshot(dir.path(), &series, &["bookinfo", "tutorial"]);
+    snapshot(dir.path(), &series, &["bookinfo", "tutorial"], &[]);
     for (graph_type, file) in [
         ("workload", "test_workload_graph.expected"),
         ("versioned-app", "test_versioned_app_graph.expected"),
@@ -307,7 +329,7 @@ fn namespace_graphs_match_kialis_tests() {
 fn node_graphs_match_kialis_tests() {
     let series = read_series("node.series");
     let dir = tempfile::tempdir().unwrap();
-    snapshot(dir.path(), &series, &["bookinfo", "tutorial"]);
+    snapshot(dir.path(), &series, &["bookinfo", "tutorial"], &[]);
     for (focus, graph_type, file) in [
         ("workload/bookinfo/productpage-v1", "workload", "test_workload_node_graph.expected"),
         ("app/bookinfo/productpage", "versioned-app", "test_app_node_graph.expected"),
@@ -318,7 +340,7 @@ fn node_graphs_match_kialis_tests() {
     }
     let series = read_series("service-node.series");
     let dir = tempfile::tempdir().unwrap();
-    snapshot(dir.path(), &series, &["bookinfo", "tutorial"]);
+    snapshot(dir.path(), &series, &["bookinfo", "tutorial"], &[]);
     let actual = kiali_graph(dir.path(), &["--focus", "service/bookinfo/productpage", "--type", "workload"]);
     assert_matches("test_service_node_graph.expected", &expected("test_service_node_graph.expected"), &actual);
 }
@@ -345,7 +367,7 @@ fn without_grpc(mut graph: Value) -> Value {
 fn rate_parameters_match_kialis_tests() {
     let series = read_series("namespace.series");
     let dir = tempfile::tempdir().unwrap();
-    snapshot(dir.path(), &series, &["bookinfo", "tutorial"]);
+    snapshot(dir.path(), &series, &["bookinfo", "tutorial"], &[]);
     for (tcp, http, file) in [
         ("sent", "requests", "test_rates_sent_graph.expected"),
         ("received", "requests", "test_rates_received_graph.expected"),
@@ -362,8 +384,56 @@ fn rate_parameters_match_kialis_tests() {
     }
     let series = read_series("rates-node.series");
     let dir = tempfile::tempdir().unwrap();
-    snapshot(dir.path(), &series, &["bookinfo", "tutorial"]);
+    snapshot(dir.path(), &series, &["bookinfo", "tutorial"], &[]);
     let args = ["--focus", "workload/bookinfo/productpage-v1", "--rate-tcp", "total", "--rate-grpc", "none"];
     let file = "test_rates_node_graph_total.expected";
     assert_matches(file, &without_grpc(expected(file)), &kiali_graph(dir.path(), &args));
+}
+
+#[test]
+fn ambient_graph_matches_kialis_test() {
+    let series = read_series("ambient.series");
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path(), &series, &["bookinfo"], &["waypoint"]);
+    let actual = kiali_graph(dir.path(), &["-n", "bookinfo", "--type", "workload"]);
+    let file = "test_ambient_graph.expected";
+    assert_matches(file, &expected(file), &actual);
+    let edges = actual["elements"]["edges"].as_array().unwrap();
+    let to = edges.iter().find(|e| e["data"]["waypoint"]["direction"] == "to").unwrap();
+    let back = &to["data"]["waypoint"]["fromEdge"];
+    assert_eq!(
+        (&back["source"], &back["target"]),
+        (&to["data"]["target"], &to["data"]["source"]),
+        "the return leg goes from the waypoint back to the caller"
+    );
+
+    // Kiali's ambientTraffic and waypoints: which reports are drawn, and whether the waypoint is a node.
+    let protocols = |args: &[&str]| {
+        let mut all = vec!["-n", "bookinfo", "--type", "workload"];
+        all.extend_from_slice(args);
+        let graph = kiali_graph(dir.path(), &all);
+        let ends: BTreeMap<String, String> = graph["elements"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["data"]["id"].as_str().unwrap().to_owned(), n["data"]["workload"].as_str().unwrap().to_owned()))
+            .collect();
+        let edges: BTreeSet<String> = graph["elements"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let d = &e["data"];
+                let end = |k: &str| ends[d[k].as_str().unwrap()].clone();
+                format!("{} {}→{}", d["traffic"]["protocol"].as_str().unwrap(), end("source"), end("target"))
+            })
+            .collect();
+        edges.into_iter().collect::<Vec<_>>()
+    };
+    let l7 = ["http productpage-v1→details-v1", "http productpage-v1→reviews-v1"];
+    let l4 = ["tcp productpage-v1→waypoint", "tcp waypoint→details-v1", "tcp waypoint→reviews-v1"];
+    assert_eq!(protocols(&["--ambient-traffic", "waypoint"]), l7);
+    assert_eq!(protocols(&["--ambient-traffic", "ztunnel"]), l4);
+    assert!(protocols(&["--ambient-traffic", "none"]).is_empty());
+    assert_eq!(protocols(&["--waypoints", "false"]), l7, "without waypoint nodes, their L4 legs go too");
 }

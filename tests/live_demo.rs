@@ -40,6 +40,7 @@ async fn split_after(k: i64) -> (f64, f64, BTreeSet<String>) {
         scrape_labels: ScrapeLabels::default(),
         edge_latency: false,
         focus: None,
+        ambient: Default::default(),
     };
     let graph = meshlens::graph::graph(&Backend::Memory(store), &index, &inventory, &req).await.unwrap();
     let reviews = graph.nodes.iter().find(|n| n.name == "reviews").expect("reviews node");

@@ -93,6 +93,7 @@ fn plan_specs() -> Vec<(String, &'static std::path::Path, QuerySpec)> {
                     scrape_labels: ScrapeLabels::default(),
                     edge_latency: true,
                     focus: None,
+                    ambient: Default::default(),
                 };
                 for (part, spec) in plan(&req, &index).specs() {
                     out.push((

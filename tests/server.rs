@@ -399,4 +399,9 @@ async fn kiali_rate_parameters_are_checked() {
     assert_bad(&app, &format!("{base}&rateTcp=bytes"), "rateTcp").await;
     assert_bad(&app, &format!("{base}&rateGrpc=sent"), "rateGrpc").await;
     assert_bad(&app, &format!("{base}&rateHttp=total"), "rateHttp").await;
+    for ambient in ["ambientTraffic=none", "ambientTraffic=ztunnel&waypoints=false"] {
+        get_json(&app, &format!("{base}&{ambient}")).await;
+    }
+    assert_bad(&app, &format!("{base}&ambientTraffic=all"), "ambientTraffic").await;
+    assert_bad(&app, &format!("{base}&waypoints=maybe"), "waypoints").await;
 }

@@ -24,6 +24,7 @@ pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         scrape_labels: telemetry.scrape_labels.clone(),
         edge_latency: false,
         focus: None,
+        ambient: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report: Report = runtime

@@ -34,6 +34,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         scrape_labels: telemetry.scrape_labels.clone(),
         edge_latency: args.latency,
         focus: args.focus.clone(),
+        ambient: crate::graph::Ambient { traffic: args.ambient_traffic, waypoints: args.waypoints },
     };
     let graph = runtime
         .block_on(crate::graph::graph(&telemetry.backend, &mesh.index, &mesh.inventory, &req))

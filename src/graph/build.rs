@@ -19,7 +19,7 @@ use super::revisions::{ByDestination, split};
 use super::routing::weights;
 use super::{
     Edge, Flow, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Response, Responses,
-    TcpBytes, TcpFlows, format_duration,
+    TcpBytes, TcpFlows, WaypointLeg, format_duration,
 };
 
 /// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
@@ -168,6 +168,10 @@ pub fn build<'a>(
         if !row.value.is_finite() || row.value <= 0.0 {
             continue;
         }
+        let reporter = Reporter::from_label(row.label("reporter"));
+        if reporter.is_some_and(|r| !req.ambient.draws(r, row.label("app"))) {
+            continue;
+        }
         let source = resolver.source(row);
         let target = resolver.destination(row);
         reports.entry((source, target, protocol)).or_default().add(row, measure);
@@ -218,6 +222,7 @@ pub fn build<'a>(
                 })
                 .collect(),
             reported_by: reports.reported_by,
+            waypoint: None,
             source: resolver.get(source).id.clone(),
             target: resolver.get(target).id.clone(),
             protocol,
@@ -267,6 +272,7 @@ pub fn build<'a>(
         let ends: FxHashSet<&str> = edges.iter().flat_map(|e| [e.source.as_str(), e.target.as_str()]).collect();
         nodes.retain(|n| ends.contains(n.id.as_str()) || focus.is(n));
     }
+    mark_waypoints(&mut nodes, &mut edges, req.ambient.waypoints);
     apply_traffic(&mut nodes, &mut edges);
     if results.requests.is_empty() && results.tcp_sent.is_empty() && results.tcp_received.is_empty() {
         warnings.push(format!(
@@ -287,6 +293,28 @@ pub fn build<'a>(
         edge_latency: req.edge_latency,
         warnings,
         telemetry: results.stats.clone(),
+    }
+}
+
+/// Marks the L4 legs to and from waypoint proxies, or, when waypoints are not drawn, removes them with their legs.
+fn mark_waypoints(nodes: &mut Vec<Node>, edges: &mut Vec<Edge>, shown: bool) {
+    let waypoints: FxHashSet<String> = nodes.iter().filter(|n| n.is_waypoint).map(|n| n.id.clone()).collect();
+    if waypoints.is_empty() {
+        return;
+    }
+    if !shown {
+        nodes.retain(|n| !n.is_waypoint);
+        edges.retain(|e| !waypoints.contains(&e.source) && !waypoints.contains(&e.target));
+        return;
+    }
+    for e in edges.iter_mut() {
+        e.waypoint = if waypoints.contains(&e.target) {
+            Some(WaypointLeg::To)
+        } else if waypoints.contains(&e.source) {
+            Some(WaypointLeg::From)
+        } else {
+            None
+        };
     }
 }
 

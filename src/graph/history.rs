@@ -53,6 +53,7 @@ pub async fn split_history(
         scrape_labels: scrape_labels.clone(),
         edge_latency: false,
         focus: None,
+        ambient: Default::default(),
     };
     let Some(spec) = plan::plan(&req, index).revision_requests else { return Ok(Vec::new()) };
     let spec = QuerySpec { range_s: req.duration_s, ..spec };

@@ -186,7 +186,8 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
     let mut request_labels =
         strings(&["reporter", "request_protocol", "response_code", "grpc_response_status", "response_flags"]);
     request_labels.extend(endpoints.iter().cloned());
-    let mut tcp_labels = strings(&["reporter"]);
+    // `app` is the scraped pod's: ztunnel's reports carry `app="ztunnel"` (Kiali's `ambientTraffic` tells them apart).
+    let mut tcp_labels = strings(&["reporter", "app"]);
     tcp_labels.extend(endpoints.iter().cloned());
     let requests = spec(REQUESTS, scope(req, index, &edges), request_labels, Aggregation::SumRate);
     let tcp_sent = spec(TCP_SENT, scope(req, index, &edges), tcp_labels.clone(), Aggregation::SumRate);

@@ -21,7 +21,7 @@ use super::naming::{
 };
 use super::owners::{Controller, Resolver};
 use super::roles::{flagger_roles, rollout_roles};
-use super::workload::{PodEntry, ReplicaSetEntry, Role, Workload, WorkloadId, WorkloadKind};
+use super::workload::{PodEntry, ReplicaSetEntry, Role, WAYPOINT_LABEL, Workload, WorkloadId, WorkloadKind};
 
 const DEPLOYMENT_HASH_LABEL: &str = "pod-template-hash";
 
@@ -501,9 +501,21 @@ fn finish(draft: Draft) -> Workload {
         }
     }
     let labels = template_labels.unwrap_or_default();
+    let is_waypoint = labels.get(WAYPOINT_LABEL.0).is_some_and(|v| v == WAYPOINT_LABEL.1);
     let app = canonical_service(&labels, &id.name);
     let version = canonical_revision(&labels);
     replica_sets.sort_by(|a, b| b.revision.cmp(&a.revision).then_with(|| a.name.cmp(&b.name)));
     pods.sort_by(|a, b| a.replica_set.cmp(&b.replica_set).then_with(|| a.name.cmp(&b.name)));
-    Workload { id, api_version, app, version, telemetry_names, inferred, template_from, replica_sets, pods }
+    Workload {
+        id,
+        api_version,
+        app,
+        version,
+        telemetry_names,
+        inferred,
+        template_from,
+        replica_sets,
+        pods,
+        is_waypoint,
+    }
 }

@@ -197,7 +197,12 @@ pub struct Workload {
     pub template_from: Option<String>,
     pub replica_sets: Vec<ReplicaSetEntry>,
     pub pods: Vec<PodEntry>,
+    /// An ambient waypoint proxy (Istio labels its pods `gateway.istio.io/managed: istio.io-mesh-controller`).
+    pub is_waypoint: bool,
 }
+
+/// The pod label and value Istio puts on the waypoint proxies it deploys for Gateways of class `istio-waypoint`.
+pub const WAYPOINT_LABEL: (&str, &str) = ("gateway.istio.io/managed", "istio.io-mesh-controller");
 
 impl Workload {
     pub fn ready_pods(&self) -> usize {

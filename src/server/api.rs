@@ -35,7 +35,7 @@ pub async fn kiali_graph(
 ) -> Result<Json<KialiGraph>, ApiError> {
     let world = state.world();
     let p: KialiGraphParams = parse(query.as_deref())?;
-    let req = graph_request(&state, &world, &p.raw())?;
+    let req = GraphRequest { ambient: p.ambient()?, ..graph_request(&state, &world, &p.raw())? };
     let rates = p.rates()?;
     let graph = build_graph(&state, &world, &req).await?;
     Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))
@@ -88,7 +88,8 @@ async fn kiali_node_graph(
     let world = state.world();
     let p: KialiGraphParams = parse(query.as_deref())?;
     let raw = RawGraph { namespaces: Some(focus.namespace()), ..p.raw() };
-    let req = GraphRequest { focus: Some(focus.clone()), ..graph_request(&state, &world, &raw)? };
+    let req =
+        GraphRequest { focus: Some(focus.clone()), ambient: p.ambient()?, ..graph_request(&state, &world, &raw)? };
     let rates = p.rates()?;
     let graph = build_graph(&state, &world, &req).await?;
     Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))

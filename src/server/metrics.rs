@@ -29,6 +29,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
         scrape_labels: state.scrape_labels().clone(),
         edge_latency: false,
         focus: None,
+        ambient: Default::default(),
     };
     let graph = build_graph(&state, &world, &req).await?;
     let report = examine(state.telemetry(), &world.index, &world.inventory, &req, &graph, DEFAULT_THRESHOLD).await;

@@ -376,6 +376,7 @@ pub async fn rollouts(State(state): State<AppState>, RawQuery(query): RawQuery) 
         scrape_labels: state.scrape_labels().clone(),
         edge_latency: false,
         focus: None,
+        ambient: Default::default(),
     };
     let graph = build_graph(&state, &world, &req).await?;
     let mut rows = Vec::new();

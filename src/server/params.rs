@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::graph::render::kiali::Rates;
-use crate::graph::{GraphRequest, GraphType, parse_time, parse_window};
+use crate::graph::{Ambient, GraphRequest, GraphType, parse_time, parse_window};
 use crate::k8s::is_namespace_name;
 
 use super::error::ApiError;
@@ -77,22 +77,34 @@ pub struct KialiGraphParams {
     pub rate_tcp: Option<String>,
     pub rate_http: Option<String>,
     pub rate_grpc: Option<String>,
+    pub ambient_traffic: Option<String>,
+    pub waypoints: Option<String>,
+}
+
+/// A parameter from a closed set, by its command-line name; absent: the default.
+fn choice<T: ValueEnum + Default>(value: Option<&str>, name: &'static str) -> Result<T, ApiError> {
+    let Some(value) = value else { return Ok(T::default()) };
+    T::from_str(value, false).map_err(|_| {
+        let known: Vec<String> =
+            T::value_variants().iter().filter_map(|v| Some(v.to_possible_value()?.get_name().to_owned())).collect();
+        ApiError::bad(name, format!("{value:?} is not one of {}", known.join(", ")))
+    })
 }
 
 impl KialiGraphParams {
+    /// `ambientTraffic` (`none|total|waypoint|ztunnel`, default `total`) and `waypoints` (default `true`).
+    pub fn ambient(&self) -> Result<Ambient, ApiError> {
+        let waypoints = match self.waypoints.as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => return Err(ApiError::bad("waypoints", format!("{other:?} is not true or false"))),
+        };
+        Ok(Ambient { traffic: choice(self.ambient_traffic.as_deref(), "ambientTraffic")?, waypoints })
+    }
+
     /// `rateTcp`, `rateHttp` and `rateGrpc`, Kiali's defaults where absent. gRPC message rates are refused by name:
     /// they read metrics meshlens does not.
     pub fn rates(&self) -> Result<Rates, ApiError> {
-        fn choice<T: ValueEnum + Default>(value: Option<&str>, name: &'static str) -> Result<T, ApiError> {
-            let Some(value) = value else { return Ok(T::default()) };
-            T::from_str(value, false).map_err(|_| {
-                let known: Vec<String> = T::value_variants()
-                    .iter()
-                    .filter_map(|v| Some(v.to_possible_value()?.get_name().to_owned()))
-                    .collect();
-                ApiError::bad(name, format!("{value:?} is not one of {}", known.join(", ")))
-            })
-        }
         if let Some(messages @ ("sent" | "received" | "total")) = self.rate_grpc.as_deref() {
             let message = format!(
                 "gRPC message rates ({messages}) read istio_request_messages_total / istio_response_messages_total, which meshlens does not read; use requests or none"
@@ -182,6 +194,7 @@ pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Res
         scrape_labels: state.scrape_labels().clone(),
         edge_latency,
         focus: None,
+        ambient: Default::default(),
     })
 }
 

@@ -82,6 +82,7 @@ pub async fn measure(
         scrape_labels: window.scrape_labels.clone(),
         edge_latency: true,
         focus: None,
+        ambient: Default::default(),
     };
     let graph = crate::graph::graph(backend, index, inventory, &req).await?;
     let Some(node) = graph.node(&workload_id(&id.cluster, &id.namespace, &id.name)).cloned() else { return Ok(None) };

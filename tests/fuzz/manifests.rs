@@ -134,6 +134,7 @@ async fn use_everywhere(inventory: Inventory, backend: &meshlens::telemetry::Bac
         scrape_labels: ScrapeLabels::default(),
         edge_latency: true,
         focus: None,
+        ambient: Default::default(),
     };
     let report = diagnose(backend, &index, &inventory, &request, 0.05).await.map_err(|e| format!("doctor: {e}"))?;
     let _ = render_text(&report);

@@ -67,6 +67,7 @@ fn openmetrics() {
                         scrape_labels: ScrapeLabels::default(),
                         edge_latency: true,
                         focus: None,
+                        ambient: Default::default(),
                     };
                     meshlens::graph::graph(&backend, &index, &bookinfo.snapshot.inventory, &request)
                         .await

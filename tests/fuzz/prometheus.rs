@@ -70,6 +70,7 @@ fn prometheus_answers() {
                         scrape_labels: ScrapeLabels::default(),
                         edge_latency: true,
                         focus: None,
+                        ambient: Default::default(),
                     };
                     let _answer_or_error = meshlens::graph::graph(&backend, &index, inventory, &request).await;
                 }
@@ -81,6 +82,7 @@ fn prometheus_answers() {
                     scrape_labels: ScrapeLabels::default(),
                     edge_latency: false,
                     focus: None,
+                    ambient: Default::default(),
                 };
                 let _report_or_error = diagnose(&backend, &index, inventory, &request, 0.05).await;
                 visit(&server, &uris, &[StatusCode::BAD_GATEWAY]).await

@@ -4,12 +4,12 @@
 //! or 5xx HTTP code where no status was reported); an edge's `PercentReq` is its share of what its source sends
 //! over the same protocol.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::graph::resolve::UNKNOWN;
-use crate::graph::{Edge, Graph, GraphType, Node, NodeType, Protocol, TcpBytes};
+use crate::graph::{Edge, Graph, GraphType, Node, NodeType, Protocol, TcpBytes, WaypointLeg};
 
 /// The whole answer.
 #[derive(Debug, Serialize)]
@@ -67,6 +67,9 @@ pub struct NodeData {
     pub is_dead: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub is_inaccessible: bool,
+    /// An ambient waypoint proxy.
+    #[serde(skip_serializing_if = "is_false")]
+    pub is_waypoint: bool,
     /// A service node of a service graph, which Kiali makes by putting each destination's Service in front of it.
     #[serde(skip_serializing_if = "is_false")]
     pub is_injected: bool,
@@ -94,6 +97,18 @@ pub struct EdgeData {
     pub traffic: Traffic,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waypoint: Option<WaypointData>,
+}
+
+/// An L4 leg to or from a waypoint; a leg into one carries the leg coming back (`fromEdge`), which is not drawn on
+/// its own.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaypointData {
+    pub direction: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_edge: Option<Box<EdgeData>>,
 }
 
 /// One protocol's rates (as strings with Kiali's precision) and, on edges, its responses.
@@ -194,6 +209,18 @@ pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64, rates: Rates) -> Ki
         }
         *sent.entry((e.source.as_str(), e.protocol)).or_default() += amount;
     }
+    let mut edges: Vec<Option<EdgeData>> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, &(e, amount))| {
+            let total = sent.get(&(e.source.as_str(), e.protocol)).copied().unwrap_or_default();
+            Some(edge_data(i, e, amount, total, rates))
+        })
+        .collect();
+    fold_waypoint_returns(&shown, &mut edges);
+    let edges: Vec<Element<EdgeData>> = edges.into_iter().flatten().map(|data| Element { data }).collect();
+    // A root sends and is the target of no drawn edge (a waypoint's return leg is folded into the leg out).
+    let targets: HashSet<&str> = edges.iter().map(|e| e.data.target.as_str()).collect();
     let boxes = app_boxes(graph);
     let mut nodes: Vec<Element<NodeData>> = graph
         .nodes
@@ -203,26 +230,39 @@ pub fn render_kiali(graph: &Graph, at: i64, duration_s: u64, rates: Rates) -> Ki
             let id = n.id.as_str();
             let services = dest_services.get(id).cloned().unwrap_or_default();
             let edges = touching.get(id).map(Vec::as_slice).unwrap_or_default();
-            let mut data = node_data(n, &services, edges, !dest_services.contains_key(id));
+            let mut data = node_data(n, &services, edges, !targets.contains(id));
             data.is_injected = service_graph && n.node_type == NodeType::Service && n.name != UNKNOWN;
             data.parent = boxes.contains_key(&app_box_key(n)).then(|| app_box_id(app_box_key(n)));
             Element { data }
         })
         .collect();
     nodes.extend(boxes.into_iter().map(|(key, outside)| Element { data: app_box(key, outside) }));
-    let edges = shown
-        .iter()
-        .enumerate()
-        .map(|(i, &(e, amount))| {
-            let total = sent.get(&(e.source.as_str(), e.protocol)).copied().unwrap_or_default();
-            Element { data: edge_data(i, e, amount, total, rates) }
-        })
-        .collect();
     KialiGraph {
         timestamp: at,
         duration: duration_s,
         graph_type: graph.graph_type.kiali_name(),
         elements: Elements { nodes, edges },
+    }
+}
+
+/// Moves each leg out of a waypoint back to a caller that has a leg into it (`B → A` beside `A → B`, same
+/// protocol) into that leg's `fromEdge`, as Kiali draws a waypoint's two directions as one edge. Node traffic
+/// still counts both.
+fn fold_waypoint_returns(shown: &[(&Edge, f64)], data: &mut [Option<EdgeData>]) {
+    let index: HashMap<(&str, &str, Protocol), usize> =
+        shown.iter().enumerate().map(|(i, (e, _))| ((e.source.as_str(), e.target.as_str(), e.protocol), i)).collect();
+    for (i, (e, _)) in shown.iter().enumerate() {
+        if e.waypoint != Some(WaypointLeg::To) {
+            continue;
+        }
+        let back = index.get(&(e.target.as_str(), e.source.as_str(), e.protocol)).copied();
+        let Some(back) = back.filter(|&b| b != i) else { continue };
+        let returned = data.get_mut(back).and_then(Option::take);
+        if let Some(Some(to)) = data.get_mut(i)
+            && let Some(w) = to.waypoint.as_mut()
+        {
+            w.from_edge = returned.map(Box::new);
+        }
     }
 }
 
@@ -277,6 +317,7 @@ fn app_box(key: AppKey<'_>, outside: bool) -> NodeData {
         is_idle: false,
         is_dead: false,
         is_inaccessible: outside,
+        is_waypoint: false,
         is_injected: false,
         is_outside: outside,
         is_root: false,
@@ -345,6 +386,7 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
         is_dead: n.is_ghost,
         // Kiali cannot look into what it does not know: the unknown caller, the unknown destination.
         is_inaccessible: n.is_outside || !known || n.namespace == UNKNOWN,
+        is_waypoint: n.is_waypoint,
         is_injected: false,
         is_outside: n.is_outside,
         is_root: is_root && n.traffic.rps_out + n.traffic.tcp_out > 0.0 && n.node_type != NodeType::Service,
@@ -360,7 +402,8 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
         NodeType::Service => d.service = text(&n.name),
         NodeType::Workload => {
             d.workload = text(&n.name);
-            d.app = n.app.clone();
+            // Kiali names a waypoint by its workload only.
+            d.app = n.app.clone().filter(|_| !n.is_waypoint);
             d.version = n.version.clone();
         }
         NodeType::App => {
@@ -455,6 +498,13 @@ fn edge_data(i: usize, e: &Edge, amount: f64, sent: f64, rates_shown: Rates) -> 
         target: e.target.clone(),
         traffic: Traffic { protocol: p, rates, responses },
         response_time: e.p95_ms.map(|p95| format!("{p95:.2}")),
+        waypoint: e.waypoint.map(|leg| WaypointData {
+            direction: match leg {
+                WaypointLeg::To => "to",
+                WaypointLeg::From => "from",
+            },
+            from_edge: None,
+        }),
     }
 }
 
@@ -502,6 +552,7 @@ mod tests {
             ),
             services: BTreeSet::from([Arc::from("svc.ns")]),
             reported_by: BTreeSet::from([Reporter::Destination]),
+            waypoint: None,
         }
     }
 
