@@ -315,11 +315,33 @@ pub struct SplitSource {
     pub attributed_by: String,
     /// Requests/s that reached the workload but could not be tied to a revision.
     pub unattributed_rps: f64,
+    /// Why some of those requests cannot be tied to a revision, where meshlens knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmeasured: Option<Unmeasured>,
     /// A mirror route copies traffic to the canary on top of its routed share.
     pub mirrored: bool,
     /// The routing objects whose routes carry the revisions' `routedWeight`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<crate::rollout::routes::RouteObject>,
+}
+
+/// Why a split cannot be measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Unmeasured {
+    /// Ambient mode: an ambient waypoint reported the calls, its `pod` label is its own, and the revisions share
+    /// one canonical revision.
+    AmbientSameRevision,
+}
+
+impl Unmeasured {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unmeasured::AmbientSameRevision => {
+                "an ambient waypoint reported these calls (its series carry the waypoint's own pod label) and the revisions share one canonical revision"
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

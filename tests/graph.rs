@@ -513,3 +513,134 @@ fn an_edge_is_counted_once_whichever_proxies_report_it() {
     }
     server.stop();
 }
+
+/// What a waypoint reports of productpage's calls to the reviews Rollout: its series carry the waypoint pod's own
+/// scrape labels (pod, pod-template hash), never the destination pod's.
+fn waypoint_call(revision: &str) -> String {
+    format!(
+        "reporter=\"waypoint\",source_workload=\"productpage-v1\",source_workload_namespace=\"bookinfo\",\
+         source_canonical_service=\"productpage\",source_canonical_revision=\"v1\",source_cluster=\"Kubernetes\",\
+         destination_workload=\"reviews\",destination_workload_namespace=\"bookinfo\",\
+         destination_canonical_service=\"reviews\",destination_canonical_revision=\"{revision}\",\
+         destination_cluster=\"Kubernetes\",destination_service=\"reviews.bookinfo.svc.cluster.local\",\
+         destination_service_name=\"reviews\",destination_service_namespace=\"bookinfo\",request_protocol=\"http\",\
+         response_code=\"200\",response_flags=\"-\",pod=\"waypoint-7c6566694f-8drf8\",namespace=\"bookinfo\",\
+         pod_template_hash=\"7c6566694f\",gateway_istio_io_managed=\"istio.io-mesh-controller\""
+    )
+}
+
+/// The split of the reviews Rollout (Gateway API canary at 20%) when a waypoint reports its calls, on both engines.
+fn ambient_split(dir: &Path, revisions: &[(&str, f64)]) -> Vec<(&'static str, Graph)> {
+    let at = simulated_scenario(Scenario::Gatewayapi).time;
+    let mut om = String::from("# TYPE istio_requests counter\n");
+    for (revision, rps) in revisions {
+        counter(&mut om, &waypoint_call(revision), *rps, at);
+    }
+    om.push_str("# EOF\n");
+    std::fs::write(dir.join("metrics/istio.om"), &om).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    backfill(&dir.join("metrics/istio.om"), &data);
+    let server = start_prometheus(&data, work.path());
+    let prometheus = Backend::Prometheus(Prometheus::new(&PrometheusConfig::new(&server.url)).unwrap());
+    let graphs = vec![
+        ("in-memory", graph_of(dir, &memory_backend(dir), GraphType::Workload, at)),
+        ("prometheus", graph_of(dir, &prometheus, GraphType::Workload, at)),
+    ];
+    server.stop();
+    graphs
+}
+
+#[test]
+fn an_ambient_split_is_measured_by_canonical_revision_or_shown_as_not_measurable() {
+    let sim = simulated_scenario(Scenario::Gatewayapi);
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(&sim.dir, work.path());
+    let dir = work.path();
+    let reviews = |graph: &Graph| graph.nodes.iter().find(|n| n.name == "reviews").unwrap().clone();
+
+    // Both revisions report Istio's default canonical revision: nothing a waypoint reports tells them apart.
+    for (engine, graph) in ambient_split(dir, &[("latest", 10.0)]) {
+        let node = reviews(&graph);
+        let split = node.split.as_ref().unwrap();
+        assert_eq!(split.unmeasured, Some(meshlens::graph::Unmeasured::AmbientSameRevision), "{engine}");
+        assert!(near(split.unattributed_rps, 10.0, 0.05), "{engine}: {}", split.unattributed_rps);
+        assert!(
+            node.revisions.iter().all(|r| r.observed_share.is_none()),
+            "{engine}: no share is better than a wrong one"
+        );
+        assert!(graph.warnings.iter().any(|w| w.contains("ambient waypoint")), "{engine}: {:?}", graph.warnings);
+    }
+    let out = meshlens_ok(&["doctor", "--snapshot", dir.to_str().unwrap(), "-n", "bookinfo", "-o", "json"]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let finding = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "ambient-split-unmeasurable");
+    let advice = finding.map(|f| f["advice"].as_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(advice.contains("service.istio.io/canonical-revision") && advice.contains("canaryMetadata"), "{out}");
+
+    // With canaryMetadata / stableMetadata setting the canonical revision, the waypoint's reports name the revision.
+    let snapshot = meshlens::snapshot::load(dir).unwrap();
+    let index = IdentityIndex::build(&snapshot.inventory);
+    let rollout = index.named("bookinfo", "reviews").next().unwrap();
+    let manifests = dir.join("k8s/bookinfo.yaml");
+    let mut text = std::fs::read_to_string(&manifests).unwrap();
+    for rs in rollout.replica_sets.iter().filter(|rs| !rs.roles.is_empty()) {
+        let role = if rs.roles.contains(&meshlens::identity::Role::Canary) { "canary" } else { "stable" };
+        let hash_line = format!("rollouts-pod-template-hash: {}", rs.hash.as_deref().unwrap());
+        text = text
+            .lines()
+            .flat_map(|line| {
+                let mut out = vec![line.to_owned()];
+                if line.trim() == hash_line {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    out.push(format!("{indent}service.istio.io/canonical-revision: {role}"));
+                }
+                out
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    std::fs::write(&manifests, text).unwrap();
+    for (engine, graph) in ambient_split(dir, &[("stable", 8.0), ("canary", 2.0)]) {
+        let node = reviews(&graph);
+        let split = node.split.as_ref().unwrap();
+        assert_eq!(split.attributed_by, "canonicalRevision", "{engine}");
+        assert_eq!(split.unmeasured, None, "{engine}");
+        let share = |role: TrafficRole| node.revisions.iter().find(|r| r.role == role).unwrap().observed_share;
+        assert!(near(share(TrafficRole::Stable).unwrap(), 0.8, 0.01), "{engine}: {:?}", node.revisions);
+        assert!(near(share(TrafficRole::Canary).unwrap(), 0.2, 0.01), "{engine}: {:?}", node.revisions);
+    }
+}
+
+#[test]
+fn a_ztunnel_scrape_draws_its_l4_edges_once() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ztunnel/ambient-bookinfo.om");
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(&sim.dir, work.path());
+    let dir = work.path();
+    std::fs::copy(&fixture, dir.join("metrics/istio.om")).unwrap();
+    let data = work.path().join("data");
+    backfill(&fixture, &data);
+    let server = start_prometheus(&data, work.path());
+    let prometheus = Backend::Prometheus(Prometheus::new(&PrometheusConfig::new(&server.url)).unwrap());
+    for (engine, backend) in [("in-memory", memory_backend(dir)), ("prometheus", prometheus)] {
+        let graph = graph_of(dir, &backend, GraphType::Workload, sim.time);
+        let edge = graph
+            .edges
+            .iter()
+            .find(|e| e.source.ends_with(":productpage-v1") && e.target.ends_with(":details-v1"))
+            .unwrap_or_else(|| panic!("{engine}: no L4 edge: {:?}", graph.edges));
+        let tcp = edge.tcp.unwrap();
+        assert!(near(tcp.sent, 100.0, 0.5) && near(tcp.received, 200.0, 0.5), "{engine}: counted once: {tcp:?}");
+        assert_eq!(edge.reported_by, BTreeSet::from([Reporter::Source, Reporter::Destination]), "{engine}");
+        assert_eq!(graph.edges.len(), 1, "{engine}: {:?}", graph.edges);
+    }
+    server.stop();
+    // Kiali's ambientTraffic: ztunnel's reports are drawn unless only waypoints' (or none) are asked for.
+    let snap = dir.to_str().unwrap();
+    for (traffic, edges) in [("total", 1), ("ztunnel", 1), ("waypoint", 0), ("none", 0)] {
+        let out = meshlens_ok(&["graph", "--snapshot", snap, "-o", "json", "--ambient-traffic", traffic]);
+        let graph: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(graph["edges"].as_array().unwrap().len(), edges, "--ambient-traffic {traffic}");
+    }
+}

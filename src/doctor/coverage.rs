@@ -1,7 +1,7 @@
 //! What the telemetry cannot see: pods without a sidecar, workloads with no traffic in the window, and splits
 //! that cannot be measured because series lack per-pod labels.
 
-use crate::graph::{Graph, ScrapeLabels};
+use crate::graph::{Graph, ScrapeLabels, Unmeasured};
 use crate::identity::IdentityIndex;
 
 use super::finding::{Finding, ObjectRef, Severity};
@@ -46,7 +46,25 @@ pub fn check(
             ));
         }
         let Some(split) = &node.split else { continue };
-        if split.attributed_by == "none" && node.traffic.rps_in > 0.0 {
+        if split.unmeasured == Some(Unmeasured::AmbientSameRevision) {
+            let summary = format!(
+                "{me}: {:.2} requests/s cannot be tied to a revision: {}",
+                split.unattributed_rps,
+                Unmeasured::AmbientSameRevision.reason()
+            );
+            findings.push(
+                Finding::new("ambient-split-unmeasurable", Severity::Warning, summary)
+                    .about(me)
+                    .evidence("unattributedRps", split.unattributed_rps)
+                    .advice(
+                        "Give the revisions distinct canonical revisions: in the Rollout set canaryMetadata.labels and stableMetadata.labels \
+                         to service.istio.io/canonical-revision: canary / stable. In ambient mode istiod recomputes the canonical revision \
+                         from the pods' current labels and ztunnel and waypoints report it, so promotion relabels pods in place and the \
+                         split stays measurable. (Sidecars read their labels only at start: a sidecar pod reports a changed label \
+                         only after a restart.)",
+                    ),
+            );
+        } else if split.attributed_by == "none" && node.traffic.rps_in > 0.0 {
             let summary = format!(
                 "{me} received {:.2} requests/s, but no series carries the `{}` label (nor a pod-template hash, revision or per-revision Service): its split cannot be measured",
                 node.traffic.rps_in, scrape.pod

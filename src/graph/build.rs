@@ -253,8 +253,10 @@ pub fn build<'a>(
         let (requests, latency) = (revision_requests.of(w), revision_latency.of(w));
         let s = split(w, &weights, &requests, &latency, &req.scrape_labels, &mut caller);
         if s.source.unattributed_rps > 0.0 {
+            let why =
+                s.source.unmeasured.map_or("no pod, hash, revision or service label tells them apart", |u| u.reason());
             let warning = format!(
-                "{:.2} requests/s to {} could not be tied to a revision (no pod, hash, revision or service label tells them apart)",
+                "{:.2} requests/s to {} could not be tied to a revision ({why})",
                 s.source.unattributed_rps,
                 resolver.get(node).name
             );

@@ -200,13 +200,15 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
     let (revision_requests, revision_latency) = match revisioned_names(req, index) {
         None => (None, None),
         Some((namespaces, names)) => {
+            // The callee's sidecar, or in ambient mode the waypoint in front of it.
             let selector = vec![vec![
-                Matcher::eq("reporter", "destination"),
+                Matcher::one_of("reporter", &[Reporter::Destination.as_label(), Reporter::Waypoint.as_label()]),
                 Matcher::one_of("destination_workload_namespace", &namespaces.iter().collect::<Vec<_>>()),
                 Matcher::one_of("destination_workload", &names.iter().collect::<Vec<_>>()),
             ]];
             let labels = &req.scrape_labels;
             let per_pod = strings(&[
+                "reporter",
                 "destination_workload_namespace",
                 "destination_workload",
                 &labels.pod,

@@ -14,7 +14,7 @@ use crate::telemetry::functions::bucket_quantile;
 
 use super::plan::{DEPLOYMENT_HASH, QUANTILE, ROLLOUT_HASH};
 use super::routing::{Weights, traffic_role};
-use super::{CallerSplit, Revision, RevisionShare, ScrapeLabels, SplitSource, TrafficRole};
+use super::{CallerSplit, Reporter, Revision, RevisionShare, ScrapeLabels, SplitSource, TrafficRole, Unmeasured};
 
 /// How a series was tied to a revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -71,7 +71,11 @@ fn attribute<'w>(
     labels: &ScrapeLabels,
 ) -> Option<(&'w ReplicaSetEntry, Method)> {
     let by_name = |name: &str| w.replica_sets.iter().find(|rs| rs.name == name);
-    let pod = row.label(&labels.pod);
+    // An ambient waypoint's series carry the waypoint pod's own `pod` and hash labels, and which Service it
+    // reports after splitting a call is not established: only the canonical revision, which Istio recomputes from
+    // the destination pod's current labels, tells its revisions apart.
+    let via_waypoint = row.label("reporter") == Reporter::Waypoint.as_label();
+    let pod = if via_waypoint { "" } else { row.label(&labels.pod) };
     if !pod.is_empty() {
         if let Some(rs) = w.pods.iter().find(|p| p.name == pod).and_then(|p| p.replica_set.as_deref()).and_then(by_name)
         {
@@ -82,7 +86,7 @@ fn attribute<'w>(
             return Some((rs, Method::Pod));
         }
     }
-    for hash_label in [ROLLOUT_HASH, DEPLOYMENT_HASH] {
+    for hash_label in [ROLLOUT_HASH, DEPLOYMENT_HASH].into_iter().filter(|_| !via_waypoint) {
         let hash = row.label(hash_label);
         if let Some(rs) =
             (!hash.is_empty()).then(|| w.replica_sets.iter().find(|rs| rs.hash.as_deref() == Some(hash))).flatten()
@@ -103,6 +107,9 @@ fn attribute<'w>(
         && distinct > 1
     {
         return Some((rs, Method::CanonicalRevision));
+    }
+    if via_waypoint {
+        return None;
     }
     let service = row.label("destination_service_name");
     let role = if weights.canary_service.as_deref() == Some(service) {
@@ -143,7 +150,7 @@ pub fn split<'r>(
 ) -> Split {
     let mut acc: FxHashMap<&str, Acc> = FxHashMap::default();
     let mut methods: BTreeMap<Method, f64> = BTreeMap::new();
-    let (mut total, mut unattributed) = (0.0, 0.0);
+    let (mut total, mut unattributed, mut unattributed_via_waypoint) = (0.0, 0.0, 0.0);
     let mut caller_totals: BTreeMap<Rc<str>, f64> = BTreeMap::new();
     for &row in requests {
         total += row.value;
@@ -159,7 +166,12 @@ pub fn split<'r>(
                 }
                 *a.by_caller.entry(source).or_default() += row.value;
             }
-            None => unattributed += row.value,
+            None => {
+                unattributed += row.value;
+                if row.label("reporter") == Reporter::Waypoint.as_label() {
+                    unattributed_via_waypoint += row.value;
+                }
+            }
         }
     }
     for &row in latency {
@@ -227,6 +239,7 @@ pub fn split<'r>(
     let source = SplitSource {
         attributed_by: attributed_by.to_owned(),
         unattributed_rps: unattributed,
+        unmeasured: (unattributed_via_waypoint > 0.0).then_some(Unmeasured::AmbientSameRevision),
         mirrored: weights.mirrored,
         routes: weights.routes.clone(),
     };
