@@ -435,8 +435,10 @@ pub struct Edge {
     pub rps: f64,
     /// Share of requests answered with an error (HTTP 5xx or no response; gRPC non-OK).
     pub error_ratio: f64,
-    /// This edge's share of everything its source sends (requests/s; bytes/s for TCP).
-    pub share: f64,
+    /// This edge's share of everything its source sends (requests/s; bytes/s for TCP); none where the graph does
+    /// not hold all its source sends (a node graph's neighbours).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
     pub p95_ms: Option<f64>,
     /// TCP bytes/s by direction (JSON: `tcpBytesPerS`, both directions, and `tcp`).
     #[serde(flatten, serialize_with = "tcp_fields")]

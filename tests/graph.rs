@@ -644,3 +644,31 @@ fn a_ztunnel_scrape_draws_its_l4_edges_once() {
         assert_eq!(graph["edges"].as_array().unwrap().len(), edges, "--ambient-traffic {traffic}");
     }
 }
+
+#[test]
+fn a_node_graph_draws_the_focus_and_its_neighbours_without_guessing_their_shares() {
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    let snap = sim.dir.to_str().unwrap();
+    let out = meshlens_ok(&["graph", "--snapshot", snap, "--focus", "workload/bookinfo/reviews", "-o", "json"]);
+    let graph: Value = serde_json::from_str(&out).unwrap();
+    let edges = graph["edges"].as_array().unwrap();
+    let ends: BTreeSet<(&str, &str)> =
+        edges.iter().map(|e| (e["source"].as_str().unwrap(), e["target"].as_str().unwrap())).collect();
+    assert_eq!(
+        ends,
+        BTreeSet::from([
+            ("wl:Kubernetes:bookinfo:productpage-v1", "wl:Kubernetes:bookinfo:reviews"),
+            ("wl:Kubernetes:bookinfo:reviews", "wl:Kubernetes:bookinfo:ratings-v1"),
+        ])
+    );
+    for e in edges {
+        let from_focus = e["source"] == "wl:Kubernetes:bookinfo:reviews";
+        // productpage also calls details: its share of all it sends is not in a node graph of reviews.
+        assert_eq!(e.get("share").is_some(), from_focus, "{e}");
+    }
+    let nodes: Vec<&str> = graph["nodes"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert!(!nodes.contains(&"details-v1"), "not a neighbour of reviews: {nodes:?}");
+    let out = meshlens(&["graph", "--snapshot", snap, "--focus", "pod/bookinfo/reviews"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("workload/NS/NAME"), "{}", stderr(&out));
+}

@@ -18,8 +18,8 @@ use super::resolve::{NodeRef, Resolver};
 use super::revisions::{ByDestination, split};
 use super::routing::weights;
 use super::{
-    Edge, Flow, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Response, Responses,
-    TcpBytes, TcpFlows, WaypointLeg, format_duration,
+    Edge, Flow, Focus, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Response,
+    Responses, TcpBytes, TcpFlows, WaypointLeg, format_duration,
 };
 
 /// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
@@ -203,7 +203,7 @@ pub fn build<'a>(
         Some(Edge {
             error_ratio: if chosen.rps > 0.0 { chosen.errors / chosen.rps } else { 0.0 },
             rps: chosen.rps,
-            share: 0.0,
+            share: None,
             p95_ms: latency,
             tcp: (protocol == Protocol::Tcp).then_some(chosen.tcp),
             tcp_flows: TcpFlows(
@@ -275,7 +275,15 @@ pub fn build<'a>(
         nodes.retain(|n| ends.contains(n.id.as_str()) || focus.is(n));
     }
     mark_waypoints(&mut nodes, &mut edges, req.ambient.waypoints);
-    apply_traffic(&mut nodes, &mut edges);
+    // A node graph fetched only the focus' calls: its neighbours' shares of all they send are not known.
+    let focus_ids: FxHashSet<String> = match &req.focus {
+        Some(focus @ (Focus::Workload { .. } | Focus::App { .. })) => {
+            nodes.iter().filter(|n| focus.is(n)).map(|n| n.id.clone()).collect()
+        }
+        _ => FxHashSet::default(),
+    };
+    let whole = |source: &str| req.focus.is_none() || focus_ids.contains(source);
+    apply_traffic(&mut nodes, &mut edges, &whole);
     if results.requests.is_empty() && results.tcp_sent.is_empty() && results.tcp_received.is_empty() {
         warnings.push(format!(
             "no Istio traffic in the {} window before {}: check that the sidecars are scraped and that the time is inside the data",
@@ -328,8 +336,9 @@ fn idle_candidate<'a>(resolver: &mut Resolver<'a>, graph_type: GraphType, w: &'a
     }
 }
 
-/// Node totals, edge shares (of everything the source sends, per kind of traffic) and idle flags.
-fn apply_traffic(nodes: &mut [Node], edges: &mut [Edge]) {
+/// Node totals, edge shares (of everything the source sends, per kind of traffic; for sources in `whole`, whose
+/// every call the graph holds) and idle flags.
+fn apply_traffic(nodes: &mut [Node], edges: &mut [Edge], whole: &dyn Fn(&str) -> bool) {
     let mut totals: FxHashMap<&str, (NodeTraffic, f64)> = FxHashMap::default();
     for e in edges.iter() {
         let (out, _) = totals.entry(e.source.as_str()).or_default();
@@ -340,14 +349,14 @@ fn apply_traffic(nodes: &mut [Node], edges: &mut [Edge]) {
         into.tcp_in += e.tcp_bytes_per_s().unwrap_or(0.0);
         *errors_in += e.rps * e.error_ratio;
     }
-    let shares: Vec<f64> = edges
+    let shares: Vec<Option<f64>> = edges
         .iter()
         .map(|e| {
             let out = totals.get(e.source.as_str()).map(|(out, _)| out);
-            match e.tcp_bytes_per_s() {
+            whole(&e.source).then(|| match e.tcp_bytes_per_s() {
                 Some(bytes) => ratio(bytes, out.map_or(0.0, |o| o.tcp_out)),
                 None => ratio(e.rps, out.map_or(0.0, |o| o.rps_out)),
-            }
+            })
         })
         .collect();
     for n in nodes.iter_mut() {

@@ -52,7 +52,7 @@ pub fn namespace_view(graph: &Graph) -> Graph {
             target: target.clone(),
             rps: 0.0,
             error_ratio: 0.0,
-            share: 0.0,
+            share: None,
             p95_ms: None,
             tcp: e.tcp.map(|_| TcpBytes::default()),
             tcp_flows: Default::default(),
@@ -84,7 +84,7 @@ pub fn namespace_view(graph: &Graph) -> Graph {
     }
     for e in &mut edges {
         let total = sent.get(&(e.source.clone(), e.tcp.is_some())).copied().unwrap_or(0.0);
-        e.share = if total > 0.0 { e.tcp_bytes_per_s().unwrap_or(e.rps) / total } else { 0.0 };
+        e.share = Some(if total > 0.0 { e.tcp_bytes_per_s().unwrap_or(e.rps) / total } else { 0.0 });
         if let Some(n) = groups.get_mut(&e.source) {
             n.traffic.rps_out += e.rps;
             n.traffic.tcp_out += e.tcp_bytes_per_s().unwrap_or(0.0);

@@ -537,7 +537,7 @@ mod tests {
             protocol,
             rps,
             error_ratio: 0.0,
-            share: 0.0,
+            share: None,
             p95_ms: None,
             tcp: None,
             tcp_flows: Default::default(),

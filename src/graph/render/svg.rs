@@ -254,13 +254,19 @@ fn edge(svg: &mut String, e: &Edge, from: (f64, f64), to: (f64, f64), self_loop:
 /// `12.0 rps · 1.1% err · 50%` (HTTP, gRPC) or `3.2 kB/s` (TCP).
 pub fn edge_label(e: &Edge) -> String {
     if let Some(bytes) = e.tcp_bytes_per_s() {
-        return format!("{} · {:.0}%", human_bytes(bytes), e.share * 100.0);
+        let mut label = human_bytes(bytes);
+        if let Some(share) = e.share {
+            let _ = write!(label, " · {:.0}%", share * 100.0);
+        }
+        return label;
     }
     let mut label = format!("{:.1} rps", e.rps);
     if e.error_ratio > 0.0 {
         let _ = write!(label, " · {:.1}% err", e.error_ratio * 100.0);
     }
-    let _ = write!(label, " · {:.0}%", e.share * 100.0);
+    if let Some(share) = e.share {
+        let _ = write!(label, " · {:.0}%", share * 100.0);
+    }
     label
 }
 

@@ -25,7 +25,7 @@ pub fn render_table(graph: &Graph) -> String {
             e.protocol.as_str().to_owned(),
             rate,
             if e.protocol == Protocol::Tcp { "-".into() } else { percent(e.error_ratio) },
-            percent(e.share),
+            e.share.map_or_else(|| "-".into(), percent),
             e.p95_ms.map(|p| format!("{p:.0}ms")).unwrap_or_else(|| "-".into()),
         ]);
     }
