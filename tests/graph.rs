@@ -416,10 +416,8 @@ fn call(reporter: &str, source: &str, destination: &str, service: &str, code: &s
     )
 }
 
-#[test]
-fn an_edge_is_counted_once_whichever_proxies_report_it() {
-    let sim = simulated_scenario(Scenario::BookinfoCanary);
-    let at = sim.time;
+/// Calls reported by both proxies, by the callee's only, by the caller's only, and to and from nothing known.
+fn reporter_telemetry(at: i64) -> String {
     let mut om = String::from("# TYPE istio_requests counter\n");
     // Both proxies report productpage → details; the caller alone sees 1 req/s its proxy failed (UO).
     counter(&mut om, &call("source", "productpage-v1", "details-v1", "details", "200", "-"), 10.0, at);
@@ -433,6 +431,14 @@ fn an_edge_is_counted_once_whichever_proxies_report_it() {
     counter(&mut om, &call("source", "productpage-v1", "unknown", "unknown", "404", "NR"), 2.0, at);
     counter(&mut om, &call("destination", "unknown", "productpage-v1", "productpage", "200", "-"), 3.0, at);
     om.push_str("# EOF\n");
+    om
+}
+
+#[test]
+fn an_edge_is_counted_once_whichever_proxies_report_it() {
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    let at = sim.time;
+    let om = reporter_telemetry(at);
 
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("reporters.om");
@@ -671,4 +677,48 @@ fn a_node_graph_draws_the_focus_and_its_neighbours_without_guessing_their_shares
     let out = meshlens(&["graph", "--snapshot", snap, "--focus", "pod/bookinfo/reviews"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("workload/NS/NAME"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_ambient_workload_is_not_a_reporter_gap() {
+    // productpage's pods moved to ambient mode without a waypoint: no sidecar reports their L7 calls, so a call
+    // only the other side reports is all there is, not missing metrics.
+    let sim = simulated_scenario(Scenario::BookinfoCanary);
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(&sim.dir, work.path());
+    let manifests = work.path().join("k8s/bookinfo.yaml");
+    let text = std::fs::read_to_string(&manifests).unwrap();
+    let docs: Vec<String> = text
+        .split("\n---\n")
+        .map(|doc| {
+            if !(doc.contains("kind: Pod") && doc.contains("name: productpage-v1-")) {
+                return doc.to_owned();
+            }
+            doc.lines()
+                .map(|line| {
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    if line.trim_start().starts_with("sidecar.istio.io/status:") {
+                        format!("{indent}ambient.istio.io/redirection: enabled")
+                    } else {
+                        line.replace("name: istio-proxy", "name: app-without-proxy")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect();
+    std::fs::write(&manifests, docs.join("\n---\n")).unwrap();
+    std::fs::write(work.path().join("metrics/istio.om"), reporter_telemetry(sim.time)).unwrap();
+    let snap = work.path().to_str().unwrap();
+    let workloads: Value =
+        serde_json::from_str(&meshlens_ok(&["workloads", "--snapshot", snap, "-o", "json"])).unwrap();
+    let productpage = workloads.as_array().unwrap().iter().find(|w| w["name"] == "productpage-v1").unwrap();
+    for pod in productpage["pods"].as_array().unwrap() {
+        assert_eq!((pod["inMesh"].as_bool(), pod["sidecar"].as_bool()), (Some(true), Some(false)), "{pod}");
+    }
+    let out = meshlens(&["doctor", "--snapshot", snap, "-o", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gaps: Vec<&Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "reporter-gap").collect();
+    assert!(gaps.is_empty(), "{gaps:?}");
 }

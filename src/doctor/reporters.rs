@@ -27,7 +27,7 @@ pub fn check(index: &IdentityIndex, graph: &Graph, selects: &dyn Fn(&str) -> boo
             [Reporter::Destination] => (source, target, Reporter::Source),
             _ => continue,
         };
-        if selects(&silent.namespace) && all_pods_in_mesh(index, silent) {
+        if selects(&silent.namespace) && all_pods_have_sidecars(index, silent) {
             gaps.entry((silent.id.as_str(), missing)).or_default().push((peer.name.as_str(), edge.rps));
         }
     }
@@ -36,9 +36,10 @@ pub fn check(index: &IdentityIndex, graph: &Graph, selects: &dyn Fn(&str) -> boo
         .collect()
 }
 
-/// Whether `node` is a workload whose every pod Istio sees (so each of its proxies should report).
-fn all_pods_in_mesh(index: &IdentityIndex, node: &Node) -> bool {
-    workload_of(index, node).is_some_and(|w| !w.pods.is_empty() && w.pods.iter().all(|p| p.in_mesh))
+/// Whether `node` is a workload whose every pod has a sidecar, so each should report its L7 calls (an ambient
+/// pod's are reported only by a waypoint, if it has one: one side's report is all there is).
+fn all_pods_have_sidecars(index: &IdentityIndex, node: &Node) -> bool {
+    workload_of(index, node).is_some_and(|w| !w.pods.is_empty() && w.pods.iter().all(|p| p.sidecar))
 }
 
 /// The workload a workload node stands for; none for ghosts, services and unknown callers.

@@ -424,7 +424,8 @@ impl<'a> Builder<'a> {
             ready_containers: status.ready,
             restarts: status.restarts,
             node: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
-            in_mesh: in_mesh(pod),
+            in_mesh: has_sidecar(pod) || in_ambient(pod),
+            sidecar: has_sidecar(pod),
         }
     }
 }
@@ -472,15 +473,17 @@ fn injected_workload_name(pod: &Pod) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Whether Istio sees this pod's traffic: a sidecar, or an ambient-mode redirection.
-fn in_mesh(pod: &Pod) -> bool {
-    let meta = &pod.metadata;
+/// Whether the pod carries an Istio sidecar (a native sidecar is an init container).
+fn has_sidecar(pod: &Pod) -> bool {
     let has_proxy = pod.spec.as_ref().is_some_and(|s| {
         s.containers.iter().chain(s.init_containers.iter().flatten()).any(|c| c.name == PROXY_CONTAINER)
     });
-    has_proxy
-        || meta.annotation(annotations::SIDECAR_STATUS).is_some()
-        || meta.annotation(annotations::AMBIENT_REDIRECTION) == Some("enabled")
+    has_proxy || pod.metadata.annotation(annotations::SIDECAR_STATUS).is_some()
+}
+
+/// Whether the ambient mesh redirects the pod's traffic through ztunnel.
+fn in_ambient(pod: &Pod) -> bool {
+    pod.metadata.annotation(annotations::AMBIENT_REDIRECTION) == Some("enabled")
 }
 
 fn finish(draft: Draft) -> Workload {

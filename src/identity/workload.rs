@@ -175,6 +175,9 @@ pub struct PodEntry {
     pub node: Option<String>,
     /// Whether the pod carries an Istio sidecar (or was admitted to the ambient mesh).
     pub in_mesh: bool,
+    /// Whether the pod carries an Istio sidecar, which reports L7 for it; an ambient pod's L7 is reported only by
+    /// a waypoint, if it has one.
+    pub sidecar: bool,
 }
 
 /// A workload with everything it owns.
