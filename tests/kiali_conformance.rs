@@ -437,3 +437,37 @@ fn ambient_graph_matches_kialis_test() {
     assert!(protocols(&["--ambient-traffic", "none"]).is_empty());
     assert_eq!(protocols(&["--waypoints", "false"]), l7, "without waypoint nodes, their L4 legs go too");
 }
+
+#[test]
+fn a_waypoint_is_known_by_its_gateway_class_too() {
+    let series = read_series("ambient.series");
+    let dir = tempfile::tempdir().unwrap();
+    snapshot(dir.path(), &series, &["bookinfo"], &[]);
+    let objects = dir.path().join("k8s/objects.yaml");
+    let text = std::fs::read_to_string(&objects).unwrap();
+    // The Deployment Istio makes for a Gateway of class istio-waypoint labels its pods with the Gateway's name.
+    let text = text.replace(
+        "        workload: waypoint\n",
+        "        workload: waypoint\n        gateway.networking.k8s.io/gateway-name: waypoint\n",
+    ) + "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: waypoint\n  namespace: bookinfo\n\
+         spec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - name: mesh\n    port: 15008\n    protocol: HBONE\n";
+    std::fs::write(&objects, text).unwrap();
+    let graph: Value = serde_json::from_str(&meshlens_ok(&[
+        "graph",
+        "--snapshot",
+        dir.path().to_str().unwrap(),
+        "-n",
+        "bookinfo",
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    let waypoints: Vec<&str> = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["isWaypoint"] == true)
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(waypoints, ["waypoint"]);
+}

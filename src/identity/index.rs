@@ -13,6 +13,7 @@ use crate::k8s::batch::{CronJob, Job};
 use crate::k8s::core::{PROXY_CONTAINER, PROXY_WORKLOAD_NAME_ENV};
 use crate::k8s::core::{Pod, PodTemplateSpec, ReplicationController};
 use crate::k8s::flagger::Canary;
+use crate::k8s::gateway::{GATEWAY_NAME_LABEL, Gateway, WAYPOINT_CLASS};
 use crate::k8s::status::{pod_ready, pod_status, replica_set_health};
 
 use super::naming::{
@@ -202,7 +203,7 @@ impl<'a> Builder<'a> {
             namespaces: inv.namespace_names(),
             ..IdentityIndex::default()
         };
-        let mut workloads: Vec<Workload> = self.drafts.into_iter().map(finish).collect();
+        let mut workloads: Vec<Workload> = self.drafts.into_iter().map(|d| finish(inv, d)).collect();
         workloads.sort_by(|a, b| a.id.cmp(&b.id));
         for (i, w) in workloads.iter().enumerate() {
             index.by_id.insert(w.id.clone(), i);
@@ -430,6 +431,18 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Whether pods with `labels` are an ambient waypoint proxy: Istio labels the pods it deploys for a Gateway of class
+/// `istio-waypoint` with `gateway.istio.io/managed: istio.io-mesh-controller` and the Gateway's name.
+fn is_waypoint(inv: &Inventory, namespace: &str, labels: &BTreeMap<String, String>) -> bool {
+    let managed = labels.get(WAYPOINT_LABEL.0).is_some_and(|v| v == WAYPOINT_LABEL.1);
+    let of_waypoint_gateway = labels.get(GATEWAY_NAME_LABEL).is_some_and(|name| {
+        inv.find(Kind::Gateway, namespace, name)
+            .and_then(|r| inv.get::<Gateway>(r))
+            .is_some_and(|g| g.spec.gateway_class_name == WAYPOINT_CLASS)
+    });
+    managed || of_waypoint_gateway
+}
+
 /// Whether pod labels set a canonical revision explicitly (else every revision is `latest`).
 fn has_revision_label(labels: &BTreeMap<String, String>) -> bool {
     ["service.istio.io/canonical-revision", "app.kubernetes.io/version", "version"]
@@ -486,7 +499,7 @@ fn in_ambient(pod: &Pod) -> bool {
     pod.metadata.annotation(annotations::AMBIENT_REDIRECTION) == Some("enabled")
 }
 
-fn finish(draft: Draft) -> Workload {
+fn finish(inv: &Inventory, draft: Draft) -> Workload {
     let Draft {
         id,
         api_version,
@@ -504,7 +517,7 @@ fn finish(draft: Draft) -> Workload {
         }
     }
     let labels = template_labels.unwrap_or_default();
-    let is_waypoint = labels.get(WAYPOINT_LABEL.0).is_some_and(|v| v == WAYPOINT_LABEL.1);
+    let is_waypoint = is_waypoint(inv, &id.namespace, &labels);
     let app = canonical_service(&labels, &id.name);
     let version = canonical_revision(&labels);
     replica_sets.sort_by(|a, b| b.revision.cmp(&a.revision).then_with(|| a.name.cmp(&b.name)));

@@ -14,6 +14,8 @@ use super::meta::{ObjectMeta, Present};
 pub const GROUP: &str = "gateway.networking.k8s.io";
 /// The `gatewayClassName` of Istio's ambient waypoints.
 pub const WAYPOINT_CLASS: &str = "istio-waypoint";
+/// The pod label naming the Gateway a deployed gateway proxy serves.
+pub const GATEWAY_NAME_LABEL: &str = "gateway.networking.k8s.io/gateway-name";
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
