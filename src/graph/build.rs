@@ -68,8 +68,7 @@ struct Reports<'r> {
 }
 
 impl<'r> Reports<'r> {
-    fn add(&mut self, row: &'r Row, measure: Measure) {
-        let Some(reporter) = Reporter::from_label(row.label("reporter")) else { return };
+    fn add(&mut self, row: &'r Row, measure: Measure, reporter: Reporter) {
         self.reported_by.insert(reporter);
         let key = (
             measure,
@@ -168,13 +167,14 @@ pub fn build<'a>(
         if !row.value.is_finite() || row.value <= 0.0 {
             continue;
         }
-        let reporter = Reporter::from_label(row.label("reporter"));
-        if reporter.is_some_and(|r| !req.ambient.draws(r, row.label("app"))) {
+        // The queries ask for these reporters only.
+        let Some(reporter) = Reporter::from_label(row.label("reporter")) else { continue };
+        if !req.ambient.draws(reporter, row.label("app")) {
             continue;
         }
         let source = resolver.source(row);
         let target = resolver.destination(row);
-        reports.entry((source, target, protocol)).or_default().add(row, measure);
+        reports.entry((source, target, protocol)).or_default().add(row, measure, reporter);
     }
     let mut p95: FxHashMap<(NodeRef, NodeRef), f64> = FxHashMap::default();
     for row in results.latency.iter().filter(|r| r.value.is_finite()) {

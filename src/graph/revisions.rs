@@ -63,6 +63,10 @@ impl<'r> ByDestination<'r> {
     }
 }
 
+fn reported_by_waypoint(row: &Row) -> bool {
+    row.label("reporter") == Reporter::Waypoint.as_label()
+}
+
 /// Ties a per-pod row to a ReplicaSet of `w`.
 fn attribute<'w>(
     w: &'w Workload,
@@ -74,7 +78,7 @@ fn attribute<'w>(
     // An ambient waypoint's series carry the waypoint pod's own `pod` and hash labels, and which Service it
     // reports after splitting a call is not established: only the canonical revision, which Istio recomputes from
     // the destination pod's current labels, tells its revisions apart.
-    let via_waypoint = row.label("reporter") == Reporter::Waypoint.as_label();
+    let via_waypoint = reported_by_waypoint(row);
     let pod = if via_waypoint { "" } else { row.label(&labels.pod) };
     if !pod.is_empty() {
         if let Some(rs) = w.pods.iter().find(|p| p.name == pod).and_then(|p| p.replica_set.as_deref()).and_then(by_name)
@@ -168,7 +172,7 @@ pub fn split<'r>(
             }
             None => {
                 unattributed += row.value;
-                if row.label("reporter") == Reporter::Waypoint.as_label() {
+                if reported_by_waypoint(row) {
                     unattributed_via_waypoint += row.value;
                 }
             }

@@ -33,7 +33,7 @@ pub struct Element<T> {
     pub data: T,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeData {
     pub id: String,
@@ -302,26 +302,14 @@ fn app_box(key: AppKey<'_>, outside: bool) -> NodeData {
     let (cluster, namespace, app) = key;
     NodeData {
         id: app_box_id(key),
-        parent: None,
         node_type: "box",
         cluster: Some(cluster.to_owned()),
         namespace: Some(namespace.to_owned()),
-        workload: None,
         app: Some(app.to_owned()),
-        version: None,
-        service: None,
-        dest_services: Vec::new(),
-        traffic: Vec::new(),
-        health_data: None,
         is_box: Some("app"),
-        is_idle: false,
-        is_dead: false,
         is_inaccessible: outside,
-        is_waypoint: false,
-        is_injected: false,
         is_outside: outside,
-        is_root: false,
-        has_traffic_shifting: false,
+        ..NodeData::default()
     }
 }
 
@@ -364,7 +352,6 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
     let text = |s: &str| Some(s.to_owned());
     let mut d = NodeData {
         id: n.id.clone(),
-        parent: None,
         node_type: match n.node_type {
             NodeType::Workload => "workload",
             NodeType::App => "app",
@@ -374,23 +361,16 @@ fn node_data(n: &Node, services: &BTreeSet<&str>, edges: &[(&Edge, f64)], is_roo
         },
         cluster: text(if known { &n.cluster } else { "unknown" }),
         namespace: text(if known { &n.namespace } else { "unknown" }),
-        workload: None,
-        app: None,
-        version: None,
-        service: None,
-        dest_services: Vec::new(),
         traffic: node_traffic(&n.id, edges),
-        health_data: None,
-        is_box: None,
         is_idle: n.is_idle,
         is_dead: n.is_ghost,
         // Kiali cannot look into what it does not know: the unknown caller, the unknown destination.
         is_inaccessible: n.is_outside || !known || n.namespace == UNKNOWN,
         is_waypoint: n.is_waypoint,
-        is_injected: false,
         is_outside: n.is_outside,
         is_root: is_root && n.traffic.rps_out + n.traffic.tcp_out > 0.0 && n.node_type != NodeType::Service,
         has_traffic_shifting: !n.revisions.is_empty(),
+        ..NodeData::default()
     };
     match n.node_type {
         NodeType::Unknown => {
