@@ -157,8 +157,11 @@ pub struct SplitSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Unmeasured {
-    /// Ambient mode: an ambient waypoint reported the calls, its `pod` label is its own, and the revisions share
-    /// one canonical revision.
+    /// Ambient mode: a waypoint reported the calls (its `pod` label is its own), the revisions share one canonical
+    /// revision, and the calls name no canary or stable Service. (A waypoint reports the Service of the upstream
+    /// cluster its route chose: Istio's stats filter reads `destination_service` from the cluster's `istio.services`
+    /// metadata, which istiod sets to the cluster's own Service; so a split by canary/stable Services is
+    /// measured, one by subsets of one Service is not.)
     AmbientSameRevision,
 }
 
@@ -166,7 +169,7 @@ impl Unmeasured {
     pub fn reason(self) -> &'static str {
         match self {
             Unmeasured::AmbientSameRevision => {
-                "an ambient waypoint reported these calls (its series carry the waypoint's own pod label) and the revisions share one canonical revision"
+                "an ambient waypoint reported these calls (its series carry the waypoint's own pod label), the revisions share one canonical revision, and the calls name no canary or stable Service"
             }
         }
     }

@@ -42,6 +42,9 @@ pub enum Scenario {
     /// bookinfo with `reviews` a Rollout routed by Argo Rollouts' Gateway API plugin through an HTTPRoute bound to
     /// the `reviews` Service, at setWeight 20.
     Gatewayapi,
+    /// The gatewayapi world in ambient mode: no sidecars in bookinfo, a ztunnel on every node reporting L4, and a
+    /// waypoint in front of `reviews` that applies the HTTPRoute and reports its calls (L7).
+    Ambient,
     /// `--scale N` workloads, 10 per namespace, 5 outbound edges each.
     Scale,
 }
@@ -102,7 +105,8 @@ pub fn build(opts: &SimOptions) -> World {
         },
         Scenario::Bluegreen => scenarios::bluegreen::build(c),
         Scenario::Flagger => scenarios::flagger::build(c),
-        Scenario::Gatewayapi => scenarios::gatewayapi::build(c, opts.fault),
+        Scenario::Gatewayapi => scenarios::gatewayapi::build(c, opts.fault, scenarios::Mesh::Sidecars),
+        Scenario::Ambient => scenarios::gatewayapi::build(c, opts.fault, scenarios::Mesh::Ambient),
         Scenario::Scale => scenarios::scale::build(c, opts.scale),
     };
     World::new(built, opts.seed, opts.scenario == Scenario::Scale)

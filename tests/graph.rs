@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use common::process::{backfill, block_on, start_prometheus};
 use common::servers::{prometheus, simulated_scenario};
-use common::{meshlens, meshlens_ok, stderr};
+use common::{copy_dir, meshlens, meshlens_ok, stderr};
 use meshlens::graph::{Graph, GraphRequest, GraphType, NodeType, Reporter, ScrapeLabels, TrafficRole};
 use meshlens::identity::IdentityIndex;
 use meshlens::sim::Scenario;
@@ -159,23 +159,6 @@ fn a_deleted_workload_is_exactly_one_ghost() {
             "{engine}: the ghost carries traffic"
         );
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walk(from) {
-        let target = to.join(entry.strip_prefix(from).unwrap());
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(&entry, target).unwrap();
-    }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
-    }
-    out
 }
 
 #[test]
@@ -520,8 +503,9 @@ fn an_edge_is_counted_once_whichever_proxies_report_it() {
     server.stop();
 }
 
-/// What a waypoint reports of productpage's calls to the reviews Rollout: its series carry the waypoint pod's own
-/// scrape labels (pod, pod-template hash), never the destination pod's.
+/// What a waypoint reports of productpage's calls to the reviews Rollout when it splits them by subsets of the
+/// `reviews` Service (so the calls name `reviews`, not a canary or stable Service): its series carry the waypoint
+/// pod's own scrape labels (pod, pod-template hash), never the destination pod's.
 fn waypoint_call(revision: &str) -> String {
     format!(
         "reporter=\"waypoint\",source_workload=\"productpage-v1\",source_workload_namespace=\"bookinfo\",\
@@ -565,7 +549,8 @@ fn an_ambient_split_is_measured_by_canonical_revision_or_shown_as_not_measurable
     let dir = work.path();
     let reviews = |graph: &Graph| graph.nodes.iter().find(|n| n.name == "reviews").unwrap().clone();
 
-    // Both revisions report Istio's default canonical revision: nothing a waypoint reports tells them apart.
+    // Both revisions report Istio's default canonical revision and the calls name one Service: nothing a waypoint
+    // reports tells them apart.
     for (engine, graph) in ambient_split(dir, &[("latest", 10.0)]) {
         let node = reviews(&graph);
         let split = node.split.as_ref().unwrap();

@@ -46,7 +46,8 @@ fn basic_specs_agree_with_prometheus() {
         let specs = [
             QuerySpec {
                 metric: "istio_requests_total".into(),
-                selectors: vec![vec![Matcher::eq("reporter", "destination")]],
+                // The server side: the callee's sidecar, or in ambient mode the waypoint in front of it.
+                selectors: vec![vec![Matcher::one_of("reporter", &["destination", "waypoint"])]],
                 group_by: vec!["destination_workload".into(), "pod".into(), "response_code".into()],
                 range_s: 600,
                 at: sim.time,

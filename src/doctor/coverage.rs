@@ -61,7 +61,8 @@ pub fn check(
                          to service.istio.io/canonical-revision: canary / stable. In ambient mode istiod recomputes the canonical revision \
                          from the pods' current labels and ztunnel and waypoints report it, so promotion relabels pods in place and the \
                          split stays measurable. (Sidecars read their labels only at start: a sidecar pod reports a changed label \
-                         only after a restart.)",
+                         only after a restart.) Alternatively split by canary and stable Services (canaryService / stableService): \
+                         a waypoint reports the Service its route chose.",
                     ),
             );
         } else if split.attributed_by == "none" && node.traffic.rps_in > 0.0 {

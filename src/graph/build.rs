@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::identity::workload::AmbientProxy;
 use crate::identity::{IdentityIndex, Workload};
 use crate::inventory::Inventory;
 use crate::telemetry::Row;
@@ -229,9 +230,11 @@ pub fn build<'a>(
         })
     }));
 
-    // Idle workloads of the selected namespaces are drawn too: a workload nothing talks to is information.
+    // Idle workloads of the selected namespaces are drawn too: a workload nothing talks to is information. Not
+    // ztunnel: it carries the mesh's traffic, which the graph draws between the workloads it connects.
     if req.graph_type != GraphType::Service {
-        for w in index.workloads().iter().filter(|w| req.selects(&w.id.namespace)) {
+        let drawn = |w: &&Workload| req.selects(&w.id.namespace) && w.ambient_proxy != Some(AmbientProxy::Ztunnel);
+        for w in index.workloads().iter().filter(drawn) {
             idle_candidate(&mut resolver, req.graph_type, w);
         }
     }

@@ -272,7 +272,7 @@ impl<'a> Resolver<'a> {
             n.version = Some(w.version.clone());
             n.url = Some(format!("/workloads/{}/{}", w.id.namespace, w.id.name));
             n.is_outside = outside;
-            n.is_waypoint = w.is_waypoint;
+            n.is_waypoint = w.is_waypoint();
             n.workloads.insert(format!("{}/{}", w.id.namespace, w.id.name));
             n
         });

@@ -75,9 +75,10 @@ fn attribute<'w>(
     labels: &ScrapeLabels,
 ) -> Option<(&'w ReplicaSetEntry, Method)> {
     let by_name = |name: &str| w.replica_sets.iter().find(|rs| rs.name == name);
-    // An ambient waypoint's series carry the waypoint pod's own `pod` and hash labels, and which Service it
-    // reports after splitting a call is not established: only the canonical revision, which Istio recomputes from
-    // the destination pod's current labels, tells its revisions apart.
+    // An ambient waypoint's series carry the waypoint pod's own `pod` and hash labels: only the canonical
+    // revision (which Istio recomputes from the destination pod's current labels) and the Service tell its
+    // revisions apart. The Service a waypoint reports is the one its route chose (the upstream cluster's Service,
+    // see `Unmeasured::AmbientSameRevision`), so a split between canary and stable Services is measured.
     let via_waypoint = reported_by_waypoint(row);
     let pod = if via_waypoint { "" } else { row.label(&labels.pod) };
     if !pod.is_empty() {
@@ -111,9 +112,6 @@ fn attribute<'w>(
         && distinct > 1
     {
         return Some((rs, Method::CanonicalRevision));
-    }
-    if via_waypoint {
-        return None;
     }
     let service = row.label("destination_service_name");
     let role = if weights.canary_service.as_deref() == Some(service) {

@@ -10,11 +10,12 @@ use crate::k8s::apps::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use crate::k8s::argo::POD_TEMPLATE_HASH_LABEL;
 use crate::k8s::argo::Rollout;
 use crate::k8s::batch::{CronJob, Job};
+use crate::k8s::core::{Namespace, Pod, PodTemplateSpec, ReplicationController};
 use crate::k8s::core::{PROXY_CONTAINER, PROXY_WORKLOAD_NAME_ENV};
-use crate::k8s::core::{Pod, PodTemplateSpec, ReplicationController};
 use crate::k8s::flagger::Canary;
 use crate::k8s::gateway::{GATEWAY_NAME_LABEL, Gateway, WAYPOINT_CLASS};
 use crate::k8s::status::{pod_ready, pod_status, replica_set_health};
+use crate::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL};
 
 use super::naming::{
     NamingGeneration, PodFacts, WORKLOAD_NAME_LABEL, candidate_names, canonical_revision, canonical_service,
@@ -22,7 +23,9 @@ use super::naming::{
 };
 use super::owners::{Controller, Resolver};
 use super::roles::{flagger_roles, rollout_roles};
-use super::workload::{PodEntry, ReplicaSetEntry, Role, WAYPOINT_LABEL, Workload, WorkloadId, WorkloadKind};
+use super::workload::{
+    AmbientProxy, PodEntry, ReplicaSetEntry, Role, WAYPOINT_LABEL, Workload, WorkloadId, WorkloadKind, ZTUNNEL_APP,
+};
 
 const DEPLOYMENT_HASH_LABEL: &str = "pod-template-hash";
 
@@ -146,12 +149,19 @@ struct Builder<'a> {
     drafts: Vec<Draft>,
     by_controller: HashMap<Controller, usize>,
     by_id: HashMap<WorkloadId, usize>,
+    /// Namespaces labelled `istio.io/dataplane-mode: ambient`.
+    ambient_namespaces: BTreeSet<&'a str>,
 }
 
 impl<'a> Builder<'a> {
     fn new(inv: &'a Inventory) -> Builder<'a> {
+        let ambient_namespaces = (inv.all::<Namespace>().iter())
+            .filter(|n| n.metadata.labels().get(DATAPLANE_MODE_LABEL).is_some_and(|m| m == DATAPLANE_AMBIENT))
+            .map(|n| n.metadata.name_str())
+            .collect();
         Builder {
             inv,
+            ambient_namespaces,
             resolver: Resolver::new(inv),
             drafts: Vec::new(),
             by_controller: HashMap::new(),
@@ -385,12 +395,27 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Whether the ambient mesh redirects the pod's traffic through ztunnel: istio-cni marks the pods it
+    /// redirects; a snapshot of manifests has no such mark, so the enrolment rules decide: the pod's own
+    /// `istio.io/dataplane-mode` (`ambient`, or `none` to opt out), else its namespace's; a pod with a sidecar is
+    /// never captured by ambient.
+    fn in_ambient(&self, pod: &Pod) -> bool {
+        if let Some(redirection) = pod.metadata.annotation(annotations::AMBIENT_REDIRECTION) {
+            return redirection == "enabled";
+        }
+        match pod.metadata.labels().get(DATAPLANE_MODE_LABEL).map(String::as_str) {
+            Some(mode) => mode == DATAPLANE_AMBIENT,
+            None => self.ambient_namespaces.contains(pod.metadata.namespace_str()) && !has_sidecar(pod),
+        }
+    }
+
     fn pod_entry(&self, draft: &Draft, pod: &Pod) -> PodEntry {
         let meta = &pod.metadata;
         let facts = pod_facts(pod);
         let owner = meta.controller();
         let replica_set = owner.filter(|o| o.kind == "ReplicaSet").map(|o| o.name.clone());
         let labels = meta.labels();
+        let proxy = ambient_proxy(self.inv, meta.namespace_str(), labels);
         let hash = labels.get(POD_TEMPLATE_HASH_LABEL).or_else(|| labels.get(DEPLOYMENT_HASH_LABEL)).cloned();
         let rs_entry = replica_set.as_ref().and_then(|n| draft.replica_sets.iter().find(|rs| &rs.name == n));
         let roles = match (rs_entry, &hash) {
@@ -425,22 +450,29 @@ impl<'a> Builder<'a> {
             ready_containers: status.ready,
             restarts: status.restarts,
             node: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
-            in_mesh: has_sidecar(pod) || in_ambient(pod),
-            sidecar: has_sidecar(pod),
+            // Istio's ambient proxies run Envoy or ztunnel in a container named like a sidecar, but are the mesh.
+            in_mesh: has_sidecar(pod) || self.in_ambient(pod) || proxy.is_some(),
+            sidecar: has_sidecar(pod) && proxy.is_none(),
         }
     }
 }
 
-/// Whether pods with `labels` are an ambient waypoint proxy: Istio labels the pods it deploys for a Gateway of class
-/// `istio-waypoint` with `gateway.istio.io/managed: istio.io-mesh-controller` and the Gateway's name.
-fn is_waypoint(inv: &Inventory, namespace: &str, labels: &BTreeMap<String, String>) -> bool {
+/// Which of Istio's ambient proxies pods with `labels` are: Istio labels the waypoint pods it deploys for a Gateway
+/// of class `istio-waypoint` with `gateway.istio.io/managed: istio.io-mesh-controller` and the Gateway's name.
+fn ambient_proxy(inv: &Inventory, namespace: &str, labels: &BTreeMap<String, String>) -> Option<AmbientProxy> {
     let managed = labels.get(WAYPOINT_LABEL.0).is_some_and(|v| v == WAYPOINT_LABEL.1);
     let of_waypoint_gateway = labels.get(GATEWAY_NAME_LABEL).is_some_and(|name| {
         inv.find(Kind::Gateway, namespace, name)
             .and_then(|r| inv.get::<Gateway>(r))
             .is_some_and(|g| g.spec.gateway_class_name == WAYPOINT_CLASS)
     });
-    managed || of_waypoint_gateway
+    if managed || of_waypoint_gateway {
+        Some(AmbientProxy::Waypoint)
+    } else if labels.get("app").is_some_and(|app| app == ZTUNNEL_APP) {
+        Some(AmbientProxy::Ztunnel)
+    } else {
+        None
+    }
 }
 
 /// Whether pod labels set a canonical revision explicitly (else every revision is `latest`).
@@ -494,11 +526,6 @@ fn has_sidecar(pod: &Pod) -> bool {
     has_proxy || pod.metadata.annotation(annotations::SIDECAR_STATUS).is_some()
 }
 
-/// Whether the ambient mesh redirects the pod's traffic through ztunnel.
-fn in_ambient(pod: &Pod) -> bool {
-    pod.metadata.annotation(annotations::AMBIENT_REDIRECTION) == Some("enabled")
-}
-
 fn finish(inv: &Inventory, draft: Draft) -> Workload {
     let Draft {
         id,
@@ -517,7 +544,7 @@ fn finish(inv: &Inventory, draft: Draft) -> Workload {
         }
     }
     let labels = template_labels.unwrap_or_default();
-    let is_waypoint = is_waypoint(inv, &id.namespace, &labels);
+    let ambient_proxy = ambient_proxy(inv, &id.namespace, &labels);
     let app = canonical_service(&labels, &id.name);
     let version = canonical_revision(&labels);
     replica_sets.sort_by(|a, b| b.revision.cmp(&a.revision).then_with(|| a.name.cmp(&b.name)));
@@ -532,6 +559,6 @@ fn finish(inv: &Inventory, draft: Draft) -> Workload {
         template_from,
         replica_sets,
         pods,
-        is_waypoint,
+        ambient_proxy,
     }
 }

@@ -200,14 +200,32 @@ pub struct Workload {
     pub template_from: Option<String>,
     pub replica_sets: Vec<ReplicaSetEntry>,
     pub pods: Vec<PodEntry>,
-    /// An ambient waypoint proxy (Istio labels its pods `gateway.istio.io/managed: istio.io-mesh-controller`).
-    pub is_waypoint: bool,
+    /// One of Istio's ambient proxies, which carry others' traffic rather than the application's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ambient_proxy: Option<AmbientProxy>,
+}
+
+/// Istio's ambient data plane, as its pods are labelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AmbientProxy {
+    /// A waypoint: pods Istio deploys for a Gateway of class `istio-waypoint`, labelled
+    /// `gateway.istio.io/managed: istio.io-mesh-controller` and with the Gateway's name.
+    Waypoint,
+    /// The node proxy: pods labelled `app: ztunnel` (Istio's chart; Kiali leaves `app="ztunnel"` series out).
+    Ztunnel,
 }
 
 /// The pod label and value Istio puts on the waypoint proxies it deploys for Gateways of class `istio-waypoint`.
 pub const WAYPOINT_LABEL: (&str, &str) = ("gateway.istio.io/managed", "istio.io-mesh-controller");
+/// The `app` label of ztunnel's pods, which its telemetry carries as a scrape label.
+pub const ZTUNNEL_APP: &str = "ztunnel";
 
 impl Workload {
+    pub fn is_waypoint(&self) -> bool {
+        self.ambient_proxy == Some(AmbientProxy::Waypoint)
+    }
+
     pub fn ready_pods(&self) -> usize {
         self.pods.iter().filter(|p| p.ready).count()
     }

@@ -10,8 +10,12 @@ use super::{Endpoints, Failure, Routed, RoutingConfig, RuleRef, ServiceRef, even
 
 /// Namespace (or pod) label that puts workloads in ambient mode.
 pub const DATAPLANE_MODE_LABEL: &str = "istio.io/dataplane-mode";
-/// Service or Namespace label naming the waypoint (`[namespace/]name`, or `none`).
+/// The value of [`DATAPLANE_MODE_LABEL`] that enrols in ambient mode (`none` opts a pod out).
+pub const DATAPLANE_AMBIENT: &str = "ambient";
+/// Service or Namespace label naming the waypoint (or `none`).
 pub const USE_WAYPOINT_LABEL: &str = "istio.io/use-waypoint";
+/// The namespace of the waypoint `istio.io/use-waypoint` names, on the same object; default: the object's own.
+pub const USE_WAYPOINT_NAMESPACE_LABEL: &str = "istio.io/use-waypoint-namespace";
 
 /// Every HTTPRoute and GRPCRoute of the config (the route kinds in-mesh calls go through), oldest first, as
 /// the Gateway API orders conflicting routes.
@@ -37,11 +41,13 @@ pub enum Waypoint {
     Missing,
 }
 
-/// The waypoint of `service`: its own `istio.io/use-waypoint` label, else its namespace's (`none` opts out).
+/// The waypoint of `service`: its own `istio.io/use-waypoint` label, else its namespace's; `none` opts out, and
+/// `istio.io/use-waypoint-namespace` beside the label names the waypoint's namespace (else the labelled object's).
+/// (Istio's `getUseWaypoint` in `pilot/pkg/serviceregistry/kube/controller/ambient`.)
 pub fn waypoint(config: &RoutingConfig<'_>, service: &ServiceRef) -> Waypoint {
     let namespace = config.namespaces.iter().find(|n| n.metadata.name_str() == service.namespace);
     let namespace_labels = namespace.map(|n| n.metadata.labels());
-    let ambient = namespace_labels.and_then(|l| l.get(DATAPLANE_MODE_LABEL)).is_some_and(|m| m == "ambient");
+    let ambient = namespace_labels.and_then(|l| l.get(DATAPLANE_MODE_LABEL)).is_some_and(|m| m == DATAPLANE_AMBIENT);
     if !ambient {
         return Waypoint::NotAmbient;
     }
@@ -49,20 +55,25 @@ pub fn waypoint(config: &RoutingConfig<'_>, service: &ServiceRef) -> Waypoint {
         .services
         .iter()
         .find(|s: &&Service| s.metadata.namespace_str() == service.namespace && s.metadata.name_str() == service.name);
-    let label = svc
-        .and_then(|s| s.metadata.labels().get(USE_WAYPOINT_LABEL))
-        .or_else(|| namespace_labels.and_then(|l| l.get(USE_WAYPOINT_LABEL)));
-    match label.map(String::as_str) {
+    let labelled = svc
+        .map(|s| s.metadata.labels())
+        .filter(|l| l.contains_key(USE_WAYPOINT_LABEL))
+        .or(namespace_labels.filter(|l| l.contains_key(USE_WAYPOINT_LABEL)));
+    let Some(labels) = labelled else { return Waypoint::Missing };
+    match labels.get(USE_WAYPOINT_LABEL).map(String::as_str) {
         None | Some("none") | Some("") => Waypoint::Missing,
-        Some(name) if name.contains('/') => Waypoint::Named(name.to_owned()),
-        Some(name) => Waypoint::Named(format!("{}/{name}", service.namespace)),
+        Some(name) => {
+            let namespace = labels.get(USE_WAYPOINT_NAMESPACE_LABEL).map_or(service.namespace.as_str(), String::as_str);
+            Waypoint::Named(format!("{namespace}/{name}"))
+        }
     }
 }
 
 /// Whether the Namespace object of `name` is in ambient mode.
 pub fn is_ambient(namespaces: &[Namespace], name: &str) -> bool {
     namespaces.iter().any(|n| {
-        n.metadata.name_str() == name && n.metadata.labels().get(DATAPLANE_MODE_LABEL).is_some_and(|m| m == "ambient")
+        n.metadata.name_str() == name
+            && n.metadata.labels().get(DATAPLANE_MODE_LABEL).is_some_and(|m| m == DATAPLANE_AMBIENT)
     })
 }
 
@@ -278,5 +289,27 @@ mod tests {
         with_waypoint.metadata.labels.as_mut().unwrap().insert(USE_WAYPOINT_LABEL.into(), "waypoint".into());
         let r = routed(&[http_route("web", split(backends))], &[], &[with_waypoint], true);
         assert_eq!(share_of(&r, 2), 1.0);
+    }
+
+    #[test]
+    fn a_services_waypoint_is_its_own_label_else_its_namespaces() {
+        let namespace = |labels: Value| -> Namespace { parse(json!({"metadata": {"name": "shop", "labels": labels}})) };
+        let service = |name: &str, labels: Value| -> Service {
+            parse(json!({"metadata": {"name": name, "namespace": "shop", "labels": labels}}))
+        };
+        let namespaces = [namespace(json!({"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "wp"}))];
+        let services = [
+            service("plain", json!({})),
+            service("opted-out", json!({"istio.io/use-waypoint": "none"})),
+            service("own", json!({"istio.io/use-waypoint": "api-wp", "istio.io/use-waypoint-namespace": "infra"})),
+        ];
+        let config = RoutingConfig { namespaces: &namespaces, services: &services, ..RoutingConfig::default() };
+        let of = |name: &str| waypoint(&config, &ServiceRef::new("shop", name));
+        assert_eq!(of("plain"), Waypoint::Named("shop/wp".into()));
+        assert_eq!(of("opted-out"), Waypoint::Missing);
+        assert_eq!(of("own"), Waypoint::Named("infra/api-wp".into()));
+        let sidecars = [namespace(json!({"istio.io/use-waypoint": "wp"}))];
+        let config = RoutingConfig { namespaces: &sidecars, services: &services, ..RoutingConfig::default() };
+        assert_eq!(waypoint(&config, &ServiceRef::new("shop", "plain")), Waypoint::NotAmbient);
     }
 }

@@ -1,17 +1,20 @@
 //! A simulated cluster under construction: scenarios add namespaces, Services and controllers with their pods;
 //! the cluster keeps the objects (as the API shows them) and, per pod, what its sidecar reports in telemetry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 use crate::identity::naming::{NamingGeneration, PodFacts, canonical_revision, canonical_service, telemetry_identity};
 
 use crate::inventory::Inventory;
+use crate::k8s::annotations::AMBIENT_REDIRECTION;
+use crate::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL, USE_WAYPOINT_LABEL};
 use crate::routing_model::{Endpoint, ServiceRef};
 
 use super::ids::Ids;
 use super::objects::{self, AppContainer, Counts, Meta, OwnerRef, PodSpec, Sidecar};
+use crate::k8s::core::PROXY_CONTAINER;
 
 /// Which Istio naming generation injected the simulated pods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +25,18 @@ pub enum NamingMode {
     ReplicaSet,
     /// An upgrade happened: pods created before it report ReplicaSet names, later ones the Rollout name.
     Mixed,
+}
+
+/// How a pod's traffic is captured, which decides who reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dataplane {
+    /// An Envoy in the pod (an injected sidecar, or a gateway's own) reports its calls, L7.
+    Sidecar,
+    /// Ambient mode: the ztunnel on the pod's node reports its connections (L4), and a waypoint in front of its
+    /// Service its requests (L7).
+    Ambient,
+    /// One of Istio's own ambient proxies (a ztunnel, a waypoint): it reports others' traffic, never its own.
+    Proxy,
 }
 
 /// A pod as telemetry sees it: the labels its sidecar reports and the labels Prometheus adds when scraping it.
@@ -44,6 +59,8 @@ pub struct SimPod {
     pub ready: bool,
     /// Unix seconds the pod was created; it is scraped from then on.
     pub created: i64,
+    pub dataplane: Dataplane,
+    pub node: &'static str,
 }
 
 impl SimPod {
@@ -63,6 +80,8 @@ impl SimPod {
             labels: BTreeMap::new(),
             ready: false,
             created: i64::MIN,
+            dataplane: Dataplane::Sidecar,
+            node: "",
         }
     }
 }
@@ -75,6 +94,8 @@ pub struct SimService {
     /// `destination_service`: the FQDN.
     pub host: String,
     pub selector: BTreeMap<String, String>,
+    /// The pods of the ambient waypoint its `istio.io/use-waypoint` label names.
+    pub waypoint: Vec<usize>,
 }
 
 /// A workload's pod template, shared by its controller, ReplicaSets and pods.
@@ -84,6 +105,8 @@ pub struct Template {
     pub image: String,
     pub port: u16,
     pub service_account: String,
+    /// How the pods are captured; `None`: as their namespace says (ambient, or an injected sidecar).
+    pub dataplane: Option<Dataplane>,
 }
 
 impl Template {
@@ -93,7 +116,7 @@ impl Template {
         if let Some(v) = version {
             labels.insert("version".into(), v.into());
         }
-        Template { labels, image: image.into(), port, service_account: app.to_string() }
+        Template { labels, image: image.into(), port, service_account: app.to_string(), dataplane: None }
     }
 
     /// The template as a controller's `spec.template`.
@@ -130,6 +153,8 @@ struct PodPlan<'a> {
     top_owner: &'a str,
     created: jiff::Timestamp,
     ready: bool,
+    /// The node it runs on; `None`: the scheduler picks one.
+    node: Option<&'static str>,
 }
 
 /// The cluster under construction.
@@ -148,6 +173,8 @@ pub struct Cluster {
     /// Whether Prometheus' scrape job adds `pod`, `namespace` and the pod's labels to its series (older or
     /// hand-written scrape configurations do not).
     pub scrape_pod_labels: bool,
+    /// Namespaces in ambient mode (`istio.io/dataplane-mode: ambient`).
+    ambient: BTreeSet<String>,
 }
 
 const NODES: [&str; 3] = ["node-a", "node-b", "node-c"];
@@ -165,6 +192,7 @@ impl Cluster {
             resource_version: 1000,
             next_service_ip: 10,
             scrape_pod_labels: true,
+            ambient: BTreeSet::new(),
         }
     }
 
@@ -219,6 +247,13 @@ impl Cluster {
         self.objects.push(objects::namespace(name, &uid, created, injected, rv));
     }
 
+    /// A namespace in ambient mode: its pods get no sidecar; ztunnel and waypoints report their traffic.
+    pub fn ambient_namespace(&mut self, name: &str) {
+        self.namespace(name, false);
+        self.label_object("Namespace", None, name, DATAPLANE_MODE_LABEL, DATAPLANE_AMBIENT);
+        self.ambient.insert(name.to_owned());
+    }
+
     /// A ClusterIP Service; returns its index for traffic routes.
     pub fn service(
         &mut self,
@@ -241,6 +276,7 @@ impl Cluster {
             name: name.into(),
             host: format!("{name}.{namespace}.svc.cluster.local"),
             selector,
+            waypoint: Vec::new(),
         });
         self.services.len() - 1
     }
@@ -321,6 +357,7 @@ impl Cluster {
                     top_owner: &owner_kind_name,
                     created: *created,
                     ready: i < plan.ready,
+                    node: None,
                 })
             })
             .collect()
@@ -339,15 +376,59 @@ impl Cluster {
             .iter()
             .map(|c| {
                 let name = format!("{}-{}", owner.name, self.ids.pod_suffix());
-                let plan =
-                    PodPlan { namespace, name, template, owner, top_owner: &owner_text, created: *c, ready: true };
+                let plan = PodPlan {
+                    namespace,
+                    name,
+                    template,
+                    owner,
+                    top_owner: &owner_text,
+                    created: *c,
+                    ready: true,
+                    node: None,
+                };
                 self.pod(plan)
             })
             .collect()
     }
 
+    /// A DaemonSet with one ready pod on every node. Returns the pods' indexes.
+    pub fn daemon_set(&mut self, namespace: &str, name: &str, template: &Template) -> Vec<usize> {
+        let created = self.ago(86_400 * 30);
+        let (meta, uid) = self.meta_json(Some(namespace), name, created, &template.labels, None);
+        let nodes = NODES.len();
+        let spec = json!({"selector": {"matchLabels": objects::labels_json(&template.labels)},
+            "template": template.json(), "updateStrategy": {"type": "RollingUpdate"}});
+        let status = json!({"currentNumberScheduled": nodes, "desiredNumberScheduled": nodes,
+            "numberAvailable": nodes, "numberReady": nodes, "updatedNumberScheduled": nodes, "observedGeneration": 1});
+        self.push(object("apps/v1", "DaemonSet", meta, spec, Some(status)));
+        let owner = Cluster::owner("apps/v1", "DaemonSet", name, &uid);
+        let top_owner = format!("DaemonSet/{name}");
+        NODES
+            .iter()
+            .map(|node| {
+                let name = format!("{name}-{}", self.ids.pod_suffix());
+                let (owner, top_owner) = (&owner, top_owner.as_str());
+                self.pod(PodPlan {
+                    namespace,
+                    name,
+                    template,
+                    owner,
+                    top_owner,
+                    created,
+                    ready: true,
+                    node: Some(node),
+                })
+            })
+            .collect()
+    }
+
     fn pod(&mut self, plan: PodPlan<'_>) -> usize {
-        let PodPlan { namespace, name, template, owner, top_owner: owner_text, created, ready } = plan;
+        let PodPlan { namespace, name, template, owner, top_owner: owner_text, created, ready, node } = plan;
+        let dataplane = template.dataplane.unwrap_or(if self.ambient.contains(namespace) {
+            Dataplane::Ambient
+        } else {
+            Dataplane::Sidecar
+        });
         let (name, template_labels) = (name.as_str(), &template.labels);
         let generation = match self.naming {
             NamingMode::Rollout => NamingGeneration::CURRENT,
@@ -367,28 +448,44 @@ impl Cluster {
         let canonical_service = canonical_service(template_labels, &workload);
         let canonical_revision = canonical_revision(template_labels);
         let mut labels = template_labels.clone();
-        labels.insert("security.istio.io/tlsMode".into(), "istio".into());
-        labels.insert("service.istio.io/canonical-name".into(), canonical_service.clone());
-        labels.insert("service.istio.io/canonical-revision".into(), canonical_revision.clone());
-        let annotations = BTreeMap::from([
-            ("prometheus.io/path".to_string(), "/stats/prometheus".to_string()),
-            ("prometheus.io/port".to_string(), "15020".to_string()),
-            ("prometheus.io/scrape".to_string(), "true".to_string()),
-            ("istio.io/rev".to_string(), "default".to_string()),
-            ("kubectl.kubernetes.io/default-container".to_string(), container_name(template).to_string()),
-            (
-                "sidecar.istio.io/status".to_string(),
-                r#"{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"revision":"default"}"#.to_string(),
-            ),
-        ]);
+        let mut annotations = BTreeMap::new();
+        let scraped = [
+            ("prometheus.io/path", "/stats/prometheus"),
+            ("prometheus.io/port", "15020"),
+            ("prometheus.io/scrape", "true"),
+        ];
+        match dataplane {
+            Dataplane::Sidecar => {
+                labels.insert("security.istio.io/tlsMode".into(), "istio".into());
+                labels.insert("service.istio.io/canonical-name".into(), canonical_service.clone());
+                labels.insert("service.istio.io/canonical-revision".into(), canonical_revision.clone());
+                annotations.extend(scraped.iter().chain(&[
+                    ("istio.io/rev", "default"),
+                    ("kubectl.kubernetes.io/default-container", container_name(template)),
+                    (
+                        "sidecar.istio.io/status",
+                        r#"{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"revision":"default"}"#,
+                    ),
+                ]).map(|(k, v)| (k.to_string(), v.to_string())));
+            }
+            // istio-cni marks the pods whose traffic it redirects to the node's ztunnel.
+            Dataplane::Ambient => {
+                annotations.insert(AMBIENT_REDIRECTION.into(), "enabled".into());
+            }
+            Dataplane::Proxy => annotations.extend(scraped.iter().map(|(k, v)| (k.to_string(), v.to_string()))),
+        }
         let uid = self.ids.uid();
         let ip = self.ids.pod_ip();
-        let node = NODES[self.ids.pick(0..NODES.len())];
+        let node = node.unwrap_or_else(|| NODES[self.ids.pick(0..NODES.len())]);
         let meta = Meta { annotations, owner: Some(owner), ..Meta::new(name, Some(namespace), &uid, created, &labels) };
         let spec = PodSpec {
             meta,
             app: AppContainer { name: container_name(template), image: &template.image, port: template.port },
-            sidecar: Some(Sidecar { proxy_version, workload_name: &workload, owner: owner_text }),
+            sidecar: (dataplane == Dataplane::Sidecar).then_some(Sidecar {
+                proxy_version,
+                workload_name: &workload,
+                owner: owner_text,
+            }),
             service_account: &template.service_account,
             node,
             ip: &ip,
@@ -420,6 +517,8 @@ impl Cluster {
             labels: labels.clone(),
             ready,
             created: created.as_second(),
+            dataplane,
+            node,
         });
         self.pods.len() - 1
     }
@@ -431,10 +530,25 @@ impl Cluster {
 
     /// Adds a label to the Namespace `name`.
     pub fn label_namespace(&mut self, name: &str, key: &str, value: &str) {
-        let namespace = self.objects.iter_mut().find(|o| o["kind"] == "Namespace" && o["metadata"]["name"] == name);
-        if let Some(namespace) = namespace {
-            namespace["metadata"]["labels"][key] = json!(value);
+        self.label_object("Namespace", None, name, key, value);
+    }
+
+    /// Adds a label to an object already pushed.
+    fn label_object(&mut self, kind: &str, namespace: Option<&str>, name: &str, key: &str, value: &str) {
+        let found = self.objects.iter_mut().find(|o| {
+            o["kind"] == kind && o["metadata"]["name"] == name && o["metadata"]["namespace"].as_str() == namespace
+        });
+        if let Some(object) = found {
+            object["metadata"]["labels"][key] = json!(value);
         }
+    }
+
+    /// Sends the calls addressed to Service `service` through the ambient waypoint `waypoint` (its Deployment's
+    /// pods), labelling the Service with `istio.io/use-waypoint`.
+    pub fn use_waypoint(&mut self, service: usize, waypoint: &str, pods: &[usize]) {
+        let (namespace, name) = (self.services[service].namespace.clone(), self.services[service].name.clone());
+        self.label_object("Service", Some(&namespace), &name, USE_WAYPOINT_LABEL, waypoint);
+        self.services[service].waypoint = pods.to_vec();
     }
 
     /// The objects so far, read back by the parsers snapshots go through (routing is decided from them).
@@ -448,9 +562,10 @@ impl Cluster {
     }
 }
 
-/// The application container is named after the pod's `app` label.
+/// The application container is named after the pod's `app` label; an Istio proxy's is `istio-proxy`.
 fn container_name(template: &Template) -> &str {
-    template.labels.get("app").map(String::as_str).unwrap_or("app")
+    let fallback = if template.dataplane == Some(Dataplane::Proxy) { PROXY_CONTAINER } else { "app" };
+    template.labels.get("app").map_or(fallback, String::as_str)
 }
 
 /// Prometheus' label-name sanitising of Kubernetes label keys (`rollouts-pod-template-hash` → `rollouts_pod_template_hash`).

@@ -1,5 +1,6 @@
 //! The simulator's worlds. Each scenario builds objects and traffic into a [`Cluster`].
 
+pub mod ambient;
 pub mod argo;
 pub mod bluegreen;
 pub mod bookinfo;
@@ -14,6 +15,15 @@ use super::traffic::{Traffic, Window};
 pub const HISTORY_S: i64 = 30 * 60;
 /// Seconds between scrapes.
 pub const SCRAPE_INTERVAL_S: i64 = 30;
+
+/// How a scenario's application namespace is in the mesh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mesh {
+    /// Injected sidecars.
+    Sidecars,
+    /// Ambient mode: ztunnel on every node, waypoints where a scenario deploys them.
+    Ambient,
+}
 
 /// A scenario's result: the cluster, the traffic in it, and when samples are taken.
 pub struct Built {

@@ -1,6 +1,7 @@
-//! Simulated requests between pods and the Istio metrics a Prometheus scraping every sidecar would store for
-//! them: both reporters, per-pod scrape labels, request counters by response code, a destination-side duration
-//! histogram, and TCP byte and connection counters.
+//! Simulated requests between pods and the Istio metrics a Prometheus scraping every proxy would store for
+//! them: with sidecars both reporters, per-pod scrape labels, request counters by response code, a
+//! destination-side duration histogram, and TCP byte and connection counters; in ambient mode the L4 counters of
+//! the ztunnels at both ends and the L7 reports of the waypoint in front of a Service.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -10,9 +11,10 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::telemetry::openmetrics::{MetricType, Writer};
 
+use crate::identity::workload::ZTUNNEL_APP;
 use crate::routing_model::{Routed, ServiceRef};
 
-use super::cluster::{SimPod, SimService};
+use super::cluster::{Dataplane, SimPod, SimService};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Protocol {
@@ -65,6 +67,9 @@ impl<'a> Target<'a> {
 struct Flow {
     src: usize,
     dst: usize,
+    /// The Service the caller addressed.
+    called: usize,
+    /// The Service whose endpoint the call reached: `called`, or the backend a route chose.
     service: usize,
     protocol: Protocol,
     /// Requests per second (TCP: connections per second).
@@ -168,6 +173,7 @@ impl Traffic {
                     self.flows.push(Flow {
                         src,
                         dst,
+                        called: route.service,
                         service: route.service,
                         protocol: route.protocol,
                         rate: per_pair,
@@ -186,6 +192,8 @@ impl Traffic {
 pub struct Call<'a> {
     pub protocol: Protocol,
     pub sources: &'a [usize],
+    /// The Service called.
+    pub service: usize,
     /// Requests per second, spread evenly over the sources.
     pub rate: f64,
     /// Unix seconds `(from, to]`.
@@ -208,6 +216,7 @@ impl Traffic {
             self.flows.push(Flow {
                 src,
                 dst,
+                called: call.service,
                 service,
                 protocol: call.protocol,
                 rate: per_source * share,
@@ -247,13 +256,17 @@ struct Tick {
     latency_sum: f64,
 }
 
-/// Which series a flow adds to: who reports, the reporting pod, the peer, the Service, protocol and code.
+/// Which series a flow adds to: who reports, the proxy that reports it (its scrape labels), both ends as
+/// telemetry names them, the Service, protocol and code.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct SeriesKey {
     reporter: Reporter,
-    pod: usize,
-    peer: usize,
+    /// The pod whose proxy reports: the sidecar's own pod, a ztunnel, a waypoint.
+    by: usize,
+    src: usize,
+    dst: usize,
     service: usize,
+    /// `Tcp` for L4 reports, whatever the application protocol.
     protocol: Protocol,
     /// How calls failed in the caller's proxy.
     failure: Option<Failed>,
@@ -263,6 +276,75 @@ struct SeriesKey {
 enum Reporter {
     Source,
     Destination,
+    Waypoint,
+}
+
+impl Reporter {
+    fn as_label(self) -> &'static str {
+        match self {
+            Reporter::Source => "source",
+            Reporter::Destination => "destination",
+            Reporter::Waypoint => "waypoint",
+        }
+    }
+}
+
+/// Bytes per request (sent, received) of an HTTP or gRPC call as ztunnel counts them at L4.
+const L4_BYTES_PER_REQUEST: (f64, f64) = (420.0, 1_850.0);
+/// Requests an HTTP connection carries before it is closed, as ztunnel counts connections at L4.
+const REQUESTS_PER_CONNECTION: f64 = 20.0;
+
+/// The series every flow adds to, by the proxies that see it: each end's sidecar reports the call as it is; an
+/// ambient end's ztunnel reports the connection (L4) to the waypoint in front of the called Service if it has one,
+/// else to the other end; the waypoint reports the call (L7), naming the Service its route chose.
+fn series_of(traffic: &Traffic, pods: &[SimPod], services: &[SimService]) -> BTreeMap<SeriesKey, Vec<usize>> {
+    let identities = identities(pods);
+    let ztunnels: BTreeMap<&str, usize> = (pods.iter().enumerate())
+        .filter(|(_, p)| p.dataplane == Dataplane::Proxy && p.app == ZTUNNEL_APP)
+        .map(|(i, p)| (p.node, i))
+        .collect();
+    let mut series: BTreeMap<SeriesKey, Vec<usize>> = BTreeMap::new();
+    for (i, f) in traffic.flows.iter().enumerate() {
+        let failure = match f.reported {
+            Reported::FailedAtSource(how) => Some(how),
+            _ => None,
+        };
+        let (src, dst) = (identities[f.src], identities[f.dst]);
+        let waypoints = &services[f.called].waypoint;
+        let waypoint = (pods[f.dst].dataplane == Dataplane::Ambient && !waypoints.is_empty())
+            .then(|| identities[waypoints[(f.src + f.dst) % waypoints.len()]]);
+        let mut add = |reporter, by, (src, dst), service, protocol| {
+            let key = SeriesKey { reporter, by, src, dst, service, protocol, failure };
+            series.entry(key).or_default().push(i);
+        };
+        let l4_peer = waypoint.unwrap_or(dst);
+        if f.reported != Reported::DestinationOnly {
+            match pods[f.src].dataplane {
+                Dataplane::Sidecar => add(Reporter::Source, f.src, (f.src, dst), f.service, f.protocol),
+                Dataplane::Ambient => {
+                    if let Some(&ztunnel) = ztunnels.get(pods[f.src].node) {
+                        add(Reporter::Source, ztunnel, (src, l4_peer), f.called, Protocol::Tcp);
+                    }
+                }
+                Dataplane::Proxy => {}
+            }
+        }
+        if f.reported == Reported::Both || f.reported == Reported::DestinationOnly {
+            if let Some(waypoint) = waypoint {
+                add(Reporter::Waypoint, waypoint, (src, dst), f.service, f.protocol);
+            }
+            match pods[f.dst].dataplane {
+                Dataplane::Sidecar => add(Reporter::Destination, f.dst, (src, f.dst), f.service, f.protocol),
+                Dataplane::Ambient => {
+                    if let Some(&ztunnel) = ztunnels.get(pods[f.dst].node) {
+                        add(Reporter::Destination, ztunnel, (waypoint.unwrap_or(src), dst), f.called, Protocol::Tcp);
+                    }
+                }
+                Dataplane::Proxy => {}
+            }
+        }
+    }
+    series
 }
 
 /// Writes the metrics of `traffic` over `window` as OpenMetrics.
@@ -276,22 +358,7 @@ pub fn write_metrics<W: Write>(
 ) -> io::Result<W> {
     let times: Vec<i64> = window.times().collect();
     let ticks = simulate(traffic, pods, &times, window, seed);
-    let identities = identities(pods);
-    let mut series: BTreeMap<SeriesKey, Vec<usize>> = BTreeMap::new();
-    for (i, f) in traffic.flows.iter().enumerate() {
-        let failure = match f.reported {
-            Reported::FailedAtSource(how) => Some(how),
-            _ => None,
-        };
-        let key =
-            |reporter, pod, peer| SeriesKey { reporter, pod, peer, service: f.service, protocol: f.protocol, failure };
-        if f.reported != Reported::DestinationOnly {
-            series.entry(key(Reporter::Source, f.src, identities[f.dst])).or_default().push(i);
-        }
-        if f.reported == Reported::Both || f.reported == Reported::DestinationOnly {
-            series.entry(key(Reporter::Destination, f.dst, identities[f.src])).or_default().push(i);
-        }
-    }
+    let series = series_of(traffic, pods, services);
     let ctx =
         Context { buckets: &window.buckets[..window.buckets.len().min(MAX_BUCKETS)], pods, services, times: &times };
     let mut w = Writer::new(out);
@@ -299,10 +366,11 @@ pub fn write_metrics<W: Write>(
     w.family("istio_requests", MetricType::Counter, "Requests observed by the Istio proxies.")?;
     for (key, flows) in series.iter().filter(|(k, _)| k.protocol != Protocol::Tcp) {
         for errors in [false, true] {
-            let values =
-                cumulative(&times, flows, &ticks, |t| if errors { t.errors } else { t.requests - t.errors } as f64);
+            let values = cumulative(&times, flows, &ticks, |_, t| {
+                (if errors { t.errors } else { t.requests - t.errors }) as f64
+            });
             let labels = ctx.labels(key, Some(errors));
-            ctx.write_counter(&mut w, "istio_requests_total", &labels, key.pod, &values)?;
+            ctx.write_counter(&mut w, "istio_requests_total", &labels, key.by, &values)?;
         }
     }
 
@@ -312,10 +380,12 @@ pub fn write_metrics<W: Write>(
             MetricType::Histogram,
             "Request durations observed by the Istio proxies.",
         )?;
-        let destination = |k: &SeriesKey| k.protocol != Protocol::Tcp && k.reporter == Reporter::Destination;
-        for (key, flows) in series.iter().filter(|(k, _)| destination(k)) {
+        let server_side = |k: &SeriesKey| {
+            k.protocol != Protocol::Tcp && matches!(k.reporter, Reporter::Destination | Reporter::Waypoint)
+        };
+        for (key, flows) in series.iter().filter(|(k, _)| server_side(k)) {
             let labels = ctx.labels(key, None);
-            ctx.write_histogram(&mut w, &labels, key.pod, flows, &ticks)?;
+            ctx.write_histogram(&mut w, &labels, key.by, flows, &ticks)?;
         }
     }
 
@@ -328,18 +398,23 @@ pub fn write_metrics<W: Write>(
     for (family, help) in tcp {
         w.family(family, MetricType::Counter, help)?;
         for (key, flows) in series.iter().filter(|(k, _)| k.protocol == Protocol::Tcp) {
-            let values = cumulative(&times, flows, &ticks, |t| t.requests as f64);
-            let scale = |f: &Flow| match family {
-                "istio_tcp_sent_bytes" => f.bytes.1,
-                "istio_tcp_received_bytes" => f.bytes.0,
-                _ => 1.0,
+            // A TCP flow's ticks count connections; an HTTP or gRPC flow's (reported at L4) count requests.
+            let per_tick = |f: usize| {
+                let flow = &traffic.flows[f];
+                let (request, response, connections) = match flow.protocol {
+                    Protocol::Tcp => (flow.bytes.0, flow.bytes.1, 1.0),
+                    _ => (L4_BYTES_PER_REQUEST.0, L4_BYTES_PER_REQUEST.1, 1.0 / REQUESTS_PER_CONNECTION),
+                };
+                match family {
+                    "istio_tcp_sent_bytes" => response,
+                    "istio_tcp_received_bytes" => request,
+                    _ => connections,
+                }
             };
-            // Bytes follow connections; every flow of a series carries the same bytes per connection.
-            let per_connection = flows.first().map_or(1.0, |&f| scale(&traffic.flows[f]));
-            let values: Vec<Option<f64>> =
-                values.into_iter().map(|v| v.map(|v| (v * per_connection).round())).collect();
+            let values = cumulative(&times, flows, &ticks, |f, t| t.requests as f64 * per_tick(f));
+            let values: Vec<Option<f64>> = values.into_iter().map(|v| v.map(f64::round)).collect();
             let labels = ctx.labels(key, None);
-            ctx.write_counter(&mut w, &format!("{family}_total"), &labels, key.pod, &values)?;
+            ctx.write_counter(&mut w, &format!("{family}_total"), &labels, key.by, &values)?;
         }
     }
     w.finish()
@@ -412,12 +487,17 @@ fn simulate(traffic: &Traffic, pods: &[SimPod], times: &[i64], window: Window, s
 }
 
 /// Running totals of `value` over the ticks of `flows`; `None` before the series' first event.
-fn cumulative(times: &[i64], flows: &[usize], ticks: &[Vec<Tick>], value: impl Fn(&Tick) -> f64) -> Vec<Option<f64>> {
+fn cumulative(
+    times: &[i64],
+    flows: &[usize],
+    ticks: &[Vec<Tick>],
+    value: impl Fn(usize, &Tick) -> f64,
+) -> Vec<Option<f64>> {
     let mut total = 0.0;
     let mut started = false;
     (0..times.len())
         .map(|k| {
-            let add: f64 = flows.iter().map(|&f| value(&ticks[f][k])).sum();
+            let add: f64 = flows.iter().map(|&f| value(f, &ticks[f][k])).sum();
             total += add;
             started |= add > 0.0;
             started.then_some(total)
@@ -436,16 +516,12 @@ impl Context<'_> {
     /// The Istio labels of a series plus the scrape labels of the pod that reports it.
     /// `failed`: the series of failed requests (`None` for series without a response code).
     fn labels(&self, key: &SeriesKey, failed: Option<bool>) -> Vec<(String, String)> {
-        let (src, dst) = match key.reporter {
-            Reporter::Source => (&self.pods[key.pod], &self.pods[key.peer]),
-            Reporter::Destination => (&self.pods[key.peer], &self.pods[key.pod]),
-        };
+        let (src, dst) = (&self.pods[key.src], &self.pods[key.dst]);
         let svc = &self.services[key.service];
-        let reporter = match key.reporter {
-            Reporter::Source => "source",
-            Reporter::Destination => "destination",
-        };
-        let security = if key.reporter == Reporter::Destination { "mutual_tls" } else { "unknown" };
+        let reporter = key.reporter.as_label();
+        // A sidecar caller cannot tell; ztunnel and waypoints speak mutual TLS (HBONE) on every hop.
+        let by_ambient_proxy = self.pods[key.by].dataplane == Dataplane::Proxy;
+        let security = if key.reporter != Reporter::Source || by_ambient_proxy { "mutual_tls" } else { "unknown" };
         let nobody = SimPod::nobody();
         let dst = if key.failure.is_some() { &nobody } else { dst };
         let mut labels: Vec<(String, String)> = [
@@ -488,7 +564,7 @@ impl Context<'_> {
                 labels.push(("grpc_response_status".into(), status.into()));
             }
         }
-        labels.extend(self.pods[key.pod].scrape_labels.iter().cloned());
+        labels.extend(self.pods[key.by].scrape_labels.iter().cloned());
         labels.sort();
         labels
     }
@@ -520,10 +596,10 @@ impl Context<'_> {
         flows: &[usize],
         ticks: &[Vec<Tick>],
     ) -> io::Result<()> {
-        let counts = cumulative(self.times, flows, ticks, |t| t.requests as f64);
-        let sums = cumulative(self.times, flows, ticks, |t| t.latency_sum);
+        let counts = cumulative(self.times, flows, ticks, |_, t| t.requests as f64);
+        let sums = cumulative(self.times, flows, ticks, |_, t| t.latency_sum);
         let buckets: Vec<Vec<Option<f64>>> =
-            (0..self.buckets.len()).map(|b| cumulative(self.times, flows, ticks, |t| t.buckets[b] as f64)).collect();
+            (0..self.buckets.len()).map(|b| cumulative(self.times, flows, ticks, |_, t| t.buckets[b] as f64)).collect();
         let base: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let bounds: Vec<String> = self.buckets.iter().map(|b| b.to_string()).chain(["+Inf".to_string()]).collect();
         for (k, count) in counts.iter().enumerate() {

@@ -37,3 +37,21 @@ pub fn simulate(scenario: &str, dir: &Path, extra: &[&str]) {
     args.extend_from_slice(extra);
     meshlens_ok(&args);
 }
+
+/// Copies a directory tree (a snapshot to edit).
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walk(from) {
+        let target = to.join(entry.strip_prefix(from).expect("under the source"));
+        std::fs::create_dir_all(target.parent().expect("a parent")).expect("directory created");
+        std::fs::copy(&entry, target).expect("file copied");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("readable directory") {
+        let p = e.expect("directory entry").path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
+}

@@ -20,8 +20,14 @@ pub struct Simulated {
 }
 
 /// The scenarios every engine holds, each a day apart.
-pub const SCENARIOS: [Scenario; 5] =
-    [Scenario::BookinfoCanary, Scenario::IstioUpgrade, Scenario::Bluegreen, Scenario::Flagger, Scenario::Gatewayapi];
+pub const SCENARIOS: [Scenario; 6] = [
+    Scenario::BookinfoCanary,
+    Scenario::IstioUpgrade,
+    Scenario::Bluegreen,
+    Scenario::Flagger,
+    Scenario::Gatewayapi,
+    Scenario::Ambient,
+];
 
 fn workdir() -> &'static tempfile::TempDir {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

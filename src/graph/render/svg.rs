@@ -26,6 +26,7 @@ const STYLE: &str = "
 .node.idle text{fill:#718096}
 .node.ghost rect.box{fill:#fff5f5;stroke:#c53030;stroke-dasharray:2 2}
 .node.outside rect.box{fill:#edf2f7;stroke:#a0aec0}
+.node.waypoint rect.box{fill:#faf5ff;stroke:#6b46c1;stroke-width:1.6}
 .node.unknown rect.box{fill:#fefcbf;stroke:#b7791f}
 .node.service rect.box{rx:29}
 .node a:hover rect.box,.node:hover rect.box{stroke-width:2.5}
@@ -64,9 +65,17 @@ pub fn render_svg(graph: &Graph) -> String {
     svg.push_str(r#"<g class="edges">"#);
     // Past a few hundred edges labels only pile up; each edge still says its figures when hovered.
     let labelled = graph.edges.len() <= MAX_LABELLED_EDGES;
+    // Edges between the same two nodes (one per protocol) run side by side, LANE_GAP apart.
+    let mut parallel: rustc_hash::FxHashMap<(usize, usize), (usize, usize)> = Default::default();
+    for &pair in &pairs {
+        parallel.entry(pair).or_default().0 += 1;
+    }
     for &(e, s, t) in &ends {
+        let (count, drawn) = parallel.entry((s, t)).or_default();
+        let lane = (*drawn as f64 - (*count as f64 - 1.0) / 2.0) * LANE_GAP;
+        *drawn += 1;
         if let (Some(&from), Some(&to)) = (at.positions.get(s), at.positions.get(t)) {
-            edge(&mut svg, e, from, to, s == t, labelled);
+            edge(&mut svg, e, from, to, s == t, lane, labelled);
         }
     }
     svg.push_str(r#"</g><g class="nodes">"#);
@@ -80,9 +89,13 @@ pub fn render_svg(graph: &Graph) -> String {
 fn node(svg: &mut String, n: &Node, x: f64, y: f64) {
     let (w, h) = (SPACING.node_width, SPACING.node_height);
     let mut classes = vec!["node", node_type_class(n.node_type)];
-    for (flag, class) in
-        [(n.is_idle, "idle"), (n.is_ghost, "ghost"), (n.is_outside, "outside"), (!n.revisions.is_empty(), "rollout")]
-    {
+    for (flag, class) in [
+        (n.is_idle, "idle"),
+        (n.is_ghost, "ghost"),
+        (n.is_outside, "outside"),
+        (!n.revisions.is_empty(), "rollout"),
+        (n.is_waypoint, "waypoint"),
+    ] {
         if flag {
             classes.push(class);
         }
@@ -123,6 +136,7 @@ fn node_type_class(t: NodeType) -> &'static str {
 /// Under the name: what the node is, and what is special about it.
 fn subtitle(n: &Node) -> String {
     let what = match n.node_type {
+        NodeType::Workload if n.is_waypoint => "waypoint".into(),
         NodeType::Workload => n.workload_kind.clone().unwrap_or_else(|| "workload".into()),
         NodeType::App => n.version.clone().map_or_else(|| "app".into(), |v| format!("app {v}")),
         NodeType::Service => "service".into(),
@@ -209,7 +223,11 @@ fn split_bar(svg: &mut String, n: &Node, x: f64, y: f64, width: f64) {
     svg.push_str("</g>");
 }
 
-fn edge(svg: &mut String, e: &Edge, from: (f64, f64), to: (f64, f64), self_loop: bool, labelled: bool) {
+/// Vertical distance between edges that join the same two nodes.
+const LANE_GAP: f64 = 14.0;
+
+/// Draws `e` from the node at `from` to the node at `to`, `lane` pixels off the middle of their sides.
+fn edge(svg: &mut String, e: &Edge, from: (f64, f64), to: (f64, f64), self_loop: bool, lane: f64, labelled: bool) {
     let (w, h) = (SPACING.node_width, SPACING.node_height);
     // Edges warn from 1% errors and are bad from 5%: the levels a canary decision looks at.
     let severity = match e.error_ratio {
@@ -224,8 +242,8 @@ fn edge(svg: &mut String, e: &Edge, from: (f64, f64), to: (f64, f64), self_loop:
         esc(&e.source),
         esc(&e.target)
     );
-    let (sx, sy) = (from.0 + w, from.1 + h / 2.0);
-    let (tx, ty) = (to.0, to.1 + h / 2.0);
+    let (sx, sy) = (from.0 + w, from.1 + h / 2.0 + lane);
+    let (tx, ty) = (to.0, to.1 + h / 2.0 + lane);
     let (path, lx, ly) = if self_loop {
         let (x, y) = (from.0 + w * 0.7, from.1);
         (format!("M{x:.1},{y:.1} c 30,-40 60,-10 30,10"), x + 20.0, y - 24.0)
@@ -238,8 +256,8 @@ fn edge(svg: &mut String, e: &Edge, from: (f64, f64), to: (f64, f64), self_loop:
         )
     } else {
         // A call back to an earlier layer: leave from the bottom, arrive at the bottom.
-        let (bx, by) = (from.0 + w / 2.0, from.1 + h);
-        let (ex, ey) = (to.0 + w / 2.0, to.1 + h);
+        let (bx, by) = (from.0 + w / 2.0 + lane, from.1 + h);
+        let (ex, ey) = (to.0 + w / 2.0 + lane, to.1 + h);
         let dip = by.max(ey) + 40.0;
         (format!("M{bx:.1},{by:.1} C{bx:.1},{dip:.1} {ex:.1},{dip:.1} {ex:.1},{ey:.1}"), (bx + ex) / 2.0, dip - 6.0)
     };

@@ -13,7 +13,7 @@ use crate::sim::ids::Ids;
 use crate::sim::traffic::{Behaviour, Call, Protocol, Route, Target, Traffic};
 
 use super::argo::{Revision, RolloutPlan, conditions, rollout};
-use super::{Built, HISTORY_S, gateway};
+use super::{Built, HISTORY_S, Mesh, gateway};
 
 const NS: &str = "bookinfo";
 const IMAGE: &str = "docker.io/istio/examples-bookinfo";
@@ -86,7 +86,7 @@ pub struct Apps {
     pub mongodb: Vec<usize>,
     svc_productpage: usize,
     svc_details: usize,
-    svc_reviews: usize,
+    pub svc_reviews: usize,
     svc_ratings: usize,
     svc_mongodb: usize,
 }
@@ -101,10 +101,13 @@ pub struct Reviews<'a> {
 }
 
 impl Apps {
-    /// Creates the bookinfo namespace, its five Services and its Deployments other than reviews; with
-    /// `shared_name`, a second ratings version shares ratings-v1's workload name.
-    pub fn create(c: &mut Cluster, shared_name: bool) -> Apps {
-        c.namespace(NS, true);
+    /// Creates the bookinfo namespace (in the mesh as `mesh` says), its five Services and its Deployments other
+    /// than reviews; with `shared_name`, a second ratings version shares ratings-v1's workload name.
+    pub fn create(c: &mut Cluster, shared_name: bool, mesh: Mesh) -> Apps {
+        match mesh {
+            Mesh::Sidecars => c.namespace(NS, true),
+            Mesh::Ambient => c.ambient_namespace(NS),
+        }
         let svc_productpage = c.service(NS, "productpage", &[("app", "productpage")], 9080, "http");
         let svc_details = c.service(NS, "details", &[("app", "details")], 9080, "http");
         let svc_reviews = c.service(NS, "reviews", &[("app", "reviews")], 9080, "http");
@@ -155,7 +158,13 @@ impl Apps {
         let behaviour = |pod: usize| if canary.contains(&pod) { canary_b } else { stable_b };
         let to_ratings = [Target::all(&self.ratings, Behaviour::ok(4.0))];
         for ((from, to), routed) in phases {
-            let call = Call { protocol: http, sources: &self.productpage, rate: 12.0, active: (from, to) };
+            let call = Call {
+                protocol: http,
+                sources: &self.productpage,
+                service: self.svc_reviews,
+                rate: 12.0,
+                active: (from, to),
+            };
             t.add_routed(&call, &routed, &c.services, &behaviour);
             let rate = |pods: &[usize]| {
                 let served = routed.shares.iter().chain(&routed.mirrored).filter(|s| pods.contains(&s.pod));
@@ -200,7 +209,7 @@ pub fn build_at(mut c: Cluster, progress: Progress, fault: Option<Fault>) -> Bui
         c.scrape_pod_labels = false;
     }
     let gateway_pods = gateway(&mut c);
-    let apps = Apps::create(&mut c, fault == Some(Fault::SharedName));
+    let apps = Apps::create(&mut c, fault == Some(Fault::SharedName), Mesh::Sidecars);
 
     let drawn = [c.ids.hash(), c.ids.hash(), c.ids.hash()];
     // Revisions 1..3 have the scenario's hashes; later cycles' revisions get their own, the same in every frame.

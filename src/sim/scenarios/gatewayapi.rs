@@ -2,19 +2,20 @@
 //! as `bookinfo-gateway-istio`), and `reviews` an Argo Rollout whose Gateway API plugin splits traffic through an
 //! HTTPRoute bound to the `reviews` Service (GAMMA), between the `reviews-stable` and `reviews-canary` Services the
 //! controller pins to each revision's hash. productpage's calls to reviews follow the route through the routing
-//! model, so with a fault planted they go where the planted objects send them.
+//! model, so with a fault planted they go where the planted objects send them. In ambient mode a waypoint in front
+//! of `reviews` applies the route.
 
 use serde_json::{Value, json};
 
 use crate::k8s::gateway::GROUP;
-use crate::routing_model::gateway::DATAPLANE_MODE_LABEL;
+use crate::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL};
 use crate::routing_model::{Caller, Routed, RoutingConfig, ServiceRef, route};
-use crate::sim::cluster::{Cluster, Template, object};
+use crate::sim::cluster::{Cluster, Dataplane, Template, object};
 use crate::sim::fault::Fault;
 
 use super::argo::{Revision, RolloutPlan, conditions, rollout};
 use super::bookinfo::{Apps, Reviews};
-use super::{Built, default_window};
+use super::{Built, Mesh, ambient, default_window};
 
 const NS: &str = "bookinfo";
 const IMAGE: &str = "docker.io/istio/examples-bookinfo";
@@ -24,10 +25,17 @@ const CANARY_AGE_S: i64 = 25 * 60;
 const CONTROLLER: &str = "istio.io/gateway-controller";
 const PORT: u16 = 9080;
 
-/// bookinfo routed by the Gateway API, with `fault` planted.
-pub fn build(mut c: Cluster, fault: Option<Fault>) -> Built {
+/// bookinfo routed by the Gateway API, its namespace in the mesh as `mesh` says, with `fault` planted.
+pub fn build(mut c: Cluster, fault: Option<Fault>, mesh: Mesh) -> Built {
+    if mesh == Mesh::Ambient {
+        ambient::ztunnels(&mut c);
+    }
     let ingress = ingress_gateway(&mut c);
-    let apps = Apps::create(&mut c, false);
+    let apps = Apps::create(&mut c, false, mesh);
+    if mesh == Mesh::Ambient {
+        let waypoint = ambient::waypoint(&mut c, NS, "waypoint");
+        c.use_waypoint(apps.svc_reviews, "waypoint", &waypoint);
+    }
     let plan = Plan::of(fault);
     let hashes = [c.ids.hash(), c.ids.hash(), c.ids.hash()];
     let (old_hash, stable_hash, canary_hash) = (&hashes[0], &hashes[1], &hashes[2]);
@@ -105,7 +113,7 @@ pub fn build(mut c: Cluster, fault: Option<Fault>) -> Built {
         c.push(object("networking.istio.io/v1", "VirtualService", meta, spec, None));
     }
     if fault == Some(Fault::NoWaypoint) {
-        c.label_namespace(NS, DATAPLANE_MODE_LABEL, "ambient");
+        c.label_namespace(NS, DATAPLANE_MODE_LABEL, DATAPLANE_AMBIENT);
     }
 
     let reviews = ServiceRef::new(NS, "reviews");
@@ -248,6 +256,8 @@ fn ingress_gateway(c: &mut Cluster) -> Vec<usize> {
     template.labels.insert("gateway.networking.k8s.io/gateway-name".into(), "bookinfo-gateway".into());
     template.labels.insert("istio.io/gateway-name".into(), "bookinfo-gateway".into());
     template.service_account = "bookinfo-gateway-istio".into();
+    // The gateway's own Envoy reports its calls, in ambient mode too.
+    template.dataplane = Some(Dataplane::Sidecar);
     let owner = Cluster::owner(&format!("{GROUP}/v1"), "Gateway", "bookinfo-gateway", &uid);
     let pods = c.deployment_owned(NS, "bookinfo-gateway-istio", &template, 1, Some(&owner));
     let route = json!({"parentRefs": [{"name": "bookinfo-gateway"}], "rules": [{
