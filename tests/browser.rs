@@ -1,7 +1,8 @@
-//! The web UI in a real headless Chromium driven over WebDriver, on the live demo: open the graph, click the reviews
+//! The web UI in a real headless Chromium driven over WebDriver. On the live demo: open the graph, click the reviews
 //! Rollout, land on its one workload page with both ReplicaSets, all their pods and the split, and watch the split
-//! move when the canary takes its next step. Screenshots of every page go to `target/screenshots/` for people to
-//! look at.
+//! move when the canary takes its next step. On a 2,000-workload mesh: the namespace overview fits the page with
+//! readable boxes, and drills down to a namespace, a workload, and a workload's neighbourhood found by the search
+//! box. Screenshots of every page go to `target/screenshots/` for people to look at.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::process::{block_on, free_port, require, spawn};
+use common::simulate;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
@@ -162,4 +164,72 @@ async fn workloads_total(server: &str) -> usize {
 async fn get_json(url: &str) -> Value {
     let text = reqwest::get(url).await.unwrap().text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+}
+
+/// The size (CSS pixels) of every namespace box and of its name as drawn, and the graph canvas' box.
+async fn drawn_boxes(client: &Client) -> Value {
+    let script = r#"
+        const size = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
+        const boxes = [...document.querySelectorAll("g.node.namespace")].map((g) =>
+            ({ box: size(g.querySelector("rect.box")), name: size(g.querySelector("text")) }));
+        return { canvas: size(document.getElementById("graph")), boxes };
+    "#;
+    client.execute(script, vec![]).await.expect("script runs")
+}
+
+#[test]
+fn the_overview_of_a_2000_workload_mesh_reads_at_a_glance_and_drills_down() {
+    let work = tempfile::tempdir().unwrap();
+    let mesh = work.path().join("mesh");
+    simulate("scale", &mesh, &["--scale", "2000"]);
+    let port = free_port();
+    let args: Vec<String> = ["serve", "--snapshot", mesh.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]
+        .map(String::from)
+        .into();
+    let meshlens = std::path::Path::new(env!("CARGO_BIN_EXE_meshlens"));
+    let server = spawn(meshlens, &args, &work.path().join("serve.log"), port, "/healthz").url;
+    let driver = chromedriver(work.path());
+    block_on(async {
+        let client = browser(&driver).await;
+        client.goto(&format!("{server}/graph")).await.unwrap();
+        let drawn = drawn_boxes(&client).await;
+        screenshot(&client, "overview-2000").await;
+        let boxes = drawn["boxes"].as_array().unwrap();
+        assert_eq!(boxes.len(), 200, "a box per namespace");
+        let canvas: Vec<f64> = drawn["canvas"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        for b in boxes {
+            let [left, top, width, height] = [0, 1, 2, 3].map(|i| b["box"][i].as_f64().unwrap());
+            assert!(width >= 40.0, "every namespace box at least 40 px wide at the default fit: {b}");
+            // Inside the canvas: the whole mesh is on screen without scrolling the drawing.
+            assert!(left >= canvas[0] - 1.0 && left + width <= canvas[0] + canvas[2] + 1.0, "{b} in {canvas:?}");
+            assert!(top >= canvas[1] - 1.0 && top + height <= canvas[1] + canvas[3] + 1.0, "{b} in {canvas:?}");
+            // The name is drawn at least 10 px high (a readable size) and within its box.
+            let (name_width, name_height) = (b["name"][2].as_f64().unwrap(), b["name"][3].as_f64().unwrap());
+            assert!(name_height >= 10.0 && name_width <= width, "readable label inside its box: {b}");
+        }
+
+        // A namespace box opens that namespace's graph, a workload box its page.
+        client.find(Locator::Css(r#"g.node[data-name="scale-0004"] a"#)).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/graph").await;
+        let url = client.current_url().await.unwrap();
+        assert_eq!(url.query(), Some("namespaces=scale-0004"), "{url}");
+        let workload = client.find(Locator::Css(r#"g.node[data-name="svc-00042"] a"#)).await.expect("svc-00042 node");
+        screenshot(&client, "overview-2000-namespace").await;
+        workload.click().await.unwrap();
+        wait_for_path(&client, "/workloads/scale-0004/svc-00042").await;
+
+        // The search box jumps to a workload's neighbourhood.
+        client.goto(&format!("{server}/graph")).await.unwrap();
+        let find = client.find(Locator::Id("find")).await.unwrap();
+        find.send_keys("scale-0004/svc-00042").await.unwrap();
+        client.find(Locator::Css(r#"button[form="find-form"]"#)).await.unwrap().click().await.unwrap();
+        wait_for_path(&client, "/graph").await;
+        let url = client.current_url().await.unwrap();
+        assert_eq!(url.query(), Some("focus=workload%2Fscale-0004%2Fsvc-00042"), "{url}");
+        let nodes = client.find_all(Locator::Css("g.node")).await.unwrap();
+        assert!((2..20).contains(&nodes.len()), "the workload and its neighbours: {} nodes", nodes.len());
+        client.find(Locator::Css(r#"g.node[data-name="svc-00042"]"#)).await.expect("the focus is drawn");
+        screenshot(&client, "overview-2000-focus").await;
+        client.close().await.unwrap();
+    });
 }

@@ -35,9 +35,13 @@ pub fn layout(count: usize, edges: &[(usize, usize)], order_key: &dyn Fn(usize) 
     let layers = longest_path_layers(count, &forward);
     let mut rows = order_layers(count, &forward, &layers, order_key);
     rows.retain(|row| !row.is_empty());
-    // A long chain of layers is folded into bands, left to right then the next band down, so a deep graph (the
-    // namespace overview of a large mesh) stays near the shape of a screen instead of one endless line.
-    let tallest = rows.iter().map(Vec::len).max().unwrap_or(0) as f64;
+    // A layer far taller than the drawing is wide (the namespace overview of a large mesh, where most namespaces
+    // call nothing drawn and sit in the first layer) is wrapped into several columns of at most `cap` nodes.
+    let cap = column_cap(&rows, spacing);
+    let rows: Vec<&[usize]> = rows.iter().flat_map(|row| row.chunks(cap)).collect();
+    // A long chain of layers is folded into bands, left to right then the next band down, so a deep graph stays
+    // near the shape of a screen instead of one endless line.
+    let tallest = rows.iter().map(|r| r.len()).max().unwrap_or(0) as f64;
     let row_pitch = spacing.node_height + spacing.node_gap;
     let band_height = tallest * row_pitch + spacing.node_gap;
     let column_width = spacing.node_width + spacing.layer_gap;
@@ -64,6 +68,27 @@ pub fn layout(count: usize, edges: &[(usize, usize)], order_key: &dyn Fn(usize) 
     let width =
         2.0 * spacing.margin + (columns * (spacing.node_width + spacing.layer_gap) - spacing.layer_gap).max(0.0);
     Layout { positions, width, height }
+}
+
+/// Width over height a drawing should approach: a wide screen's.
+const SCREEN_SHAPE: f64 = 2.0;
+/// Layers up to this many nodes are never wrapped.
+const WRAP_FROM: usize = 8;
+
+/// The most nodes a column holds: the tallest layer, unless the drawing would be far taller than a screen's shape
+/// (under a quarter of its width over height); then the height that brings it closest to that shape.
+fn column_cap(rows: &[Vec<usize>], spacing: Spacing) -> usize {
+    let tallest = rows.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let shape = |cap: usize| {
+        let columns: usize = rows.iter().map(|r| r.len().div_ceil(cap)).sum();
+        columns as f64 * (spacing.node_width + spacing.layer_gap)
+            / (cap as f64 * (spacing.node_height + spacing.node_gap))
+    };
+    if tallest <= WRAP_FROM || shape(tallest) >= SCREEN_SHAPE / 4.0 {
+        return tallest;
+    }
+    let distance = |cap: usize| (shape(cap) / SCREEN_SHAPE).ln().abs();
+    (WRAP_FROM..=tallest).min_by(|&a, &b| distance(a).total_cmp(&distance(b))).unwrap_or(tallest)
 }
 
 /// The edges with those closing a cycle reversed, and self-loops dropped.
@@ -221,6 +246,22 @@ mod tests {
         let distinct: std::collections::BTreeSet<(i64, i64)> =
             l.positions.iter().map(|&(x, y)| (x as i64, y as i64)).collect();
         assert_eq!(distinct.len(), 50, "no two nodes in one place");
+    }
+
+    #[test]
+    fn a_layer_far_taller_than_wide_wraps_into_columns_of_a_screens_shape() {
+        // 200 nodes, a few edges: nearly all are roots in one layer.
+        let edges = [(0, 1), (2, 3), (4, 5)];
+        let l = layout(200, &edges, &key, SPACING);
+        let shape = l.width / l.height;
+        assert!((1.0..4.0).contains(&shape), "about a screen's shape: {} × {}", l.width, l.height);
+        let distinct: std::collections::BTreeSet<(i64, i64)> =
+            l.positions.iter().map(|&(x, y)| (x as i64, y as i64)).collect();
+        assert_eq!(distinct.len(), 200, "no two nodes in one place");
+        // A small graph keeps its one column per layer.
+        let small = layout(6, &[(0, 1), (0, 2), (0, 3), (0, 4), (0, 5)], &key, SPACING);
+        let xs: std::collections::BTreeSet<i64> = small.positions.iter().map(|p| p.0 as i64).collect();
+        assert_eq!(xs.len(), 2, "{small:?}");
     }
 
     #[test]

@@ -4,13 +4,13 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::response::Html;
+use axum::response::{Html, Redirect};
 
 use crate::doctor::{DEFAULT_THRESHOLD, Finding, Severity, diagnose, examine};
 use crate::graph::render::chart::split_chart;
 use crate::graph::render::svg::{edge_label, render_svg};
 use crate::graph::render::{label_of, whole_percent};
-use crate::graph::{Edge, GraphType, Revision, format_duration, overview};
+use crate::graph::{Edge, Focus, GraphRequest, GraphType, Revision, format_duration, overview};
 use crate::identity::{Workload, WorkloadKind};
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
@@ -18,7 +18,7 @@ use crate::views::traffic::Measured;
 
 use super::api::{build_graph, find_workload, history, measured};
 use super::error::{ApiError, PageError};
-use super::params::{GraphParams, ObjectPath, WindowParams, graph_request, parse};
+use super::params::{FindParams, GraphParams, ObjectPath, RawGraph, WindowParams, graph_request, parse};
 use super::state::AppState;
 
 /// Namespace links drawn in the overview of a large mesh: the busiest ones.
@@ -45,6 +45,10 @@ struct GraphPage {
     at: String,
     time: String,
     svg: String,
+    /// What the search box offers: namespaces, then `namespace/workload`.
+    findable: Vec<String>,
+    /// The node graph's centre, as `--focus` names it.
+    focus: Option<String>,
     overview: bool,
     /// Namespace links left out of the overview (the quietest).
     hidden_edges: usize,
@@ -79,7 +83,13 @@ impl FindingRow {
 pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> PageResult {
     let world = state.world();
     let p: GraphParams = parse(query.as_deref())?;
-    let req = graph_request(&state, &world, &p.raw())?;
+    let focus: Option<Focus> = match p.focus.as_deref().filter(|f| !f.is_empty()) {
+        Some(text) => Some(text.parse().map_err(|e| ApiError::bad("focus", e))?),
+        None => None,
+    };
+    // A node graph reads its focus' namespace, whatever `namespaces` says.
+    let raw = RawGraph { namespaces: focus.as_ref().map(Focus::namespace).or(p.namespaces.as_deref()), ..p.raw() };
+    let req = GraphRequest { focus: focus.clone(), ..graph_request(&state, &world, &raw)? };
     let graph = build_graph(&state, &world, &req).await?;
     let report = match req.graph_type {
         GraphType::Workload => {
@@ -93,6 +103,9 @@ pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
         report.findings.iter().filter(|f| f.severity != Severity::Info).map(|f| FindingRow::new(f, &world)).collect();
     // A large mesh starts as one box per namespace; each box drills down into its namespace.
     let overview = req.namespaces.is_none() && overview::too_big(&graph);
+    let findable = (world.index.namespaces().iter().cloned())
+        .chain(world.index.workloads().iter().map(|w| format!("{}/{}", w.id.namespace, w.id.name)))
+        .collect();
     let mut shown = if overview { overview::namespace_view(&graph) } else { graph };
     let hidden_edges = if overview { overview::keep_busiest_edges(&mut shown, OVERVIEW_EDGES) } else { 0 };
     html(&GraphPage {
@@ -107,6 +120,8 @@ pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
         at: p.at.clone().unwrap_or_default(),
         time: shown.time.clone(),
         svg: render_svg(&shown),
+        findable,
+        focus: p.focus.clone().filter(|f| !f.is_empty()),
         overview,
         hidden_edges,
         nodes: shown.nodes.len(),
@@ -114,6 +129,33 @@ pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
         warnings: shown.warnings.clone(),
         findings,
     })
+}
+
+/// The graph page's search box: a namespace opens its graph; a workload (`NS/NAME`, or a name one namespace
+/// alone has) the graph of it and its neighbours.
+pub async fn find(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Redirect, PageError> {
+    let p: FindParams = parse(query.as_deref())?;
+    let q = p.q.as_deref().unwrap_or_default().trim();
+    let world = state.world();
+    let to = |key: &str, value: &str| {
+        let query = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
+        Ok(Redirect::to(&format!("/graph?{query}")))
+    };
+    if world.index.namespaces().contains(q) {
+        return to("namespaces", q);
+    }
+    let found: Vec<&Workload> = match q.split_once('/') {
+        Some((namespace, name)) => world.index.named(namespace, name).collect(),
+        None => world.index.workloads().iter().filter(|w| w.id.name == q).collect(),
+    };
+    match found.as_slice() {
+        [w] => to("focus", &format!("workload/{}/{}", w.id.namespace, w.id.name)),
+        [] => Err(PageError(ApiError::NotFound(format!("no namespace or workload named {q:?}")))),
+        several => {
+            let places: Vec<String> = several.iter().map(|w| format!("{}/{}", w.id.namespace, w.id.name)).collect();
+            Err(PageError(ApiError::bad("q", format!("{q:?} names several workloads: {}", places.join(", ")))))
+        }
+    }
 }
 
 /// One row of the workloads list.

@@ -62,6 +62,14 @@ pub struct GraphParams {
     pub at: Option<String>,
     /// `true` for p95 on every edge.
     pub latency: Option<String>,
+    /// `workload/NS/NAME`, `app/NS/NAME[/VERSION]` or `service/NS/NAME`: that node and its neighbours only.
+    pub focus: Option<String>,
+}
+
+/// What the graph page's search box sends.
+#[derive(Debug, Default, Deserialize)]
+pub struct FindParams {
+    pub q: Option<String>,
 }
 
 /// Kiali's names for the same parameters (`graphType=versionedApp`, `duration=600s`, `queryTime=unix seconds`).

@@ -14,6 +14,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::graph))
         .route("/graph", get(pages::graph))
+        .route("/graph/find", get(pages::find))
         .route("/workloads", get(pages::workloads))
         .route("/workloads/{namespace}/{name}", get(pages::workload))
         .route("/rollouts", get(pages::rollouts))

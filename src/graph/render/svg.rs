@@ -13,8 +13,33 @@ use super::whole_percent;
 /// Edges drawn with their labels; more are labelled on hover only.
 const MAX_LABELLED_EDGES: usize = 150;
 
-const SPACING: Spacing =
-    Spacing { node_width: 210.0, node_height: 58.0, layer_gap: 150.0, node_gap: 34.0, margin: 24.0 };
+/// How a kind of drawing sizes its boxes and places their text.
+#[derive(Clone, Copy)]
+struct Look {
+    spacing: Spacing,
+    /// Baselines of the name and of the line under it (none: in the tooltip only), from the box's top.
+    name_y: f64,
+    sub_y: Option<f64>,
+    /// Longest name drawn whole; longer ones are clipped (the tooltip has them whole).
+    name_chars: usize,
+}
+
+/// Workloads, apps and Services: room for the split bar and edge labels.
+const DETAIL: Look = Look {
+    spacing: Spacing { node_width: 210.0, node_height: 58.0, layer_gap: 150.0, node_gap: 34.0, margin: 24.0 },
+    name_y: 20.0,
+    sub_y: Some(36.0),
+    name_chars: 26,
+};
+
+/// The namespace overview of a large mesh: hundreds of boxes on one screen, so small boxes holding only a large
+/// name (`.namespace` text in the style), readable (about 11 px at 400 namespaces) when fitted to the page.
+const OVERVIEW: Look = Look {
+    spacing: Spacing { node_width: 230.0, node_height: 44.0, layer_gap: 60.0, node_gap: 14.0, margin: 24.0 },
+    name_y: 32.0,
+    sub_y: None,
+    name_chars: 12,
+};
 
 /// Styles shared by the CLI's SVG file and the web page.
 const STYLE: &str = "
@@ -29,6 +54,7 @@ const STYLE: &str = "
 .node.waypoint rect.box{fill:#faf5ff;stroke:#6b46c1;stroke-width:1.6}
 .node.unknown rect.box{fill:#fefcbf;stroke:#b7791f}
 .node.service rect.box{rx:29}
+.node.namespace text{font-size:30px;font-weight:600}
 .node a:hover rect.box,.node:hover rect.box{stroke-width:2.5}
 .split .stable{fill:#38a169}.split .canary{fill:#dd6b20}.split .other{fill:#a0aec0}
 .split .want{stroke:#1a202c;stroke-width:2}
@@ -50,7 +76,9 @@ pub fn render_svg(graph: &Graph) -> String {
         .collect();
     let pairs: Vec<(usize, usize)> = ends.iter().map(|&(_, s, t)| (s, t)).collect();
     let key = |i: usize| graph.nodes.get(i).map_or_else(String::new, |n| format!("{}/{}", n.namespace, n.name));
-    let at = layout(graph.nodes.len(), &pairs, &key, SPACING);
+    let overview = graph.nodes.iter().any(|n| n.node_type == NodeType::Namespace);
+    let look = if overview { OVERVIEW } else { DETAIL };
+    let at = layout(graph.nodes.len(), &pairs, &key, look.spacing);
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -63,8 +91,9 @@ pub fn render_svg(graph: &Graph) -> String {
         r##"<style>{STYLE}</style><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#718096"/></marker></defs>"##
     );
     svg.push_str(r#"<g class="edges">"#);
-    // Past a few hundred edges labels only pile up; each edge still says its figures when hovered.
-    let labelled = graph.edges.len() <= MAX_LABELLED_EDGES;
+    // Past a few hundred edges, or between namespace boxes drawn small, labels only pile up; each edge still says
+    // its figures when hovered.
+    let labelled = !overview && graph.edges.len() <= MAX_LABELLED_EDGES;
     // Edges between the same two nodes (one per protocol) run side by side, LANE_GAP apart.
     let mut parallel: rustc_hash::FxHashMap<(usize, usize), (usize, usize)> = Default::default();
     for &pair in &pairs {
@@ -75,19 +104,20 @@ pub fn render_svg(graph: &Graph) -> String {
         let lane = (*drawn as f64 - (*count as f64 - 1.0) / 2.0) * LANE_GAP;
         *drawn += 1;
         if let (Some(&from), Some(&to)) = (at.positions.get(s), at.positions.get(t)) {
-            edge(&mut svg, e, from, to, s == t, lane, labelled);
+            let ends = Ends { from, to, self_loop: s == t, lane };
+            edge(&mut svg, e, look.spacing, ends, labelled);
         }
     }
     svg.push_str(r#"</g><g class="nodes">"#);
     for (n, &(x, y)) in graph.nodes.iter().zip(&at.positions) {
-        node(&mut svg, n, x, y);
+        node(&mut svg, n, look, x, y);
     }
     svg.push_str("</g></svg>\n");
     svg
 }
 
-fn node(svg: &mut String, n: &Node, x: f64, y: f64) {
-    let (w, h) = (SPACING.node_width, SPACING.node_height);
+fn node(svg: &mut String, n: &Node, look: Look, x: f64, y: f64) {
+    let (w, h) = (look.spacing.node_width, look.spacing.node_height);
     let mut classes = vec!["node", node_type_class(n.node_type)];
     for (flag, class) in [
         (n.is_idle, "idle"),
@@ -106,14 +136,12 @@ fn node(svg: &mut String, n: &Node, x: f64, y: f64) {
     }
     let _ = write!(svg, r#"<title>{}</title>"#, esc(&tooltip(n)));
     let _ = write!(svg, r#"<rect class="box" x="{x:.1}" y="{y:.1}" width="{w:.0}" height="{h:.0}" rx="6"/>"#);
-    let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}">{}</text>"#, x + 10.0, y + 20.0, esc(&clip(&n.name, 26)));
-    let _ = write!(
-        svg,
-        r#"<text class="sub" x="{:.1}" y="{:.1}">{}</text>"#,
-        x + 10.0,
-        y + 36.0,
-        esc(&clip(&subtitle(n), 32))
-    );
+    let name = esc(&clip(&n.name, look.name_chars));
+    let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}">{name}</text>"#, x + 10.0, y + look.name_y);
+    if let Some(sub_y) = look.sub_y {
+        let sub = esc(&clip(&subtitle(n), 32));
+        let _ = write!(svg, r#"<text class="sub" x="{:.1}" y="{:.1}">{sub}</text>"#, x + 10.0, y + sub_y);
+    }
     if !n.revisions.is_empty() {
         split_bar(svg, n, x + 10.0, y + 44.0, w - 20.0);
     }
@@ -226,9 +254,17 @@ fn split_bar(svg: &mut String, n: &Node, x: f64, y: f64, width: f64) {
 /// Vertical distance between edges that join the same two nodes.
 const LANE_GAP: f64 = 14.0;
 
-/// Draws `e` from the node at `from` to the node at `to`, `lane` pixels off the middle of their sides.
-fn edge(svg: &mut String, e: &Edge, from: (f64, f64), to: (f64, f64), self_loop: bool, lane: f64, labelled: bool) {
-    let (w, h) = (SPACING.node_width, SPACING.node_height);
+/// Where an edge runs: the top-left corners of its nodes, and how far (pixels) off the middle of their sides.
+struct Ends {
+    from: (f64, f64),
+    to: (f64, f64),
+    self_loop: bool,
+    lane: f64,
+}
+
+fn edge(svg: &mut String, e: &Edge, spacing: Spacing, ends: Ends, labelled: bool) {
+    let Ends { from, to, self_loop, lane } = ends;
+    let (w, h) = (spacing.node_width, spacing.node_height);
     // Edges warn from 1% errors and are bad from 5%: the levels a canary decision looks at.
     let severity = match e.error_ratio {
         r if r >= 0.05 => " bad",
@@ -320,4 +356,46 @@ pub fn esc(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{GraphType, QueryStats};
+
+    /// The namespace overview of `count` namespaces none of which calls another: all in one layer, the tallest case.
+    fn overview(count: usize) -> Graph {
+        let nodes: Vec<Node> = (0..count)
+            .map(|i| {
+                let ns = format!("team-{i:04}");
+                Node::new(&format!("ns:{ns}"), NodeType::Namespace, "Kubernetes", &ns, &ns)
+            })
+            .collect();
+        Graph {
+            graph_type: GraphType::Workload,
+            time: String::new(),
+            duration: "10m".into(),
+            namespaces: Vec::new(),
+            nodes,
+            edges: Vec::new(),
+            edge_latency: false,
+            warnings: Vec::new(),
+            telemetry: QueryStats::default(),
+        }
+    }
+
+    #[test]
+    fn the_overview_of_400_namespaces_fits_a_page_with_readable_boxes() {
+        for count in [200, 400] {
+            let svg = render_svg(&overview(count));
+            let view_box = svg.split("viewBox=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default();
+            let size: Vec<f64> = view_box.split(' ').filter_map(|v| v.parse().ok()).collect();
+            let [_, _, width, height] = size[..] else { panic!("a viewBox: {view_box}") };
+            // The graph page's canvas in a 1440 × 1000 window: about 1390 × 740 px.
+            let scale = (1390.0 / width).min(740.0 / height);
+            let (box_px, name_px) = (scale * OVERVIEW.spacing.node_width, scale * 30.0);
+            assert!(box_px >= 40.0 && name_px >= 10.0, "{count}: boxes {box_px:.0} px, names {name_px:.1} px");
+            assert_eq!(svg.matches("<g class=\"node namespace").count(), count);
+        }
+    }
 }
