@@ -3,9 +3,11 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use super::functions::{bucket_quantile, extrapolated_rate};
 use super::interner::Interner;
@@ -15,6 +17,7 @@ use super::query::{Aggregation, MatchOp, Matcher, QuerySpec, Row};
 type Labels = Box<[(Arc<str>, Arc<str>)]>;
 
 struct Series {
+    metric: Arc<str>,
     /// Sorted by label name; the metric name is not among them.
     labels: Labels,
     /// `(unix ms, value)` in time order.
@@ -26,12 +29,16 @@ struct Series {
 pub struct MemoryStore {
     series: Vec<Series>,
     by_metric: HashMap<Arc<str>, Vec<usize>>,
-    by_key: HashMap<(Arc<str>, Labels), usize>,
+    /// Series by a hash of their metric and labels (the labels are kept once, in `series`).
+    by_key: FxHashMap<u64, Vec<usize>>,
     strings: Interner,
     newest_ms: Option<i64>,
     samples: usize,
     out_of_order: usize,
 }
+
+/// Series texts remembered while loading: more than a histogram's buckets, which a file cycles through by time.
+const RECENT_SERIES: usize = 64;
 
 /// Why samples could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -52,25 +59,31 @@ impl MemoryStore {
     pub fn load_openmetrics(&mut self, source_name: &str, input: impl std::io::BufRead) -> Result<usize, LoadError> {
         let mut count: usize = 0;
         let mut missing_ts = None;
-        let mut last: Option<LastSeries> = None;
-        openmetrics::parse(input, |s| {
-            let Some(ts) = s.timestamp else {
+        // A file holds each series' samples together (a histogram's buckets cycle by time): a line whose series
+        // text was seen a few lines ago is looked up by that text, not parsed again.
+        let mut recent: FxHashMap<u64, (String, usize)> = FxHashMap::default();
+        openmetrics::parse_lines(input, |line| {
+            let Some(ts) = line.timestamp else {
                 missing_ts.get_or_insert(count.saturating_add(1));
-                return;
+                return Ok(());
             };
             let t_ms = (ts * 1000.0).round() as i64;
-            // Consecutive samples usually belong to the same series: skip the lookup then.
-            let index = match &last {
-                Some(l) if l.is(&s) => l.index,
+            let text_hash = rustc_hash::FxBuildHasher.hash_one(line.series_text);
+            let index = match recent.get(&text_hash) {
+                Some((text, index)) if text == line.series_text => *index,
                 _ => {
-                    let index = self.series_index(s.name, s.labels.iter().map(|(k, v)| (*k, v.as_str())));
-                    let labels = s.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-                    last = Some(LastSeries { name: s.name.to_owned(), labels, index });
+                    let (name, labels) = line.series()?;
+                    let index = self.series_index(name, labels.iter().map(|(k, v)| (*k, v.as_str())));
+                    if recent.len() >= RECENT_SERIES {
+                        recent.clear();
+                    }
+                    recent.insert(text_hash, (line.series_text.to_owned(), index));
                     index
                 }
             };
-            self.push_sample(index, t_ms, s.value);
+            self.push_sample(index, t_ms, line.value);
             count = count.saturating_add(1);
+            Ok(())
         })
         .map_err(|error| LoadError::Parse { source_name: source_name.to_owned(), error })?;
         if let Some(line) = missing_ts {
@@ -100,14 +113,16 @@ impl MemoryStore {
             .collect();
         pairs.sort();
         let name = self.strings.get(metric);
-        let key = (name.clone(), pairs.into_boxed_slice());
-        if let Some(&i) = self.by_key.get(&key) {
+        let key = rustc_hash::FxBuildHasher.hash_one((&name, &pairs));
+        let same = |s: &Series| s.metric == name && *s.labels == *pairs;
+        let candidates = self.by_key.entry(key).or_default();
+        if let Some(&i) = candidates.iter().find(|&&i| self.series.get(i).is_some_and(same)) {
             return i;
         }
         let index = self.series.len();
-        self.series.push(Series { labels: key.1.clone(), samples: Vec::new() });
+        candidates.push(index);
+        self.series.push(Series { metric: name.clone(), labels: pairs.into_boxed_slice(), samples: Vec::new() });
         self.by_metric.entry(name).or_default().push(index);
-        self.by_key.insert(key, index);
         index
     }
 
@@ -212,20 +227,6 @@ struct Group {
 }
 
 /// The series the previous sample of a file belonged to.
-struct LastSeries {
-    name: String,
-    labels: Vec<(String, String)>,
-    index: usize,
-}
-
-impl LastSeries {
-    fn is(&self, s: &openmetrics::Sample<'_>) -> bool {
-        self.name == s.name
-            && self.labels.len() == s.labels.len()
-            && self.labels.iter().zip(&s.labels).all(|(a, b)| a.0 == b.0 && a.1 == b.1)
-    }
-}
-
 fn label<'a>(labels: &'a Labels, name: &str) -> Option<&'a Arc<str>> {
     labels.binary_search_by(|(k, _)| (**k).cmp(name)).ok().and_then(|i| labels.get(i)).map(|(_, value)| value)
 }

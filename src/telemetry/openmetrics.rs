@@ -125,7 +125,47 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Reads every sample of `input` in order, a line at a time (never the whole input), handing each to `each`.
 /// Stops at `# EOF`. A line longer than [`MAX_LINE_BYTES`], one that is not UTF-8, or a read that fails (a
 /// truncated or oversized gzip stream) is an error naming the line.
-pub fn parse(mut input: impl BufRead, mut each: impl FnMut(Sample<'_>)) -> Result<(), ParseError> {
+pub fn parse(input: impl BufRead, mut each: impl FnMut(Sample<'_>)) -> Result<(), ParseError> {
+    parse_lines(input, |line| {
+        let (name, labels) = line.series()?;
+        each(Sample { name, labels, value: line.value, timestamp: line.timestamp });
+        Ok(())
+    })
+}
+
+/// A sample line with its series (metric name and label set) still as written: the samples of a series follow
+/// one another in a file, so a reader that compares `series_text` with the previous line's parses each series
+/// once, not once per sample.
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    /// The name and label set as written (`name{a="1",b="2"}`), not yet checked.
+    pub series_text: &'a str,
+    pub value: f64,
+    /// Seconds since the epoch; `None` when the line has no timestamp.
+    pub timestamp: Option<f64>,
+}
+
+impl<'a> Line<'a> {
+    /// The metric name and labels (values unescaped), checked.
+    pub fn series(&self) -> Result<(&'a str, Labels<'a>), String> {
+        let name_end = self.series_text.find('{').unwrap_or(self.series_text.len());
+        let (name, rest) = self.series_text.split_at_checked(name_end).ok_or("a sample needs a value")?;
+        if !valid_name(name) {
+            return Err(format!("invalid metric name {name:?}"));
+        }
+        match rest.strip_prefix('{') {
+            Some(body) => Ok((name, parse_labels(body)?.0)),
+            None => Ok((name, Vec::new())),
+        }
+    }
+}
+
+/// As [`parse`], handing each sample line with its series unparsed; an error `each` returns (from
+/// [`Line::series`]) stops the reading and names the line.
+pub fn parse_lines(
+    mut input: impl BufRead,
+    mut each: impl FnMut(Line<'_>) -> Result<(), String>,
+) -> Result<(), ParseError> {
     let mut buf = Vec::with_capacity(4096);
     let mut number = 0usize;
     loop {
@@ -148,22 +188,18 @@ pub fn parse(mut input: impl BufRead, mut each: impl FnMut(Sample<'_>)) -> Resul
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        each(parse_sample(line).map_err(fail)?);
+        each(split_line(line).map_err(fail)?).map_err(fail)?;
     }
 }
 
-fn parse_sample(line: &str) -> Result<Sample<'_>, String> {
+/// Splits a sample line into its series text, value and timestamp; the series is checked by [`Line::series`].
+fn split_line(line: &str) -> Result<Line<'_>, String> {
     let name_end = line.find(['{', ' ']).ok_or("a sample needs a value")?;
-    let (name, mut rest) = line.split_at_checked(name_end).ok_or("a sample needs a value")?;
-    if !valid_name(name) {
-        return Err(format!("invalid metric name {name:?}"));
-    }
-    let mut labels = Vec::new();
-    if let Some(body) = rest.strip_prefix('{') {
-        let (parsed, after) = parse_labels(body)?;
-        labels = parsed;
-        rest = after;
-    }
+    let series_end = match line.as_bytes().get(name_end) {
+        Some(b'{') => label_set_end(line, name_end).ok_or("unterminated label set")?,
+        _ => name_end,
+    };
+    let (series_text, rest) = line.split_at_checked(series_end).ok_or("a sample needs a value")?;
     let mut fields = rest.split_ascii_whitespace();
     let value = fields.next().ok_or("a sample needs a value")?;
     let value = parse_number(value).ok_or_else(|| format!("invalid value {value:?}"))?;
@@ -171,7 +207,23 @@ fn parse_sample(line: &str) -> Result<Sample<'_>, String> {
         Some(ts) => Some(ts.parse::<f64>().map_err(|_| format!("invalid timestamp {ts:?}"))?),
         None => None,
     };
-    Ok(Sample { name, labels, value, timestamp })
+    Ok(Line { series_text, value, timestamp })
+}
+
+/// The byte just past the `}` closing the label set that opens at `open`, skipping quoted values (and the
+/// escapes in them).
+fn label_set_end(line: &str, open: usize) -> Option<usize> {
+    let (mut quoted, mut escaped) = (false, false);
+    for (i, &b) in line.as_bytes().iter().enumerate().skip(open) {
+        match (quoted, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (_, false, b'"') => quoted = !quoted,
+            (false, _, b'}') => return i.checked_add(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Label pairs as read: names borrow the text, values are unescaped.
@@ -261,6 +313,21 @@ mod tests {
         assert!(zeros.limit() > (1 << 30) - (1 << 20), "read little of it");
         let err = parse(&b"a 1 1\n\xff\xfe 2\n"[..], |_| {}).unwrap_err();
         assert_eq!((err.line, err.message.as_str()), (2, "not UTF-8 text"));
+    }
+
+    #[test]
+    fn a_lines_series_text_ends_at_its_label_sets_closing_brace() {
+        let mut seen = Vec::new();
+        let text = "a{x=\"}\",y=\"q\\\"}\"} 1 2\nb 3\n";
+        parse_lines(text.as_bytes(), |line| {
+            seen.push((line.series_text.to_owned(), line.series()?.1.len(), line.value));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, [("a{x=\"}\",y=\"q\\\"}\"}".to_owned(), 2, 1.0), ("b".to_owned(), 0, 3.0)]);
+        // A series the reader rejects stops the reading at its line.
+        let err = parse_lines("ok 1\nbad{x=1} 2\n".as_bytes(), |line| line.series().map(drop)).unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
     }
 
     #[test]
