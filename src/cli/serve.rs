@@ -31,7 +31,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     // A live telemetry store without a fixed time answers for "now"; a snapshot for its own time.
     let live = args.source.prometheus.is_some() || args.source.kube;
     let clock = if live && mesh.time.is_none() { Clock::Live } else { Clock::Fixed(telemetry.at) };
-    let world = World { inventory: mesh.inventory, index: mesh.index };
+    let world = World { inventory: mesh.inventory, index: mesh.index, generation: 0 };
     let tls = match (&args.tls_cert_file, &args.tls_key_file) {
         (Some(cert), Some(key)) => Some(Tls { cert: cert.clone(), key: key.clone() }),
         _ => None,

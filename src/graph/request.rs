@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Node, NodeType, Reporter};
 
 /// How nodes are drawn: per workload (default), per app, per app version, or per service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "camelCase")]
 pub enum GraphType {
     Workload,
@@ -40,7 +40,7 @@ impl GraphType {
 }
 
 /// Names of the labels the scrape configuration adds per pod (older setups: `kubernetes_pod_name`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ScrapeLabels {
     pub pod: String,
     pub namespace: String,
@@ -53,7 +53,7 @@ impl Default for ScrapeLabels {
 }
 
 /// What graph to build.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GraphRequest {
     pub graph_type: GraphType,
     /// Selected namespaces; `None` means every namespace.
@@ -74,7 +74,7 @@ pub struct GraphRequest {
 
 /// Kiali's `ambientTraffic`: which ambient-mode reports a graph draws. Waypoints report L7
 /// (`reporter="waypoint"`); ztunnel reports L4 (TCP series scraped from ztunnel pods, `app="ztunnel"`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum AmbientTraffic {
     /// Neither: sidecars and gateways only.
     None,
@@ -88,7 +88,7 @@ pub enum AmbientTraffic {
 }
 
 /// How a graph shows ambient mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Ambient {
     pub traffic: AmbientTraffic,
     /// Draw waypoint proxies as nodes (Kiali's `waypoints`, default true); without them, the calls through a
@@ -118,7 +118,7 @@ impl Ambient {
 
 /// What a node graph centres on: the calls to and from a workload or an app (or one of its versions), or the
 /// calls addressed to a Service. Parsed from `workload/NS/NAME`, `app/NS/NAME[/VERSION]` or `service/NS/NAME`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Focus {
     Workload { namespace: String, name: String },
     App { namespace: String, name: String, version: Option<String> },

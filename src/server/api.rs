@@ -1,6 +1,8 @@
 //! The JSON API: our graph, Kiali's graph format under Kiali's parameter names, workloads, one workload with its
 //! traffic, one Rollout with its measured split.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -22,7 +24,7 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Graph>, ApiError> {
+pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Arc<Graph>>, ApiError> {
     let world = state.world();
     let p: GraphParams = parse(query.as_deref())?;
     let req = graph_request(&state, &world, &p.raw())?;
@@ -163,10 +165,24 @@ pub async fn history(
 }
 
 /// The graph of `req`, or the telemetry error naming its query.
-pub async fn build_graph(state: &AppState, world: &World, req: &GraphRequest) -> Result<Graph, ApiError> {
-    crate::graph::graph(state.telemetry(), &world.index, &world.inventory, req)
+/// The graph of `req` in `world`: computed once (see [`super::cache`]) on a blocking thread, at most as many at
+/// once as there are cores, so the async workers stay free for `/healthz` and small pages.
+pub async fn build_graph(state: &AppState, world: &Arc<World>, req: &GraphRequest) -> Result<Arc<Graph>, ApiError> {
+    state
+        .graphs()
+        .get_or_compute(world.generation, req, || async {
+            let _permit = state.computing().acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+            let (state, world, req) = (state.clone(), world.clone(), req.clone());
+            let runtime = tokio::runtime::Handle::current();
+            let computed = tokio::task::spawn_blocking(move || {
+                runtime.block_on(crate::graph::graph(state.telemetry(), &world.index, &world.inventory, &req))
+            });
+            computed
+                .await
+                .map_err(|e| ApiError::Internal(format!("computing the graph failed: {e}")))?
+                .map_err(|e| ApiError::Telemetry(e.to_string()))
+        })
         .await
-        .map_err(|e| ApiError::Telemetry(e.to_string()))
 }
 
 /// A workload by namespace and name (of `kind` when given). When kinds share a name, the one with pods wins.

@@ -2,6 +2,8 @@
 //! workload with every ReplicaSet and pod and, for a Rollout, its split; the workloads list; the Rollouts overview.
 //! Values are formatted here so the templates stay plain.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::{Html, Redirect};
@@ -106,7 +108,7 @@ pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
     let findable = (world.index.namespaces().iter().cloned())
         .chain(world.index.workloads().iter().map(|w| format!("{}/{}", w.id.namespace, w.id.name)))
         .collect();
-    let mut shown = if overview { overview::namespace_view(&graph) } else { graph };
+    let mut shown = if overview { overview::namespace_view(&graph) } else { Arc::unwrap_or_clone(graph) };
     let hidden_edges = if overview { overview::keep_busiest_edges(&mut shown, OVERVIEW_EDGES) } else { 0 };
     html(&GraphPage {
         namespaces: world.index.namespaces().iter().cloned().collect(),

@@ -231,10 +231,11 @@ pub fn duration(state: &AppState, text: Option<&str>, name: &'static str) -> Res
     parse_window(text).map_err(|e| ApiError::bad(name, e))
 }
 
-/// An evaluation time (RFC 3339 or unix seconds); absent means now.
+/// An evaluation time (RFC 3339 or unix seconds); absent means now, on a live source rounded down to the
+/// page's refresh step, so the requests of one step ask for (and share) one graph.
 pub fn at(state: &AppState, text: Option<&str>, name: &'static str) -> Result<i64, ApiError> {
     match text.filter(|t| !t.is_empty()) {
-        None => Ok(state.now()),
+        None => Ok(state.request_time()),
         Some(t) => parse_time(t).map(|t| t.as_second()).map_err(|e| ApiError::bad(name, e)),
     }
 }

@@ -3,12 +3,15 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
+use tokio::sync::Semaphore;
+
 use crate::graph::ScrapeLabels;
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
 use crate::telemetry::Backend;
 
 use super::auth::{Access, Sessions};
+use super::cache::GraphCache;
 use super::weights::WeightLog;
 use crate::graph::history::WeightStep;
 
@@ -16,14 +19,19 @@ use crate::graph::history::WeightStep;
 pub struct World {
     pub inventory: Inventory,
     pub index: IdentityIndex,
+    /// Counts the worlds a server has had: graphs are kept per generation, so a new world starts afresh.
+    pub generation: u64,
 }
 
 impl World {
     pub fn new(inventory: Inventory) -> World {
         let index = IdentityIndex::build(&inventory);
-        World { inventory, index }
+        World { inventory, index, generation: 0 }
     }
 }
+
+/// Seconds between refreshes of the graph page (its auto-refresh); live requests for "now" are rounded to it.
+pub const REFRESH_STEP_S: i64 = 10;
 
 /// The evaluation time of requests that do not give one.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +58,9 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     world: RwLock<Arc<World>>,
+    graphs: GraphCache,
+    /// Graphs computed at once, each on a blocking thread, so requests for small pages and `/healthz` stay fast.
+    computing: Semaphore,
     telemetry: Backend,
     scrape_labels: ScrapeLabels,
     clock: Clock,
@@ -66,8 +77,11 @@ impl AppState {
         let mut log = WeightLog::default();
         log.record(&world, clock.now());
         let (world, weights) = (RwLock::new(Arc::new(world)), Mutex::new(log));
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         AppState(Arc::new(Inner {
             world,
+            graphs: GraphCache::default(),
+            computing: Semaphore::new(cores),
             telemetry,
             scrape_labels,
             clock,
@@ -113,9 +127,19 @@ impl AppState {
     }
 
     /// Replaces the world, for live sources, noting the weights it asks for.
-    pub fn set_world(&self, world: World) {
+    pub fn set_world(&self, mut world: World) {
         self.0.weights.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).record(&world, self.now());
-        *self.0.world.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(world);
+        let mut current = self.0.world.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        world.generation = current.generation.wrapping_add(1);
+        *current = Arc::new(world);
+    }
+
+    pub fn graphs(&self) -> &GraphCache {
+        &self.0.graphs
+    }
+
+    pub fn computing(&self) -> &Semaphore {
+        &self.0.computing
     }
 
     /// The intended weights of a workload during `[start, end]`, as far as this server has seen them.
@@ -135,5 +159,17 @@ impl AppState {
     /// Unix seconds of "now".
     pub fn now(&self) -> i64 {
         self.0.clock.now()
+    }
+
+    /// The evaluation time of a request that gives none: a snapshot's time, or now rounded down to
+    /// [`REFRESH_STEP_S`] on a live source.
+    pub fn request_time(&self) -> i64 {
+        match self.0.clock {
+            Clock::Fixed(at) => at,
+            Clock::Live => {
+                let now = self.0.clock.now();
+                now - now.rem_euclid(REFRESH_STEP_S)
+            }
+        }
     }
 }

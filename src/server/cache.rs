@@ -1,0 +1,146 @@
+//! Graphs computed once: a graph request answered a moment ago is answered again from memory, concurrent identical
+//! requests share one computation, and a changed world (a live source's update) starts afresh.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+use crate::graph::{Graph, GraphRequest};
+
+use super::error::ApiError;
+
+/// Graphs kept: about a screenful of namespaces, graph types and windows; each holds one graph's nodes and edges.
+pub const MAX_GRAPHS: usize = 32;
+
+/// A graph request in one world.
+type Key = (u64, GraphRequest);
+
+/// Computed (or computing) graphs by request, oldest first out.
+#[derive(Default)]
+pub struct GraphCache {
+    inner: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    cells: HashMap<Key, Arc<OnceCell<Arc<Graph>>>>,
+    order: VecDeque<Key>,
+}
+
+impl GraphCache {
+    /// The graph of `req` in world `generation`: from memory, or computed by `compute` once however many ask at
+    /// the same time. A failed computation is not kept: the next request tries again.
+    pub async fn get_or_compute<F>(
+        &self,
+        generation: u64,
+        req: &GraphRequest,
+        compute: impl FnOnce() -> F,
+    ) -> Result<Arc<Graph>, ApiError>
+    where
+        F: Future<Output = Result<Graph, ApiError>>,
+    {
+        let cell = self.cell((generation, req.clone()));
+        cell.get_or_try_init(|| async { compute().await.map(Arc::new) }).await.cloned()
+    }
+
+    fn cell(&self, key: Key) -> Arc<OnceCell<Arc<Graph>>> {
+        let mut entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(cell) = entries.cells.get(&key) {
+            return cell.clone();
+        }
+        // Graphs of an older world are never asked for again.
+        let generation = key.0;
+        entries.cells.retain(|k, _| k.0 == generation);
+        let Entries { cells, order } = &mut *entries;
+        order.retain(|k| cells.contains_key(k));
+        while order.len() >= MAX_GRAPHS {
+            if let Some(oldest) = order.pop_front() {
+                cells.remove(&oldest);
+            }
+        }
+        let cell = Arc::new(OnceCell::new());
+        cells.insert(key.clone(), cell.clone());
+        order.push_back(key);
+        cell
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn request(at: i64) -> GraphRequest {
+        GraphRequest {
+            graph_type: crate::graph::GraphType::Workload,
+            namespaces: None,
+            duration_s: 600,
+            at,
+            scrape_labels: Default::default(),
+            edge_latency: false,
+            focus: None,
+            ambient: Default::default(),
+        }
+    }
+
+    fn empty_graph() -> Graph {
+        Graph {
+            graph_type: crate::graph::GraphType::Workload,
+            time: String::new(),
+            duration: "10m".into(),
+            namespaces: Vec::new(),
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            edge_latency: false,
+            warnings: Vec::new(),
+            telemetry: Default::default(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn identical_requests_share_one_computation_and_a_new_world_recomputes() {
+        let cache = Arc::new(GraphCache::default());
+        let computed = Arc::new(AtomicUsize::new(0));
+        let ask = |generation: u64, at: i64| {
+            let (cache, computed) = (cache.clone(), computed.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_or_compute(generation, &request(at), || async move {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        Ok(empty_graph())
+                    })
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        };
+        let together: Vec<_> = (0..8).map(|_| ask(1, 100)).collect();
+        let mut graphs = Vec::new();
+        for task in together {
+            graphs.push(task.await.expect("task").expect("graph"));
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 1, "eight concurrent requests, one computation");
+        assert!(graphs.iter().all(|g| Arc::ptr_eq(g, &graphs[0])));
+        ask(1, 100).await.expect("task").expect("graph");
+        assert_eq!(computed.load(Ordering::SeqCst), 1, "answered from memory");
+        ask(1, 110).await.expect("task").expect("graph");
+        ask(2, 100).await.expect("task").expect("graph");
+        assert_eq!(computed.load(Ordering::SeqCst), 3, "another time, another world: computed again");
+    }
+
+    #[tokio::test]
+    async fn a_failure_is_not_kept_and_the_cache_stays_bounded() {
+        let cache = GraphCache::default();
+        let failed = cache.get_or_compute(1, &request(0), || async { Err(ApiError::Telemetry("down".into())) }).await;
+        assert!(failed.is_err());
+        let ok = cache.get_or_compute(1, &request(0), || async { Ok(empty_graph()) }).await;
+        assert!(ok.is_ok(), "the next request tries again");
+        for at in 0..(3 * MAX_GRAPHS as i64) {
+            cache.get_or_compute(1, &request(at), || async { Ok(empty_graph()) }).await.expect("graph");
+        }
+        let kept = cache.inner.lock().expect("lock").cells.len();
+        assert_eq!(kept, MAX_GRAPHS);
+    }
+}
