@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::process::{block_on, free_port, require, spawn};
-use common::simulate;
+use common::{serve_snapshot, simulate};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
@@ -182,12 +182,7 @@ fn the_overview_of_a_2000_workload_mesh_reads_at_a_glance_and_drills_down() {
     let work = tempfile::tempdir().unwrap();
     let mesh = work.path().join("mesh");
     simulate("scale", &mesh, &["--scale", "2000"]);
-    let port = free_port();
-    let args: Vec<String> = ["serve", "--snapshot", mesh.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]
-        .map(String::from)
-        .into();
-    let meshlens = std::path::Path::new(env!("CARGO_BIN_EXE_meshlens"));
-    let server = spawn(meshlens, &args, &work.path().join("serve.log"), port, "/healthz").url;
+    let server = serve_snapshot(&mesh, work.path(), &[]).0.url;
     let driver = chromedriver(work.path());
     block_on(async {
         let client = browser(&driver).await;

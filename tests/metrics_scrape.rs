@@ -13,8 +13,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::process::{block_on, free_port, spawn, start_prometheus_with};
-use common::simulate;
+use common::process::{block_on, start_prometheus_with};
+use common::{serve_snapshot, simulate};
 use serde_json::Value;
 
 /// An instant query's result vector, now.
@@ -35,12 +35,7 @@ fn prometheus_scrapes_the_split_and_the_findings() {
     let work = tempfile::tempdir().unwrap();
     let snapshot = work.path().join("snapshot");
     simulate("bookinfo-canary", &snapshot, &["--fault", "mesh-unbound"]);
-    let port = free_port();
-    let program = std::path::Path::new(env!("CARGO_BIN_EXE_meshlens"));
-    let args: Vec<String> = ["serve", "--snapshot", snapshot.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]
-        .map(String::from)
-        .to_vec();
-    let serve = spawn(program, &args, &work.path().join("serve.log"), port, "/healthz");
+    let (serve, port) = serve_snapshot(&snapshot, work.path(), &[]);
 
     let text = block_on(async {
         let response = reqwest::get(format!("{}/metrics", serve.url)).await.unwrap();

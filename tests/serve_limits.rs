@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::process::{free_port, http_ok, spawn};
+use common::process::{free_port, http_ok};
 use common::{meshlens, simulate, stderr};
 
 /// Serves a simulated snapshot with `extra` flags; returns the server, its port and the work directory.
@@ -24,14 +24,7 @@ fn serve(extra: &[&str]) -> (common::process::Server, u16, tempfile::TempDir) {
     let work = tempfile::tempdir().unwrap();
     let snapshot = work.path().join("snapshot");
     simulate("bookinfo-canary", &snapshot, &[]);
-    let port = free_port();
-    let mut args: Vec<String> =
-        ["serve", "--snapshot", snapshot.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]
-            .map(String::from)
-            .to_vec();
-    args.extend(extra.iter().map(|a| a.to_string()));
-    let program = std::path::Path::new(env!("CARGO_BIN_EXE_meshlens"));
-    let server = spawn(program, &args, &work.path().join("serve.log"), port, "/healthz");
+    let (server, port) = common::serve_snapshot(&snapshot, work.path(), extra);
     (server, port, work)
 }
 

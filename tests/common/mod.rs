@@ -38,6 +38,18 @@ pub fn simulate(scenario: &str, dir: &Path, extra: &[&str]) {
     meshlens_ok(&args);
 }
 
+/// `meshlens serve --snapshot DIR` with `extra` flags on a free 127.0.0.1 port, logging to `work/serve.log`; returns
+/// once `/healthz` answers, with the port.
+pub fn serve_snapshot(snapshot: &Path, work: &Path, extra: &[&str]) -> (process::Server, u16) {
+    let port = process::free_port();
+    let address = format!("127.0.0.1:{port}");
+    let snapshot = snapshot.to_str().expect("a UTF-8 path");
+    let args: Vec<String> =
+        ["serve", "--snapshot", snapshot, "--addr", &address].iter().chain(extra).map(|a| a.to_string()).collect();
+    let program = Path::new(env!("CARGO_BIN_EXE_meshlens"));
+    (process::spawn(program, &args, &work.join("serve.log"), port, "/healthz"), port)
+}
+
 /// Copies a directory tree (a snapshot to edit).
 pub fn copy_dir(from: &Path, to: &Path) {
     for entry in walk(from) {
