@@ -1,6 +1,7 @@
 //! Graph benchmark against a real Prometheus: the `scale` scenario at several sizes, meshlens' constant plan beside
-//! Kiali's per-namespace plan for the same content, on the same server in the same run; and what capturing the
-//! window's raw samples costs, with the graph read back from the capture.
+//! Kiali's per-namespace plan for the same content, on the same server in the same run, and the floor of any plan
+//! with that content (Prometheus reading the same series without grouping them); and what capturing the window's
+//! raw samples costs, with the graph read back from the capture.
 //!
 //! `cargo bench --bench graph` (sizes 1000,4000,10000) or `cargo bench --bench graph -- 1000,4000`.
 //! Needs `prometheus` and `promtool` (scripts/install-test-deps) and a few GB of free disk.
@@ -205,6 +206,29 @@ impl Work {
     }
 }
 
+/// The floor of any plan with the same content: Prometheus' time to read the series the plan reads, each query
+/// summed to one number (no grouping), fetched as the plan is (median of 3, after the warm-up `measure` did).
+fn floor_s(mesh: &Mesh<'_>, req: &GraphRequest) -> f64 {
+    let mut the_plan = plan(req, mesh.index);
+    let specs = [&mut the_plan.requests, &mut the_plan.tcp_sent, &mut the_plan.tcp_received].into_iter().chain(
+        [&mut the_plan.latency, &mut the_plan.revision_requests, &mut the_plan.revision_latency]
+            .into_iter()
+            .flatten(),
+    );
+    for spec in specs {
+        spec.group_by.clear();
+    }
+    median(
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                mesh.runtime.block_on(fetch(mesh.backend, &the_plan)).expect("floor");
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
 fn bench_size(n: usize) {
     let work = match std::env::var("MESHLENS_BENCH_KEEP") {
         Ok(dir) => Work::Kept(std::path::Path::new(&dir).join(format!("scale-{n}"))),
@@ -251,6 +275,7 @@ fn bench_size(n: usize) {
     let with_latency = GraphRequest { edge_latency: true, ..lean.clone() };
     let mesh = Mesh { runtime: &runtime, backend: &backend, index: &index, inventory: &snapshot.inventory };
     let ours = [measure(&mesh, &lean), measure(&mesh, &with_latency)];
+    let floors = [floor_s(&mesh, &lean), floor_s(&mesh, &with_latency)];
     let requests_only = median(
         (0..3)
             .map(|_| {
@@ -274,8 +299,8 @@ fn bench_size(n: usize) {
         simulated.as_secs_f64(),
         backfilled.as_secs_f64()
     );
-    for ((name, cost), (kiali_s, kiali_queries, kiali_mb)) in
-        ["default graph", "with edge p95"].into_iter().zip(&ours).zip(kiali_plans)
+    for (((name, cost), (kiali_s, kiali_queries, kiali_mb)), floor) in
+        ["default graph", "with edge p95"].into_iter().zip(&ours).zip(kiali_plans).zip(floors)
     {
         println!(
             "  {name:<14} meshlens {} queries, {:.1} MB, Prometheus {:.2} s, build {:.0} ms, total {:.2} s ({:.2}× Prometheus), peak {:.0} MB",
@@ -294,6 +319,13 @@ fn bench_size(n: usize) {
             cost.prometheus_s / kiali_s,
             cost.kiali_content_s,
             cost.kiali_content_s / kiali_s
+        );
+        println!(
+            "  {:<14} floor (Prometheus reading the same series, no grouping) {floor:.2} s → whole run {:.2}× floor, \
+             Kiali's plan {:.2}× floor",
+            "",
+            cost.total_s / floor,
+            kiali_s / floor
         );
     }
     println!(
