@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::interner::Interner;
 use super::openmetrics::parse_number;
@@ -295,10 +298,81 @@ struct ApiData {
     result: Box<serde_json::value::RawValue>,
 }
 
-#[derive(Deserialize)]
-struct VectorSample {
-    metric: BTreeMap<String, String>,
-    value: (f64, String),
+/// A vector result decoded straight into rows, label strings interned as they are read: a large answer never
+/// exists a second time as decoded maps of owned strings.
+struct VectorRows<'s> {
+    strings: &'s mut Interner,
+}
+
+impl<'de> DeserializeSeed<'de> for VectorRows<'_> {
+    type Value = Vec<Row>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Row>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for VectorRows<'_> {
+    type Value = Vec<Row>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of samples")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Row>, A::Error> {
+        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(row) = seq.next_element_seed(SampleRow { strings: &mut *self.strings })? {
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+}
+
+/// One sample of a vector (`{"metric": {...}, "value": [t, "v"]}`) as a row.
+struct SampleRow<'s> {
+    strings: &'s mut Interner,
+}
+
+impl<'de> DeserializeSeed<'de> for SampleRow<'_> {
+    type Value = Row;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Row, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SampleRow<'_> {
+    type Value = Row;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sample with a metric and a value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
+        let (mut labels, mut value) = (Vec::new(), None);
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "metric" => {
+                    let metric: BTreeMap<Cow<'de, str>, Cow<'de, str>> = map.next_value()?;
+                    labels = (metric.iter())
+                        .filter(|(k, _)| *k != "__name__")
+                        .map(|(k, v)| (self.strings.get(k), self.strings.get(v)))
+                        .collect();
+                }
+                "value" => {
+                    let (_, v): (f64, Cow<'de, str>) = map.next_value()?;
+                    let number = parse_number(&v)
+                        .ok_or_else(|| de::Error::custom(format!("sample value {v:?} is not a number")))?;
+                    value = Some(number);
+                }
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
+        Ok(Row { labels, value })
+    }
 }
 
 #[derive(Deserialize)]
@@ -388,22 +462,21 @@ impl Reply {
     /// The rows of a vector, or the rows of each time of a matrix.
     fn answer(mut self) -> Result<Answer, PrometheusError> {
         let mut strings = Interner::default();
-        let mut labels_of = |metric: &BTreeMap<String, String>| {
-            metric.iter().filter(|(k, _)| *k != "__name__").map(|(k, v)| (strings.get(k), strings.get(v))).collect()
-        };
         let (mut rows, mut steps) = (Vec::new(), Vec::new());
         match self.data()?.result_type.as_str() {
             "vector" => {
-                let samples: Vec<VectorSample> = self.result()?;
-                rows.reserve(samples.len());
-                for s in samples {
-                    rows.push(Row { labels: labels_of(&s.metric), value: self.number(&s.value.1)? });
-                }
+                let mut decoder = serde_json::Deserializer::from_str(self.data()?.result.get());
+                rows = VectorRows { strings: &mut strings }
+                    .deserialize(&mut decoder)
+                    .map_err(|e| self.garbage(e.to_string()))?;
             }
             "matrix" => {
                 let mut by_time: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
                 for s in self.matrix()? {
-                    let labels: Vec<_> = labels_of(&s.metric);
+                    let labels: Vec<_> = (s.metric.iter())
+                        .filter(|(k, _)| *k != "__name__")
+                        .map(|(k, v)| (strings.get(k), strings.get(v)))
+                        .collect();
                     for (t, v) in &s.values {
                         let row = Row { labels: labels.clone(), value: self.number(v)? };
                         by_time.entry(t.round() as i64).or_default().push(row);
@@ -452,7 +525,29 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::abbreviate;
+    use super::{Interner, VectorRows, abbreviate};
+    use serde::de::DeserializeSeed;
+
+    fn rows(json: &str) -> Result<Vec<crate::telemetry::Row>, serde_json::Error> {
+        let mut strings = Interner::default();
+        VectorRows { strings: &mut strings }.deserialize(&mut serde_json::Deserializer::from_str(json))
+    }
+
+    #[test]
+    fn a_vector_decodes_into_rows_with_sorted_unescaped_labels() {
+        let decoded = rows(
+            r#"[{"metric":{"__name__":"x","b":"2","a":"q\"1"},"value":[1,"3.5"]},{"metric":{},"value":[1,"NaN"]}]"#,
+        )
+        .unwrap();
+        assert_eq!(decoded.len(), 2);
+        let labels: Vec<(&str, &str)> = decoded[0].labels.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(labels, [("a", "q\"1"), ("b", "2")]);
+        assert_eq!(decoded[0].value, 3.5);
+        assert!(decoded[1].value.is_nan() && decoded[1].labels.is_empty());
+        let bad = rows(r#"[{"metric":{},"value":[1,"many"]}]"#).unwrap_err();
+        assert!(bad.to_string().contains("sample value \"many\" is not a number"), "{bad}");
+        assert!(rows(r#"[{"metric":{}}]"#).is_err(), "a sample needs a value");
+    }
 
     #[test]
     fn long_queries_keep_their_metric_in_messages() {
