@@ -168,22 +168,16 @@ fn ambient_pods_are_in_the_mesh_without_sidecars_and_the_doctor_finds_nothing_wr
     // pod's own `istio.io/dataplane-mode: none` opts it out.
     let work = tempfile::tempdir().unwrap();
     common::copy_dir(&sim.dir, work.path());
-    let manifests = work.path().join("k8s/bookinfo.yaml");
-    let text = std::fs::read_to_string(&manifests).unwrap();
-    let unmarked = text.replace("ambient.istio.io/redirection: enabled", "example.com/note: hand-written");
-    let opted_out = unmarked
-        .split("\n---\n")
-        .map(|doc| {
-            if doc.contains("kind: Pod") && doc.contains("name: details-v1-") {
-                doc.replacen("labels:\n", "labels:\n    istio.io/dataplane-mode: none\n", 1)
-            } else {
-                doc.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n---\n");
-    assert_ne!(opted_out, unmarked, "the details pod was found");
-    std::fs::write(&manifests, opted_out).unwrap();
+    let mut opted_out = 0;
+    common::rewrite_documents(&work.path().join("k8s/bookinfo.yaml"), |doc| {
+        let unmarked = doc.replace("ambient.istio.io/redirection: enabled", "example.com/note: hand-written");
+        if !(doc.contains("kind: Pod") && doc.contains("name: details-v1-")) {
+            return Some(unmarked);
+        }
+        opted_out += 1;
+        Some(unmarked.replacen("labels:\n", "labels:\n    istio.io/dataplane-mode: none\n", 1))
+    });
+    assert_ne!(opted_out, 0, "the details pod was found");
     let hand_written = workloads(work.path().to_str().unwrap());
     assert!(pods_of(&hand_written, "productpage-v1").iter().all(|&p| p == (true, false)));
     assert!(pods_of(&hand_written, "details-v1").iter().all(|&p| p == (false, false)));

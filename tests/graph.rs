@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use common::process::{backfill, block_on, start_prometheus};
 use common::servers::{prometheus, simulated_scenario};
-use common::{copy_dir, meshlens, meshlens_ok, stderr};
+use common::{copy_dir, meshlens, meshlens_ok, rewrite_documents, stderr};
 use meshlens::graph::{Graph, GraphRequest, GraphType, NodeType, Reporter, ScrapeLabels, TrafficRole};
 use meshlens::identity::IdentityIndex;
 use meshlens::sim::Scenario;
@@ -136,16 +136,11 @@ fn a_deleted_workload_is_exactly_one_ghost() {
     let sim = simulated_scenario(Scenario::BookinfoCanary);
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&sim.dir, dir.path());
-    let manifests = dir.path().join("k8s/bookinfo.yaml");
-    let text = std::fs::read_to_string(&manifests).unwrap();
-    let kept: Vec<&str> = text
-        .split("---\n")
-        .filter(|doc| {
-            !(doc.contains("app: details")
-                && ["kind: Deployment", "kind: ReplicaSet", "kind: Pod"].iter().any(|k| doc.contains(k)))
-        })
-        .collect();
-    std::fs::write(&manifests, kept.join("---\n")).unwrap();
+    rewrite_documents(&dir.path().join("k8s/bookinfo.yaml"), |doc| {
+        let details = doc.contains("app: details")
+            && ["kind: Deployment", "kind: ReplicaSet", "kind: Pod"].iter().any(|k| doc.contains(k));
+        (!details).then(|| doc.to_owned())
+    });
     for (engine, backend) in [("in-memory", memory_backend(dir.path())), ("prometheus", prometheus_backend())] {
         let graph = graph_of(dir.path(), &backend, GraphType::Workload, sim.time);
         let ghosts: Vec<_> = graph.nodes.iter().filter(|n| n.is_ghost).collect();
@@ -671,28 +666,20 @@ fn an_ambient_workload_is_not_a_reporter_gap() {
     let sim = simulated_scenario(Scenario::BookinfoCanary);
     let work = tempfile::tempdir().unwrap();
     copy_dir(&sim.dir, work.path());
-    let manifests = work.path().join("k8s/bookinfo.yaml");
-    let text = std::fs::read_to_string(&manifests).unwrap();
-    let docs: Vec<String> = text
-        .split("\n---\n")
-        .map(|doc| {
-            if !(doc.contains("kind: Pod") && doc.contains("name: productpage-v1-")) {
-                return doc.to_owned();
+    rewrite_documents(&work.path().join("k8s/bookinfo.yaml"), |doc| {
+        if !(doc.contains("kind: Pod") && doc.contains("name: productpage-v1-")) {
+            return Some(doc.to_owned());
+        }
+        let lines = doc.lines().map(|line| {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            if line.trim_start().starts_with("sidecar.istio.io/status:") {
+                format!("{indent}ambient.istio.io/redirection: enabled")
+            } else {
+                line.replace("name: istio-proxy", "name: app-without-proxy")
             }
-            doc.lines()
-                .map(|line| {
-                    let indent = &line[..line.len() - line.trim_start().len()];
-                    if line.trim_start().starts_with("sidecar.istio.io/status:") {
-                        format!("{indent}ambient.istio.io/redirection: enabled")
-                    } else {
-                        line.replace("name: istio-proxy", "name: app-without-proxy")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .collect();
-    std::fs::write(&manifests, docs.join("\n---\n")).unwrap();
+        });
+        Some(lines.collect::<Vec<_>>().join("\n"))
+    });
     std::fs::write(work.path().join("metrics/istio.om"), reporter_telemetry(sim.time)).unwrap();
     let snap = work.path().to_str().unwrap();
     let workloads: Value =

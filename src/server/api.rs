@@ -17,7 +17,9 @@ use crate::rollout::rollout_info;
 use crate::views::traffic::{Measured, RolloutAnswer, Window, WorkloadAnswer, measure};
 
 use super::error::ApiError;
-use super::params::{self, GraphParams, KialiGraphParams, ObjectPath, RawGraph, WindowParams, graph_request, parse};
+use super::params::{
+    self, GraphParams, KialiGraphParams, ObjectPath, WindowParams, focused_request, graph_request, parse,
+};
 use super::state::{AppState, World};
 
 pub async fn healthz() -> &'static str {
@@ -89,9 +91,7 @@ async fn kiali_node_graph(
     let focus: Focus = focus.parse().map_err(|e| ApiError::bad("path", e))?;
     let world = state.world();
     let p: KialiGraphParams = parse(query.as_deref())?;
-    let raw = RawGraph { namespaces: Some(focus.namespace()), ..p.raw() };
-    let req =
-        GraphRequest { focus: Some(focus.clone()), ambient: p.ambient()?, ..graph_request(&state, &world, &raw)? };
+    let req = GraphRequest { ambient: p.ambient()?, ..focused_request(&state, &world, p.raw(), Some(focus))? };
     let rates = p.rates()?;
     let graph = build_graph(&state, &world, &req).await?;
     Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))

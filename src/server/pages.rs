@@ -12,7 +12,7 @@ use crate::doctor::{DEFAULT_THRESHOLD, Finding, Severity, diagnose, examine};
 use crate::graph::render::chart::split_chart;
 use crate::graph::render::svg::{edge_label, render_svg};
 use crate::graph::render::{label_of, whole_percent};
-use crate::graph::{Edge, Focus, GraphRequest, GraphType, Revision, format_duration, overview};
+use crate::graph::{Edge, Focus, GraphType, Revision, format_duration, overview};
 use crate::identity::{Workload, WorkloadKind};
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
@@ -20,7 +20,7 @@ use crate::views::traffic::Measured;
 
 use super::api::{build_graph, find_workload, history, measured};
 use super::error::{ApiError, PageError};
-use super::params::{FindParams, GraphParams, ObjectPath, RawGraph, WindowParams, graph_request, parse};
+use super::params::{FindParams, GraphParams, ObjectPath, WindowParams, focused_request, parse};
 use super::state::AppState;
 
 /// Namespace links drawn in the overview of a large mesh: the busiest ones.
@@ -89,9 +89,7 @@ pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
         Some(text) => Some(text.parse().map_err(|e| ApiError::bad("focus", e))?),
         None => None,
     };
-    // A node graph reads its focus' namespace, whatever `namespaces` says.
-    let raw = RawGraph { namespaces: focus.as_ref().map(Focus::namespace).or(p.namespaces.as_deref()), ..p.raw() };
-    let req = GraphRequest { focus: focus.clone(), ..graph_request(&state, &world, &raw)? };
+    let req = focused_request(&state, &world, p.raw(), focus)?;
     let graph = build_graph(&state, &world, &req).await?;
     let report = match req.graph_type {
         GraphType::Workload => {

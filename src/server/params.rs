@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::graph::render::kiali::Rates;
-use crate::graph::{Ambient, GraphRequest, GraphType, parse_time, parse_window};
+use crate::graph::{Ambient, Focus, GraphRequest, GraphType, parse_time, parse_window};
 use crate::k8s::is_namespace_name;
 
 use super::error::ApiError;
@@ -204,6 +204,22 @@ pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Res
         focus: None,
         ambient: Default::default(),
     })
+}
+
+/// A validated graph request, centred on `focus` when there is one: a node graph reads its focus' namespace,
+/// whatever `namespaces` says.
+pub fn focused_request(
+    state: &AppState,
+    world: &World,
+    raw: RawGraph<'_>,
+    focus: Option<Focus>,
+) -> Result<GraphRequest, ApiError> {
+    let raw = match &focus {
+        Some(f) => RawGraph { namespaces: Some(f.namespace()), ..raw },
+        None => raw,
+    };
+    let req = graph_request(state, world, &raw)?;
+    Ok(GraphRequest { focus, ..req })
 }
 
 /// `a,b` checked as Kubernetes namespace names that exist in the world.

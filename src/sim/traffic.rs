@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::telemetry::openmetrics::{MetricType, Writer};
 
+use crate::graph::Reporter;
 use crate::identity::workload::ZTUNNEL_APP;
 use crate::routing_model::{Routed, ServiceRef};
 
@@ -270,23 +271,6 @@ struct SeriesKey {
     protocol: Protocol,
     /// How calls failed in the caller's proxy.
     failure: Option<Failed>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Reporter {
-    Source,
-    Destination,
-    Waypoint,
-}
-
-impl Reporter {
-    fn as_label(self) -> &'static str {
-        match self {
-            Reporter::Source => "source",
-            Reporter::Destination => "destination",
-            Reporter::Waypoint => "waypoint",
-        }
-    }
 }
 
 /// Bytes per request (sent, received) of an HTTP or gRPC call as ztunnel counts them at L4.

@@ -50,6 +50,13 @@ pub fn serve_snapshot(snapshot: &Path, work: &Path, extra: &[&str]) -> (process:
     (process::spawn(program, &args, &work.join("serve.log"), port, "/healthz"), port)
 }
 
+/// Rewrites the YAML documents of a manifest file: `edit` returns a document's new text, or `None` to drop it.
+pub fn rewrite_documents(path: &Path, edit: impl FnMut(&str) -> Option<String>) {
+    let text = std::fs::read_to_string(path).expect("manifests readable");
+    let docs: Vec<String> = text.split("\n---\n").filter_map(edit).collect();
+    std::fs::write(path, docs.join("\n---\n")).expect("manifests written");
+}
+
 /// Copies a directory tree (a snapshot to edit).
 pub fn copy_dir(from: &Path, to: &Path) {
     for entry in walk(from) {
