@@ -108,6 +108,49 @@ fn run_kiali(
     cost
 }
 
+/// The command line as a user runs it, each command three times: wall time and peak RSS, best–worst.
+fn bench_command_line(snapshot: &std::path::Path, prometheus: &str) {
+    let snapshot = snapshot.to_str().unwrap();
+    let commands: [(&str, Vec<&str>); 2] = [
+        (
+            "graph -A -o json --prometheus",
+            vec!["graph", "-A", "-o", "json", "--snapshot", snapshot, "--prometheus", prometheus],
+        ),
+        ("workloads -A -o json (objects alone)", vec!["workloads", "-A", "-o", "json", "--snapshot", snapshot]),
+    ];
+    for (name, args) in commands {
+        let runs: Vec<(f64, f64)> = (0..3).map(|_| run_measured(&args)).collect();
+        let range = |f: fn(&(f64, f64)) -> f64| {
+            let values: Vec<f64> = runs.iter().map(f).collect();
+            (values.iter().cloned().fold(f64::MAX, f64::min), values.iter().cloned().fold(0.0, f64::max))
+        };
+        let ((s_best, s_worst), (mb_best, mb_worst)) = (range(|r| r.0), range(|r| r.1));
+        println!(
+            "  {:<14} `meshlens {name}`: {s_best:.2}–{s_worst:.2} s, peak RSS {mb_best:.0}–{mb_worst:.0} MB",
+            "command line"
+        );
+    }
+}
+
+/// Runs meshlens as a child process, output discarded: its wall time (s) and peak RSS (MB, from `wait4`'s usage).
+fn run_measured(args: &[&str]) -> (f64, f64) {
+    let started = Instant::now();
+    #[allow(clippy::zombie_processes, reason = "waited for below by wait4, which also gives its resource usage")]
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_meshlens"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("meshlens runs");
+    let pid = i32::try_from(child.id()).unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill; `pid` is our own child, waited for once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "meshlens {args:?} failed: {status}");
+    (started.elapsed().as_secs_f64(), usage.ru_maxrss as f64 / 1024.0)
+}
+
 fn main() {
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
@@ -340,6 +383,7 @@ fn bench_size(n: usize) {
         "  requests only  meshlens 1 query {requests_only:.2} s; Kiali {kiali_requests_queries} queries, {kiali_requests_mb:.1} MB, {kiali_requests:.2} s → {:.2}",
         requests_only / kiali_requests
     );
+    bench_command_line(&snapshot_dir, &server.url);
     bench_capture(&mesh, &prom, &lean, work.path());
     println!();
     server.stop();

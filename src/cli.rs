@@ -379,6 +379,17 @@ pub fn out(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes a JSON answer, indented, to stdout as it is serialised: a whole-mesh graph is tens of megabytes, never
+/// held a second time as text.
+pub fn out_json<T: serde::Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut stdout, value).map_err(std::io::Error::from)?;
+    stdout.write_all(b"\n")?;
+    stdout.flush()?;
+    Ok(())
+}
+
 /// Writes text meant for people (tables, text, DOT) to stdout, with the control characters of the names and values
 /// in it shown escaped.
 pub fn out_text(text: &str) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 
 pub mod functions;
 pub mod interner;
+pub mod labels;
 pub mod memory;
 pub mod openmetrics;
 pub mod prometheus;
@@ -30,8 +31,8 @@ pub enum Backend {
 pub enum TelemetryError {
     #[error(transparent)]
     Prometheus(#[from] PrometheusError),
-    #[error("query `{query}`: invalid regex: {error}")]
-    Regex { query: String, error: regex::Error },
+    #[error("query `{query}`: {error}")]
+    Memory { query: String, error: memory::QueryError },
 }
 
 impl Backend {
@@ -45,7 +46,7 @@ impl Backend {
                     .read()
                     .await
                     .query(spec)
-                    .map_err(|error| TelemetryError::Regex { query: spec.promql(), error })?;
+                    .map_err(|error| TelemetryError::Memory { query: spec.promql(), error })?;
                 Ok(Answer { rows, steps: Vec::new(), warnings: Vec::new(), bytes: 0, elapsed: started.elapsed() })
             }
         }
@@ -62,7 +63,7 @@ impl Backend {
                 while at <= end {
                     let spec = QuerySpec { at, ..spec.clone() };
                     let rows =
-                        store.query(&spec).map_err(|error| TelemetryError::Regex { query: spec.promql(), error })?;
+                        store.query(&spec).map_err(|error| TelemetryError::Memory { query: spec.promql(), error })?;
                     if !rows.is_empty() {
                         steps.push((at, rows));
                     }

@@ -9,7 +9,7 @@ use crate::graph::{GraphRequest, GraphType};
 
 use super::graph::selected_namespaces;
 use super::source::{load, telemetry};
-use super::{DoctorArgs, ItemFormat, out, out_text};
+use super::{DoctorArgs, ItemFormat, out_json, out_text};
 
 pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source, &args.scope.namespaces)?;
@@ -32,7 +32,7 @@ pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("querying {}", telemetry.backend.describe()))?;
     match args.output {
         ItemFormat::Text => out_text(&render_text(&report))?,
-        ItemFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?,
+        ItemFormat::Json => out_json(&report)?,
     }
     Ok(if report.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -11,7 +11,7 @@ use crate::graph::render::{dot::render_dot, svg::render_svg, table::render_table
 
 use super::source::{load, telemetry};
 use super::{GraphArgs, GraphFormat, ScopeArgs, say};
-use super::{out, out_text};
+use super::{out, out_json, out_text};
 use crate::identity::IdentityIndex;
 use crate::k8s::is_namespace_name;
 
@@ -46,10 +46,10 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     }
     match args.output {
         GraphFormat::Table => out_text(&render_table(&graph))?,
-        GraphFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&graph)?))?,
+        GraphFormat::Json => out_json(&graph)?,
         GraphFormat::Kiali => {
             let rates = Rates { tcp: args.rate_tcp, http: args.rate_http, grpc: args.rate_grpc };
-            out(&format!("{}\n", serde_json::to_string_pretty(&render_kiali(&graph, req.at, duration_s, rates))?))?
+            out_json(&render_kiali(&graph, req.at, duration_s, rates))?
         }
         GraphFormat::Dot => out_text(&render_dot(&graph))?,
         GraphFormat::Svg => out(&render_svg(&graph))?,

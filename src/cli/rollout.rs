@@ -13,7 +13,7 @@ use super::source::load;
 use super::traffic::measure;
 use super::workloads::suggestion;
 use super::{ItemArgs, ItemFormat, RolloutGetArgs};
-use super::{out, out_text};
+use super::{out, out_json, out_text};
 use crate::identity::{WorkloadId, WorkloadKind};
 use crate::inventory::Inventory;
 use crate::k8s::live;
@@ -49,7 +49,7 @@ fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
         ItemFormat::Json => {
             let answer =
                 RolloutAnswer { info: &info, observed_split: measured.as_ref().map(Measured::answer), history: None };
-            out(&format!("{}\n", serde_json::to_string_pretty(&answer)?))?;
+            out_json(&answer)?;
         }
     }
     Ok(ExitCode::SUCCESS)

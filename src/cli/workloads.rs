@@ -11,7 +11,7 @@ use crate::views::workloads::{workload_text, workloads_table};
 use super::source::load;
 use super::traffic::measure;
 use super::{ItemArgs, ItemFormat, ListFormat, WorkloadsArgs, say};
-use super::{out, out_text};
+use super::{out_json, out_text};
 
 pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source, &args.scope.namespaces)?;
@@ -24,7 +24,7 @@ pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
         .collect();
     match args.output {
         ListFormat::Table => out_text(&workloads_table(&selected))?,
-        ListFormat::Json => out(&format!("{}\n", serde_json::to_string_pretty(&selected)?))?,
+        ListFormat::Json => out_json(&selected)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -50,8 +50,8 @@ pub fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     match args.output {
         ItemFormat::Text => out_text(&texts.join("\n---\n\n"))?,
         ItemFormat::Json => match values.as_slice() {
-            [one] => out(&format!("{}\n", serde_json::to_string_pretty(one)?))?,
-            many => out(&format!("{}\n", serde_json::to_string_pretty(many)?))?,
+            [one] => out_json(one)?,
+            many => out_json(many)?,
         },
     }
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 
 use super::functions::{bucket_quantile, extrapolated_rate};
 use super::interner::Interner;
+use super::labels::{self, LabelTable, LabelTableFull};
 use super::openmetrics;
 use super::query::{Aggregation, MatchOp, Matcher, QuerySpec, Row};
 
@@ -156,7 +157,7 @@ impl MemoryStore {
     }
 
     /// Evaluates a query.
-    pub fn query(&self, spec: &QuerySpec) -> Result<Vec<Row>, regex::Error> {
+    pub fn query(&self, spec: &QuerySpec) -> Result<Vec<Row>, QueryError> {
         let alternatives: Vec<Vec<Compiled<'_>>> = spec
             .selectors
             .iter()
@@ -193,27 +194,38 @@ impl MemoryStore {
                 group.sum += rate;
             }
         }
-        let names: Vec<Arc<str>> = spec.group_by.iter().map(|g| Arc::from(g.as_str())).collect();
-        let mut rows: Vec<Row> = groups
+        let mut table = LabelTable::default();
+        let groups: Vec<(Vec<(u32, u32)>, f64)> = groups
             .into_iter()
             .map(|(key, Group { sum, mut buckets })| {
-                let labels = names
-                    .iter()
-                    .zip(key)
-                    .filter_map(|(name, value)| value.map(|v| (name.clone(), v)))
-                    .collect::<std::collections::BTreeMap<_, _>>()
-                    .into_iter()
-                    .collect();
+                let mut pairs: Vec<(u32, u32)> = (spec.group_by.iter().zip(key))
+                    .filter_map(|(name, value)| value.map(|v| Ok((table.id(name)?, table.id(&v)?))))
+                    .collect::<Result<_, LabelTableFull>>()?;
+                table.sort(&mut pairs);
+                pairs.dedup_by_key(|(name, _)| *name);
                 let value = match spec.aggregation {
                     Aggregation::SumRate => sum,
                     Aggregation::Quantile(q) => bucket_quantile(q, &mut buckets),
                 };
-                Row { labels, value }
+                Ok((pairs, value))
             })
+            .collect::<Result<_, LabelTableFull>>()?;
+        let strings = table.finish();
+        let mut rows: Vec<Row> = (groups.into_iter())
+            .map(|(pairs, value)| Row { labels: labels::Labels::new(strings.clone(), pairs.into()), value })
             .collect();
         rows.sort_by(|a, b| a.labels.cmp(&b.labels));
         Ok(rows)
     }
+}
+
+/// Why the store cannot answer a query.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("invalid regex: {0}")]
+    Regex(#[from] regex::Error),
+    #[error(transparent)]
+    TooManyStrings(#[from] LabelTableFull),
 }
 
 /// Group-by label values of a series (`None`: the label is absent).

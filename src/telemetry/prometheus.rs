@@ -1,17 +1,17 @@
 //! A PromQL-compatible server over its HTTP API (Prometheus, VictoriaMetrics, Thanos, Mimir): authentication,
 //! path prefixes, extra headers, POST for long queries, and errors that name the query instead of an empty graph.
 
+mod decode;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use std::borrow::Cow;
+use futures::StreamExt;
+use tokio_util::io::{StreamReader, SyncIoBridge};
 
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-
-use super::interner::Interner;
-use super::openmetrics::parse_number;
 use super::query::{QuerySpec, Row, Steps};
 
 /// How to reach the server.
@@ -239,151 +239,100 @@ impl Prometheus {
                 PrometheusError::Unreachable { url: self.base.clone(), query: short.clone(), message: error_chain(&e) }
             }
         };
-        let mut response = request.send().await.map_err(failed)?;
+        let response = request.send().await.map_err(failed)?;
         let status = response.status();
         let too_large =
             || PrometheusError::TooLarge { url: self.base.clone(), query: short.clone(), limit: MAX_ANSWER_BYTES };
         if response.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES as u64) {
             return Err(too_large());
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(failed)? {
-            if body.len().saturating_add(chunk.len()) > MAX_ANSWER_BYTES {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
+        if !status.is_success() {
+            let body = error_body(response).await.map_err(failed)?;
+            return Err(match decode::envelope(&body[..]) {
+                Ok(envelope) => PrometheusError::Api {
+                    query: short,
+                    error_type: envelope.error_type.unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+                    message: envelope.error.unwrap_or_else(|| "no error message".into()),
+                },
+                Err(_) => PrometheusError::Http {
+                    url: self.base.clone(),
+                    status: status.as_u16(),
+                    query: short,
+                    message: String::from_utf8_lossy(body.get(..300).unwrap_or(&body)).trim().to_owned(),
+                },
+            });
         }
-        let elapsed = started.elapsed();
-        let parsed: Result<ApiResponse, _> = serde_json::from_slice(&body);
-        match parsed {
-            Ok(api) if api.status == "success" => {
-                Ok(Reply { api, query: short, url: self.base.clone(), bytes: body.len(), elapsed })
+        let (decoded, received, stopped) = decode_streamed(response).await;
+        let envelope = match (decoded, stopped) {
+            (_, Some(StreamStop::TooLarge)) => return Err(too_large()),
+            (_, Some(StreamStop::Transport(e))) => return Err(failed(e)),
+            (Err(e), None) => {
+                return Err(PrometheusError::Garbage { url: self.base.clone(), query: short, message: e.to_string() });
             }
-            Ok(api) => Err(PrometheusError::Api {
+            (Ok(envelope), None) => envelope,
+        };
+        if envelope.status != "success" {
+            return Err(PrometheusError::Api {
                 query: short,
-                error_type: api.error_type.unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
-                message: api.error.unwrap_or_else(|| "no error message".into()),
-            }),
-            Err(_) if !status.is_success() => Err(PrometheusError::Http {
-                url: self.base.clone(),
-                status: status.as_u16(),
-                query: short,
-                message: String::from_utf8_lossy(body.get(..300).unwrap_or(&body)).trim().to_owned(),
-            }),
-            Err(e) => Err(PrometheusError::Garbage { url: self.base.clone(), query: short, message: e.to_string() }),
+                error_type: envelope.error_type.unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+                message: envelope.error.unwrap_or_else(|| "no error message".into()),
+            });
         }
+        Ok(Reply { envelope, query: short, url: self.base.clone(), bytes: received, elapsed: started.elapsed() })
     }
 }
 
-#[derive(Deserialize)]
-struct ApiResponse {
-    status: String,
-    data: Option<ApiData>,
-    #[serde(rename = "errorType")]
-    error_type: Option<String>,
-    error: Option<String>,
-    #[serde(default)]
-    warnings: Vec<String>,
-    #[serde(default)]
-    infos: Vec<String>,
-    /// VictoriaMetrics marks answers missing some storage nodes.
-    #[serde(rename = "isPartial", default)]
-    is_partial: bool,
+/// Why reading an answer's body stopped early.
+enum StreamStop {
+    TooLarge,
+    Transport(reqwest::Error),
 }
 
-#[derive(Deserialize)]
-struct ApiData {
-    #[serde(rename = "resultType")]
-    result_type: String,
-    result: Box<serde_json::value::RawValue>,
-}
-
-/// A vector result decoded straight into rows, label strings interned as they are read: a large answer never
-/// exists a second time as decoded maps of owned strings.
-struct VectorRows<'s> {
-    strings: &'s mut Interner,
-}
-
-impl<'de> DeserializeSeed<'de> for VectorRows<'_> {
-    type Value = Vec<Row>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Row>, D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for VectorRows<'_> {
-    type Value = Vec<Row>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a list of samples")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Row>, A::Error> {
-        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(row) = seq.next_element_seed(SampleRow { strings: &mut *self.strings })? {
-            rows.push(row);
-        }
-        Ok(rows)
-    }
-}
-
-/// One sample of a vector (`{"metric": {...}, "value": [t, "v"]}`) as a row.
-struct SampleRow<'s> {
-    strings: &'s mut Interner,
-}
-
-impl<'de> DeserializeSeed<'de> for SampleRow<'_> {
-    type Value = Row;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Row, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SampleRow<'_> {
-    type Value = Row;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a sample with a metric and a value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
-        let (mut labels, mut value) = (Vec::new(), None);
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "metric" => {
-                    let metric: BTreeMap<Cow<'de, str>, Cow<'de, str>> = map.next_value()?;
-                    labels = (metric.iter())
-                        .filter(|(k, _)| *k != "__name__")
-                        .map(|(k, v)| (self.strings.get(k), self.strings.get(v)))
-                        .collect();
-                }
-                "value" => {
-                    let (_, v): (f64, Cow<'de, str>) = map.next_value()?;
-                    let number = parse_number(&v)
-                        .ok_or_else(|| de::Error::custom(format!("sample value {v:?} is not a number")))?;
-                    value = Some(number);
-                }
-                _ => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
+/// The answer decoded on a blocking thread as its chunks arrive, with the bytes received and what stopped the
+/// reading early, if anything did (the decoder then only sees a broken stream).
+async fn decode_streamed(response: reqwest::Response) -> (Result<decode::Envelope, String>, usize, Option<StreamStop>) {
+    let received = Arc::new(AtomicUsize::new(0));
+    let stopped: Arc<Mutex<Option<StreamStop>>> = Arc::default();
+    let chunks = {
+        let (received, stopped) = (received.clone(), stopped.clone());
+        response.bytes_stream().map(move |chunk| {
+            let stop = |why: StreamStop| {
+                *stopped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(why);
+                std::io::Error::other("the answer's body stopped")
+            };
+            let chunk = chunk.map_err(|e| stop(StreamStop::Transport(e)))?;
+            if received.fetch_add(chunk.len(), Ordering::Relaxed).saturating_add(chunk.len()) > MAX_ANSWER_BYTES {
+                return Err(stop(StreamStop::TooLarge));
             }
-        }
-        let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
-        Ok(Row { labels, value })
+            Ok(chunk)
+        })
+    };
+    let reader = SyncIoBridge::new(StreamReader::new(chunks));
+    let decoded = tokio::task::spawn_blocking(move || {
+        decode::envelope(std::io::BufReader::with_capacity(1 << 16, reader)).map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("the decoder stopped: {e}")));
+    let stopped = stopped.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+    (decoded, received.load(Ordering::Relaxed), stopped)
+}
+
+/// The start of an error answer's body: enough for its message, never a whole page.
+async fn error_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    const ENOUGH: usize = 64 * 1024;
+    let mut body = Vec::new();
+    while body.len() < ENOUGH
+        && let Some(chunk) = response.chunk().await?
+    {
+        body.extend_from_slice(&chunk);
     }
+    body.truncate(ENOUGH);
+    Ok(body)
 }
 
-#[derive(Deserialize)]
-struct MatrixSeries {
-    metric: BTreeMap<String, String>,
-    values: Vec<(f64, String)>,
-}
-
-/// A successful answer of the query API, not yet decoded.
+/// A successful answer of the query API.
 struct Reply {
-    api: ApiResponse,
+    envelope: decode::Envelope,
     /// The query, abbreviated for messages.
     query: String,
     url: String,
@@ -414,32 +363,22 @@ impl Reply {
         PrometheusError::Garbage { url: self.url.clone(), query: self.query.clone(), message }
     }
 
-    fn number(&self, v: &str) -> Result<f64, PrometheusError> {
-        parse_number(v).ok_or_else(|| self.garbage(format!("sample value {v:?} is not a number")))
-    }
-
-    /// The result's type and its undecoded value.
-    fn data(&self) -> Result<&ApiData, PrometheusError> {
-        self.api.data.as_ref().ok_or_else(|| self.garbage("success without data".into()))
-    }
-
-    fn result<T: serde::de::DeserializeOwned>(&self) -> Result<T, PrometheusError> {
-        serde_json::from_str(self.data()?.result.get()).map_err(|e| self.garbage(e.to_string()))
-    }
-
-    /// The result, which must be a matrix.
-    fn matrix(&self) -> Result<Vec<MatrixSeries>, PrometheusError> {
-        match self.data()?.result_type.as_str() {
-            "matrix" => self.result(),
-            other => Err(self.garbage(format!("expected a matrix result, got {other}"))),
+    /// The decoded result, which must be one of `expected` types.
+    fn data(&mut self, expected: &[&str]) -> Result<decode::Data, PrometheusError> {
+        let data = self.envelope.data.take().ok_or_else(|| self.garbage("success without data".into()))?;
+        if !expected.contains(&data.result_type.as_str()) {
+            let wanted = expected.join(" or ");
+            return Err(self.garbage(format!("expected a {wanted} result, got {}", data.result_type)));
         }
+        Ok(data)
     }
 
     /// What the server warned about, partial answers included.
     fn warnings(&mut self) -> Vec<String> {
-        let mut warnings = std::mem::take(&mut self.api.warnings);
-        warnings.extend(self.api.infos.drain(..).map(|i| format!("info: {i}")));
-        if self.api.is_partial {
+        let envelope = &mut self.envelope;
+        let mut warnings = std::mem::take(&mut envelope.warnings);
+        warnings.extend(envelope.infos.drain(..).map(|i| format!("info: {i}")));
+        if envelope.is_partial {
             warnings.push("the answer is partial: some storage nodes did not respond".into());
         }
         warnings
@@ -447,46 +386,26 @@ impl Reply {
 
     fn raw_samples(mut self) -> Result<RawSamples, PrometheusError> {
         let mut series = Vec::new();
-        for s in self.matrix()? {
-            let mut metric = s.metric;
-            let name = metric.remove("__name__").ok_or_else(|| self.garbage("a series without a name".into()))?;
-            let mut samples = Vec::with_capacity(s.values.len());
-            for (t, v) in &s.values {
-                samples.push(((t * 1000.0).round() as i64, self.number(v)?));
-            }
-            series.push(RawSeries { name, labels: metric.into_iter().collect(), samples });
+        for s in self.data(&["matrix"])?.series {
+            let name = s.name.ok_or_else(|| self.garbage("a series without a name".into()))?;
+            let labels = s.labels.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+            let samples = s.points.iter().map(|&(t, v)| ((t * 1000.0).round() as i64, v)).collect();
+            series.push(RawSeries { name, labels, samples });
         }
         Ok(RawSamples { series, warnings: self.warnings(), bytes: self.bytes })
     }
 
     /// The rows of a vector, or the rows of each time of a matrix.
     fn answer(mut self) -> Result<Answer, PrometheusError> {
-        let mut strings = Interner::default();
-        let (mut rows, mut steps) = (Vec::new(), Vec::new());
-        match self.data()?.result_type.as_str() {
-            "vector" => {
-                let mut decoder = serde_json::Deserializer::from_str(self.data()?.result.get());
-                rows = VectorRows { strings: &mut strings }
-                    .deserialize(&mut decoder)
-                    .map_err(|e| self.garbage(e.to_string()))?;
+        let data = self.data(&["vector", "matrix"])?;
+        let mut by_time: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
+        for s in data.series {
+            for (t, value) in s.points {
+                by_time.entry(t.round() as i64).or_default().push(Row { labels: s.labels.clone(), value });
             }
-            "matrix" => {
-                let mut by_time: BTreeMap<i64, Vec<Row>> = BTreeMap::new();
-                for s in self.matrix()? {
-                    let labels: Vec<_> = (s.metric.iter())
-                        .filter(|(k, _)| *k != "__name__")
-                        .map(|(k, v)| (strings.get(k), strings.get(v)))
-                        .collect();
-                    for (t, v) in &s.values {
-                        let row = Row { labels: labels.clone(), value: self.number(v)? };
-                        by_time.entry(t.round() as i64).or_default().push(row);
-                    }
-                }
-                steps = by_time.into_iter().collect();
-            }
-            other => return Err(self.garbage(format!("expected a vector or matrix result, got {other}"))),
         }
-        Ok(Answer { rows, steps, warnings: self.warnings(), bytes: self.bytes, elapsed: self.elapsed })
+        let steps = by_time.into_iter().collect();
+        Ok(Answer { rows: data.rows, steps, warnings: self.warnings(), bytes: self.bytes, elapsed: self.elapsed })
     }
 }
 
@@ -525,29 +444,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Interner, VectorRows, abbreviate};
-    use serde::de::DeserializeSeed;
-
-    fn rows(json: &str) -> Result<Vec<crate::telemetry::Row>, serde_json::Error> {
-        let mut strings = Interner::default();
-        VectorRows { strings: &mut strings }.deserialize(&mut serde_json::Deserializer::from_str(json))
-    }
-
-    #[test]
-    fn a_vector_decodes_into_rows_with_sorted_unescaped_labels() {
-        let decoded = rows(
-            r#"[{"metric":{"__name__":"x","b":"2","a":"q\"1"},"value":[1,"3.5"]},{"metric":{},"value":[1,"NaN"]}]"#,
-        )
-        .unwrap();
-        assert_eq!(decoded.len(), 2);
-        let labels: Vec<(&str, &str)> = decoded[0].labels.iter().map(|(k, v)| (&**k, &**v)).collect();
-        assert_eq!(labels, [("a", "q\"1"), ("b", "2")]);
-        assert_eq!(decoded[0].value, 3.5);
-        assert!(decoded[1].value.is_nan() && decoded[1].labels.is_empty());
-        let bad = rows(r#"[{"metric":{},"value":[1,"many"]}]"#).unwrap_err();
-        assert!(bad.to_string().contains("sample value \"many\" is not a number"), "{bad}");
-        assert!(rows(r#"[{"metric":{}}]"#).is_err(), "a sample needs a value");
-    }
+    use super::abbreviate;
 
     #[test]
     fn long_queries_keep_their_metric_in_messages() {

@@ -3,8 +3,8 @@
 //! escaped, so no user text is ever pasted into a query.
 #![deny(clippy::arithmetic_side_effects)]
 
+use super::labels::Labels;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 /// How a label is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,17 +83,15 @@ pub struct Steps {
 /// One result row: the group's label values and its value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// Group-by labels present on the result, sorted by name. The strings are shared: a result repeats the same
-    /// few names and values thousands of times, and a graph reads them all.
-    pub labels: Vec<(Arc<str>, Arc<str>)>,
+    /// Group-by labels present on the result, sorted by name.
+    pub labels: Labels,
     pub value: f64,
 }
 
 impl Row {
     /// The value of `label`, empty when absent (as PromQL treats missing labels).
     pub fn label(&self, label: &str) -> &str {
-        // A scan beats a binary search here: most names differ in length, which is compared before any byte.
-        self.labels.iter().find(|(k, _)| **k == *label).map_or("", |(_, v)| v)
+        self.labels.get(label).unwrap_or("")
     }
 }
 
