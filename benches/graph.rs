@@ -4,7 +4,7 @@
 //! raw samples costs, with the graph read back from the capture.
 //!
 //! `cargo bench --bench graph` (sizes 1000,4000,10000) or `cargo bench --bench graph -- 1000,4000`.
-//! Needs `prometheus` and `promtool` (scripts/install-test-deps) and a few GB of free disk.
+//! Needs `prometheus`, `promtool` and GNU `time` (scripts/install-test-deps) and a few GB of free disk.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -132,23 +132,21 @@ fn bench_command_line(snapshot: &std::path::Path, prometheus: &str) {
     }
 }
 
-/// Runs meshlens as a child process, output discarded: its wall time (s) and peak RSS (MB, from `wait4`'s usage).
+/// Runs meshlens as a child process of GNU time, output discarded: its wall time (s) and peak RSS (MB). A child of
+/// this benchmark itself would report this process' own RSS, inherited across fork and exec, when larger.
 fn run_measured(args: &[&str]) -> (f64, f64) {
+    let time = process::require("time");
+    let report = tempfile::NamedTempFile::new().unwrap();
     let started = Instant::now();
-    #[allow(clippy::zombie_processes, reason = "waited for below by wait4, which also gives its resource usage")]
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_meshlens"))
+    let status = std::process::Command::new(time)
+        .args(["-f", "%M", "-o", report.path().to_str().unwrap(), env!("CARGO_BIN_EXE_meshlens")])
         .args(args)
         .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("meshlens runs");
-    let pid = i32::try_from(child.id()).unwrap();
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value for wait4 to fill; `pid` is our own child, waited for once.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "meshlens {args:?} failed: {status}");
-    (started.elapsed().as_secs_f64(), usage.ru_maxrss as f64 / 1024.0)
+        .status()
+        .expect("time runs meshlens");
+    assert!(status.success(), "meshlens {args:?} failed: {status}");
+    let kb: f64 = std::fs::read_to_string(report.path()).unwrap().trim().parse().expect("time's %M");
+    (started.elapsed().as_secs_f64(), kb / 1024.0)
 }
 
 fn main() {

@@ -1,6 +1,8 @@
 //! The cluster's objects at one moment, indexed by kind/namespace/name, by uid and by owner, so that identity and
 //! views can follow owner references both ways without scanning.
 
+pub mod live;
+
 use std::collections::{BTreeSet, HashMap};
 
 use crate::k8s::core::Namespace;

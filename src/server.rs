@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod listen;
+pub mod live;
 pub mod metrics;
 pub mod pages;
 pub mod params;

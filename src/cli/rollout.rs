@@ -8,14 +8,15 @@ use crate::k8s::Kind;
 use crate::k8s::argo::Rollout;
 use crate::rollout::{render_rollout, rollout_info};
 
-use super::source::inventory_of;
 use super::source::load;
 use super::traffic::measure;
 use super::workloads::suggestion;
 use super::{ItemArgs, ItemFormat, RolloutGetArgs};
 use super::{out, out_json, out_text};
 use crate::identity::{WorkloadId, WorkloadKind};
+use crate::inventory::DEFAULT_CLUSTER;
 use crate::inventory::Inventory;
+use crate::inventory::live::LiveObjects;
 use crate::k8s::live;
 use crate::rollout::RolloutInfo;
 use crate::terminal::{Newlines, escape};
@@ -62,15 +63,20 @@ fn watch(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     let namespaces = Vec::from_iter(namespace.clone());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let client = live::connect(&options).await?;
-        live::watch(client, &namespaces, move |read| {
-            let (inventory, _) = inventory_of(read);
+        let (send, mut changes) = tokio::sync::mpsc::unbounded_channel();
+        let watched = live::watch(&live::connect(&options).await?, &namespaces, send).await?;
+        let mut objects = LiveObjects::new(DEFAULT_CLUSTER, &watched);
+        while objects.next_changes(&mut changes, tokio::time::Instant::now()).await? {
+            if !objects.ready() {
+                continue;
+            }
+            let inventory = objects.inventory();
             let view = argo_view(&inventory, &name, namespace.as_deref())
                 .map_or_else(|e| format!("{e:#}\n"), |(_, info)| render_rollout(&info, jiff::Timestamp::now()));
             // Clear the screen and draw from the top, as the Argo CLI does.
-            let _ = out(&format!("\x1b[2J\x1b[H{}", escape(&view, Newlines::Keep)));
-        })
-        .await
+            out(&format!("\x1b[2J\x1b[H{}", escape(&view, Newlines::Keep)))?;
+        }
+        anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
 }

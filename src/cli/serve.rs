@@ -13,17 +13,23 @@ use crate::server::auth::Access;
 use crate::server::listen::{Limits, serve};
 use crate::server::{AppState, Clock, World};
 
-use super::source::{Mesh, cluster_options, inventory_of, load, mesh_of_cluster, telemetry};
+use super::source::{Mesh, cluster_options, load, mesh_of_live, telemetry};
 use super::{ServeArgs, say};
-use crate::k8s::live::{self, ClusterRead, LiveError};
+use crate::inventory::DEFAULT_CLUSTER;
+use crate::inventory::live::LiveObjects;
+use crate::k8s::live::{self, Change};
+use crate::server::live::LiveWorld;
 
-/// Reads of the cluster as its watch delivers them (an error ends it).
-type Reads = tokio::sync::mpsc::UnboundedReceiver<Result<ClusterRead, LiveError>>;
+/// The cluster's changes as its watches deliver them (closed: the watches ended).
+type Changes = tokio::sync::mpsc::UnboundedReceiver<Change>;
+
+/// A new world at most this often: pages refresh every 10 s, and each new world costs a copy of every object.
+const WORLD_INTERVAL: Duration = Duration::from_secs(1);
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (mesh, cluster) = if args.source.kube {
-        let (mesh, runtime, reads) = follow_cluster(args)?;
-        (mesh, Some((runtime, reads)))
+        let (mesh, following) = follow_cluster(args)?;
+        (mesh, Some(following))
     } else {
         (load(&args.source, &args.namespaces)?, None)
     };
@@ -40,8 +46,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock).with_access(access);
     let scheme = if tls.is_some() { "https" } else { "http" };
     // The watch keeps running on its own runtime's thread while the server runs.
-    let _watching = cluster.map(|(runtime, reads)| {
-        runtime.spawn(keep_current(reads, state.clone()));
+    let _watching = cluster.map(|Following { runtime, live, changes }| {
+        runtime.spawn(keep_current(live, changes, state.clone()));
         runtime
     });
     let limits = Limits {
@@ -78,39 +84,48 @@ fn access(args: &ServeArgs, tls: bool) -> anyhow::Result<Access> {
     Ok(Access { token, hosts, tls })
 }
 
-/// Starts watching the cluster and waits for its first complete read, which gives the first world: the
-/// reflectors' own LIST, so the cluster is listed once at start. An error before that (a kind the account may not
-/// list, an unreachable server) ends the command.
-fn follow_cluster(args: &ServeArgs) -> anyhow::Result<(Mesh, tokio::runtime::Runtime, Reads)> {
-    super::source::check_namespaces(&args.namespaces)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-    let (send, mut reads) = tokio::sync::mpsc::unbounded_channel();
-    let (options, namespaces) = (cluster_options(&args.source), args.namespaces.clone());
-    runtime.spawn(async move {
-        let delivered = send.clone();
-        let watched = async {
-            let client = live::connect(&options).await?;
-            live::watch(client, &namespaces, move |read| drop(delivered.send(Ok(read)))).await
-        };
-        if let Err(e) = watched.await {
-            let _ = send.send(Err(e));
-        }
-    });
-    match runtime.block_on(reads.recv()) {
-        Some(Ok(read)) => Ok((mesh_of_cluster(read, &args.source)?, runtime, reads)),
-        Some(Err(e)) => Err(e.into()),
-        None => anyhow::bail!("watching the cluster ended before its first read"),
-    }
+/// A cluster being watched: the runtime its watches run on, its world and the changes still to apply.
+struct Following {
+    runtime: tokio::runtime::Runtime,
+    live: LiveWorld,
+    changes: Changes,
 }
 
-/// Swaps in a new world whenever the cluster changes, so pages and the API follow it without a restart and
-/// without listing the cluster per request.
-async fn keep_current(mut reads: Reads, state: AppState) {
-    while let Some(read) = reads.recv().await {
-        match read {
-            Ok(read) => state.set_world(World::new(inventory_of(read).0)),
-            Err(e) => say(&format!("warning: watching the cluster stopped, pages show it as last read: {e}")),
+/// Starts watching the cluster and waits until every kind is listed, which gives the first world: the watches'
+/// own LIST, so the cluster is listed once at start. An error before that (a kind the account may not list, an
+/// unreachable server) ends the command.
+fn follow_cluster(args: &ServeArgs) -> anyhow::Result<(Mesh, Following)> {
+    super::source::check_namespaces(&args.namespaces)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let (send, mut changes) = tokio::sync::mpsc::unbounded_channel();
+    let options = cluster_options(&args.source);
+    let watched =
+        runtime.block_on(async { live::watch(&live::connect(&options).await?, &args.namespaces, send).await })?;
+    let mut objects = LiveObjects::new(DEFAULT_CLUSTER, &watched);
+    while !objects.ready() {
+        match runtime.block_on(changes.recv()) {
+            Some(change) => objects.apply(change)?,
+            None => anyhow::bail!("watching the cluster ended before its first read"),
         }
+    }
+    let report = objects.take_report();
+    let mut live = LiveWorld::new(objects);
+    let world = live.world();
+    let mesh = mesh_of_live(world.inventory, Some(world.index), report, &watched.notes, &args.source)?;
+    Ok((mesh, Following { runtime, live, changes }))
+}
+
+/// Swaps in a new world when the cluster changes (at most one a [`WORLD_INTERVAL`]), so pages and the API follow
+/// it without a restart and without listing the cluster per request.
+async fn keep_current(mut live: LiveWorld, mut changes: Changes, state: AppState) {
+    let mut earliest = tokio::time::Instant::now();
+    loop {
+        match live.objects_mut().next_changes(&mut changes, earliest).await {
+            Ok(true) => state.set_world(live.world()),
+            Ok(false) => return say("warning: watching the cluster stopped, pages show it as last read"),
+            Err(e) => return say(&format!("warning: watching the cluster stopped, pages show it as last read: {e}")),
+        }
+        earliest = tokio::time::Instant::now() + WORLD_INTERVAL;
     }
 }
 

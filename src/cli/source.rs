@@ -87,6 +87,7 @@ pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
                 time: snap.meta.time,
                 samples: Samples::Files(snap.metrics_files),
                 window_s,
+                index: None,
             }
         }
         None => {
@@ -94,7 +95,7 @@ pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
             let (inventory, report) = world.inventory().context("rendering the demo objects")?;
             let metrics = world.write_metrics(Vec::new()).context("rendering the demo telemetry")?;
             let samples = Samples::Text(String::from_utf8_lossy(&metrics).into_owned());
-            Loaded { inventory, report, time: Some(world.time), samples, window_s: None }
+            Loaded { inventory, report, time: Some(world.time), samples, window_s: None, index: None }
         }
     };
     assemble(loaded, args)
@@ -102,11 +103,25 @@ pub fn load(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<Mesh> {
 
 /// The mesh of what a live cluster served, its notes said; telemetry comes from `--prometheus` only.
 pub fn mesh_of_cluster(read: ClusterRead, args: &SourceArgs) -> anyhow::Result<Mesh> {
-    for note in &read.notes {
+    let notes = read.notes.clone();
+    let (inventory, report) = inventory_of(read);
+    mesh_of_live(inventory, None, report, &notes, args)
+}
+
+/// The mesh of a cluster's objects (and their index, when already built), what could not be read reported and
+/// the notes on the cluster said.
+pub fn mesh_of_live(
+    inventory: Inventory,
+    index: Option<IdentityIndex>,
+    report: LoadReport,
+    notes: &[String],
+    args: &SourceArgs,
+) -> anyhow::Result<Mesh> {
+    for note in notes {
         say(&format!("note: {note}"));
     }
-    let (inventory, report) = inventory_of(read);
-    assemble(Loaded { inventory, report, time: None, samples: Samples::Files(Vec::new()), window_s: None }, args)
+    let samples = Samples::Files(Vec::new());
+    assemble(Loaded { inventory, report, time: None, samples, window_s: None, index }, args)
 }
 
 /// What a source gave, before the flags that apply to every source.
@@ -117,18 +132,20 @@ struct Loaded {
     time: Option<jiff::Timestamp>,
     samples: Samples,
     window_s: Option<u64>,
+    /// The inventory's index, when the source built it (built here otherwise).
+    index: Option<IdentityIndex>,
 }
 
 /// Reports what could not be read, applies `--at`, and indexes the workloads. A captured window matters only
 /// while its samples are what commands query (not with `--prometheus`).
 fn assemble(loaded: Loaded, args: &SourceArgs) -> anyhow::Result<Mesh> {
-    let Loaded { inventory, report, time, samples, window_s } = loaded;
+    let Loaded { inventory, report, time, samples, window_s, index } = loaded;
     report_problems(&report, args.strict)?;
     let time = match &args.at {
         Some(at) => Some(parse_time(at)?),
         None => time,
     };
-    let index = IdentityIndex::build(&inventory);
+    let index = index.unwrap_or_else(|| IdentityIndex::build(&inventory));
     let window_s = window_s.filter(|_| args.prometheus.is_none());
     Ok(Mesh { inventory, index, time, samples, window_s })
 }

@@ -62,6 +62,40 @@ impl IdentityIndex {
         Builder::new(inv).build()
     }
 
+    /// The index of an inventory from indexes of its parts, each built from some of its namespaces' objects: a
+    /// live cluster re-derives the namespaces that changed and keeps the others' workloads.
+    pub fn merge<'p>(inv: &Inventory, parts: impl IntoIterator<Item = &'p IdentityIndex>) -> IdentityIndex {
+        let workloads = parts.into_iter().flat_map(|part| part.workloads.iter().cloned()).collect();
+        IdentityIndex::of_workloads(inv, workloads)
+    }
+
+    /// The lookups of `workloads`, in the order of their ids.
+    fn of_workloads(inv: &Inventory, mut workloads: Vec<Workload>) -> IdentityIndex {
+        let mut index = IdentityIndex {
+            cluster: inv.cluster.clone(),
+            namespaces: inv.namespace_names(),
+            ..IdentityIndex::default()
+        };
+        workloads.sort_by(|a, b| a.id.cmp(&b.id));
+        for (i, w) in workloads.iter().enumerate() {
+            index.by_id.insert(w.id.clone(), i);
+            index.by_name.entry((w.id.namespace.clone(), w.id.name.clone())).or_default().push(i);
+            for name in &w.telemetry_names {
+                index.by_telemetry_name.entry((w.id.namespace.clone(), name.clone())).or_default().push(i);
+            }
+            for p in &w.pods {
+                index.by_pod.insert((w.id.namespace.clone(), p.name.clone()), i);
+            }
+            for rs in &w.replica_sets {
+                if let Some(hash) = &rs.hash {
+                    index.by_hash.insert((w.id.namespace.clone(), hash.clone()), (i, rs.name.clone()));
+                }
+            }
+        }
+        index.workloads = workloads;
+        index
+    }
+
     /// Workloads sorted by namespace, name and kind.
     pub fn workloads(&self) -> &[Workload] {
         &self.workloads
@@ -208,30 +242,8 @@ impl<'a> Builder<'a> {
             }
             draft.pods.push(entry);
         }
-        let mut index = IdentityIndex {
-            cluster: inv.cluster.clone(),
-            namespaces: inv.namespace_names(),
-            ..IdentityIndex::default()
-        };
-        let mut workloads: Vec<Workload> = self.drafts.into_iter().map(|d| finish(inv, d)).collect();
-        workloads.sort_by(|a, b| a.id.cmp(&b.id));
-        for (i, w) in workloads.iter().enumerate() {
-            index.by_id.insert(w.id.clone(), i);
-            index.by_name.entry((w.id.namespace.clone(), w.id.name.clone())).or_default().push(i);
-            for name in &w.telemetry_names {
-                index.by_telemetry_name.entry((w.id.namespace.clone(), name.clone())).or_default().push(i);
-            }
-            for p in &w.pods {
-                index.by_pod.insert((w.id.namespace.clone(), p.name.clone()), i);
-            }
-            for rs in &w.replica_sets {
-                if let Some(hash) = &rs.hash {
-                    index.by_hash.insert((w.id.namespace.clone(), hash.clone()), (i, rs.name.clone()));
-                }
-            }
-        }
-        index.workloads = workloads;
-        index
+        let workloads: Vec<Workload> = self.drafts.into_iter().map(|d| finish(inv, d)).collect();
+        IdentityIndex::of_workloads(inv, workloads)
     }
 
     /// The draft of a controller's workload, created on first sight.

@@ -6,18 +6,13 @@
 
 use std::path::PathBuf;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::{ApiCapabilities, ApiGroup, ApiResource, Discovery, Scope};
-use kube::runtime::reflector::{reflector, store::Writer};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Config};
 use serde_json::Value;
-use tokio::sync::Notify;
 
 use super::Kind;
 
@@ -129,54 +124,66 @@ pub async fn read(client: &Client, namespaces: &[String]) -> Result<ClusterRead,
     Ok(read)
 }
 
-/// Keeps every served kind current with kube-rs reflectors (LIST, then WATCH from its resourceVersion, relisting
-/// when the server says the version is gone) and calls `changed` with the whole set once every kind is listed,
-/// then after each burst of changes. A collection that cannot be listed at the start is an error (a forbidden
-/// kind should not leave the caller waiting); later failures retry with backoff and say so in the log. Runs until
-/// the process ends.
+/// One collection's watch event, in the order its watch delivers them.
+#[derive(Debug)]
+pub enum Change {
+    /// The collection is listed afresh (at start, or after the server forgot the watch's version): whatever it
+    /// held that is not listed again by its `Listed` is gone.
+    Relisting(usize),
+    /// An object listed, added or modified, as a manifest.
+    Applied(usize, Value),
+    /// An object deleted: its namespace and name.
+    Deleted(usize, String, String),
+    /// The listing that `Relisting` began is complete.
+    Listed(usize),
+    /// Listing or watching failed (kube-rs retries with backoff): what, and why.
+    Failed(usize, String),
+}
+
+/// What [`watch`] follows: each collection's kind and namespace (none: every namespace), in the numbering its
+/// [`Change`]s use, and notes on kinds the cluster does not serve.
+pub struct Watched {
+    pub collections: Vec<(Kind, Option<String>)>,
+    pub notes: Vec<String>,
+}
+
+/// Starts a kube-rs watcher on every served kind (LIST, then WATCH from its resourceVersion, relisting when the
+/// server says the version is gone), each sending its events to `changes` from a task of the current runtime;
+/// `managedFields` are dropped as events arrive. Returns once the watches are started; they run until the runtime
+/// ends or `changes` is closed.
 pub async fn watch(
-    client: Client,
+    client: &Client,
     namespaces: &[String],
-    changed: impl Fn(ClusterRead) + Send + 'static,
-) -> Result<(), LiveError> {
-    let (collections, notes) = collections(&client, namespaces).await?;
-    let notify = Arc::new(Notify::new());
-    let started = Arc::new(AtomicBool::new(false));
-    let (failed, mut failures) = tokio::sync::mpsc::unbounded_channel();
-    let mut stores = Vec::new();
+    changes: tokio::sync::mpsc::UnboundedSender<Change>,
+) -> Result<Watched, LiveError> {
+    let (collections, notes) = collections(client, namespaces).await?;
+    let mut watched = Watched { collections: Vec::new(), notes };
     for Collection { api, resource, what } in collections {
-        let writer: Writer<DynamicObject> = Writer::new(resource.clone());
-        stores.push((writer.as_reader(), resource));
-        let events = watcher(api, watcher::Config::default().page_size(PAGE))
-            .default_backoff()
-            .modify(|o| o.metadata.managed_fields = None);
-        let (notify, started, failed) = (notify.clone(), started.clone(), failed.clone());
-        tokio::spawn(reflector(writer, events).for_each(move |event| {
-            if let Err(e) = event {
-                if !started.load(Ordering::Relaxed) {
-                    let _ = failed.send(LiveError::Watch { what: what.clone(), message: e.to_string() });
+        let Some(kind) = Kind::recognise(&resource.api_version, &resource.kind) else { continue };
+        let c = watched.collections.len();
+        watched.collections.push((kind, api.namespace().map(str::to_owned)));
+        let changes = changes.clone();
+        let events = watcher(api, watcher::Config::default().page_size(PAGE)).default_backoff();
+        tokio::spawn(events.for_each(move |event| {
+            let change = match event {
+                Ok(watcher::Event::Init) => Change::Relisting(c),
+                Ok(watcher::Event::InitApply(o) | watcher::Event::Apply(o)) => {
+                    Change::Applied(c, as_manifest(o, &resource))
                 }
-                tracing::warn!("watching {what}: {e}");
-            }
-            notify.notify_one();
+                Ok(watcher::Event::Delete(o)) => {
+                    Change::Deleted(c, o.metadata.namespace.unwrap_or_default(), o.metadata.name.unwrap_or_default())
+                }
+                Ok(watcher::Event::InitDone) => Change::Listed(c),
+                Err(e) => {
+                    tracing::warn!("watching {what}: {e}");
+                    Change::Failed(c, format!("listing {what} failed: {e}"))
+                }
+            };
+            let _ = changes.send(change);
             std::future::ready(())
         }));
     }
-    let listed = futures::future::join_all(stores.iter().map(|(store, _)| store.wait_until_ready()));
-    tokio::select! {
-        _ = listed => started.store(true, Ordering::Relaxed),
-        Some(error) = failures.recv() => return Err(error),
-    }
-    loop {
-        notify.notified().await;
-        // Let a burst of events (a rollout step touches several objects) settle into one rebuild.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let objects = stores
-            .iter()
-            .flat_map(|(store, resource)| store.state().into_iter().map(|o| as_manifest((*o).clone(), resource)))
-            .collect();
-        changed(ClusterRead { objects, notes: notes.clone() });
-    }
+    Ok(watched)
 }
 
 /// Every object of one collection, page by page.
