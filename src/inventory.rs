@@ -4,6 +4,7 @@
 pub mod live;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use crate::k8s::core::Namespace;
 use crate::k8s::kinds::Lists;
@@ -61,13 +62,13 @@ impl Inventory {
     }
 
     /// Every stored object of kind `K`.
-    pub fn all<K: Resource>(&self) -> &[K] {
+    pub fn all<K: Resource>(&self) -> &[Arc<K>] {
         K::list(&self.lists)
     }
 
     /// The stored object `r` refers to, when it is a `K`.
     pub fn get<K: Resource>(&self, r: ObjRef) -> Option<&K> {
-        (r.kind == K::KIND).then(|| self.all::<K>().get(r.index)).flatten()
+        (r.kind == K::KIND).then(|| self.all::<K>().get(r.index).map(|o| &**o)).flatten()
     }
 
     /// The `K` named `name` in `namespace`.

@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod istio;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::inventory::Inventory;
 use crate::k8s::core::{Namespace, Service};
@@ -102,13 +103,13 @@ pub struct Routed<P> {
 /// The routing objects of a mesh, and the Namespaces and Services whose labels choose ambient waypoints.
 #[derive(Clone, Copy, Default)]
 pub struct RoutingConfig<'a> {
-    pub virtual_services: &'a [VirtualService],
-    pub destination_rules: &'a [DestinationRule],
-    pub http_routes: &'a [HttpRoute],
-    pub grpc_routes: &'a [GrpcRoute],
-    pub reference_grants: &'a [ReferenceGrant],
-    pub namespaces: &'a [Namespace],
-    pub services: &'a [Service],
+    pub virtual_services: &'a [Arc<VirtualService>],
+    pub destination_rules: &'a [Arc<DestinationRule>],
+    pub http_routes: &'a [Arc<HttpRoute>],
+    pub grpc_routes: &'a [Arc<GrpcRoute>],
+    pub reference_grants: &'a [Arc<ReferenceGrant>],
+    pub namespaces: &'a [Arc<Namespace>],
+    pub services: &'a [Arc<Service>],
 }
 
 impl<'a> RoutingConfig<'a> {

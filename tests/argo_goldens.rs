@@ -33,7 +33,7 @@ fn check(golden: &str, folder: &str, rollout: &str) {
     // The upstream test makes every object exactly 7 days old, so pods tie on age and sort by name.
     for object in &mut objects {
         if let Object::Pod(pod) = object {
-            pod.metadata.creation_timestamp = None;
+            std::sync::Arc::make_mut(pod).metadata.creation_timestamp = None;
         }
     }
     let inv = &Inventory::new("Kubernetes", objects);

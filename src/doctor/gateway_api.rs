@@ -51,10 +51,10 @@ pub fn check(
 
 /// Routes of the four kinds.
 fn every_route(inventory: &Inventory) -> Vec<RouteView<'_>> {
-    let http = inventory.all::<HttpRoute>().iter().map(HttpRoute::view);
-    let grpc = inventory.all::<GrpcRoute>().iter().map(GrpcRoute::view);
-    let tcp = inventory.all::<TcpRoute>().iter().map(TcpRoute::view);
-    let tls = inventory.all::<TlsRoute>().iter().map(TlsRoute::view);
+    let http = inventory.all::<HttpRoute>().iter().map(|r| r.view());
+    let grpc = inventory.all::<GrpcRoute>().iter().map(|r| r.view());
+    let tcp = inventory.all::<TcpRoute>().iter().map(|r| r.view());
+    let tls = inventory.all::<TlsRoute>().iter().map(|r| r.view());
     http.chain(grpc).chain(tcp).chain(tls).collect()
 }
 

@@ -10,7 +10,6 @@ use tokio::time::Instant;
 
 use crate::k8s::live::{Change, LiveError, Watched};
 use crate::k8s::load::{LoadReport, Problem};
-use crate::k8s::object::{Decoded, decode};
 use crate::k8s::{Kind, Object};
 
 use super::Inventory;
@@ -60,7 +59,15 @@ impl LiveObjects {
             Change::Relisting(c) => {
                 self.relisting.insert(c, HashSet::new());
             }
-            Change::Applied(c, manifest) => self.applied(c, manifest),
+            Change::Applied(c, object) => self.applied(c, object),
+            Change::Unreadable(c, message) => {
+                let location = format!("the Kubernetes API ({})", self.describe(c));
+                if self.ready() {
+                    tracing::warn!("{location}: {message}; the object keeps its last readable state");
+                } else {
+                    self.report.problems.push(Problem { location, message });
+                }
+            }
             Change::Deleted(c, namespace, name) => {
                 if let Some(&(kind, _)) = self.collections.get(c) {
                     self.remove(kind, &namespace, &name);
@@ -77,20 +84,7 @@ impl LiveObjects {
         Ok(())
     }
 
-    fn applied(&mut self, c: usize, manifest: serde_json::Value) {
-        let object = match decode(manifest) {
-            Ok(Decoded::Object(object)) => object,
-            Ok(Decoded::List(_) | Decoded::Unknown(_)) => return,
-            Err(err) => {
-                let location = format!("the Kubernetes API ({})", self.describe(c));
-                if self.ready() {
-                    tracing::warn!("{location}: {err}; the object keeps its last readable state");
-                } else {
-                    self.report.problems.push(Problem { location, message: err.to_string() });
-                }
-                return;
-            }
-        };
+    fn applied(&mut self, c: usize, object: Object) {
         let (kind, meta) = (object.kind(), object.metadata());
         let (namespace, name) = (meta.namespace_str().to_owned(), meta.name_str().to_owned());
         if let Some(seen) = self.relisting.get_mut(&c) {

@@ -4,6 +4,8 @@
 //! `apiVersion`/`kind`, decoding, one typed list per kind in the inventory, typed lookups — is generated from the
 //! table, so adding a kind is one row, and a kind cannot be forgotten in one place and handled in another.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::meta::ObjectMeta;
@@ -14,7 +16,7 @@ pub trait Resource: Sized {
     const KIND: Kind;
     fn metadata(&self) -> &ObjectMeta;
     /// The stored objects of this kind.
-    fn list(lists: &Lists) -> &[Self];
+    fn list(lists: &Lists) -> &[Arc<Self>];
 }
 
 /// Whether objects of a kind live in a namespace.
@@ -59,10 +61,11 @@ macro_rules! kinds {
             }
         }
 
-        /// A typed object of one of the kinds meshlens reads.
+        /// A typed object of one of the kinds meshlens reads, shared: a live cluster's worlds hold the same
+        /// objects, each new world a copy of pointers, not of objects.
         #[derive(Debug, Clone)]
         pub enum Object {
-            $($kind(Box<$ty>),)+
+            $($kind(Arc<$ty>),)+
         }
 
         impl Object {
@@ -74,8 +77,9 @@ macro_rules! kinds {
                 match self { $(Object::$kind(o) => &o.metadata,)+ }
             }
 
+            /// The metadata to change, copying the object first if it is shared.
             pub(super) fn metadata_mut(&mut self) -> &mut ObjectMeta {
-                match self { $(Object::$kind(o) => &mut o.metadata,)+ }
+                match self { $(Object::$kind(o) => &mut Arc::make_mut(o).metadata,)+ }
             }
 
             /// The object as a manifest of the apiVersion it is stored as, holding what meshlens keeps of it (the
@@ -92,7 +96,7 @@ macro_rules! kinds {
 
             /// Decodes `value` as a `kind`; the error names the offending field.
             pub(super) fn from_value(kind: Kind, value: &Value) -> Result<Object, String> {
-                Ok(match kind { $(Kind::$kind => Object::$kind(Box::new(typed(value)?)),)+ })
+                Ok(match kind { $(Kind::$kind => Object::$kind(Arc::new(typed(value)?)),)+ })
             }
         }
 
@@ -100,20 +104,20 @@ macro_rules! kinds {
         #[allow(non_snake_case)]
         #[derive(Debug, Clone, Default)]
         pub struct Lists {
-            $($kind: Vec<$ty>,)+
+            $($kind: Vec<Arc<$ty>>,)+
         }
 
         impl Lists {
             /// Stores `object` at the end of its kind's list and says where.
             pub fn push(&mut self, object: Object) -> usize {
                 match object {
-                    $(Object::$kind(o) => { self.$kind.push(*o); self.$kind.len() - 1 })+
+                    $(Object::$kind(o) => { self.$kind.push(o); self.$kind.len() - 1 })+
                 }
             }
 
             /// Puts `object` in place of the one at `index` of its kind's list.
             pub fn replace(&mut self, index: usize, object: Object) {
-                match object { $(Object::$kind(o) => if let Some(slot) = self.$kind.get_mut(index) { *slot = *o },)+ }
+                match object { $(Object::$kind(o) => if let Some(slot) = self.$kind.get_mut(index) { *slot = o },)+ }
             }
 
             pub fn len(&self, kind: Kind) -> usize {
@@ -132,7 +136,7 @@ macro_rules! kinds {
                 &self.metadata
             }
 
-            fn list(lists: &Lists) -> &[Self] {
+            fn list(lists: &Lists) -> &[Arc<Self>] {
                 &lists.$kind
             }
         })+

@@ -15,6 +15,7 @@ use kube::{Client, Config};
 use serde_json::Value;
 
 use super::Kind;
+use super::object::{Decoded, Object, decode};
 
 /// Objects per LIST page: large enough for few round trips, small enough to keep each answer modest.
 const PAGE: u32 = 500;
@@ -130,8 +131,10 @@ pub enum Change {
     /// The collection is listed afresh (at start, or after the server forgot the watch's version): whatever it
     /// held that is not listed again by its `Listed` is gone.
     Relisting(usize),
-    /// An object listed, added or modified, as a manifest.
-    Applied(usize, Value),
+    /// An object listed, added or modified, trimmed to what meshlens reads as it arrives.
+    Applied(usize, Object),
+    /// An object listed, added or modified that could not be read: why.
+    Unreadable(usize, String),
     /// An object deleted: its namespace and name.
     Deleted(usize, String, String),
     /// The listing that `Relisting` began is complete.
@@ -168,7 +171,11 @@ pub async fn watch(
             let change = match event {
                 Ok(watcher::Event::Init) => Change::Relisting(c),
                 Ok(watcher::Event::InitApply(o) | watcher::Event::Apply(o)) => {
-                    Change::Applied(c, as_manifest(o, &resource))
+                    match decode(as_manifest(o, &resource)) {
+                        Ok(Decoded::Object(object)) => Change::Applied(c, object),
+                        Ok(Decoded::List(_) | Decoded::Unknown(_)) => return std::future::ready(()),
+                        Err(e) => Change::Unreadable(c, e.to_string()),
+                    }
                 }
                 Ok(watcher::Event::Delete(o)) => {
                     Change::Deleted(c, o.metadata.namespace.unwrap_or_default(), o.metadata.name.unwrap_or_default())

@@ -122,7 +122,7 @@ mod tests {
         let rs = json!({"apiVersion": "extensions/v1beta1", "kind": "ReplicaSet",
             "metadata": {"name": "web-abc", "namespace": "shop"}, "spec": {"replicas": 2}});
         let Decoded::Object(Object::ReplicaSet(rs)) = decode(rs).unwrap() else { panic!("not a ReplicaSet") };
-        assert_eq!(rs.spec.unwrap().replicas, Some(2));
+        assert_eq!(rs.spec.as_ref().unwrap().replicas, Some(2));
     }
 
     #[test]

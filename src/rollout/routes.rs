@@ -98,10 +98,10 @@ pub fn plugin_routes<'i>(inv: &'i Inventory, ro: &Rollout, plugin: &GatewayApiPl
     let mut out = Vec::new();
     for kind in [RouteKind::Http, RouteKind::Grpc, RouteKind::Tcp, RouteKind::Tls] {
         let views: Vec<RouteView<'i>> = match kind {
-            RouteKind::Http => inv.all::<HttpRoute>().iter().map(HttpRoute::view).collect(),
-            RouteKind::Grpc => inv.all::<GrpcRoute>().iter().map(GrpcRoute::view).collect(),
-            RouteKind::Tcp => inv.all::<TcpRoute>().iter().map(TcpRoute::view).collect(),
-            RouteKind::Tls => inv.all::<TlsRoute>().iter().map(TlsRoute::view).collect(),
+            RouteKind::Http => inv.all::<HttpRoute>().iter().map(|r| r.view()).collect(),
+            RouteKind::Grpc => inv.all::<GrpcRoute>().iter().map(|r| r.view()).collect(),
+            RouteKind::Tcp => inv.all::<TcpRoute>().iter().map(|r| r.view()).collect(),
+            RouteKind::Tls => inv.all::<TlsRoute>().iter().map(|r| r.view()).collect(),
         };
         let in_namespace = views.into_iter().filter(|v| v.namespace() == namespace);
         let (named, selector) = (plugin.named_routes(kind), plugin.selector(kind));

@@ -3,8 +3,8 @@
 //! pods share its part; `RequestMirror` filters copy calls on top. A route its controller did not accept is not in
 //! effect, nor, in ambient mode, one whose Service has no waypoint (Istio then ignores it).
 
-use crate::k8s::core::{Namespace, Service};
-use crate::k8s::gateway::{BackendRef, Route, RouteRule, RouteView};
+use crate::k8s::core::Namespace;
+use crate::k8s::gateway::{BackendRef, RouteRule, RouteView};
 
 use super::{Endpoints, Failure, Routed, RoutingConfig, RuleRef, ServiceRef, evenly};
 
@@ -20,8 +20,8 @@ pub const USE_WAYPOINT_NAMESPACE_LABEL: &str = "istio.io/use-waypoint-namespace"
 /// Every HTTPRoute and GRPCRoute of the config (the route kinds in-mesh calls go through), oldest first, as
 /// the Gateway API orders conflicting routes.
 pub fn l7_routes<'c>(config: &RoutingConfig<'c>) -> Vec<RouteView<'c>> {
-    let http = config.http_routes.iter().map(Route::view);
-    let mut routes: Vec<RouteView<'c>> = http.chain(config.grpc_routes.iter().map(Route::view)).collect();
+    let http = config.http_routes.iter().map(|r| r.view());
+    let mut routes: Vec<RouteView<'c>> = http.chain(config.grpc_routes.iter().map(|r| r.view())).collect();
     routes.sort_by(|a, b| {
         let key = |r: &RouteView<'c>| (r.metadata.creation_timestamp, r.namespace(), r.name());
         key(a).cmp(&key(b))
@@ -54,7 +54,7 @@ pub fn waypoint(config: &RoutingConfig<'_>, service: &ServiceRef) -> Waypoint {
     let svc = config
         .services
         .iter()
-        .find(|s: &&Service| s.metadata.namespace_str() == service.namespace && s.metadata.name_str() == service.name);
+        .find(|s| s.metadata.namespace_str() == service.namespace && s.metadata.name_str() == service.name);
     let labelled = svc
         .map(|s| s.metadata.labels())
         .filter(|l| l.contains_key(USE_WAYPOINT_LABEL))
@@ -164,10 +164,16 @@ pub(super) fn route_rule<'e, P: Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::k8s::core::Service;
     use crate::k8s::gateway::{HttpRoute, ReferenceGrant};
     use crate::routing_model::{Caller, Endpoint, route};
     use serde_json::{Value, json};
     use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    fn shared<T: Clone>(objects: &[T]) -> Vec<Arc<T>> {
+        objects.iter().cloned().map(Arc::new).collect()
+    }
 
     fn parse<T: serde::de::DeserializeOwned>(value: Value) -> T {
         serde_json::from_value(value).unwrap()
@@ -198,8 +204,13 @@ mod tests {
             };
             Some(wanted.iter().map(|&i| Endpoint { pod: i, labels: &labels[i], ready: ready[i] }).collect())
         };
-        let config =
-            RoutingConfig { http_routes: routes, reference_grants: grants, namespaces, ..RoutingConfig::default() };
+        let (routes, grants, namespaces) = (shared(routes), shared(grants), shared(namespaces));
+        let config = RoutingConfig {
+            http_routes: &routes,
+            reference_grants: &grants,
+            namespaces: &namespaces,
+            ..RoutingConfig::default()
+        };
         route(&config, Caller::Mesh, &ServiceRef::new("shop", "web"), &endpoints)
     }
 
@@ -293,9 +304,11 @@ mod tests {
 
     #[test]
     fn a_services_waypoint_is_its_own_label_else_its_namespaces() {
-        let namespace = |labels: Value| -> Namespace { parse(json!({"metadata": {"name": "shop", "labels": labels}})) };
-        let service = |name: &str, labels: Value| -> Service {
-            parse(json!({"metadata": {"name": name, "namespace": "shop", "labels": labels}}))
+        let namespace = |labels: Value| -> Arc<Namespace> {
+            Arc::new(parse(json!({"metadata": {"name": "shop", "labels": labels}})))
+        };
+        let service = |name: &str, labels: Value| -> Arc<Service> {
+            Arc::new(parse(json!({"metadata": {"name": name, "namespace": "shop", "labels": labels}})))
         };
         let namespaces = [namespace(json!({"istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "wp"}))];
         let services = [

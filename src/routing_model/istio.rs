@@ -2,6 +2,7 @@
 //! pick pods by their DestinationRule labels.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::k8s::istio::{DestinationRule, HttpRoute, VirtualService};
 
@@ -43,7 +44,7 @@ pub fn applicable_route<'c>(
             (h == "*" && caller == Caller::Gateway) || host_service(h, vs_namespace(vs)).as_ref() == Some(service)
         });
         let route = vs.spec.http.iter().find(|r| r.matches.is_empty()).or(vs.spec.http.first());
-        names.then_some(route).flatten().filter(|r| !r.route.is_empty()).map(|r| (vs, r))
+        names.then_some(route).flatten().filter(|r| !r.route.is_empty()).map(|r| (&**vs, r))
     })
 }
 
@@ -58,11 +59,12 @@ pub fn subset_labels<'c>(
 }
 
 /// The DestinationRule whose host is `service`.
-pub fn destination_rule<'c>(rules: &'c [DestinationRule], service: &ServiceRef) -> Option<&'c DestinationRule> {
-    rules.iter().find(|dr| {
+pub fn destination_rule<'c>(rules: &'c [Arc<DestinationRule>], service: &ServiceRef) -> Option<&'c DestinationRule> {
+    let rule = rules.iter().find(|dr| {
         let dr_ns = dr.metadata.namespace.as_deref().unwrap_or_default();
         host_service(&dr.spec.host, dr_ns).as_ref() == Some(service)
-    })
+    });
+    rule.map(|dr| &**dr)
 }
 
 /// Routes calls by one route of a VirtualService.
@@ -143,9 +145,9 @@ mod tests {
 
     fn routed(vs: serde_json::Value, subsets: serde_json::Value, caller: Caller, ready: [bool; 3]) -> Routed<usize> {
         let meta = json!({"name": "reviews", "namespace": "bookinfo"});
-        let vss: Vec<VirtualService> = vec![parse(json!({"metadata": meta, "spec": vs}))];
-        let drs: Vec<DestinationRule> =
-            vec![parse(json!({"metadata": meta, "spec": {"host": "reviews", "subsets": subsets}}))];
+        let vss: Vec<Arc<VirtualService>> = vec![Arc::new(parse(json!({"metadata": meta, "spec": vs})))];
+        let drs: Vec<Arc<DestinationRule>> =
+            vec![Arc::new(parse(json!({"metadata": meta, "spec": {"host": "reviews", "subsets": subsets}})))];
         let config = RoutingConfig { virtual_services: &vss, destination_rules: &drs, ..RoutingConfig::default() };
         let labels = pods();
         let endpoints = |s: &ServiceRef| {

@@ -45,6 +45,7 @@ mod tests {
     use crate::inventory::live::LiveObjects;
     use crate::k8s::Kind;
     use crate::k8s::live::{Change, Watched};
+    use crate::k8s::object::{Decoded, Object, decode};
     use crate::server::World;
     use crate::sim::{Scenario, SimOptions};
     use clap::ValueEnum;
@@ -59,13 +60,20 @@ mod tests {
             live.apply(Change::Relisting(c)).unwrap();
         }
         for o in objects {
-            live.apply(Change::Applied(collection(&kinds, o), o.clone())).unwrap();
+            live.apply(Change::Applied(collection(&kinds, o), object(o))).unwrap();
         }
         for c in 0..kinds.len() {
             live.apply(Change::Listed(c)).unwrap();
         }
         assert!(live.ready());
         (LiveWorld::new(live), kinds)
+    }
+
+    fn object(o: &Value) -> Object {
+        match decode(o.clone()).unwrap() {
+            Decoded::Object(object) => object,
+            other => panic!("{other:?}"),
+        }
     }
 
     fn collection(kinds: &[Kind], o: &Value) -> usize {
@@ -101,7 +109,7 @@ mod tests {
             live.objects_mut().apply(change).unwrap();
             objects[relabelled]["metadata"]["labels"]["service.istio.io/workload-name"] = "renamed".into();
             let c = collection(&kinds, &objects[relabelled]);
-            live.objects_mut().apply(Change::Applied(c, objects[relabelled].clone())).unwrap();
+            live.objects_mut().apply(Change::Applied(c, object(&objects[relabelled]))).unwrap();
             let changed = live.objects_mut().changed().len();
             assert!((1..=2).contains(&changed), "{scenario:?}: {changed} namespaces to re-derive");
             assert_eq!(shown(&live.world()), shown(&from_scratch(&objects)), "{scenario:?} after changes");

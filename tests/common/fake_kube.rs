@@ -27,6 +27,8 @@ struct Served {
     log: Mutex<Vec<String>>,
     /// Plurals the caller may not list or watch (403), as RBAC would answer.
     forbidden: Mutex<Vec<String>>,
+    /// The most items a LIST page holds, whatever the limit asked.
+    page: usize,
 }
 
 #[derive(Clone)]
@@ -126,7 +128,7 @@ impl FakeKube {
     }
 }
 
-/// Lists answer at most this many items per page, whatever the limit, so every client has to page.
+/// Lists answer at most this many items per page by default, whatever the limit, so every client has to page.
 const PAGE: usize = 2;
 
 fn key_of(object: &Value) -> Key {
@@ -172,12 +174,18 @@ fn plural(kind: &str) -> String {
 
 /// Serves `objects` (manifests with apiVersion and kind) over HTTP until the test process ends.
 pub fn start(objects: &[Value]) -> FakeKube {
-    serve(objects, false)
+    serve(objects, false, PAGE)
 }
 
 /// As [`start`], over HTTPS with the test certificate (`tests/fixtures/tls`), as real API servers speak.
 pub fn start_tls(objects: &[Value]) -> FakeKube {
-    serve(objects, true)
+    serve(objects, true, PAGE)
+}
+
+/// As [`start`], with LIST pages of up to `page` items (a cluster of thousands of objects in pages of two would
+/// take tens of thousands of requests).
+pub fn start_paged(objects: &[Value], page: usize) -> FakeKube {
+    serve(objects, false, page)
 }
 
 /// The test certificate authority, for kubeconfigs.
@@ -185,7 +193,7 @@ pub fn test_ca() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/cert.pem").to_owned()
 }
 
-fn serve(objects: &[Value], tls: bool) -> FakeKube {
+fn serve(objects: &[Value], tls: bool, page: usize) -> FakeKube {
     let served = Served {
         resources: Mutex::new(BTreeMap::new()),
         version: Mutex::new(1000),
@@ -194,6 +202,7 @@ fn serve(objects: &[Value], tls: bool) -> FakeKube {
         changes: tokio::sync::broadcast::channel(1024).0,
         log: Mutex::new(Vec::new()),
         forbidden: Mutex::new(Vec::new()),
+        page,
     };
     for o in objects {
         let (Some(api_version), Some(kind)) = (o["apiVersion"].as_str(), o["kind"].as_str()) else { continue };
@@ -340,7 +349,7 @@ fn list(served: &Arc<Served>, selection: Selection, params: &BTreeMap<String, St
         return axum::http::StatusCode::NOT_FOUND.into_response();
     };
     let start: usize = params.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
-    let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(usize::MAX).min(PAGE);
+    let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(usize::MAX).min(served.page);
     let selected: Vec<&Value> = resource.items.iter().filter(|o| selection.holds(o)).collect();
     let items: Vec<Value> = selected.iter().skip(start).take(limit).map(|&o| o.clone()).collect();
     let next = start + items.len();

@@ -4,6 +4,7 @@
 
 pub mod fake_kube;
 pub mod process;
+pub mod realistic;
 pub mod servers;
 
 use std::path::{Path, PathBuf};

@@ -43,6 +43,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        std::fs::read_to_string(&self.pid_file).expect("pid file").trim().parse().expect("a pid")
+    }
+
     pub fn stop(&self) {
         if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
             let _ = Command::new("kill").arg(pid.trim()).status();
