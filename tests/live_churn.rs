@@ -1,4 +1,5 @@
-//! Churn: `serve --kube` on a cluster of 10,000 workloads with real-sized pods (`common::realistic`), 50 pod
+//! Real sizes. Reading 10,000 workloads with real-sized pods (`common::realistic`) from a snapshot; and churn:
+//! `serve --kube` on a cluster of 10,000 workloads with real-sized pods (`common::realistic`), 50 pod
 //! changes a second for a minute, as a busy cluster's rolling deployments and readiness flips make them. The served
 //! world has to follow each change within 2 s, and `serve` (a child process, its CPU time read from /proc apart
 //! from this test's) may use at most a quarter of a core.
@@ -141,4 +142,38 @@ fn serve_follows_a_churning_cluster_of_ten_thousand_pods_on_a_quarter_of_a_core(
     assert!(lags.len() >= 10, "{} probes", lags.len());
     assert!(worst <= 2.0, "the served world lagged {worst:.2} s behind the cluster");
     assert!(cpu <= 0.25 * CHURN.as_secs_f64(), "serve used {cpu:.2} CPU s in {} s", CHURN.as_secs());
+}
+
+#[test]
+fn ten_thousand_workloads_with_real_sized_pods_read_from_a_snapshot() {
+    let objects = realistic::cluster(100, 100);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir(work.path().join("k8s")).unwrap();
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": objects});
+    let file = work.path().join("k8s/cluster.json");
+    std::fs::write(&file, serde_json::to_vec(&list).unwrap()).unwrap();
+    let megabytes = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
+    let report = work.path().join("time.txt");
+    let started = Instant::now();
+    let out = std::process::Command::new(process::require("time"))
+        .args(["-f", "%M", "-o", report.to_str().unwrap(), env!("CARGO_BIN_EXE_meshlens"), "workloads", "-A"])
+        .args(["-o", "json", "--snapshot", work.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let workloads: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(workloads.as_array().unwrap().len(), 10_000);
+    let pods: usize = workloads.as_array().unwrap().iter().map(|w| w["pods"].as_array().unwrap().len()).sum();
+    assert_eq!(pods, 10_000);
+    let peak_mb = std::fs::read_to_string(&report).unwrap().trim().parse::<f64>().unwrap() / 1024.0;
+    println!(
+        "objects alone: 10,000 workloads with real-sized pods, {} objects, {megabytes:.0} MB of JSON: \
+         `workloads -A -o json` {seconds:.1} s, peak RSS {peak_mb:.0} MB",
+        objects_count(&list)
+    );
+}
+
+fn objects_count(list: &Value) -> usize {
+    list["items"].as_array().unwrap().len()
 }

@@ -2,8 +2,14 @@
 //! others (what `kubectl apply -f` users expect from multi-document files).
 #![deny(clippy::arithmetic_side_effects)]
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use serde_saphyr::DuplicateKeyPolicy;
+
+use super::object::give_item_type;
 
 /// How a file's text is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +34,9 @@ impl Format {
 pub struct Document {
     pub index: usize,
     pub line: usize,
+    /// Which item of a JSON `kind: List` this is (counted from 1): a list is handed out item by item, so a
+    /// `kubectl get -o json` dump of a whole cluster never exists as one tree.
+    pub item: Option<usize>,
     pub value: Value,
     /// Something the document got away with that its author should hear about (a duplicate key).
     pub note: Option<String>,
@@ -67,10 +76,32 @@ enum Inner<'a> {
     },
     Json {
         text: &'a str,
-        stream: serde_json::StreamDeserializer<'a, serde_json::de::StrRead<'a>, Value>,
+        stream: serde_json::StreamDeserializer<'a, serde_json::de::StrRead<'a>, &'a RawValue>,
         done: bool,
         index: usize,
+        /// The items of the current document, a list, still to hand out.
+        list: Option<ListItems<'a>>,
     },
+}
+
+/// The unread items of a JSON list document, as text.
+struct ListItems<'a> {
+    items: std::iter::Enumerate<std::vec::IntoIter<&'a RawValue>>,
+    kind: String,
+    api_version: String,
+    index: usize,
+    line: usize,
+}
+
+/// What a JSON document must look like to be handed out item by item; its items are only found, not parsed.
+#[derive(Deserialize)]
+struct ListShape<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(rename = "apiVersion", default, borrow)]
+    api_version: Cow<'a, str>,
+    #[serde(borrow)]
+    items: Vec<&'a RawValue>,
 }
 
 impl<'a> Documents<'a> {
@@ -80,9 +111,10 @@ impl<'a> Documents<'a> {
             Format::Yaml => Inner::Yaml { chunks: split_yaml(text).into_iter(), index: 0 },
             Format::Json => Inner::Json {
                 text,
-                stream: serde_json::Deserializer::from_str(text).into_iter::<Value>(),
+                stream: serde_json::Deserializer::from_str(text).into_iter::<&RawValue>(),
                 done: false,
                 index: 0,
+                list: None,
             },
         };
         Documents { inner, nodes_left }
@@ -106,7 +138,23 @@ impl Iterator for Documents<'_> {
                     NODES_PER_DOCUMENT.saturating_add(chunk.text.len().saturating_mul(2)).min(self.nodes_left);
                 parse_yaml_chunk(*index, chunk, allowed)
             }
-            Inner::Json { text, stream, done, index } => {
+            Inner::Json { text, stream, done, index, list } => loop {
+                if let Some(ListItems { items, kind, api_version, index, line }) = list {
+                    if let Some((i, raw)) = items.next() {
+                        let (index, line, item) = (*index, *line, Some(i.saturating_add(1)));
+                        let parsed = serde_json::from_str::<Value>(raw.get()).map(|mut value| {
+                            give_item_type(&mut value, kind, api_version);
+                            Document { index, line, item, value, note: None }
+                        });
+                        break parsed.map_err(|err| DocumentError {
+                            index,
+                            line,
+                            message: format!("item {}: {err}", i.saturating_add(1)),
+                            over_budget: false,
+                        });
+                    }
+                    *list = None;
+                }
                 if *done {
                     return None;
                 }
@@ -115,12 +163,38 @@ impl Iterator for Documents<'_> {
                 *index = index.saturating_add(1);
                 let line =
                     line_of(text, start.saturating_add(leading_whitespace(text.get(start..).unwrap_or_default())));
-                next.map(|value| Document { index: *index, line, value, note: None }).map_err(|err| {
-                    // The stream cannot resynchronise after a syntax error; the rest of the file is unreadable.
-                    *done = true;
-                    DocumentError { index: *index, line, message: err.to_string(), over_budget: false }
-                })
-            }
+                let raw = match next {
+                    Ok(raw) => raw,
+                    Err(err) => {
+                        // The stream cannot resynchronise after a syntax error; the rest of the file is unreadable.
+                        *done = true;
+                        break Err(DocumentError { index: *index, line, message: err.to_string(), over_budget: false });
+                    }
+                };
+                match serde_json::from_str::<ListShape<'_>>(raw.get()) {
+                    Ok(shape) if shape.kind.ends_with("List") && !shape.items.is_empty() => {
+                        let (kind, api_version) = (shape.kind.into_owned(), shape.api_version.into_owned());
+                        *list = Some(ListItems {
+                            items: shape.items.into_iter().enumerate(),
+                            kind,
+                            api_version,
+                            index: *index,
+                            line,
+                        });
+                    }
+                    _ => {
+                        let parsed = serde_json::from_str::<Value>(raw.get());
+                        break parsed
+                            .map(|value| Document { index: *index, line, item: None, value, note: None })
+                            .map_err(|err| DocumentError {
+                                index: *index,
+                                line,
+                                message: err.to_string(),
+                                over_budget: false,
+                            });
+                    }
+                }
+            },
         };
         if let Ok(doc) = &parsed {
             self.nodes_left = self.nodes_left.saturating_sub(node_count(&doc.value));
@@ -234,12 +308,12 @@ fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>, max_nodes: usize) -> Result<
         DocumentError { index, line, message: located(&err), over_budget }
     };
     match parse(DuplicateKeyPolicy::Error) {
-        Ok(value) => Ok(Document { index, line, value, note: None }),
+        Ok(value) => Ok(Document { index, line, item: None, value, note: None }),
         // kubectl reads a repeated key as its last value (YAML to JSON keeps the last); so does meshlens, and says so.
         Err(err) if matches!(cause(&err), serde_saphyr::Error::DuplicateMappingKey { .. }) => {
             let note = format!("{}; the last value is used, as kubectl does", located(&err));
             let value = parse(DuplicateKeyPolicy::LastWins).map_err(failed)?;
-            Ok(Document { index, line, value, note: Some(note) })
+            Ok(Document { index, line, item: None, value, note: Some(note) })
         }
         Err(err) => Err(failed(err)),
     }
@@ -305,6 +379,22 @@ mod tests {
         assert!(err.message.contains("unclosed bracket"), "{}", err.message);
         assert!(err.message.contains("line 3"), "{}", err.message);
         assert_eq!(docs[2].as_ref().unwrap().value, serde_json::json!({"c": 3}));
+    }
+
+    #[test]
+    fn a_json_list_is_handed_out_item_by_item_with_its_item_type() {
+        let text = r#"{"items": [{"metadata": {"name": "a"}}, {"kind": "Service", "metadata": {"name": "b"}}],
+            "kind": "PodList", "apiVersion": "v1"}
+            {"kind": "List", "items": []} {"kind": "List", "items": 5}"#;
+        let docs: Vec<Document> = parse_documents(text, Format::Json).map(|d| d.unwrap()).collect();
+        let items: Vec<_> =
+            docs.iter().map(|d| (d.index, d.item, d.value["kind"].as_str().unwrap_or_default())).collect();
+        assert_eq!(items, [(1, Some(1), "Pod"), (1, Some(2), "Service"), (2, None, "List"), (3, None, "List")]);
+        assert_eq!(docs[0].value["apiVersion"], "v1");
+        let mut loader = crate::k8s::load::Loader::new();
+        loader.add_text("t", text, Format::Json).unwrap();
+        let (objects, report) = loader.finish();
+        assert_eq!((objects.len(), report.documents), (2, 3));
     }
 
     #[test]

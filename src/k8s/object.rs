@@ -92,14 +92,19 @@ fn list_items(map: &mut serde_json::Map<String, Value>, kind: &str) -> Option<Ve
 
 /// The API server leaves `apiVersion` and `kind` out of the items of typed lists (`PodList`); restore them.
 fn with_item_type(mut items: Vec<Value>, list_kind: &str, api_version: &str) -> Vec<Value> {
-    let item_kind = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
     for item in &mut items {
-        if let (Some(map), Some(item_kind)) = (item.as_object_mut(), item_kind) {
-            map.entry("kind").or_insert_with(|| Value::String(item_kind.into()));
-            map.entry("apiVersion").or_insert_with(|| Value::String(api_version.into()));
-        }
+        give_item_type(item, list_kind, api_version);
     }
     items
+}
+
+/// Gives an item of a typed list (`PodList`) the `apiVersion` and `kind` the API server leaves out.
+pub(crate) fn give_item_type(item: &mut Value, list_kind: &str, api_version: &str) {
+    let item_kind = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
+    if let (Some(map), Some(item_kind)) = (item.as_object_mut(), item_kind) {
+        map.entry("kind").or_insert_with(|| Value::String(item_kind.into()));
+        map.entry("apiVersion").or_insert_with(|| Value::String(api_version.into()));
+    }
 }
 
 fn object_label(kind: Kind, map: &serde_json::Map<String, Value>) -> String {
