@@ -152,8 +152,8 @@ pub struct Watched {
 
 /// Starts a kube-rs watcher on every served kind (LIST, then WATCH from its resourceVersion, relisting when the
 /// server says the version is gone), each sending its events to `changes` from a task of the current runtime;
-/// `managedFields` are dropped as events arrive. Returns once the watches are started; they run until the runtime
-/// ends or `changes` is closed.
+/// objects are trimmed to what meshlens reads as events arrive. Returns once the watches are started; they run
+/// until the runtime ends.
 pub async fn watch(
     client: &Client,
     namespaces: &[String],
