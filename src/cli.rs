@@ -4,8 +4,10 @@ mod capture;
 mod demo;
 mod doctor;
 mod graph;
+pub mod plugin;
 mod rollout;
 mod serve;
+mod shell;
 mod sim;
 mod source;
 mod traffic;
@@ -55,6 +57,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Serve the web UI on a built-in world: Istio's bookinfo with `reviews` as an Argo Rollout canary.
     Demo(DemoArgs),
+    /// Write a shell completion script to stdout (`source <(meshlens completions bash)`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual page, generated from these commands' own help, to stdout (`meshlens man > meshlens.1`).
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -419,6 +428,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sim(args) => sim::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man => shell::man(),
     };
     match result {
         Ok(code) => code,

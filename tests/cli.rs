@@ -217,3 +217,20 @@ fn simulation_is_deterministic_for_a_seed() {
     }
     assert!(read(&a, "k8s/store.yaml") != read(&c, "k8s/store.yaml"));
 }
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_command_definitions() {
+    for shell in ["bash", "zsh", "fish"] {
+        let script = meshlens_ok(&["completions", shell]);
+        for word in ["workloads", "rollout", "snapshot", "kubeconfig"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let page = meshlens_ok(&["man"]);
+    assert!(page.contains(".TH meshlens"), "{}", &page[..200.min(page.len())]);
+    for word in ["workloads", "rollout", "doctor", "serve"] {
+        assert!(page.contains(word), "the manual page lacks {word}");
+    }
+    let out = meshlens(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown shell is refused");
+}

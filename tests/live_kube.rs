@@ -351,3 +351,39 @@ fn gateway_api_routes_are_found_by_discovery_in_the_versions_the_cluster_serves(
         assert!(requests.iter().any(|r| r.contains(path)), "{path}: {requests:?}");
     }
 }
+
+/// kubectl runs `kubectl-meshlens` for `kubectl meshlens ...` with every argument after the plugin name: a stub
+/// kubectl doing just that, and meshlens linked under the plugin's name, read the live cluster without `--kube`.
+#[test]
+fn kubectl_runs_meshlens_as_its_plugin_on_the_live_cluster() {
+    let (work, _world, _fake, kubeconfig) = bookinfo_cluster();
+    let bin = work.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_meshlens"), bin.join("kubectl-meshlens")).unwrap();
+    let kubectl = bin.join("kubectl");
+    std::fs::write(&kubectl, "#!/bin/sh\nplugin=\"kubectl-$1\"\nshift\nexec \"$plugin\" \"$@\"\n").unwrap();
+    std::fs::set_permissions(&kubectl, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let out = std::process::Command::new(&kubectl)
+        .args(["meshlens", "workloads", "-n", "bookinfo", "--kubeconfig", kubeconfig, "-o", "json"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let as_plugin: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let as_meshlens =
+        json(&meshlens_ok(&["workloads", "-n", "bookinfo", "--kube", "--kubeconfig", kubeconfig, "-o", "json"]));
+    assert_eq!(as_plugin, as_meshlens, "the plugin reads what `meshlens --kube` reads");
+    assert!(as_plugin.as_array().unwrap().iter().any(|w| w["kind"] == "Rollout" && w["name"] == "reviews"));
+    // A source named is the one read; a command without a source runs as it is.
+    let snapshot = work.path().join("snap");
+    meshlens_ok(&["sim", "--scenario", "flagger", "--out", snapshot.to_str().unwrap()]);
+    let out = std::process::Command::new(&kubectl)
+        .args(["meshlens", "workloads", "--snapshot", snapshot.to_str().unwrap(), "-o", "json"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("podinfo"));
+}
