@@ -70,6 +70,21 @@ pub enum Command {
 pub enum RolloutCommand {
     /// The Argo CLI view of a Rollout: status, steps, weights, and the tree of revisions and pods.
     Get(RolloutGetArgs),
+    /// Every Rollout, as `kubectl argo rollouts list rollouts`, with the measured canary share and its drift.
+    List(RolloutListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RolloutListArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// The window the canary share is measured over (30s, 5m, 1h; at most 30d).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_window)]
+    pub duration: u64,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: ListFormat,
 }
 
 /// Where objects (and later telemetry) come from.
@@ -340,8 +355,9 @@ pub struct ItemArgs {
 pub struct RolloutGetArgs {
     #[command(flatten)]
     pub item: ItemArgs,
-    /// Redraw on every change in the cluster (needs --kube), like `kubectl argo rollouts get rollout --watch`.
-    #[arg(short = 'w', long, requires = "kube")]
+    /// Redraw on every change in the cluster (needs --kube), like `kubectl argo rollouts get rollout --watch`. A
+    /// snapshot never changes, and the redrawn view is text: with --snapshot or -o it is refused.
+    #[arg(short = 'w', long, requires = "kube", conflicts_with_all = ["snapshot", "output"])]
     pub watch: bool,
 }
 
@@ -423,6 +439,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Workload(args) => workloads::show(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Rollout { command: RolloutCommand::Get(args) } => rollout::get(&args),
+        Command::Rollout { command: RolloutCommand::List(args) } => rollout::list(&args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Capture(args) => capture::run(&args),
         Command::Sim(args) => sim::run(&args),

@@ -234,3 +234,59 @@ fn completions_and_the_manual_page_come_from_the_command_definitions() {
     let out = meshlens(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2), "an unknown shell is refused");
 }
+
+#[test]
+fn options_that_do_not_fit_together_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate("bookinfo-canary", dir.path(), &[]);
+    let snapshot = dir.path().to_str().unwrap();
+    for (args, names) in [
+        (vec!["rollout", "get", "reviews", "--snapshot", snapshot, "--watch"], ["--watch", "--snapshot"]),
+        (vec!["rollout", "get", "reviews", "--kube", "--watch", "-o", "json"], ["--watch", "--output"]),
+    ] {
+        let out = meshlens(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(names.iter().all(|n| err.contains(n)) && err.contains("cannot be used with"), "{args:?}: {err}");
+        assert!(!err.contains("Kubernetes configuration"), "refused before any cluster is asked: {err}");
+    }
+}
+
+#[test]
+fn rollout_list_shows_each_rollout_with_its_measured_canary_share_and_drift() {
+    let list = |scenario: &str, extra: &[&str]| -> Value {
+        let dir = tempfile::tempdir().unwrap();
+        simulate(scenario, dir.path(), extra);
+        serde_json::from_str(&meshlens_ok(&[
+            "rollout",
+            "list",
+            "--snapshot",
+            dir.path().to_str().unwrap(),
+            "-o",
+            "json",
+        ]))
+        .unwrap()
+    };
+    let healthy = list("bookinfo-canary", &[]);
+    let reviews = &healthy[0];
+    assert_eq!((reviews["name"].as_str(), reviews["strategy"].as_str()), (Some("reviews"), Some("Canary")));
+    assert_eq!((reviews["step"].as_str(), reviews["setWeight"].as_i64()), (Some("1/8"), Some(20)));
+    assert!((reviews["observedCanaryShare"].as_f64().unwrap() - 0.2).abs() < 0.01, "{reviews}");
+    assert!(reviews["driftPoints"].as_f64().unwrap().abs() < 1.0, "{reviews}");
+    let drifted = list("bookinfo-canary", &["--fault", "weights-disagree"]);
+    assert!((drifted[0]["driftPoints"].as_f64().unwrap() - 30.0).abs() < 1.0, "{drifted}");
+    let bluegreen = list("bluegreen", &[]);
+    assert_eq!(
+        (bluegreen[0]["strategy"].as_str(), bluegreen[0]["status"].as_str()),
+        (Some("BlueGreen"), Some("Paused"))
+    );
+    assert!(bluegreen[0]["step"].is_null() && bluegreen[0]["driftPoints"].is_null(), "{bluegreen}");
+    assert_eq!(list("flagger", &[]), serde_json::json!([]), "Flagger canaries are not Argo Rollouts");
+    // The table: the Argo CLI's columns with OBSERVED and DRIFT.
+    let dir = tempfile::tempdir().unwrap();
+    simulate("bookinfo-canary", dir.path(), &["--fault", "weights-disagree"]);
+    let table = meshlens_ok(&["rollout", "list", "--snapshot", dir.path().to_str().unwrap(), "-n", "bookinfo"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("NAME") && lines[0].contains("SET-WEIGHT  OBSERVED  DRIFT  READY"), "{table}");
+    assert!(lines[1].starts_with("reviews") && lines[1].contains("50.0%") && lines[1].contains("+30.0"), "{table}");
+}

@@ -2,17 +2,18 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 use crate::k8s::Kind;
 use crate::k8s::argo::Rollout;
 use crate::rollout::{render_rollout, rollout_info};
 
-use super::source::load;
+use super::source::{load, telemetry};
 use super::traffic::measure;
 use super::workloads::suggestion;
-use super::{ItemArgs, ItemFormat, RolloutGetArgs};
+use super::{ItemArgs, ItemFormat, ListFormat, RolloutGetArgs, RolloutListArgs, say};
 use super::{out, out_json, out_text};
+use crate::graph::{GraphRequest, GraphType};
 use crate::identity::{WorkloadId, WorkloadKind};
 use crate::inventory::DEFAULT_CLUSTER;
 use crate::inventory::Inventory;
@@ -20,6 +21,7 @@ use crate::inventory::live::LiveObjects;
 use crate::k8s::live;
 use crate::rollout::RolloutInfo;
 use crate::terminal::{Newlines, escape};
+use crate::views::rollouts::{RolloutRow, rollouts_table};
 use crate::views::traffic::{Measured, RolloutAnswer};
 
 pub fn get(args: &RolloutGetArgs) -> anyhow::Result<ExitCode> {
@@ -27,6 +29,50 @@ pub fn get(args: &RolloutGetArgs) -> anyhow::Result<ExitCode> {
         return watch(&args.item);
     }
     show(&args.item)
+}
+
+/// `meshlens rollout list`: every Rollout of the chosen namespaces, with what one workload graph over them measured.
+pub fn list(args: &RolloutListArgs) -> anyhow::Result<ExitCode> {
+    let mesh = load(&args.source, &args.scope.namespaces)?;
+    let selected = super::graph::selected_namespaces(&args.scope, &mesh.index)?;
+    let inv = &mesh.inventory;
+    let infos: Vec<RolloutInfo> = (inv.all::<Rollout>().iter())
+        .filter(|r| selected.as_ref().is_none_or(|n| n.contains(r.metadata.namespace_str())))
+        .filter_map(|r| inv.find(Kind::Rollout, r.metadata.namespace_str(), r.metadata.name_str()))
+        .filter_map(|r| rollout_info(inv, r))
+        .collect();
+    let graph = if infos.is_empty() || !mesh.has_telemetry(&args.source) {
+        None
+    } else {
+        {
+            let telemetry = telemetry(&mesh, &args.source)?;
+            let req = GraphRequest {
+                graph_type: GraphType::Workload,
+                namespaces: Some(infos.iter().map(|i| i.namespace.clone()).collect()),
+                duration_s: mesh.duration_s(args.duration),
+                at: telemetry.at,
+                scrape_labels: telemetry.scrape_labels.clone(),
+                edge_latency: false,
+                focus: None,
+                ambient: Default::default(),
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let graph = runtime
+                .block_on(crate::graph::graph(&telemetry.backend, &mesh.index, inv, &req))
+                .with_context(|| format!("querying {}", telemetry.backend.describe()))?;
+            for w in &graph.warnings {
+                say(&format!("warning: {w}"));
+            }
+            Some(graph)
+        }
+    };
+    let rows: Vec<RolloutRow> = infos.iter().map(|info| RolloutRow::new(info, graph.as_ref())).collect();
+    match args.output {
+        ListFormat::Json => out_json(&rows)?,
+        ListFormat::Table if rows.is_empty() => say("No rollouts found."),
+        ListFormat::Table => out_text(&rollouts_table(&rows, selected.is_none_or(|n| n.len() > 1)))?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {

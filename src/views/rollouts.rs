@@ -1,0 +1,100 @@
+//! `meshlens rollout list`: the Argo CLI's `list rollouts` columns with the measured canary share and its drift
+//! from the weight asked for beside them, so a list shows which rollouts the mesh is not following.
+
+use serde::Serialize;
+
+use crate::graph::Graph;
+use crate::rollout::RolloutInfo;
+
+use super::table::render;
+
+/// One Rollout of the list.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutRow {
+    pub namespace: String,
+    pub name: String,
+    /// `Canary` or `BlueGreen`.
+    pub strategy: String,
+    /// The Argo CLI's status (`Healthy`, `Paused`, `Progressing`, `Degraded`).
+    pub status: String,
+    /// `step/steps` of a canary with steps.
+    pub step: Option<String>,
+    /// The Argo CLI's SetWeight of a canary.
+    pub set_weight: Option<i32>,
+    /// The canary's share (0..1) of the Rollout's requests measured over the window; none without telemetry or
+    /// without a canary.
+    pub observed_canary_share: Option<f64>,
+    /// The canary weight (0..1) the Rollout asks for.
+    pub intended_canary_weight: Option<f64>,
+    /// Observed minus intended, in points of share (-100..100), for a canary strategy (a blue-green preview is
+    /// asked for no live weight: its share is the preview Service's own traffic).
+    pub drift_points: Option<f64>,
+    pub ready: i32,
+    /// Pods of every revision now (the Argo CLI's READY is ready/current).
+    pub current: i32,
+    pub desired: i32,
+    pub up_to_date: i32,
+    pub available: i32,
+}
+
+impl RolloutRow {
+    /// The row of a Rollout, with what `graph` (a workload graph over its namespace) measured of it.
+    pub fn new(info: &RolloutInfo, graph: Option<&Graph>) -> RolloutRow {
+        let node = graph.and_then(|g| {
+            g.nodes.iter().find(|n| {
+                n.namespace == info.namespace && n.name == info.name && n.workload_kind.as_deref() == Some("Rollout")
+            })
+        });
+        let observed = node.and_then(|n| n.canary_total(|r| r.observed_share));
+        let intended = node.and_then(|n| n.canary_total(|r| r.intended_weight));
+        let canary = info.strategy == "Canary";
+        RolloutRow {
+            namespace: info.namespace.clone(),
+            name: info.name.clone(),
+            strategy: info.strategy.clone(),
+            status: info.phase.clone(),
+            step: info.step.zip(info.steps).filter(|_| canary).map(|(step, steps)| format!("{step}/{steps}")),
+            set_weight: info.set_weight.filter(|_| canary),
+            observed_canary_share: observed,
+            intended_canary_weight: intended,
+            drift_points: observed.zip(intended).filter(|_| canary).map(|(o, i)| (o - i) * 100.0),
+            ready: info.replicas.ready,
+            current: info.replicas.current,
+            desired: info.replicas.desired,
+            up_to_date: info.replicas.updated,
+            available: info.replicas.available,
+        }
+    }
+}
+
+/// The list as a table: the Argo CLI's columns (its `READY` as ready/current), then OBSERVED and DRIFT.
+pub fn rollouts_table(rows: &[RolloutRow], with_namespace: bool) -> String {
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let mut header = vec!["NAME", "STRATEGY", "STATUS", "STEP", "SET-WEIGHT", "OBSERVED", "DRIFT", "READY", "DESIRED"];
+    header.extend(["UP-TO-DATE", "AVAILABLE"]);
+    if with_namespace {
+        header.insert(0, "NAMESPACE");
+    }
+    let mut table = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
+    for r in rows {
+        let mut row = vec![
+            r.name.clone(),
+            r.strategy.clone(),
+            r.status.clone(),
+            dash(r.step.clone()),
+            dash(r.set_weight.map(|w| w.to_string())),
+            dash(r.observed_canary_share.map(|s| format!("{:.1}%", s * 100.0))),
+            dash(r.drift_points.map(|d| format!("{d:+.1}"))),
+            format!("{}/{}", r.ready, r.current),
+            r.desired.to_string(),
+            r.up_to_date.to_string(),
+            r.available.to_string(),
+        ];
+        if with_namespace {
+            row.insert(0, r.namespace.clone());
+        }
+        table.push(row);
+    }
+    render(&table)
+}
