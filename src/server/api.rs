@@ -14,6 +14,7 @@ use crate::graph::{Focus, Graph, GraphRequest};
 use crate::identity::{Workload, WorkloadKind};
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
+use crate::views::rollouts::AnalysisAnswer;
 use crate::views::traffic::{Measured, RolloutAnswer, Window, WorkloadAnswer, measure};
 
 use super::error::ApiError;
@@ -133,6 +134,24 @@ pub async fn rollout(
         observed_split: measured.as_ref().map(Measured::answer),
         history: Some(history),
     })))
+}
+
+/// The measured canary share of a Rollout for Argo Rollouts' `web` metric provider: see
+/// `deploy/analysis-template.yaml`.
+pub async fn rollout_analysis(
+    State(state): State<AppState>,
+    ObjectPath { namespace, name }: ObjectPath,
+    RawQuery(query): RawQuery,
+) -> Result<Json<AnalysisAnswer>, ApiError> {
+    let world = state.world();
+    let p: WindowParams = parse(query.as_deref())?;
+    let w = find_workload(&world, &namespace, &name, Some(WorkloadKind::Rollout))?;
+    let measured = measured(&state, &world, w, &p).await?;
+    let duration_s = params::duration(&state, p.duration.as_deref(), "duration")?;
+    let at = params::at(&state, p.at.as_deref(), "at")?;
+    let time = jiff::Timestamp::from_second(at).map(|t| t.to_string()).unwrap_or_default();
+    let window = crate::graph::format_duration(duration_s);
+    Ok(Json(AnalysisAnswer::new(&namespace, &name, window, time, measured.as_ref())))
 }
 
 /// Points of a split history over a window.

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/workloads", get(api::workloads))
         .route("/api/namespaces/{namespace}/workloads/{name}", get(api::workload))
         .route("/api/namespaces/{namespace}/rollouts/{name}", get(api::rollout))
+        .route("/api/namespaces/{namespace}/rollouts/{name}/analysis", get(api::rollout_analysis))
         .route("/static/style.css", get(style))
         .route("/static/meshlens.js", get(script))
         .route("/login", get(auth::login_page).post(auth::login))

@@ -3,8 +3,11 @@
 
 use serde::Serialize;
 
-use crate::graph::Graph;
+use crate::doctor::Severity;
+use crate::graph::{Graph, Node};
 use crate::rollout::RolloutInfo;
+
+use super::traffic::Measured;
 
 use super::table::render;
 
@@ -46,8 +49,7 @@ impl RolloutRow {
                 n.namespace == info.namespace && n.name == info.name && n.workload_kind.as_deref() == Some("Rollout")
             })
         });
-        let observed = node.and_then(|n| n.canary_total(|r| r.observed_share));
-        let intended = node.and_then(|n| n.canary_total(|r| r.intended_weight));
+        let (observed, intended) = canary_figures(node);
         let canary = info.strategy == "Canary";
         RolloutRow {
             namespace: info.namespace.clone(),
@@ -58,12 +60,67 @@ impl RolloutRow {
             set_weight: info.set_weight.filter(|_| canary),
             observed_canary_share: observed,
             intended_canary_weight: intended,
-            drift_points: observed.zip(intended).filter(|_| canary).map(|(o, i)| (o - i) * 100.0),
+            drift_points: drift_points(observed, intended).filter(|_| canary),
             ready: info.replicas.ready,
             current: info.replicas.current,
             desired: info.replicas.desired,
             up_to_date: info.replicas.updated,
             available: info.replicas.available,
+        }
+    }
+}
+
+/// The canary's observed share and intended weight (0..1) of a workload's node.
+fn canary_figures(node: Option<&Node>) -> (Option<f64>, Option<f64>) {
+    let total = |figure: fn(&crate::graph::Revision) -> Option<f64>| node.and_then(|n| n.canary_total(figure));
+    (total(|r| r.observed_share), total(|r| r.intended_weight))
+}
+
+/// Observed minus intended, in points of share.
+fn drift_points(observed: Option<f64>, intended: Option<f64>) -> Option<f64> {
+    observed.zip(intended).map(|(o, i)| (o - i) * 100.0)
+}
+
+/// What an Argo Rollouts AnalysisTemplate's `web` provider reads of a Rollout
+/// (`/api/namespaces/{ns}/rollouts/{name}/analysis`): the measured canary share beside the weight asked for, with
+/// plain numbers a `successCondition` can compare (`result <= 5` on `{$.absDriftPoints}`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisAnswer {
+    pub namespace: String,
+    pub name: String,
+    /// The window measured (`10m`) and its end (RFC 3339).
+    pub window: String,
+    pub time: String,
+    pub observed_canary_share: Option<f64>,
+    pub intended_canary_weight: Option<f64>,
+    pub drift_points: Option<f64>,
+    pub abs_drift_points: Option<f64>,
+    /// Error findings of `meshlens doctor` about the Rollout and its routes in the window.
+    pub doctor_errors: usize,
+}
+
+impl AnalysisAnswer {
+    pub fn new(
+        namespace: &str,
+        name: &str,
+        window: String,
+        time: String,
+        measured: Option<&Measured>,
+    ) -> AnalysisAnswer {
+        let (observed, intended) = canary_figures(measured.map(|m| &m.node));
+        let drift = drift_points(observed, intended);
+        let errors = measured.map_or(0, |m| m.findings.iter().filter(|f| f.severity == Severity::Error).count());
+        AnalysisAnswer {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            window,
+            time,
+            observed_canary_share: observed,
+            intended_canary_weight: intended,
+            drift_points: drift,
+            abs_drift_points: drift.map(f64::abs),
+            doctor_errors: errors,
         }
     }
 }
