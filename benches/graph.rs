@@ -132,21 +132,11 @@ fn bench_command_line(snapshot: &std::path::Path, prometheus: &str) {
     }
 }
 
-/// Runs meshlens as a child process of GNU time, output discarded: its wall time (s) and peak RSS (MB). A child of
-/// this benchmark itself would report this process' own RSS, inherited across fork and exec, when larger.
+/// Runs meshlens as a child process of GNU time, output discarded: its wall time (s) and peak RSS (MB).
 fn run_measured(args: &[&str]) -> (f64, f64) {
-    let time = process::require("time");
-    let report = tempfile::NamedTempFile::new().unwrap();
-    let started = Instant::now();
-    let status = std::process::Command::new(time)
-        .args(["-f", "%M", "-o", report.path().to_str().unwrap(), env!("CARGO_BIN_EXE_meshlens")])
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("time runs meshlens");
-    assert!(status.success(), "meshlens {args:?} failed: {status}");
-    let kb: f64 = std::fs::read_to_string(report.path()).unwrap().trim().parse().expect("time's %M");
-    (started.elapsed().as_secs_f64(), kb / 1024.0)
+    let run = process::meshlens_measured(args);
+    assert!(run.output.status.success(), "meshlens {args:?} failed: {}", String::from_utf8_lossy(&run.output.stderr));
+    (run.elapsed.as_secs_f64(), run.peak_kb as f64 / 1024.0)
 }
 
 fn main() {

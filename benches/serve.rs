@@ -81,16 +81,6 @@ fn quantile(sorted: &[Duration], q: f64) -> f64 {
     sorted.get(i).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
 }
 
-/// CPU seconds (user + system) the process has used.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    let per_second = std::process::Command::new("getconf").arg("CLK_TCK").output().unwrap();
-    ticks / String::from_utf8_lossy(&per_second.stdout).trim().parse::<f64>().unwrap()
-}
-
 /// The first graph of each of 10 namespaces (none asked before): the cost of a cache miss.
 async fn first_graphs(client: &reqwest::Client, server: &str, size: usize) {
     let namespaces = size / 10;
@@ -111,7 +101,7 @@ async fn first_graphs(client: &reqwest::Client, server: &str, size: usize) {
 async fn repeated(client: &reqwest::Client, server: &str, pid: u32) {
     let url = format!("{server}/api/graph?namespaces=scale-0001");
     get(client, &url).await;
-    let cpu_before = cpu_seconds(pid);
+    let cpu_before = process::cpu_seconds(pid);
     let deadline = Instant::now() + Duration::from_secs(LOAD_SECONDS);
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|_| {
@@ -129,7 +119,7 @@ async fn repeated(client: &reqwest::Client, server: &str, pid: u32) {
     for t in tasks {
         times.extend(t.await.unwrap());
     }
-    let cpu = cpu_seconds(pid) - cpu_before;
+    let cpu = process::cpu_seconds(pid) - cpu_before;
     times.sort();
     println!(
         "  repeated graph, {CLIENTS} clients: {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, server CPU {:.2} ms/request",

@@ -15,24 +15,14 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{meshlens, meshlens_ok, process::require, simulate, stderr};
+use common::{meshlens, meshlens_ok, process, simulate, stderr};
 
-/// Runs `meshlens args` under `/usr/bin/time`: (exit code, stderr without time's line, peak RSS in kB, seconds).
+/// Runs `meshlens args` under GNU time: (exit code, stderr, peak RSS in kB, seconds).
 fn measured(args: &[&str]) -> (Option<i32>, String, u64, Duration) {
-    let time = require("time");
-    let started = Instant::now();
-    let out = Command::new(time)
-        .args(["-f", "peak-kb %M"])
-        .arg(env!("CARGO_BIN_EXE_meshlens"))
-        .args(args)
-        .output()
-        .expect("/usr/bin/time runs");
-    let elapsed = started.elapsed();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    let (rest, peak) = err.trim_end().rsplit_once("peak-kb ").expect("time's line");
-    (out.status.code(), rest.to_owned(), peak.trim().parse().expect("peak RSS"), elapsed)
+    let run = process::meshlens_measured(args);
+    (run.output.status.code(), stderr(&run.output), run.peak_kb, run.elapsed)
 }
 
 /// A snapshot directory with `k8s/` and `metrics/`.

@@ -25,21 +25,6 @@ const CHURN: Duration = Duration::from_secs(60);
 /// A new pod is created every this often, and timed until the served world shows it.
 const PROBE_EVERY: Duration = Duration::from_secs(5);
 
-/// User plus system CPU seconds of process `pid` so far (/proc/PID/stat, in clock ticks).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("serve is running");
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
-    let after_name = &stat[stat.rfind(')').expect("stat has a command name") + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / clock_ticks_per_second()
-}
-
-fn clock_ticks_per_second() -> f64 {
-    let out = std::process::Command::new("getconf").arg("CLK_TCK").output().expect("getconf runs");
-    String::from_utf8_lossy(&out.stdout).trim().parse().expect("CLK_TCK")
-}
-
 /// A line of /proc/PID/status in MB (`VmHWM`, `VmRSS`).
 fn memory_mb(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -79,7 +64,7 @@ fn serve_follows_a_churning_cluster_of_ten_thousand_pods_on_a_quarter_of_a_core(
     let server = process::spawn(program, &args, &work.path().join("serve.log"), port, "/healthz");
     let ready_s = started.elapsed().as_secs_f64();
     let pid = server.pid();
-    let cpu_before = cpu_seconds(pid);
+    let cpu_before = process::cpu_seconds(pid);
 
     let mut lags: Vec<f64> = Vec::new();
     std::thread::scope(|scope| {
@@ -126,7 +111,7 @@ fn serve_follows_a_churning_cluster_of_ten_thousand_pods_on_a_quarter_of_a_core(
         }
         lags = prober.join().unwrap();
     });
-    let cpu = cpu_seconds(pid) - cpu_before;
+    let cpu = process::cpu_seconds(pid) - cpu_before;
     let (peak_mb, rss_mb) = (memory_mb(pid, "VmHWM"), memory_mb(pid, "VmRSS"));
     server.stop();
     let worst = lags.iter().cloned().fold(0.0, f64::max);
@@ -147,33 +132,25 @@ fn serve_follows_a_churning_cluster_of_ten_thousand_pods_on_a_quarter_of_a_core(
 #[test]
 fn ten_thousand_workloads_with_real_sized_pods_read_from_a_snapshot() {
     let objects = realistic::cluster(100, 100);
+    let count = objects.len();
     let work = tempfile::tempdir().unwrap();
     std::fs::create_dir(work.path().join("k8s")).unwrap();
     let list = json!({"apiVersion": "v1", "kind": "List", "items": objects});
     let file = work.path().join("k8s/cluster.json");
     std::fs::write(&file, serde_json::to_vec(&list).unwrap()).unwrap();
     let megabytes = std::fs::metadata(&file).unwrap().len() as f64 / 1e6;
-    let report = work.path().join("time.txt");
-    let started = Instant::now();
-    let out = std::process::Command::new(process::require("time"))
-        .args(["-f", "%M", "-o", report.to_str().unwrap(), env!("CARGO_BIN_EXE_meshlens"), "workloads", "-A"])
-        .args(["-o", "json", "--snapshot", work.path().to_str().unwrap()])
-        .output()
-        .unwrap();
-    let seconds = started.elapsed().as_secs_f64();
+    let run =
+        process::meshlens_measured(&["workloads", "-A", "-o", "json", "--snapshot", work.path().to_str().unwrap()]);
+    let (out, seconds) = (&run.output, run.elapsed.as_secs_f64());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let workloads: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(workloads.as_array().unwrap().len(), 10_000);
     let pods: usize = workloads.as_array().unwrap().iter().map(|w| w["pods"].as_array().unwrap().len()).sum();
     assert_eq!(pods, 10_000);
-    let peak_mb = std::fs::read_to_string(&report).unwrap().trim().parse::<f64>().unwrap() / 1024.0;
+    let peak_mb = run.peak_kb as f64 / 1024.0;
     println!(
         "objects alone: 10,000 workloads with real-sized pods, {} objects, {megabytes:.0} MB of JSON: \
          `workloads -A -o json` {seconds:.1} s, peak RSS {peak_mb:.0} MB",
-        objects_count(&list)
+        count
     );
-}
-
-fn objects_count(list: &Value) -> usize {
-    list["items"].as_array().unwrap().len()
 }

@@ -2,18 +2,17 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::k8s::Kind;
 use crate::k8s::argo::Rollout;
 use crate::rollout::{render_rollout, rollout_info};
 
-use super::source::{load, telemetry};
-use super::traffic::measure;
+use super::source::load;
+use super::traffic::{measure, workload_graph};
 use super::workloads::suggestion;
 use super::{ItemArgs, ItemFormat, ListFormat, RolloutGetArgs, RolloutListArgs, say};
 use super::{out, out_json, out_text};
-use crate::graph::{GraphRequest, GraphType};
 use crate::identity::{WorkloadId, WorkloadKind};
 use crate::inventory::DEFAULT_CLUSTER;
 use crate::inventory::Inventory;
@@ -41,31 +40,8 @@ pub fn list(args: &RolloutListArgs) -> anyhow::Result<ExitCode> {
         .filter_map(|r| inv.find(Kind::Rollout, r.metadata.namespace_str(), r.metadata.name_str()))
         .filter_map(|r| rollout_info(inv, r))
         .collect();
-    let graph = if infos.is_empty() || !mesh.has_telemetry(&args.source) {
-        None
-    } else {
-        {
-            let telemetry = telemetry(&mesh, &args.source)?;
-            let req = GraphRequest {
-                graph_type: GraphType::Workload,
-                namespaces: Some(infos.iter().map(|i| i.namespace.clone()).collect()),
-                duration_s: mesh.duration_s(args.duration),
-                at: telemetry.at,
-                scrape_labels: telemetry.scrape_labels.clone(),
-                edge_latency: false,
-                focus: None,
-                ambient: Default::default(),
-            };
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let graph = runtime
-                .block_on(crate::graph::graph(&telemetry.backend, &mesh.index, inv, &req))
-                .with_context(|| format!("querying {}", telemetry.backend.describe()))?;
-            for w in &graph.warnings {
-                say(&format!("warning: {w}"));
-            }
-            Some(graph)
-        }
-    };
+    let namespaces = infos.iter().map(|i| i.namespace.clone()).collect();
+    let graph = if infos.is_empty() { None } else { workload_graph(&mesh, &args.source, namespaces, args.duration)? };
     let rows: Vec<RolloutRow> = infos.iter().map(|info| RolloutRow::new(info, graph.as_ref())).collect();
     match args.output {
         ListFormat::Json => out_json(&rows)?,

@@ -1,12 +1,16 @@
-//! Measures one workload's traffic for `workload` and `rollout get` from the source flags.
+//! Measures traffic from the source flags: one workload's for `workload` and `rollout get`, the workload graph of
+//! some namespaces for `rollout list`.
+
+use std::collections::BTreeSet;
 
 use anyhow::Context;
 
+use crate::graph::{Graph, GraphRequest, GraphType};
 use crate::identity::WorkloadId;
 use crate::views::traffic::{Measured, Window};
 
-use super::SourceArgs;
 use super::source::{Mesh, telemetry};
+use super::{SourceArgs, say};
 
 /// Measures the traffic of `id` over `duration`; `None` when the source has no telemetry at all.
 pub fn measure(mesh: &Mesh, source: &SourceArgs, id: &WorkloadId, duration_s: u64) -> anyhow::Result<Option<Measured>> {
@@ -20,4 +24,35 @@ pub fn measure(mesh: &Mesh, source: &SourceArgs, id: &WorkloadId, duration_s: u6
     runtime
         .block_on(crate::views::traffic::measure(&telemetry.backend, &mesh.index, &mesh.inventory, id, &window))
         .with_context(|| format!("querying {}", telemetry.backend.describe()))
+}
+
+/// The workload graph of `namespaces` over `duration`, its warnings said; `None` when the source has no telemetry.
+pub fn workload_graph(
+    mesh: &Mesh,
+    source: &SourceArgs,
+    namespaces: BTreeSet<String>,
+    duration_s: u64,
+) -> anyhow::Result<Option<Graph>> {
+    if !mesh.has_telemetry(source) {
+        return Ok(None);
+    }
+    let telemetry = telemetry(mesh, source)?;
+    let req = GraphRequest {
+        graph_type: GraphType::Workload,
+        namespaces: Some(namespaces),
+        duration_s: mesh.duration_s(duration_s),
+        at: telemetry.at,
+        scrape_labels: telemetry.scrape_labels.clone(),
+        edge_latency: false,
+        focus: None,
+        ambient: Default::default(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let graph = runtime
+        .block_on(crate::graph::graph(&telemetry.backend, &mesh.index, &mesh.inventory, &req))
+        .with_context(|| format!("querying {}", telemetry.backend.describe()))?;
+    for w in &graph.warnings {
+        say(&format!("warning: {w}"));
+    }
+    Ok(Some(graph))
 }

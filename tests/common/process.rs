@@ -94,6 +94,43 @@ pub fn spawn_until(program: &Path, args: &[String], log: &Path, url: String, rea
     Server { url, pid_file }
 }
 
+/// A run of meshlens under GNU time: what meshlens wrote, its peak RSS and how long it took.
+pub struct Measured {
+    pub output: std::process::Output,
+    pub peak_kb: u64,
+    pub elapsed: Duration,
+}
+
+/// Runs `meshlens args` under GNU time, which writes its figure to a file of its own, so stdout and stderr stay
+/// meshlens'. (A child of the test itself would report the test's own RSS when larger: it is inherited across
+/// fork and exec.)
+pub fn meshlens_measured(args: &[&str]) -> Measured {
+    let report = tempfile::NamedTempFile::new().expect("a temporary file");
+    let report_path = report.path().to_str().expect("a UTF-8 path");
+    let started = Instant::now();
+    let output = Command::new(require("time"))
+        .args(["-f", "%M", "-o", report_path, env!("CARGO_BIN_EXE_meshlens")])
+        .args(args)
+        .output()
+        .expect("time runs meshlens");
+    let elapsed = started.elapsed();
+    let figure = std::fs::read_to_string(report.path()).expect("time's report");
+    // On failure, time writes "Command exited with non-zero status N" before the figure.
+    let peak_kb = figure.lines().last().and_then(|l| l.trim().parse().ok()).expect("time's %M");
+    Measured { output, peak_kb, elapsed }
+}
+
+/// CPU seconds (user + system) process `pid` has used so far (/proc/PID/stat, in clock ticks).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the process is running");
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')').expect("a command name").1.split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).expect("utime and stime");
+    let per_second = Command::new("getconf").arg("CLK_TCK").output().expect("getconf runs");
+    let per_second: f64 = String::from_utf8_lossy(&per_second.stdout).trim().parse().expect("CLK_TCK");
+    (field(11) + field(12)) / per_second
+}
+
 /// Backfills an OpenMetrics file into a Prometheus data directory with promtool.
 pub fn backfill(file: &Path, data: &Path) {
     let out = Command::new(require("promtool"))
