@@ -10,6 +10,7 @@ mod serve;
 mod shell;
 mod sim;
 mod source;
+mod status;
 mod traffic;
 mod workloads;
 
@@ -72,6 +73,34 @@ pub enum RolloutCommand {
     Get(RolloutGetArgs),
     /// Every Rollout, as `kubectl argo rollouts list rollouts`, with the measured canary share and its drift.
     List(RolloutListArgs),
+    /// Wait for a Rollout to finish, as `kubectl argo rollouts status` (the command pipelines wait on): exit 0 when
+    /// Healthy; exit 1 when Degraded, not found or timed out, as the Argo CLI exits, and with --max-drift when the
+    /// measured canary share drifts from the weight asked for.
+    Status(RolloutStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RolloutStatusArgs {
+    pub name: String,
+    /// Namespace (optional when the name is unique across namespaces).
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Watch until Healthy or Degraded: the default with --kube; --watch=false answers once. A snapshot never
+    /// changes: it answers once, and an explicit --watch=true is refused.
+    #[arg(short = 'w', long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub watch: Option<bool>,
+    /// How long to watch before giving up (30s, 2m, 1h30m); 0 waits for ever.
+    #[arg(short = 't', long, value_name = "DURATION", default_value = "0", value_parser = parse_timeout)]
+    pub timeout: std::time::Duration,
+    /// Fail when the canary's share measured over --duration is more than POINTS off the weight the Rollout asks
+    /// for (needs telemetry). A watch judges a weight once it has held for the whole window.
+    #[arg(long, value_name = "POINTS", value_parser = parse_points)]
+    pub max_drift: Option<f64>,
+    /// The window --max-drift measures the canary's share over (30s, 5m, 1h; at most 30d).
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_window)]
+    pub duration: u64,
 }
 
 #[derive(Debug, Args)]
@@ -250,6 +279,30 @@ fn parse_points(text: &str) -> Result<f64, String> {
         Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
         _ => Err(format!("{text:?} is not a number of points between 0 and 100")),
     }
+}
+
+/// Parses a Go duration as the Argo CLI's `--timeout` takes one (`90s`, `2m`, `1h30m`, `1.5s`, `500ms`; `0`).
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{text:?} is not a duration like 30s, 2m or 1h30m");
+    if text == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let (mut rest, mut seconds) = (text, 0.0);
+    while !rest.is_empty() {
+        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+        let (number, tail) = rest.split_at(number_end);
+        let (unit, tail) = tail.split_at(tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len()));
+        let scale = match unit {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        seconds += number.parse::<f64>().map_err(|_| bad())? * scale;
+        rest = tail;
+    }
+    std::time::Duration::try_from_secs_f64(seconds).ok().filter(|d| !d.is_zero()).ok_or_else(bad)
 }
 
 #[derive(Debug, Args)]
@@ -440,6 +493,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Graph(args) => graph::run(&args),
         Command::Rollout { command: RolloutCommand::Get(args) } => rollout::get(&args),
         Command::Rollout { command: RolloutCommand::List(args) } => rollout::list(&args),
+        Command::Rollout { command: RolloutCommand::Status(args) } => status::run(&args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Capture(args) => capture::run(&args),
         Command::Sim(args) => sim::run(&args),

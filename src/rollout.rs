@@ -5,6 +5,7 @@ pub mod info;
 pub mod phase;
 pub mod render;
 pub mod routes;
+pub mod status;
 pub mod weights;
 
 pub use info::{RolloutInfo, rollout_info};

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
-
 use crate::k8s::Kind;
 use crate::k8s::argo::Rollout;
 use crate::rollout::{render_rollout, rollout_info};
@@ -103,8 +101,17 @@ fn watch(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Why a Rollout named on the command line is not one Rollout of the objects read.
+#[derive(Debug, thiserror::Error)]
+pub enum Lookup {
+    #[error("no Rollout {name:?}{place}{suggestion}")]
+    Missing { name: String, place: String, suggestion: String },
+    #[error("Rollout {name:?} exists in several namespaces ({namespaces}); choose one with -n")]
+    Ambiguous { name: String, namespaces: String },
+}
+
 /// The namespace and Argo view of Rollout `name`.
-fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> anyhow::Result<(String, RolloutInfo)> {
+pub fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> Result<(String, RolloutInfo), Lookup> {
     let matches: Vec<&str> = inv
         .all::<Rollout>()
         .iter()
@@ -112,16 +119,15 @@ fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> anyhow::Re
         .map(|r| r.metadata.namespace_str())
         .filter(|ns| namespace.is_none_or(|want| want == *ns))
         .collect();
-    let namespace = match matches.as_slice() {
-        [ns] => ns.to_string(),
-        [] => {
-            let names: Vec<String> = inv.all::<Rollout>().iter().map(|r| r.metadata.name_str().to_owned()).collect();
-            let place = namespace.as_ref().map(|ns| format!(" in namespace {ns:?}")).unwrap_or_default();
-            bail!("no Rollout {:?}{place}{}", name, suggestion(name, names.iter()));
-        }
-        many => bail!("Rollout {:?} exists in several namespaces ({}); choose one with -n", name, many.join(", ")),
+    let info = match matches.as_slice() {
+        [ns] => inv.find(Kind::Rollout, ns, name).and_then(|r| rollout_info(inv, r)),
+        [] => None,
+        many => return Err(Lookup::Ambiguous { name: name.to_owned(), namespaces: many.join(", ") }),
     };
-    let Some(r) = inv.find(Kind::Rollout, &namespace, name) else { bail!("Rollout {:?} vanished", name) };
-    let Some(info) = rollout_info(inv, r) else { bail!("Rollout {:?} vanished", name) };
-    Ok((namespace, info))
+    let Some(info) = info else {
+        let names: Vec<String> = inv.all::<Rollout>().iter().map(|r| r.metadata.name_str().to_owned()).collect();
+        let place = namespace.as_ref().map(|ns| format!(" in namespace {ns:?}")).unwrap_or_default();
+        return Err(Lookup::Missing { name: name.to_owned(), place, suggestion: suggestion(name, names.iter()) });
+    };
+    Ok((info.namespace.clone(), info))
 }

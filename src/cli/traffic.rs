@@ -14,15 +14,25 @@ use super::{SourceArgs, say};
 
 /// Measures the traffic of `id` over `duration`; `None` when the source has no telemetry at all.
 pub fn measure(mesh: &Mesh, source: &SourceArgs, id: &WorkloadId, duration_s: u64) -> anyhow::Result<Option<Measured>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(measure_now(mesh, source, id, duration_s))
+}
+
+/// [`measure`], for callers already in an async runtime (a watch).
+pub async fn measure_now(
+    mesh: &Mesh,
+    source: &SourceArgs,
+    id: &WorkloadId,
+    duration_s: u64,
+) -> anyhow::Result<Option<Measured>> {
     if !mesh.has_telemetry(source) {
         return Ok(None);
     }
     let duration_s = mesh.duration_s(duration_s);
     let telemetry = telemetry(mesh, source)?;
     let window = Window { duration_s, at: telemetry.at, scrape_labels: &telemetry.scrape_labels };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime
-        .block_on(crate::views::traffic::measure(&telemetry.backend, &mesh.index, &mesh.inventory, id, &window))
+    crate::views::traffic::measure(&telemetry.backend, &mesh.index, &mesh.inventory, id, &window)
+        .await
         .with_context(|| format!("querying {}", telemetry.backend.describe()))
 }
 

@@ -46,6 +46,7 @@ pub struct Strategy {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CanaryStrategy {
+    #[serde(deserialize_with = "super::null_as_default")]
     pub steps: Vec<CanaryStep>,
     pub canary_service: Option<String>,
     pub stable_service: Option<String>,
@@ -85,6 +86,7 @@ pub struct TrafficRouting {
     /// Traffic router plugins by name; meshlens reads only the Gateway API plugin's.
     pub plugins: Plugins,
     /// Header and mirror routes the controller adds and removes, by name (the plugin names its rules after them).
+    #[serde(deserialize_with = "super::null_as_default")]
     pub managed_routes: Vec<ManagedRoute>,
     /// The scale weights are expressed on; 100 when absent.
     pub max_traffic_weight: Option<i32>,
@@ -107,6 +109,7 @@ pub struct Plugins {
 #[serde(rename_all = "camelCase", default)]
 pub struct IstioTrafficRouting {
     pub virtual_service: Option<VirtualServiceRef>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub virtual_services: Vec<VirtualServiceRef>,
     pub destination_rule: Option<DestinationRuleRef>,
 }
@@ -115,6 +118,7 @@ pub struct IstioTrafficRouting {
 #[serde(rename_all = "camelCase", default)]
 pub struct VirtualServiceRef {
     pub name: String,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub routes: Vec<String>,
 }
 
@@ -149,7 +153,9 @@ pub struct RolloutStatus {
     pub available_replicas: i32,
     pub controller_pause: bool,
     pub restarted_at: Option<String>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub pause_conditions: Vec<PauseCondition>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub conditions: Vec<Condition>,
     pub blue_green: BlueGreenStatus,
     pub canary: CanaryStatus,
@@ -197,6 +203,7 @@ pub struct CanaryStatus {
 pub struct TrafficWeights {
     pub canary: WeightDestination,
     pub stable: WeightDestination,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub additional: Vec<WeightDestination>,
 }
 
@@ -219,6 +226,7 @@ pub struct Experiment {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ExperimentSpec {
+    #[serde(deserialize_with = "super::null_as_default")]
     pub templates: Vec<ExperimentTemplate>,
 }
 
@@ -248,6 +256,7 @@ pub struct AnalysisRun {
 pub struct AnalysisRunStatus {
     pub phase: Option<String>,
     pub message: Option<String>,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub metric_results: Vec<MetricResult>,
 }
 
@@ -259,6 +268,7 @@ pub struct MetricResult {
     pub failed: i32,
     pub inconclusive: i32,
     pub error: i32,
+    #[serde(deserialize_with = "super::null_as_default")]
     pub measurements: Vec<Measurement>,
 }
 
@@ -317,5 +327,19 @@ impl AnalysisRun {
                 Some((job.as_str(), m.phase.as_deref(), m.started_at.as_deref()))
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_null_list_reads_as_none() {
+        let text = r#"{"spec": {"strategy": {"canary": {"steps": null}}},
+                       "status": {"pauseConditions": null, "conditions": null}}"#;
+        let rollout: Rollout = serde_json::from_str(text).expect("a null list is an empty one");
+        assert!(rollout.status.pause_conditions.is_empty() && rollout.status.conditions.is_empty());
+        assert!(rollout.spec.strategy.canary.is_some_and(|c| c.steps.is_empty()));
     }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::doctor::Severity;
 use crate::graph::{Graph, Node};
 use crate::rollout::RolloutInfo;
+use crate::rollout::status::CanaryDrift;
 
 use super::traffic::Measured;
 
@@ -50,7 +51,7 @@ impl RolloutRow {
             })
         });
         let (observed, intended) = canary_figures(node);
-        let canary = info.strategy == "Canary";
+        let canary = info.strategy == CANARY;
         RolloutRow {
             namespace: info.namespace.clone(),
             name: info.name.clone(),
@@ -60,7 +61,7 @@ impl RolloutRow {
             set_weight: info.set_weight.filter(|_| canary),
             observed_canary_share: observed,
             intended_canary_weight: intended,
-            drift_points: drift_points(observed, intended).filter(|_| canary),
+            drift_points: canary_drift(info, node).map(|d| d.points()),
             ready: info.replicas.ready,
             current: info.replicas.current,
             desired: info.replicas.desired,
@@ -68,6 +69,16 @@ impl RolloutRow {
             available: info.replicas.available,
         }
     }
+}
+
+const CANARY: &str = "Canary";
+
+/// A canary-strategy Rollout's measured canary share beside its weight (a blue-green preview is asked for no live
+/// weight: its share is the preview Service's own traffic); `None` when the window measured no share.
+pub fn canary_drift(info: &RolloutInfo, node: Option<&Node>) -> Option<CanaryDrift> {
+    let (observed, intended) = canary_figures(node);
+    let (observed, intended) = observed.zip(intended).filter(|_| info.strategy == CANARY)?;
+    Some(CanaryDrift { observed: observed * 100.0, intended: intended * 100.0 })
 }
 
 /// The canary's observed share and intended weight (0..1) of a workload's node.
