@@ -392,6 +392,13 @@ pub struct WorkloadsArgs {
 #[derive(Debug, Args)]
 pub struct ItemArgs {
     pub name: String,
+    #[command(flatten)]
+    pub options: ItemOptions,
+}
+
+/// Where a named object is read from and how it is shown.
+#[derive(Debug, Args)]
+pub struct ItemOptions {
     /// Namespace (optional when the name is unique across namespaces).
     #[arg(short = 'n', long = "namespace", value_name = "NS")]
     pub namespace: Option<String>,
@@ -406,8 +413,12 @@ pub struct ItemArgs {
 
 #[derive(Debug, Args)]
 pub struct RolloutGetArgs {
+    /// A Rollout's name, or `rollout NAME` or `experiment NAME` as the Argo CLI's `get` takes them (with its
+    /// aliases `ro`, `rollouts`, `exp`, `experiments`).
+    #[arg(value_name = "[KIND] NAME", num_args = 1..=2, required = true)]
+    pub target: Vec<String>,
     #[command(flatten)]
-    pub item: ItemArgs,
+    pub options: ItemOptions,
     /// Redraw on every change in the cluster (needs --kube), like `kubectl argo rollouts get rollout --watch`. A
     /// snapshot never changes, and the redrawn view is text: with --snapshot or -o it is refused.
     #[arg(short = 'w', long, requires = "kube", conflicts_with_all = ["snapshot", "output"])]

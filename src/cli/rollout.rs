@@ -1,15 +1,18 @@
-//! `meshlens rollout get NAME`: the Argo CLI view.
+//! `meshlens rollout get` and `rollout list`: the Argo CLI's views of Rollouts and Experiments.
 
 use std::process::ExitCode;
 
-use crate::k8s::Kind;
-use crate::k8s::argo::Rollout;
+use anyhow::bail;
+
+use crate::k8s::argo::{Experiment, Rollout};
+use crate::k8s::{Kind, Resource};
+use crate::rollout::info::experiment_info;
 use crate::rollout::{render_rollout, rollout_info};
 
 use super::source::load;
 use super::traffic::{measure, workload_graph};
 use super::workloads::suggestion;
-use super::{ItemArgs, ItemFormat, ListFormat, RolloutGetArgs, RolloutListArgs, say};
+use super::{ItemFormat, ItemOptions, ListFormat, RolloutGetArgs, RolloutListArgs, say};
 use super::{out, out_json, out_text};
 use crate::identity::{WorkloadId, WorkloadKind};
 use crate::inventory::DEFAULT_CLUSTER;
@@ -18,14 +21,48 @@ use crate::inventory::live::LiveObjects;
 use crate::k8s::live;
 use crate::rollout::RolloutInfo;
 use crate::terminal::{Newlines, escape};
-use crate::views::rollouts::{RolloutRow, rollouts_table};
+use crate::views::rollouts::{ExperimentAnswer, RolloutRow, rollouts_table};
 use crate::views::traffic::{Measured, RolloutAnswer};
 
 pub fn get(args: &RolloutGetArgs) -> anyhow::Result<ExitCode> {
+    let target = Target::of(&args.target)?;
     if args.watch {
-        return watch(&args.item);
+        return watch(target, &args.options);
     }
-    show(&args.item)
+    match target {
+        Target::Rollout(name) => show(name, &args.options),
+        Target::Experiment(name) => show_experiment(name, &args.options),
+    }
+}
+
+/// What `rollout get` shows: a Rollout, or an Experiment as the Argo CLI's `get experiment`.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    Rollout(&'a str),
+    Experiment(&'a str),
+}
+
+impl Target<'_> {
+    /// `NAME` (a Rollout), or the Argo CLI's `rollout NAME` and `experiment NAME` with their aliases.
+    fn of(words: &[String]) -> anyhow::Result<Target<'_>> {
+        match words {
+            [name] => Ok(Target::Rollout(name)),
+            [kind, name] => match kind.as_str() {
+                "rollout" | "ro" | "rollouts" => Ok(Target::Rollout(name)),
+                "experiment" | "exp" | "experiments" => Ok(Target::Experiment(name)),
+                other => bail!("rollout get {other} {name}: {other:?} is not a kind it shows (rollout or experiment)"),
+            },
+            _ => bail!("rollout get takes NAME, rollout NAME or experiment NAME"),
+        }
+    }
+
+    /// The text view of the target in `inv`, with ages relative to `now`.
+    fn text(self, inv: &Inventory, namespace: Option<&str>, now: jiff::Timestamp) -> anyhow::Result<String> {
+        Ok(match self {
+            Target::Rollout(name) => render_rollout(&argo_view(inv, name, namespace)?.1, now),
+            Target::Experiment(name) => experiment_view(inv, name, namespace)?.text(now),
+        })
+    }
 }
 
 /// `meshlens rollout list`: every Rollout of the chosen namespaces, with what one workload graph over them measured.
@@ -49,18 +86,18 @@ pub fn list(args: &RolloutListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
-    let mesh = load(&args.source, args.namespace.as_slice())?;
+fn show(name: &str, options: &ItemOptions) -> anyhow::Result<ExitCode> {
+    let mesh = load(&options.source, options.namespace.as_slice())?;
     let inv = &mesh.inventory;
-    let (namespace, info) = argo_view(inv, &args.name, args.namespace.as_deref())?;
+    let (namespace, info) = argo_view(inv, name, options.namespace.as_deref())?;
     let id = WorkloadId {
         cluster: mesh.index.cluster.clone(),
         namespace: namespace.clone(),
-        name: args.name.clone(),
+        name: name.to_owned(),
         kind: WorkloadKind::Rollout,
     };
-    let measured = measure(&mesh, &args.source, &id, args.duration)?;
-    match args.output {
+    let measured = measure(&mesh, &options.source, &id, options.duration)?;
+    match options.output {
         ItemFormat::Text => {
             out_text(&render_rollout(&info, mesh.now()))?;
             if let Some(m) = &measured {
@@ -76,23 +113,33 @@ fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn show_experiment(name: &str, options: &ItemOptions) -> anyhow::Result<ExitCode> {
+    let mesh = load(&options.source, options.namespace.as_slice())?;
+    let view = experiment_view(&mesh.inventory, name, options.namespace.as_deref())?;
+    match options.output {
+        ItemFormat::Text => out_text(&view.text(mesh.now()))?,
+        ItemFormat::Json => out_json(&view)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Redraws the Argo view whenever the cluster changes, until interrupted.
-fn watch(args: &ItemArgs) -> anyhow::Result<ExitCode> {
-    let options = super::source::cluster_options(&args.source);
-    let (name, namespace) = (args.name.clone(), args.namespace.clone());
-    let namespaces = Vec::from_iter(namespace.clone());
+fn watch(target: Target, options: &ItemOptions) -> anyhow::Result<ExitCode> {
+    let cluster = super::source::cluster_options(&options.source);
+    let namespace = options.namespace.as_deref();
+    let namespaces = Vec::from_iter(namespace.map(str::to_owned));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let (send, mut changes) = tokio::sync::mpsc::unbounded_channel();
-        let watched = live::watch(&live::connect(&options).await?, &namespaces, send).await?;
+        let watched = live::watch(&live::connect(&cluster).await?, &namespaces, send).await?;
         let mut objects = LiveObjects::new(DEFAULT_CLUSTER, &watched);
         while objects.next_changes(&mut changes, tokio::time::Instant::now()).await? {
             if !objects.ready() {
                 continue;
             }
-            let inventory = objects.inventory();
-            let view = argo_view(&inventory, &name, namespace.as_deref())
-                .map_or_else(|e| format!("{e:#}\n"), |(_, info)| render_rollout(&info, jiff::Timestamp::now()));
+            let view = target
+                .text(&objects.inventory(), namespace, jiff::Timestamp::now())
+                .unwrap_or_else(|e| format!("{e:#}\n"));
             // Clear the screen and draw from the top, as the Argo CLI does.
             out(&format!("\x1b[2J\x1b[H{}", escape(&view, Newlines::Keep)))?;
         }
@@ -101,33 +148,59 @@ fn watch(args: &ItemArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Why a Rollout named on the command line is not one Rollout of the objects read.
+/// Why a name given on the command line is not one object of the kind asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum Lookup {
-    #[error("no Rollout {name:?}{place}{suggestion}")]
-    Missing { name: String, place: String, suggestion: String },
-    #[error("Rollout {name:?} exists in several namespaces ({namespaces}); choose one with -n")]
-    Ambiguous { name: String, namespaces: String },
+    #[error("no {kind} {name:?}{place}{suggestion}")]
+    Missing { kind: Kind, name: String, place: String, suggestion: String },
+    #[error("{kind} {name:?} exists in several namespaces ({namespaces}); choose one with -n")]
+    Ambiguous { kind: Kind, name: String, namespaces: String },
+}
+
+/// The one `K` named `name` (in `namespace` when given).
+fn locate<'a, K: Resource>(inv: &'a Inventory, name: &str, namespace: Option<&str>) -> Result<&'a K, Lookup> {
+    let all = inv.all::<K>();
+    let matches: Vec<&K> = (all.iter().map(|o| &**o))
+        .filter(|o| o.metadata().name_str() == name)
+        .filter(|o| namespace.is_none_or(|want| want == o.metadata().namespace_str()))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let names: Vec<String> = all.iter().map(|o| o.metadata().name_str().to_owned()).collect();
+            let place = namespace.map(|ns| format!(" in namespace {ns:?}")).unwrap_or_default();
+            let suggestion = suggestion(name, names.iter());
+            Err(Lookup::Missing { kind: K::KIND, name: name.to_owned(), place, suggestion })
+        }
+        many => {
+            let namespaces: Vec<&str> = many.iter().map(|o| o.metadata().namespace_str()).collect();
+            Err(Lookup::Ambiguous { kind: K::KIND, name: name.to_owned(), namespaces: namespaces.join(", ") })
+        }
+    }
 }
 
 /// The namespace and Argo view of Rollout `name`.
 pub fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> Result<(String, RolloutInfo), Lookup> {
-    let matches: Vec<&str> = inv
-        .all::<Rollout>()
-        .iter()
-        .filter(|r| r.metadata.name_str() == name)
-        .map(|r| r.metadata.namespace_str())
-        .filter(|ns| namespace.is_none_or(|want| want == *ns))
-        .collect();
-    let info = match matches.as_slice() {
-        [ns] => inv.find(Kind::Rollout, ns, name).and_then(|r| rollout_info(inv, r)),
-        [] => None,
-        many => return Err(Lookup::Ambiguous { name: name.to_owned(), namespaces: many.join(", ") }),
+    let rollout = locate::<Rollout>(inv, name, namespace).map_err(|err| match err {
+        Lookup::Missing { kind, name, place, .. } if locate::<Experiment>(inv, &name, namespace).is_ok() => {
+            let suggestion = format!("; {name:?} is an Experiment: rollout get experiment {name}");
+            Lookup::Missing { kind, name, place, suggestion }
+        }
+        other => other,
+    })?;
+    let found = inv.find(Kind::Rollout, rollout.metadata.namespace_str(), name);
+    let vanished = || Lookup::Missing {
+        kind: Kind::Rollout,
+        name: name.to_owned(),
+        place: String::new(),
+        suggestion: String::new(),
     };
-    let Some(info) = info else {
-        let names: Vec<String> = inv.all::<Rollout>().iter().map(|r| r.metadata.name_str().to_owned()).collect();
-        let place = namespace.as_ref().map(|ns| format!(" in namespace {ns:?}")).unwrap_or_default();
-        return Err(Lookup::Missing { name: name.to_owned(), place, suggestion: suggestion(name, names.iter()) });
-    };
+    let info = found.and_then(|r| rollout_info(inv, r)).ok_or_else(vanished)?;
     Ok((info.namespace.clone(), info))
+}
+
+/// The Argo view of Experiment `name`.
+fn experiment_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> Result<ExperimentAnswer, Lookup> {
+    let experiment = locate::<Experiment>(inv, name, namespace)?;
+    Ok(ExperimentAnswer::new(experiment.metadata.namespace_str(), experiment_info(inv, experiment)))
 }

@@ -30,12 +30,13 @@ pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
-    let mesh = load(&args.source, args.namespace.as_slice())?;
-    let found = find(&mesh.index, &args.name, args.namespace.as_deref())?;
+    let (name, options) = (&args.name, &args.options);
+    let mesh = load(&options.source, options.namespace.as_slice())?;
+    let found = find(&mesh.index, name, options.namespace.as_deref())?;
     let mut texts = Vec::new();
     let mut values = Vec::new();
     for w in &found {
-        let measured = measure(&mesh, &args.source, &w.id, args.duration)?;
+        let measured = measure(&mesh, &options.source, &w.id, options.duration)?;
         let mut text = workload_text(w);
         if let Some(m) = &measured {
             text.push('\n');
@@ -47,7 +48,7 @@ pub fn show(args: &ItemArgs) -> anyhow::Result<ExitCode> {
             traffic: measured.as_ref().map(Measured::answer),
         })?);
     }
-    match args.output {
+    match options.output {
         ItemFormat::Text => out_text(&texts.join("\n---\n\n"))?,
         ItemFormat::Json => match values.as_slice() {
             [one] => out_json(one)?,

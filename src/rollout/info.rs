@@ -259,21 +259,25 @@ fn experiments_of(inv: &Inventory, owner_uid: &str) -> Vec<ExperimentInfo> {
     let mut out: Vec<ExperimentInfo> = inv
         .owned_by(owner_uid, Kind::Experiment)
         .filter_map(|r| inv.get::<Experiment>(r))
-        .map(|exp| {
-            let uid = exp.metadata.uid.clone().unwrap_or_default();
-            ExperimentInfo {
-                name: exp.metadata.name_str().to_owned(),
-                status: exp.status.phase.clone().unwrap_or_default(),
-                message: exp.status.message.clone().unwrap_or_default(),
-                revision: revision_of(&exp.metadata),
-                replica_sets: replica_sets_of(inv, &uid, None),
-                analysis_runs: analysis_runs_of(inv, &uid),
-                created: created(&exp.metadata),
-            }
-        })
+        .map(|exp| experiment_info(inv, exp))
         .collect();
     out.sort_by(|a, b| b.revision.cmp(&a.revision).then_with(|| a.created.cmp(&b.created)));
     out
+}
+
+/// The Argo CLI view of an Experiment: its templates' ReplicaSets and their pods, and the AnalysisRuns it owns,
+/// each matched by owner UID as the Argo CLI matches them (names can be reused; UIDs cannot).
+pub fn experiment_info(inv: &Inventory, exp: &Experiment) -> ExperimentInfo {
+    let uid = exp.metadata.uid.clone().unwrap_or_default();
+    ExperimentInfo {
+        name: exp.metadata.name_str().to_owned(),
+        status: exp.status.phase.clone().unwrap_or_default(),
+        message: exp.status.message.clone().unwrap_or_default(),
+        revision: revision_of(&exp.metadata),
+        replica_sets: replica_sets_of(inv, &uid, None),
+        analysis_runs: analysis_runs_of(inv, &uid),
+        created: created(&exp.metadata),
+    }
 }
 
 fn analysis_runs_of(inv: &Inventory, owner_uid: &str) -> Vec<AnalysisRunInfo> {
@@ -312,29 +316,43 @@ fn analysis_runs_of(inv: &Inventory, owner_uid: &str) -> Vec<AnalysisRunInfo> {
 
 /// Running images with the roles (and experiment templates) that run them, sorted by image.
 fn images(replica_sets: &[ReplicaSetInfo], experiments: &[ExperimentInfo]) -> Vec<ImageInfo> {
-    let mut images: Vec<ImageInfo> = Vec::new();
-    let mut add = |image: &str, tags: Vec<String>| match images.iter_mut().find(|i| i.image == image) {
-        Some(existing) => {
-            let merged: BTreeSet<String> = existing.tags.drain(..).chain(tags).collect();
-            existing.tags = merged.into_iter().collect();
-        }
-        None => images.push(ImageInfo { image: image.to_owned(), tags }),
-    };
-    for rs in replica_sets.iter().filter(|rs| rs.replicas > 0) {
-        // Tag order as the Argo CLI prints a single ReplicaSet's image.
-        let order = [Role::Canary, Role::Stable, Role::Active, Role::Preview, Role::Ping, Role::Pong];
+    // Tag order as the Argo CLI prints a single ReplicaSet's image.
+    let order = [Role::Canary, Role::Stable, Role::Active, Role::Preview, Role::Ping, Role::Pong];
+    let by_role = replica_sets.iter().filter(|rs| rs.replicas > 0).flat_map(|rs| {
         let tags: Vec<String> = order.iter().filter(|r| rs.roles.contains(r)).map(|r| r.as_str().to_owned()).collect();
-        for image in &rs.images {
-            add(image, tags.clone());
-        }
-    }
-    for rs in experiments.iter().flat_map(|e| &e.replica_sets).filter(|rs| rs.replicas > 0) {
-        let tags: Vec<String> = rs.template.iter().map(|t| format!("Σ:{t}")).collect();
-        for image in &rs.images {
-            add(image, tags.clone());
-        }
-    }
+        rs.images.iter().map(move |image| (image.as_str(), tags.clone()))
+    });
+    let mut images = merged_images(by_role.chain(experiments.iter().flat_map(template_images)));
     images.sort_by(|a, b| a.image.cmp(&b.image));
+    images
+}
+
+/// The images an Experiment runs, tagged with their templates, in the order of its ReplicaSets (the Argo CLI does
+/// not sort an Experiment's images).
+pub fn experiment_images(exp: &ExperimentInfo) -> Vec<ImageInfo> {
+    merged_images(template_images(exp))
+}
+
+/// Each image of an Experiment's running ReplicaSets, tagged `Σ:template`.
+fn template_images(exp: &ExperimentInfo) -> impl Iterator<Item = (&str, Vec<String>)> {
+    exp.replica_sets.iter().filter(|rs| rs.replicas > 0).flat_map(|rs| {
+        let tags: Vec<String> = rs.template.iter().map(|t| format!("Σ:{t}")).collect();
+        rs.images.iter().map(move |image| (image.as_str(), tags.clone()))
+    })
+}
+
+/// One entry per image, in the order first seen, with the tags of every ReplicaSet running it.
+fn merged_images<'a>(tagged: impl Iterator<Item = (&'a str, Vec<String>)>) -> Vec<ImageInfo> {
+    let mut images: Vec<ImageInfo> = Vec::new();
+    for (image, tags) in tagged {
+        match images.iter_mut().find(|i| i.image == image) {
+            Some(existing) => {
+                let merged: BTreeSet<String> = existing.tags.drain(..).chain(tags).collect();
+                existing.tags = merged.into_iter().collect();
+            }
+            None => images.push(ImageInfo { image: image.to_owned(), tags }),
+        }
+    }
     images
 }
 

@@ -17,10 +17,7 @@ const ICON_JOB: &str = "⊞";
 
 /// The header and tree. Ages are relative to `now`.
 pub fn render_rollout(info: &RolloutInfo, now: jiff::Timestamp) -> String {
-    let age = |created: Option<jiff::Timestamp>| {
-        created.map(|c| human_duration(now.duration_since(c).as_secs())).unwrap_or_default()
-    };
-    render_rollout_with_ages(info, now, &age)
+    render_rollout_with_ages(info, now, &age_since(now))
 }
 
 /// [`render_rollout`] with the AGE column computed by `age` (tests compare with goldens taken at another time).
@@ -63,6 +60,38 @@ pub fn render_rollout_with_ages(
     out
 }
 
+/// An Experiment as `kubectl argo rollouts get experiment --no-color` prints it: a header, then its tree. Ages are
+/// computed by `age`.
+pub fn render_experiment(
+    exp: &ExperimentInfo,
+    namespace: &str,
+    images: &[ImageInfo],
+    now: jiff::Timestamp,
+    age: &dyn Fn(Option<jiff::Timestamp>) -> String,
+) -> String {
+    let mut out = String::new();
+    let mut field = |label: &str, value: &str| table::field(&mut out, label, value);
+    field("Name:", &exp.name);
+    field("Namespace:", namespace);
+    field("Status:", &format!("{} {}", analysis_icon(&exp.status), exp.status));
+    if !exp.message.is_empty() {
+        field("Message:", &exp.message);
+    }
+    for (i, image) in images.iter().enumerate() {
+        field(if i == 0 { "Images:" } else { "" }, &image_text(image));
+    }
+    out.push('\n');
+    let mut tree = Tree::new(now, age);
+    tree.experiment(exp, "", "");
+    out.push_str(&render(&tree.rows));
+    out
+}
+
+/// The AGE column as the Argo CLI prints it: the time since `created`, relative to `now`.
+pub fn age_since(now: jiff::Timestamp) -> impl Fn(Option<jiff::Timestamp>) -> String {
+    move |created| created.map(|c| human_duration(now.duration_since(c).as_secs())).unwrap_or_default()
+}
+
 fn image_text(image: &ImageInfo) -> String {
     if image.tags.is_empty() { image.image.clone() } else { format!("{} ({})", image.image, image.tags.join(", ")) }
 }
@@ -73,7 +102,12 @@ struct Tree<'a> {
     rows: Vec<Vec<String>>,
 }
 
-impl Tree<'_> {
+impl<'a> Tree<'a> {
+    /// A tree with the column headers only.
+    fn new(now: jiff::Timestamp, age: &'a dyn Fn(Option<jiff::Timestamp>) -> String) -> Tree<'a> {
+        Tree { now, age, rows: vec![["NAME", "KIND", "STATUS", "AGE", "INFO"].map(String::from).to_vec()] }
+    }
+
     fn row(
         &mut self,
         name: String,
@@ -138,7 +172,7 @@ impl Tree<'_> {
 }
 
 fn tree(info: &RolloutInfo, now: jiff::Timestamp, age: &dyn Fn(Option<jiff::Timestamp>) -> String) -> String {
-    let mut t = Tree { now, age, rows: vec![["NAME", "KIND", "STATUS", "AGE", "INFO"].map(String::from).to_vec()] };
+    let mut t = Tree::new(now, age);
     let name = format!("{ICON_ROLLOUT} {}", info.name);
     t.row(name, "Rollout", rollout_icon(&info.phase), &info.phase, info.created, String::new());
     for (i, rev) in info.revisions.iter().enumerate() {

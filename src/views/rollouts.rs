@@ -6,6 +6,8 @@ use serde::Serialize;
 use crate::doctor::Severity;
 use crate::graph::{Graph, Node};
 use crate::rollout::RolloutInfo;
+use crate::rollout::info::{ExperimentInfo, ImageInfo, experiment_images};
+use crate::rollout::render::{age_since, render_experiment};
 use crate::rollout::status::CanaryDrift;
 
 use super::traffic::Measured;
@@ -133,6 +135,27 @@ impl AnalysisAnswer {
             abs_drift_points: drift.map(f64::abs),
             doctor_errors: errors,
         }
+    }
+}
+
+/// An Experiment as `rollout get experiment -o json` shows it: the Argo CLI's view with the images it runs.
+#[derive(Debug, Serialize)]
+pub struct ExperimentAnswer {
+    pub namespace: String,
+    #[serde(flatten)]
+    pub info: ExperimentInfo,
+    pub images: Vec<ImageInfo>,
+}
+
+impl ExperimentAnswer {
+    pub fn new(namespace: &str, info: ExperimentInfo) -> ExperimentAnswer {
+        let images = experiment_images(&info);
+        ExperimentAnswer { namespace: namespace.to_owned(), info, images }
+    }
+
+    /// As `kubectl argo rollouts get experiment` prints it, ages relative to `now`.
+    pub fn text(&self, now: jiff::Timestamp) -> String {
+        render_experiment(&self.info, &self.namespace, &self.images, now, &age_since(now))
     }
 }
 
