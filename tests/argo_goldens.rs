@@ -26,7 +26,7 @@ fn upstream() -> std::path::PathBuf {
 /// The objects of an upstream fixture folder, every pod as old as the others.
 fn fixture_inventory(folder: &str) -> Inventory {
     let mut loader = Loader::new();
-    for entry in std::fs::read_dir(fixture(folder)).unwrap() {
+    for entry in std::fs::read_dir(common::argo_testdata(folder)).unwrap() {
         let path = entry.unwrap().path();
         let Some(format) = Format::from_path(&path) else { continue };
         loader.add_text(&path.display().to_string(), &std::fs::read_to_string(&path).unwrap(), format).unwrap();
@@ -40,10 +40,6 @@ fn fixture_inventory(folder: &str) -> Inventory {
         }
     }
     Inventory::new("Kubernetes", objects)
-}
-
-fn fixture(folder: &str) -> std::path::PathBuf {
-    upstream().join("pkg/kubectl-argo-rollouts/info/testdata").join(folder)
 }
 
 /// The goldens were taken with every object 7 days old; compare everything but the ages.
@@ -113,7 +109,7 @@ fn experiment() {
 
 #[test]
 fn the_cli_gets_an_experiment_and_takes_the_argo_cli_s_forms() {
-    let dir = fixture("experiment-step");
+    let dir = common::argo_testdata("experiment-step");
     let snapshot = dir.to_str().unwrap();
     let get = |args: &[&str]| common::meshlens(&[&["rollout", "get"], args, &["--snapshot", snapshot]].concat());
     // The AnalysisRun the Experiment owns (matched by owner UID) hangs under it, with its Job.

@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -23,14 +22,10 @@ use serde_json::Value;
 const ABORTED_MESSAGE: &str = "RolloutAborted: metric \"web\" assessed Failed due to failed (1) > failureLimit (0)";
 const INVALID_MESSAGE: &str = "InvalidSpec: The Rollout \"rollout-invalid\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"doesnt-match\"}: `selector` does not match template `labels`";
 
-fn fixture(folder: &str) -> PathBuf {
-    common::upstream().join("argo-rollouts/pkg/kubectl-argo-rollouts/info/testdata").join(folder)
-}
-
 /// The objects of an upstream fixture folder, as the API server would serve them.
 fn fixture_objects(folder: &str) -> Vec<Value> {
     let mut objects = Vec::new();
-    for entry in std::fs::read_dir(fixture(folder)).unwrap() {
+    for entry in std::fs::read_dir(common::argo_testdata(folder)).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         objects.push(serde_saphyr::from_str::<Value>(&text).unwrap());
     }
@@ -43,7 +38,7 @@ fn ended(out: &Output) -> (String, String, Option<i32>) {
 }
 
 fn status_of_snapshot(folder: &str, rollout: &str, extra: &[&str]) -> (String, String, Option<i32>) {
-    let dir = fixture(folder);
+    let dir = common::argo_testdata(folder);
     let args = [&["rollout", "status", rollout, "--snapshot", dir.to_str().unwrap()], extra].concat();
     ended(&meshlens(&args))
 }

@@ -53,7 +53,7 @@ fn every_upstream_fixture_folder_loads_without_problems() {
         upstream().join("istio/samples/bookinfo"),
         upstream().join("istio/samples/addons"),
     ];
-    let testdata = argo.join("pkg/kubectl-argo-rollouts/info/testdata");
+    let testdata = common::argo_testdata("");
     for entry in std::fs::read_dir(&testdata).unwrap() {
         folders.push(entry.unwrap().path());
     }
@@ -94,8 +94,7 @@ fn workload_ref_rollout_is_one_workload_with_the_deployments_template_and_shares
 
 #[test]
 fn experiment_replica_sets_belong_to_the_rollout_under_their_own_telemetry_names() {
-    let (_, index) =
-        load_dir(&upstream().join("argo-rollouts/pkg/kubectl-argo-rollouts/info/testdata/experiment-analysis"));
+    let (_, index) = load_dir(&common::argo_testdata("experiment-analysis"));
     let w = workload(&index, "jesse-test", "rollout-experiment-analysis");
     assert_eq!(w.id.kind, WorkloadKind::Rollout);
     let experiment_rs: Vec<_> = w.replica_sets.iter().filter(|rs| rs.experiment.is_some()).collect();
@@ -114,8 +113,7 @@ fn experiment_replica_sets_belong_to_the_rollout_under_their_own_telemetry_names
 
 #[test]
 fn analysis_job_pods_are_a_job_workload_not_part_of_the_rollout() {
-    let (_, index) =
-        load_dir(&upstream().join("argo-rollouts/pkg/kubectl-argo-rollouts/info/testdata/experiment-step"));
+    let (_, index) = load_dir(&common::argo_testdata("experiment-step"));
     let job = workload(&index, "jesse-test", "4e2d824d-01af-11ea-b38c-42010aa80083.stress.1");
     assert_eq!(job.id.kind, WorkloadKind::Job);
     assert_eq!(job.pods.len(), 1);
@@ -233,7 +231,7 @@ fn flagger_target_and_primary_are_one_canary_workload() {
 
 #[test]
 fn replaced_replica_sets_resolve_through_their_hash_suffix() {
-    let (_, index) = load_dir(&upstream().join("argo-rollouts/pkg/kubectl-argo-rollouts/info/testdata/canary"));
+    let (_, index) = load_dir(&common::argo_testdata("canary"));
     // A ReplicaSet deleted before the snapshot, still named in older telemetry.
     match index.resolve("Kubernetes", "jesse-test", "canary-demo-7bc89dd5d") {
         Resolution::ByHashSuffix(w) => {

@@ -31,6 +31,11 @@ pub fn upstream() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upstream")
 }
 
+/// A folder of the Argo Rollouts CLI's live-shaped test objects (`blue-green`, `canary`, `rollout-aborted`, ...).
+pub fn argo_testdata(folder: &str) -> PathBuf {
+    upstream().join("argo-rollouts/pkg/kubectl-argo-rollouts/info/testdata").join(folder)
+}
+
 /// Writes a simulated scenario into `dir` with the real binary.
 pub fn simulate(scenario: &str, dir: &Path, extra: &[&str]) {
     let out = dir.to_str().unwrap();
