@@ -124,15 +124,18 @@ fn garbage_is_reported_not_drawn() {
 
 #[test]
 fn warnings_and_failed_secondary_queries_are_visible() {
-    // The request query succeeds with a warning; every later query fails: the graph comes with warnings.
-    let counter = std::sync::atomic::AtomicUsize::new(0);
-    let url = fake_server(10, move |_| {
-        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Some(if n == 0 {
+    // The request query (one query per reporter, grouped by response flags) succeeds, one part with a warning;
+    // every other query fails: the graph comes with warnings.
+    let warned = std::sync::atomic::AtomicBool::new(false);
+    let url = fake_server(20, move |request| {
+        let edge_requests = request.contains("istio_requests_total") && request.contains("response_flags");
+        Some(if edge_requests && !warned.swap(true, std::sync::atomic::Ordering::SeqCst) {
             http(
                 "200 OK",
                 r#"{"status":"success","warnings":["partial response: store 2 of 3 unavailable"],"data":{"resultType":"vector","result":[]}}"#,
             )
+        } else if edge_requests {
+            http("200 OK", r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#)
         } else {
             http("503 Service Unavailable", "overloaded")
         })

@@ -1,12 +1,21 @@
-//! Runs a plan's queries one after another (on a couple of cores, parallel queries only compete) and keeps what
-//! each cost. Without the request query there is no graph; a failed secondary query becomes a visible warning.
+//! Runs a plan's queries, a few at a time, and keeps what they cost. A query grouped by reporter runs as one query
+//! per reporter: a Prometheus evaluates a query on one core, and the parts of a graph's largest query then use the
+//! cores it has (Kiali runs its queries one after another). Without the request query there is no graph; a failed
+//! secondary query becomes a visible warning.
 
 use std::time::Instant;
 
-use crate::telemetry::{Backend, Row, TelemetryError};
+use futures::StreamExt;
+
+use crate::telemetry::{Backend, QuerySpec, Row, TelemetryError};
 
 use super::QueryStats;
 use super::plan::{Part, Plan};
+
+/// At most this many queries of one graph are in flight at once. More than the cores of a small Prometheus: while
+/// it evaluates one query it is sending another's answer, and meshlens decoding a third. (The 4,000-workload graph
+/// against a 2-core Prometheus fetched in 5.1 s one at a time, 3.6–4.1 s two, 3.2–3.6 s four, 3.1–3.5 s six.)
+const CONCURRENT_QUERIES: usize = 4;
 
 /// The answers of a plan.
 #[derive(Debug, Default, Clone)]
@@ -19,8 +28,6 @@ pub struct Results {
     pub revision_latency: Vec<Row>,
     pub warnings: Vec<String>,
     pub stats: QueryStats,
-    /// Seconds each query took, in plan order.
-    pub seconds_by_part: Vec<(Part, f64)>,
 }
 
 impl Results {
@@ -36,14 +43,29 @@ impl Results {
     }
 }
 
+/// Runs every query of `plan`.
 pub async fn fetch(backend: &Backend, plan: &Plan) -> Result<Results, TelemetryError> {
+    fetch_queries(backend, plan.queries()).await
+}
+
+/// Runs `queries` (parts of a plan, [`Plan::queries`]), a few at a time, their rows put together by part.
+pub async fn fetch_queries(backend: &Backend, queries: Vec<(Part, QuerySpec)>) -> Result<Results, TelemetryError> {
     let started = Instant::now();
+    let answers: Vec<_> = futures::stream::iter(queries.into_iter().map(|(part, spec)| async move {
+        let started = Instant::now();
+        let answer = backend.query(&spec).await;
+        if let Ok(a) = &answer {
+            let seconds = started.elapsed().as_secs_f64();
+            tracing::debug!(part = part.name(), seconds, bytes = a.bytes, rows = a.rows.len(), "query answered");
+        }
+        (part, answer)
+    }))
+    .buffered(CONCURRENT_QUERIES)
+    .collect()
+    .await;
     let mut results = Results::default();
-    for (part, spec) in plan.specs() {
+    for (part, answer) in answers {
         let name = part.name();
-        let part_started = Instant::now();
-        let answer = backend.query(spec).await;
-        results.seconds_by_part.push((part, part_started.elapsed().as_secs_f64()));
         let answer = match answer {
             Ok(answer) => answer,
             Err(err) if part == Part::Requests => return Err(err),
@@ -56,7 +78,7 @@ pub async fn fetch(backend: &Backend, plan: &Plan) -> Result<Results, TelemetryE
         results.stats.queries += 1;
         results.stats.bytes += answer.bytes;
         results.warnings.extend(answer.warnings.into_iter().map(|w| format!("{name} query: {w}")));
-        *results.rows_mut(part) = answer.rows;
+        results.rows_mut(part).extend(answer.rows);
     }
     results.stats.seconds = started.elapsed().as_secs_f64();
     Ok(results)

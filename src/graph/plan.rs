@@ -18,6 +18,8 @@ pub const QUANTILE: f64 = 0.95;
 /// Hash labels the scrape configuration copies from pod labels.
 pub const ROLLOUT_HASH: &str = "rollouts_pod_template_hash";
 pub const DEPLOYMENT_HASH: &str = "pod_template_hash";
+/// The proxy that reported a series: queries grouped by it run as one query per reporter.
+pub const REPORTER: &str = "reporter";
 
 /// The queries of one graph.
 #[derive(Debug, Clone)]
@@ -74,6 +76,14 @@ impl Plan {
         ];
         out.extend(optional.into_iter().filter_map(|(part, spec)| Some((part, spec.as_ref()?))));
         out
+    }
+
+    /// The queries to run: every part's, those grouped by reporter as one query per reporter (a server evaluates
+    /// a query on one core; the parts of the largest then run on several).
+    pub fn queries(&self) -> Vec<(Part, QuerySpec)> {
+        (self.specs().into_iter())
+            .flat_map(|(part, spec)| spec.shards(REPORTER).into_iter().map(move |shard| (part, shard)))
+            .collect()
     }
 }
 
@@ -164,11 +174,12 @@ fn focus_sides(focus: &Focus, index: &IdentityIndex) -> Vec<Vec<Matcher>> {
 }
 
 /// Where edges are measured: by every proxy that reports them (the caller's, the callee's, a waypoint), so an
-/// edge seen by one side only is still drawn; the graph counts each series once.
+/// edge seen by one side only is still drawn; the graph counts each series once. One alternative per reporter: the
+/// query can then run as one query per reporter ([`crate::telemetry::QuerySpec::shards`]).
 fn edge_reporters() -> Vec<Vec<Matcher>> {
-    let reporters: Vec<&str> =
-        [Reporter::Source, Reporter::Destination, Reporter::Waypoint].map(Reporter::as_label).into();
-    vec![vec![Matcher::one_of("reporter", &reporters)]]
+    [Reporter::Source, Reporter::Destination, Reporter::Waypoint]
+        .map(|r| vec![Matcher::eq(REPORTER, r.as_label())])
+        .into()
 }
 
 /// Plans the queries for `req` over the workloads of `index`.

@@ -96,6 +96,30 @@ impl Row {
 }
 
 impl QuerySpec {
+    /// This query as independent queries whose answers, put together, are its answer: one per value of `label`
+    /// when every alternative picks one value of it exactly and the rows are grouped by it (so no row sums series
+    /// of two parts, and no series is in two). A server evaluates each query on one core; parts use several.
+    pub fn shards(&self, label: &str) -> Vec<QuerySpec> {
+        let grouped = matches!(self.aggregation, Aggregation::SumRate) && self.group_by.iter().any(|l| l == label);
+        let value_of = |alternative: &[Matcher]| {
+            let mut picks = alternative.iter().filter(|m| m.label == label);
+            match (picks.next(), picks.next()) {
+                (Some(m), None) if m.op == MatchOp::Eq => Some(m.value.clone()),
+                _ => None,
+            }
+        };
+        let values: Option<Vec<String>> = self.selectors.iter().map(|a| value_of(a)).collect();
+        let Some(values) = values.filter(|v| grouped && v.len() > 1) else { return vec![self.clone()] };
+        let mut shards: Vec<(String, QuerySpec)> = Vec::new();
+        for (value, alternative) in values.into_iter().zip(&self.selectors) {
+            match shards.iter_mut().find(|(v, _)| *v == value) {
+                Some((_, shard)) => shard.selectors.push(alternative.clone()),
+                None => shards.push((value, QuerySpec { selectors: vec![alternative.clone()], ..self.clone() })),
+            }
+        }
+        shards.into_iter().map(|(_, shard)| shard).collect()
+    }
+
     /// The PromQL text of this query.
     pub fn promql(&self) -> String {
         let range = format!("[{}s]", self.range_s);
@@ -194,6 +218,32 @@ mod tests {
              source_workload_namespace=~\"a|b\\\\.c\"}[600s]) or rate(istio_requests_total{reporter=\"source\", \
              destination_workload_namespace=~\"a|b\\\\.c\"}[600s]))"
         );
+    }
+
+    #[test]
+    fn a_sum_grouped_by_reporter_shards_by_reporter() {
+        let side = |ns: &str| Matcher::eq("source_workload_namespace", ns);
+        let mut q = spec();
+        q.group_by = vec!["reporter".into(), "source_workload".into()];
+        q.selectors = vec![
+            vec![Matcher::eq("reporter", "source"), side("a")],
+            vec![Matcher::eq("reporter", "destination"), side("a")],
+            vec![Matcher::eq("reporter", "source"), side("b")],
+        ];
+        let shards = q.shards("reporter");
+        let selectors: Vec<usize> = shards.iter().map(|s| s.selectors.len()).collect();
+        assert_eq!(selectors, [2, 1], "one query per reporter, each with its alternatives");
+        assert!(shards.iter().all(|s| s.group_by == q.group_by && s.metric == q.metric));
+        // Not grouped by the label, a quantile, or an alternative without one value of it: one query as it is.
+        let mut ungrouped = q.clone();
+        ungrouped.group_by = vec!["source_workload".into()];
+        assert_eq!(ungrouped.shards("reporter"), [ungrouped.clone()]);
+        let mut quantile = q.clone();
+        quantile.aggregation = Aggregation::Quantile(0.95);
+        assert_eq!(quantile.shards("reporter"), [quantile.clone()]);
+        let mut either = q.clone();
+        either.selectors[1] = vec![Matcher::one_of("reporter", &["destination", "waypoint"])];
+        assert_eq!(either.shards("reporter"), [either.clone()]);
     }
 
     #[test]
