@@ -17,6 +17,7 @@ pub mod load;
 pub mod meta;
 pub mod object;
 pub mod status;
+pub mod yaml_list;
 
 use serde::Deserialize;
 

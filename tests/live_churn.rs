@@ -154,3 +154,29 @@ fn ten_thousand_workloads_with_real_sized_pods_read_from_a_snapshot() {
         count
     );
 }
+
+#[test]
+fn a_yaml_list_is_read_item_by_item_like_its_json_twin() {
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": realistic::cluster(20, 100)});
+    let read = |name: &str, text: Vec<u8>| {
+        let work = tempfile::tempdir().unwrap();
+        std::fs::create_dir(work.path().join("k8s")).unwrap();
+        std::fs::write(work.path().join("k8s").join(name), &text).unwrap();
+        let run =
+            process::meshlens_measured(&["workloads", "-A", "-o", "json", "--snapshot", work.path().to_str().unwrap()]);
+        assert!(run.output.status.success(), "{}", String::from_utf8_lossy(&run.output.stderr));
+        let peak_mb = run.peak_kb as f64 / 1024.0;
+        println!(
+            "{name}: 2,000 workloads with real-sized pods, {:.0} MB: {:.1} s, peak RSS {peak_mb:.0} MB",
+            text.len() as f64 / 1e6,
+            run.elapsed.as_secs_f64()
+        );
+        (serde_json::from_slice::<Value>(&run.output.stdout).unwrap(), peak_mb)
+    };
+    let (from_json, json_mb) = read("cluster.json", serde_json::to_vec(&list).unwrap());
+    let (from_yaml, yaml_mb) = read("cluster.yaml", serde_saphyr::to_string(&list).unwrap().into_bytes());
+    assert_eq!(from_json.as_array().map(Vec::len), Some(2_000));
+    assert_eq!(from_yaml, from_json);
+    // Parsed whole, the YAML list took several times the JSON list's memory; item by item, about the same.
+    assert!(yaml_mb < json_mb + 50.0, "YAML {yaml_mb:.0} MB, JSON {json_mb:.0} MB");
+}

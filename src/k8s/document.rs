@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use serde_saphyr::DuplicateKeyPolicy;
 
 use super::object::give_item_type;
+use super::yaml_list::{self, YamlList};
 
 /// How a file's text is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +35,8 @@ impl Format {
 pub struct Document {
     pub index: usize,
     pub line: usize,
-    /// Which item of a JSON `kind: List` this is (counted from 1): a list is handed out item by item, so a
-    /// `kubectl get -o json` dump of a whole cluster never exists as one tree.
+    /// Which item of a `kind: List` this is (counted from 1): a list is handed out item by item, so a
+    /// `kubectl get -o json` (or `-o yaml`) dump of a whole cluster never exists as one tree.
     pub item: Option<usize>,
     pub value: Value,
     /// Something the document got away with that its author should hear about (a duplicate key).
@@ -73,6 +74,8 @@ enum Inner<'a> {
     Yaml {
         chunks: std::vec::IntoIter<Chunk<'a>>,
         index: usize,
+        /// The items of the current document, a list, still to hand out.
+        list: Option<YamlItems<'a>>,
     },
     Json {
         text: &'a str,
@@ -93,6 +96,17 @@ struct ListItems<'a> {
     line: usize,
 }
 
+/// The unread items of a YAML list document.
+struct YamlItems<'a> {
+    items: std::iter::Enumerate<std::vec::IntoIter<yaml_list::Item<'a>>>,
+    kind: String,
+    api_version: String,
+    index: usize,
+    /// The file line of the document's first line, and of its first line of content (where its items are said to be).
+    origin: usize,
+    line: usize,
+}
+
 /// What a JSON document must look like to be handed out item by item; its items are only found, not parsed.
 #[derive(Deserialize)]
 struct ListShape<'a> {
@@ -108,7 +122,7 @@ impl<'a> Documents<'a> {
     /// The documents of `text`, which may expand to `nodes_left` nodes in all.
     pub fn new(text: &'a str, format: Format, nodes_left: usize) -> Documents<'a> {
         let inner = match format {
-            Format::Yaml => Inner::Yaml { chunks: split_yaml(text).into_iter(), index: 0 },
+            Format::Yaml => Inner::Yaml { chunks: split_yaml(text).into_iter(), index: 0, list: None },
             Format::Json => Inner::Json {
                 text,
                 stream: serde_json::Deserializer::from_str(text).into_iter::<&RawValue>(),
@@ -131,13 +145,41 @@ impl Iterator for Documents<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let parsed = match &mut self.inner {
-            Inner::Yaml { chunks, index, .. } => {
+            Inner::Yaml { chunks, index, list } => loop {
+                if let Some(YamlItems { items, kind, api_version, index, origin, line }) = list {
+                    if let Some((i, item)) = items.next() {
+                        let text = item.document();
+                        let chunk = Chunk { origin: origin.saturating_add(item.line), text: &text };
+                        let number = i.saturating_add(1);
+                        let allowed = budget(&text, self.nodes_left);
+                        let parsed = parse_yaml_chunk(*index, chunk, allowed);
+                        break parsed
+                            .map(|mut doc| {
+                                give_item_type(&mut doc.value, kind, api_version);
+                                Document { line: *line, item: Some(number), ..doc }
+                            })
+                            .map_err(|err| DocumentError {
+                                line: *line,
+                                message: format!("item {number}: {}", err.message),
+                                ..err
+                            });
+                    }
+                    *list = None;
+                }
                 let chunk = chunks.next()?;
                 *index = index.saturating_add(1);
-                let allowed =
-                    NODES_PER_DOCUMENT.saturating_add(chunk.text.len().saturating_mul(2)).min(self.nodes_left);
-                parse_yaml_chunk(*index, chunk, allowed)
-            }
+                match yaml_list::list_items(chunk.text) {
+                    Some(found) => {
+                        let YamlList { kind, api_version, items } = found;
+                        let (items, line) = (items.into_iter().enumerate(), chunk.content_line());
+                        *list = Some(YamlItems { items, kind, api_version, index: *index, origin: chunk.origin, line });
+                    }
+                    None => {
+                        let allowed = budget(chunk.text, self.nodes_left);
+                        break parse_yaml_chunk(*index, chunk, allowed);
+                    }
+                }
+            },
             Inner::Json { text, stream, done, index, list } => loop {
                 if let Some(ListItems { items, kind, api_version, index, line }) = list {
                     if let Some((i, raw)) = items.next() {
@@ -201,6 +243,12 @@ impl Iterator for Documents<'_> {
         }
         Some(parsed)
     }
+}
+
+/// The nodes a YAML document of `text` may expand to: [`NODES_PER_DOCUMENT`] and two per byte, within what the
+/// file's budget has left.
+fn budget(text: &str, nodes_left: usize) -> usize {
+    NODES_PER_DOCUMENT.saturating_add(text.len().saturating_mul(2)).min(nodes_left)
 }
 
 /// The nodes of a parsed document: every mapping, sequence and scalar.
@@ -395,6 +443,25 @@ mod tests {
         loader.add_text("t", text, Format::Json).unwrap();
         let (objects, report) = loader.finish();
         assert_eq!((objects.len(), report.documents), (2, 3));
+    }
+
+    #[test]
+    fn a_yaml_list_is_handed_out_item_by_item_and_a_broken_item_loses_only_itself() {
+        let text = "a: 1\n---\napiVersion: v1\nitems:\n- metadata: {name: a}\n- kind: Service\n  metadata:\n    \
+                    name: [b\n- metadata:\n    name: c\nkind: PodList\n";
+        let docs: Vec<_> = parse_documents(text, Format::Yaml).collect();
+        assert_eq!(docs.len(), 4);
+        let first = docs[1].as_ref().unwrap();
+        assert_eq!((first.index, first.line, first.item), (2, 3, Some(1)), "an item is where its list is");
+        assert_eq!((first.value["kind"].as_str(), first.value["apiVersion"].as_str()), (Some("Pod"), Some("v1")));
+        let broken = docs[2].as_ref().unwrap_err();
+        assert!(broken.message.starts_with("item 2: ") && broken.message.contains("line 8"), "{}", broken.message);
+        let last = docs[3].as_ref().unwrap();
+        assert_eq!((last.item, last.value["metadata"]["name"].as_str()), (Some(3), Some("c")));
+        // The same objects as the list parsed whole.
+        let whole = "apiVersion: v1\nitems:\n- &a {metadata: {name: a}}\nkind: List\n";
+        let items: Vec<_> = parse_documents(whole, Format::Yaml).map(|d| d.unwrap().item).collect();
+        assert_eq!(items, [None], "an anchor makes the list parse whole");
     }
 
     #[test]

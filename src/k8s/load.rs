@@ -105,7 +105,7 @@ impl Loader {
         self.nodes_left = self.nodes_left.saturating_add(text.len().saturating_mul(2));
         let mut documents = Documents::new(text, format, self.nodes_left);
         for doc in &mut documents {
-            // A JSON list's items come one by one: the list is one document.
+            // A list's items come one by one: the list is one document.
             if !doc.as_ref().is_ok_and(|doc| doc.item.is_some_and(|item| item > 1)) {
                 self.report.documents = self.report.documents.saturating_add(1);
             }
