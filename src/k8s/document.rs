@@ -274,7 +274,8 @@ impl Chunk<'_> {
     }
 }
 
-fn is_blank_or_comment(line: &str) -> bool {
+/// A YAML line with nothing to parse.
+pub(super) fn is_blank_or_comment(line: &str) -> bool {
     let line = line.trim();
     line.is_empty() || line.starts_with('#')
 }

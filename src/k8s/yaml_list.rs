@@ -4,6 +4,8 @@
 //! anchors or aliases); any other document is parsed whole, as before.
 #![deny(clippy::arithmetic_side_effects)]
 
+use super::document::is_blank_or_comment;
+
 /// A list document's declared kind and apiVersion (each item's defaults) and its items.
 pub struct YamlList<'a> {
     pub kind: String,
@@ -119,11 +121,6 @@ fn close<'a>(
     if let Some((start, line)) = current.take() {
         items.push(Item { line, text: text.get(start..end).unwrap_or_default(), indent });
     }
-}
-
-fn is_blank_or_comment(line: &str) -> bool {
-    let line = line.trim();
-    line.is_empty() || line.starts_with('#')
 }
 
 fn leading_spaces(line: &str) -> usize {
