@@ -210,7 +210,7 @@ fn measure(mesh: &Mesh<'_>, req: &GraphRequest) -> PlanCost {
         prometheus_s: median(prom_s),
         kiali_content_s: fetch_seconds(
             mesh,
-            the_plan.queries().into_iter().filter(|(p, _)| !per_revision(*p)).collect(),
+            the_plan.queries(true).into_iter().filter(|(p, _)| !per_revision(*p)).collect(),
         ),
         build_s: median(build_s),
         total_s: median(total_s),
@@ -257,7 +257,7 @@ impl Work {
 /// summed to one number (one per reporter where the plan runs a query per reporter), fetched as the plan is (median
 /// of 3, after the warm-up `measure` did).
 fn floor_s(mesh: &Mesh<'_>, req: &GraphRequest) -> f64 {
-    let mut queries = plan(req, mesh.index).queries();
+    let mut queries = plan(req, mesh.index).queries(true);
     for (_, spec) in &mut queries {
         spec.group_by.retain(|label| label == REPORTER);
     }
@@ -315,7 +315,8 @@ fn bench_size(n: usize) {
     let mesh = Mesh { runtime: &runtime, backend: &backend, index: &index, inventory: &snapshot.inventory };
     let ours = [measure(&mesh, &lean), measure(&mesh, &with_latency)];
     let floors = [floor_s(&mesh, &lean), floor_s(&mesh, &with_latency)];
-    let requests: Vec<_> = plan(&lean, &index).queries().into_iter().filter(|(p, _)| *p == Part::Requests).collect();
+    let requests: Vec<_> =
+        plan(&lean, &index).queries(true).into_iter().filter(|(p, _)| *p == Part::Requests).collect();
     let requests_queries = requests.len();
     let requests_only = fetch_seconds(&mesh, requests);
     let kiali = |content| {

@@ -36,6 +36,13 @@ pub enum TelemetryError {
 }
 
 impl Backend {
+    /// Whether independent queries are answered side by side: a server evaluates each on a core of its own, while
+    /// the in-memory store answers on the caller's thread, where a query split in parts only scans its series
+    /// once per part.
+    pub fn answers_in_parallel(&self) -> bool {
+        matches!(self, Backend::Prometheus(_))
+    }
+
     /// Answers one query.
     pub async fn query(&self, spec: &QuerySpec) -> Result<Answer, TelemetryError> {
         match self {

@@ -1,6 +1,6 @@
-//! Runs a plan's queries, a few at a time, and keeps what they cost. A query grouped by reporter runs as one query
-//! per reporter: a Prometheus evaluates a query on one core, and the parts of a graph's largest query then use the
-//! cores it has (Kiali runs its queries one after another). Without the request query there is no graph; a failed
+//! Runs a plan's queries, a few at a time, and keeps what they cost. Against a server, a query grouped by reporter
+//! runs as one query per reporter: a Prometheus evaluates a query on one core, and the parts of a graph's largest
+//! query then use the cores it has (Kiali runs its queries one after another). Without the request query there is no graph; a failed
 //! secondary query becomes a visible warning.
 
 use std::time::Instant;
@@ -12,7 +12,8 @@ use crate::telemetry::{Backend, QuerySpec, Row, TelemetryError};
 use super::QueryStats;
 use super::plan::{Part, Plan};
 
-/// At most this many queries of one graph are in flight at once. More than the cores of a small Prometheus: while
+/// At most this many queries of one graph are in flight at once against a server (the in-memory store answers
+/// one at a time: interleaved, its answers only cost more memory). More than the cores of a small Prometheus: while
 /// it evaluates one query it is sending another's answer, and meshlens decoding a third. (The 4,000-workload graph
 /// against a 2-core Prometheus fetched in 5.1 s one at a time, 3.6–4.1 s two, 3.2–3.6 s four, 3.1–3.5 s six.)
 const CONCURRENT_QUERIES: usize = 4;
@@ -45,13 +46,14 @@ impl Results {
 
 /// Runs every query of `plan`.
 pub async fn fetch(backend: &Backend, plan: &Plan) -> Result<Results, TelemetryError> {
-    fetch_queries(backend, plan.queries()).await
+    fetch_queries(backend, plan.queries(backend.answers_in_parallel())).await
 }
 
 /// Runs `queries` (parts of a plan, [`Plan::queries`]), a few at a time, their rows put together by part.
 pub async fn fetch_queries(backend: &Backend, queries: Vec<(Part, QuerySpec)>) -> Result<Results, TelemetryError> {
     let started = Instant::now();
-    let answers: Vec<_> = futures::stream::iter(queries.into_iter().map(|(part, spec)| async move {
+    let at_once = if backend.answers_in_parallel() { CONCURRENT_QUERIES } else { 1 };
+    let mut answers = futures::stream::iter(queries.into_iter().map(|(part, spec)| async move {
         let started = Instant::now();
         let answer = backend.query(&spec).await;
         if let Ok(a) = &answer {
@@ -60,11 +62,10 @@ pub async fn fetch_queries(backend: &Backend, queries: Vec<(Part, QuerySpec)>) -
         }
         (part, answer)
     }))
-    .buffered(CONCURRENT_QUERIES)
-    .collect()
-    .await;
+    .buffered(at_once);
     let mut results = Results::default();
-    for (part, answer) in answers {
+    // In plan order: a failed request query ends the graph at once, and the queries still running with it.
+    while let Some((part, answer)) = answers.next().await {
         let name = part.name();
         let answer = match answer {
             Ok(answer) => answer,

@@ -78,12 +78,11 @@ impl Plan {
         out
     }
 
-    /// The queries to run: every part's, those grouped by reporter as one query per reporter (a server evaluates
-    /// a query on one core; the parts of the largest then run on several).
-    pub fn queries(&self) -> Vec<(Part, QuerySpec)> {
-        (self.specs().into_iter())
-            .flat_map(|(part, spec)| spec.shards(REPORTER).into_iter().map(move |shard| (part, shard)))
-            .collect()
+    /// The queries to run: every part's; with `split`, those grouped by reporter as one query per reporter (a
+    /// server evaluates a query on one core; the parts of the largest then run on several).
+    pub fn queries(&self, split: bool) -> Vec<(Part, QuerySpec)> {
+        let parts = |spec: &QuerySpec| if split { spec.shards(REPORTER) } else { vec![spec.clone()] };
+        (self.specs().into_iter()).flat_map(|(part, spec)| parts(spec).into_iter().map(move |q| (part, q))).collect()
     }
 }
 
@@ -174,12 +173,11 @@ fn focus_sides(focus: &Focus, index: &IdentityIndex) -> Vec<Vec<Matcher>> {
 }
 
 /// Where edges are measured: by every proxy that reports them (the caller's, the callee's, a waypoint), so an
-/// edge seen by one side only is still drawn; the graph counts each series once. One alternative per reporter: the
-/// query can then run as one query per reporter ([`crate::telemetry::QuerySpec::shards`]).
+/// edge seen by one side only is still drawn; the graph counts each series once.
 fn edge_reporters() -> Vec<Vec<Matcher>> {
-    [Reporter::Source, Reporter::Destination, Reporter::Waypoint]
-        .map(|r| vec![Matcher::eq(REPORTER, r.as_label())])
-        .into()
+    let reporters: Vec<&str> =
+        [Reporter::Source, Reporter::Destination, Reporter::Waypoint].map(Reporter::as_label).into();
+    vec![vec![Matcher::one_of(REPORTER, &reporters)]]
 }
 
 /// Plans the queries for `req` over the workloads of `index`.

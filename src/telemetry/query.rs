@@ -97,25 +97,35 @@ impl Row {
 
 impl QuerySpec {
     /// This query as independent queries whose answers, put together, are its answer: one per value of `label`
-    /// when every alternative picks one value of it exactly and the rows are grouped by it (so no row sums series
-    /// of two parts, and no series is in two). A server evaluates each query on one core; parts use several.
+    /// when every alternative picks plain values of it (`label="a"`, `label=~"a|b"`) and the rows are grouped by it,
+    /// so no row sums series of two parts and no series is in two. A server evaluates each query on one core; the
+    /// parts use several.
     pub fn shards(&self, label: &str) -> Vec<QuerySpec> {
         let grouped = matches!(self.aggregation, Aggregation::SumRate) && self.group_by.iter().any(|l| l == label);
-        let value_of = |alternative: &[Matcher]| {
-            let mut picks = alternative.iter().filter(|m| m.label == label);
-            match (picks.next(), picks.next()) {
-                (Some(m), None) if m.op == MatchOp::Eq => Some(m.value.clone()),
-                _ => None,
+        let values: Option<Vec<Vec<&str>>> = (self.selectors.iter())
+            .map(|alternative| {
+                let mut on_label = alternative.iter().filter(|m| m.label == label);
+                match (on_label.next(), on_label.next()) {
+                    (Some(m), None) => literal_values(m),
+                    _ => None,
+                }
+            })
+            .collect();
+        let Some(values) = values.filter(|_| grouped) else { return vec![self.clone()] };
+        let mut shards: Vec<(&str, QuerySpec)> = Vec::new();
+        for (alternative, values) in self.selectors.iter().zip(values) {
+            for value in values {
+                let picked =
+                    alternative.iter().map(|m| if m.label == label { Matcher::eq(label, value) } else { m.clone() });
+                let picked: Vec<Matcher> = picked.collect();
+                match shards.iter_mut().find(|(v, _)| *v == value) {
+                    Some((_, shard)) => shard.selectors.push(picked),
+                    None => shards.push((value, QuerySpec { selectors: vec![picked], ..self.clone() })),
+                }
             }
-        };
-        let values: Option<Vec<String>> = self.selectors.iter().map(|a| value_of(a)).collect();
-        let Some(values) = values.filter(|v| grouped && v.len() > 1) else { return vec![self.clone()] };
-        let mut shards: Vec<(String, QuerySpec)> = Vec::new();
-        for (value, alternative) in values.into_iter().zip(&self.selectors) {
-            match shards.iter_mut().find(|(v, _)| *v == value) {
-                Some((_, shard)) => shard.selectors.push(alternative.clone()),
-                None => shards.push((value, QuerySpec { selectors: vec![alternative.clone()], ..self.clone() })),
-            }
+        }
+        if shards.len() < 2 {
+            return vec![self.clone()];
         }
         shards.into_iter().map(|(_, shard)| shard).collect()
     }
@@ -142,6 +152,17 @@ impl QuerySpec {
 
     fn selector(&self, matchers: &[Matcher]) -> String {
         selector(&self.metric, matchers)
+    }
+}
+
+/// The values a matcher selects when it names them plainly: `label="a"`, or `label=~"a|b"` of plain words (a
+/// PromQL regex is anchored, so such an alternation selects exactly its words).
+fn literal_values(m: &Matcher) -> Option<Vec<&str>> {
+    let plain = |v: &str| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match m.op {
+        MatchOp::Eq => Some(vec![m.value.as_str()]),
+        MatchOp::Re => Some(m.value.split('|').collect::<Vec<_>>()).filter(|values| values.iter().all(|v| plain(v))),
+        MatchOp::Ne | MatchOp::Nre => None,
     }
 }
 
@@ -226,24 +247,35 @@ mod tests {
         let mut q = spec();
         q.group_by = vec!["reporter".into(), "source_workload".into()];
         q.selectors = vec![
-            vec![Matcher::eq("reporter", "source"), side("a")],
-            vec![Matcher::eq("reporter", "destination"), side("a")],
+            vec![Matcher::one_of("reporter", &["source", "destination"]), side("a")],
             vec![Matcher::eq("reporter", "source"), side("b")],
         ];
         let shards = q.shards("reporter");
-        let selectors: Vec<usize> = shards.iter().map(|s| s.selectors.len()).collect();
-        assert_eq!(selectors, [2, 1], "one query per reporter, each with its alternatives");
+        let selectors: Vec<&Vec<Vec<Matcher>>> = shards.iter().map(|s| &s.selectors).collect();
+        assert_eq!(
+            selectors,
+            [
+                &vec![
+                    vec![Matcher::eq("reporter", "source"), side("a")],
+                    vec![Matcher::eq("reporter", "source"), side("b")]
+                ],
+                &vec![vec![Matcher::eq("reporter", "destination"), side("a")]],
+            ],
+            "one query per reporter, each with its alternatives"
+        );
         assert!(shards.iter().all(|s| s.group_by == q.group_by && s.metric == q.metric));
-        // Not grouped by the label, a quantile, or an alternative without one value of it: one query as it is.
+        // Not grouped by the label, a quantile, one value only, or a value that is a pattern: one query as it is.
         let mut ungrouped = q.clone();
         ungrouped.group_by = vec!["source_workload".into()];
-        assert_eq!(ungrouped.shards("reporter"), [ungrouped.clone()]);
         let mut quantile = q.clone();
         quantile.aggregation = Aggregation::Quantile(0.95);
-        assert_eq!(quantile.shards("reporter"), [quantile.clone()]);
-        let mut either = q.clone();
-        either.selectors[1] = vec![Matcher::one_of("reporter", &["destination", "waypoint"])];
-        assert_eq!(either.shards("reporter"), [either.clone()]);
+        let mut single = q.clone();
+        single.selectors = vec![vec![Matcher::eq("reporter", "source")]];
+        let mut pattern = q.clone();
+        pattern.selectors[1] = vec![Matcher { label: "reporter".into(), op: MatchOp::Re, value: "dest.*".into() }];
+        for unsplit in [ungrouped, quantile, single, pattern] {
+            assert_eq!(unsplit.shards("reporter"), std::slice::from_ref(&unsplit));
+        }
     }
 
     #[test]
