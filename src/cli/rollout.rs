@@ -9,7 +9,7 @@ use crate::k8s::{Kind, Resource};
 use crate::rollout::info::experiment_info;
 use crate::rollout::{render_rollout, rollout_info};
 
-use super::source::load;
+use super::source::{Mesh, load};
 use super::traffic::{measure, workload_graph};
 use super::workloads::suggestion;
 use super::{ItemFormat, ItemOptions, ListFormat, RolloutGetArgs, RolloutListArgs, say};
@@ -89,14 +89,8 @@ pub fn list(args: &RolloutListArgs) -> anyhow::Result<ExitCode> {
 fn show(name: &str, options: &ItemOptions) -> anyhow::Result<ExitCode> {
     let mesh = load(&options.source, options.namespace.as_slice())?;
     let inv = &mesh.inventory;
-    let (namespace, info) = argo_view(inv, name, options.namespace.as_deref())?;
-    let id = WorkloadId {
-        cluster: mesh.index.cluster.clone(),
-        namespace: namespace.clone(),
-        name: name.to_owned(),
-        kind: WorkloadKind::Rollout,
-    };
-    let measured = measure(&mesh, &options.source, &id, options.duration)?;
+    let (_, info) = argo_view(inv, name, options.namespace.as_deref())?;
+    let measured = measure(&mesh, &options.source, &rollout_id(&mesh, &info), options.duration)?;
     match options.output {
         ItemFormat::Text => {
             out_text(&render_rollout(&info, mesh.now()))?;
@@ -146,6 +140,16 @@ fn watch(target: Target, options: &ItemOptions) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The workload a Rollout is in the mesh's index: what its traffic is measured as.
+pub fn rollout_id(mesh: &Mesh, info: &RolloutInfo) -> WorkloadId {
+    WorkloadId {
+        cluster: mesh.index.cluster.clone(),
+        namespace: info.namespace.clone(),
+        name: info.name.clone(),
+        kind: WorkloadKind::Rollout,
+    }
 }
 
 /// Why a name given on the command line is not one object of the kind asked for.

@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::bail;
 use tokio::time::Instant;
 
-use crate::identity::{WorkloadId, WorkloadKind};
 use crate::inventory::live::LiveObjects;
 use crate::inventory::{DEFAULT_CLUSTER, Inventory};
 use crate::k8s::live;
@@ -18,8 +17,8 @@ use crate::rollout::RolloutInfo;
 use crate::rollout::status::{CanaryDrift, StatusFailure, is_final, once_line, verdict, watch_line};
 use crate::views::rollouts::canary_drift;
 
-use super::rollout::{Lookup, argo_view};
-use super::source::{Mesh, check_namespaces, cluster_options, load, mesh_of_live};
+use super::rollout::{Lookup, argo_view, rollout_id};
+use super::source::{check_namespaces, cluster_options, load, mesh_of_live};
 use super::traffic::{measure, measure_now};
 use super::{RolloutStatusArgs, out_text, say};
 
@@ -78,15 +77,6 @@ fn judge(drift: Option<CanaryDrift>, max: f64) -> anyhow::Result<()> {
             say("note: no canary share was measured to hold against --max-drift");
             Ok(())
         }
-    }
-}
-
-fn rollout_id(mesh: &Mesh, info: &RolloutInfo) -> WorkloadId {
-    WorkloadId {
-        cluster: mesh.index.cluster.clone(),
-        namespace: info.namespace.clone(),
-        name: info.name.clone(),
-        kind: WorkloadKind::Rollout,
     }
 }
 
