@@ -113,15 +113,22 @@ fn plan_specs() -> Vec<(String, &'static std::path::Path, QuerySpec)> {
 fn every_plan_query_agrees_with_prometheus_within_1e6() {
     let prom = Prometheus::new(&PrometheusConfig::new(prometheus())).unwrap();
     let mut stores: std::collections::HashMap<&std::path::Path, MemoryStore> = Default::default();
-    let mut compared = 0;
+    let (mut compared, mut left_out) = (0, 0);
     for (what, dir, spec) in plan_specs() {
         let store = stores.entry(dir).or_insert_with(|| memory_store(dir));
         let expected = sorted(block_on(prom.query(&spec)).unwrap().rows);
         let actual = store.query(&spec).unwrap();
         assert_same(&expected, &actual, &what, 1e-6);
         compared += expected.len();
+        if spec.aggregation == Aggregation::SumRateAboveZero {
+            let every_group = QuerySpec { aggregation: Aggregation::SumRate, ..spec.clone() };
+            let all = block_on(prom.query(&every_group)).unwrap().rows;
+            assert!(expected.iter().all(|r| r.value > 0.0), "{what}: only groups above zero");
+            left_out += all.len() - expected.len();
+        }
     }
     assert!(compared > 1000, "the plans return real data ({compared} rows)");
+    assert!(left_out > 0, "the edge queries left out groups that counted nothing, in both engines alike");
 }
 
 #[test]

@@ -55,6 +55,7 @@ pub async fn fetch_queries(backend: &Backend, queries: Vec<(Part, QuerySpec)>) -
     let at_once = if backend.answers_in_parallel() { CONCURRENT_QUERIES } else { 1 };
     let mut answers = futures::stream::iter(queries.into_iter().map(|(part, spec)| async move {
         let started = Instant::now();
+        tracing::trace!(part = part.name(), query = %spec.promql(), "query sent");
         let answer = backend.query(&spec).await;
         if let Ok(a) = &answer {
             let seconds = started.elapsed().as_secs_f64();

@@ -198,9 +198,11 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
     // `app` is the scraped pod's: ztunnel's reports carry `app="ztunnel"` (Kiali's `ambientTraffic` tells them apart).
     let mut tcp_labels = strings(&["reporter", "app"]);
     tcp_labels.extend(endpoints.iter().cloned());
-    let requests = spec(REQUESTS, scope(req, index, &edges), request_labels, Aggregation::SumRate);
-    let tcp_sent = spec(TCP_SENT, scope(req, index, &edges), tcp_labels.clone(), Aggregation::SumRate);
-    let tcp_received = spec(TCP_RECEIVED, scope(req, index, &edges), tcp_labels, Aggregation::SumRate);
+    // An edge is drawn from what was counted in the window: rows of nothing are left on the server.
+    let edge_sum = Aggregation::SumRateAboveZero;
+    let requests = spec(REQUESTS, scope(req, index, &edges), request_labels, edge_sum);
+    let tcp_sent = spec(TCP_SENT, scope(req, index, &edges), tcp_labels.clone(), edge_sum);
+    let tcp_received = spec(TCP_RECEIVED, scope(req, index, &edges), tcp_labels, edge_sum);
     let destination = [vec![Matcher::eq("reporter", "destination")]];
     let latency = req
         .edge_latency

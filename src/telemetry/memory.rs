@@ -195,8 +195,10 @@ impl MemoryStore {
             }
         }
         let mut table = LabelTable::default();
+        let above_zero_only = spec.aggregation == Aggregation::SumRateAboveZero;
         let groups: Vec<(Vec<(u32, u32)>, f64)> = groups
             .into_iter()
+            .filter(|(_, group)| !above_zero_only || group.sum > 0.0)
             .map(|(key, Group { sum, mut buckets })| {
                 let mut pairs: Vec<(u32, u32)> = (spec.group_by.iter().zip(key))
                     .filter_map(|(name, value)| value.map(|v| Ok((table.id(name)?, table.id(&v)?))))
@@ -204,7 +206,7 @@ impl MemoryStore {
                 table.sort(&mut pairs);
                 pairs.dedup_by_key(|(name, _)| *name);
                 let value = match spec.aggregation {
-                    Aggregation::SumRate => sum,
+                    Aggregation::SumRate | Aggregation::SumRateAboveZero => sum,
                     Aggregation::Quantile(q) => bucket_quantile(q, &mut buckets),
                 };
                 Ok((pairs, value))

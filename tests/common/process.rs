@@ -135,6 +135,10 @@ pub fn cpu_seconds(pid: u32) -> f64 {
 pub fn backfill(file: &Path, data: &Path) {
     let out = Command::new(require("promtool"))
         .args(["tsdb", "create-blocks-from", "openmetrics"])
+        // One block for a day's samples, as a live server holds its last hours in one (its head block): with
+        // promtool's default of two hours, a window ending on the hour (as the simulator's do) spans two blocks
+        // and every query merges them, at twice the cost of reading the series once.
+        .arg("--max-block-duration=24h")
         .arg(file)
         .arg(data)
         .output()
