@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::identity::IdentityIndex;
 use crate::telemetry::{Aggregation, Matcher, QuerySpec};
 
-use super::{Focus, GraphRequest, Reporter};
+use super::{Focus, GraphRequest, GraphType, Reporter};
 
 pub const REQUESTS: &str = "istio_requests_total";
 pub const DURATION_BUCKETS: &str = "istio_request_duration_milliseconds_bucket";
@@ -198,8 +198,12 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
     // `app` is the scraped pod's: ztunnel's reports carry `app="ztunnel"` (Kiali's `ambientTraffic` tells them apart).
     let mut tcp_labels = strings(&["reporter", "app"]);
     tcp_labels.extend(endpoints.iter().cloned());
-    // An edge is drawn from what was counted in the window: rows of nothing are left on the server.
-    let edge_sum = Aggregation::SumRateAboveZero;
+    // An edge is drawn from what was counted in the window: rows of nothing are left on the server. A service
+    // graph reads them all: it learns from every series, quiet ones too, which Services front a workload.
+    let edge_sum = match req.graph_type {
+        GraphType::Service => Aggregation::SumRate,
+        GraphType::Workload | GraphType::App | GraphType::VersionedApp => Aggregation::SumRateAboveZero,
+    };
     let requests = spec(REQUESTS, scope(req, index, &edges), request_labels, edge_sum);
     let tcp_sent = spec(TCP_SENT, scope(req, index, &edges), tcp_labels.clone(), edge_sum);
     let tcp_received = spec(TCP_RECEIVED, scope(req, index, &edges), tcp_labels, edge_sum);
