@@ -59,7 +59,7 @@ impl Target<'_> {
     /// The text view of the target in `inv`, with ages relative to `now`.
     fn text(self, inv: &Inventory, namespace: Option<&str>, now: jiff::Timestamp) -> anyhow::Result<String> {
         Ok(match self {
-            Target::Rollout(name) => render_rollout(&argo_view(inv, name, namespace)?.1, now),
+            Target::Rollout(name) => render_rollout(&argo_view(inv, name, namespace)?, now),
             Target::Experiment(name) => experiment_view(inv, name, namespace)?.text(now),
         })
     }
@@ -89,7 +89,7 @@ pub fn list(args: &RolloutListArgs) -> anyhow::Result<ExitCode> {
 fn show(name: &str, options: &ItemOptions) -> anyhow::Result<ExitCode> {
     let mesh = load(&options.source, options.namespace.as_slice())?;
     let inv = &mesh.inventory;
-    let (_, info) = argo_view(inv, name, options.namespace.as_deref())?;
+    let info = argo_view(inv, name, options.namespace.as_deref())?;
     let measured = measure(&mesh, &options.source, &rollout_id(&mesh, &info), options.duration)?;
     match options.output {
         ItemFormat::Text => {
@@ -183,8 +183,8 @@ fn locate<'a, K: Resource>(inv: &'a Inventory, name: &str, namespace: Option<&st
     }
 }
 
-/// The namespace and Argo view of Rollout `name`.
-pub fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> Result<(String, RolloutInfo), Lookup> {
+/// The Argo view of Rollout `name`.
+pub fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> Result<RolloutInfo, Lookup> {
     let rollout = locate::<Rollout>(inv, name, namespace).map_err(|err| match err {
         Lookup::Missing { kind, name, place, .. } if locate::<Experiment>(inv, &name, namespace).is_ok() => {
             let suggestion = format!("; {name:?} is an Experiment: rollout get experiment {name}");
@@ -199,8 +199,7 @@ pub fn argo_view(inv: &Inventory, name: &str, namespace: Option<&str>) -> Result
         place: String::new(),
         suggestion: String::new(),
     };
-    let info = found.and_then(|r| rollout_info(inv, r)).ok_or_else(vanished)?;
-    Ok((info.namespace.clone(), info))
+    found.and_then(|r| rollout_info(inv, r)).ok_or_else(vanished)
 }
 
 /// The Argo view of Experiment `name`.

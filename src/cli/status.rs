@@ -46,7 +46,7 @@ pub fn run(args: &RolloutStatusArgs) -> anyhow::Result<ExitCode> {
 /// The Argo view of the Rollout, a missing one in the Argo CLI's words.
 fn find(inv: &Inventory, args: &RolloutStatusArgs) -> anyhow::Result<RolloutInfo> {
     match argo_view(inv, &args.name, args.namespace.as_deref()) {
-        Ok((_, info)) => Ok(info),
+        Ok(info) => Ok(info),
         Err(Lookup::Missing { .. }) => Err(StatusFailure::NotFound(args.name.clone()).into()),
         Err(other) => Err(other.into()),
     }
@@ -132,7 +132,7 @@ fn follow(args: &RolloutStatusArgs, watch: bool) -> anyhow::Result<()> {
                 () = sleep_until(wake) => {}
             }
             // A Rollout deleted while watched is waited for, as the Argo CLI's watch does.
-            if let Ok((_, now)) = argo_view(&objects.inventory(), &args.name, Some(&info.namespace)) {
+            if let Ok(now) = argo_view(&objects.inventory(), &args.name, Some(&info.namespace)) {
                 info = now;
             }
         }

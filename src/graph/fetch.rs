@@ -1,7 +1,7 @@
 //! Runs a plan's queries, a few at a time, and keeps what they cost. Against a server, a query grouped by reporter
 //! runs as one query per reporter: a Prometheus evaluates a query on one core, and the parts of a graph's largest
-//! query then use the cores it has (Kiali runs its queries one after another). Without the request query there is no graph; a failed
-//! secondary query becomes a visible warning.
+//! query then use the cores it has (Kiali runs its queries one after another). Without the request query there is
+//! no graph; a failed secondary query becomes a visible warning.
 
 use std::time::Instant;
 

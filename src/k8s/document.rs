@@ -152,17 +152,7 @@ impl Iterator for Documents<'_> {
                         let chunk = Chunk { origin: origin.saturating_add(item.line), text: &text };
                         let number = i.saturating_add(1);
                         let allowed = budget(&text, self.nodes_left);
-                        let parsed = parse_yaml_chunk(*index, chunk, allowed);
-                        break parsed
-                            .map(|mut doc| {
-                                give_item_type(&mut doc.value, kind, api_version);
-                                Document { line: *line, item: Some(number), ..doc }
-                            })
-                            .map_err(|err| DocumentError {
-                                line: *line,
-                                message: format!("item {number}: {}", err.message),
-                                ..err
-                            });
+                        break list_item(parse_yaml_chunk(*index, chunk, allowed), number, *line, kind, api_version);
                     }
                     *list = None;
                 }
@@ -183,17 +173,8 @@ impl Iterator for Documents<'_> {
             Inner::Json { text, stream, done, index, list } => loop {
                 if let Some(ListItems { items, kind, api_version, index, line }) = list {
                     if let Some((i, raw)) = items.next() {
-                        let (index, line, item) = (*index, *line, Some(i.saturating_add(1)));
-                        let parsed = serde_json::from_str::<Value>(raw.get()).map(|mut value| {
-                            give_item_type(&mut value, kind, api_version);
-                            Document { index, line, item, value, note: None }
-                        });
-                        break parsed.map_err(|err| DocumentError {
-                            index,
-                            line,
-                            message: format!("item {}: {err}", i.saturating_add(1)),
-                            over_budget: false,
-                        });
+                        let parsed = parse_json(raw, *index, *line);
+                        break list_item(parsed, i.saturating_add(1), *line, kind, api_version);
                     }
                     *list = None;
                 }
@@ -224,17 +205,7 @@ impl Iterator for Documents<'_> {
                             line,
                         });
                     }
-                    _ => {
-                        let parsed = serde_json::from_str::<Value>(raw.get());
-                        break parsed
-                            .map(|value| Document { index: *index, line, item: None, value, note: None })
-                            .map_err(|err| DocumentError {
-                                index: *index,
-                                line,
-                                message: err.to_string(),
-                                over_budget: false,
-                            });
-                    }
+                    _ => break parse_json(raw, *index, line),
                 }
             },
         };
@@ -243,6 +214,30 @@ impl Iterator for Documents<'_> {
         }
         Some(parsed)
     }
+}
+
+/// Document `index` of a JSON file, written at `line`.
+fn parse_json(raw: &RawValue, index: usize, line: usize) -> Result<Document, DocumentError> {
+    serde_json::from_str::<Value>(raw.get())
+        .map(|value| Document { index, line, item: None, value, note: None })
+        .map_err(|err| DocumentError { index, line, message: err.to_string(), over_budget: false })
+}
+
+/// Item `number` of a list written at `line`: typed by the list's kind and apiVersion where it says none, and an
+/// error names the item.
+fn list_item(
+    parsed: Result<Document, DocumentError>,
+    number: usize,
+    line: usize,
+    kind: &str,
+    api_version: &str,
+) -> Result<Document, DocumentError> {
+    parsed
+        .map(|mut doc| {
+            give_item_type(&mut doc.value, kind, api_version);
+            Document { line, item: Some(number), ..doc }
+        })
+        .map_err(|err| DocumentError { line, message: format!("item {number}: {}", err.message), ..err })
 }
 
 /// The nodes a YAML document of `text` may expand to: [`NODES_PER_DOCUMENT`] and two per byte, within what the
