@@ -28,7 +28,8 @@ use crate::terminal::{Newlines, escape};
 #[command(name = "meshlens", version, propagate_version = true)]
 pub struct Cli {
     /// Log filter (error, warn, info, debug, trace, or a tracing directive).
-    #[arg(long, global = true, env = "MESHLENS_LOG", default_value = "warn")]
+    // kube-rs' own request tracing logs every 4xx and 5xx answer as an error: meshlens says what failed itself.
+    #[arg(long, global = true, env = "MESHLENS_LOG", default_value = "warn,kube_client::client::builder=off")]
     pub log: String,
     #[command(subcommand)]
     pub command: Command,
@@ -132,6 +133,12 @@ pub struct SourceArgs {
     /// With --kube: this kubeconfig context instead of the current one.
     #[arg(long, value_name = "NAME", global = true, requires = "kube")]
     pub context: Option<String>,
+    /// With --kube: the time one request to the Kubernetes API may take, its retries of 429, 503 and 504
+    /// included (a watch's stream excepted).
+    // 30 s: half the minute after which an API server gives up on a request itself (kube-apiserver's
+    // --request-timeout), so a server that would still answer is waited for, and one that never will is not.
+    #[arg(long, value_name = "DURATION", global = true, default_value = "30s", value_parser = parse_limit)]
+    pub request_timeout: u64,
     /// Evaluate at this time (RFC 3339 or unix seconds) instead of the snapshot's. A negative
     /// unix time takes the `=` form, `--at=-5`: `--at -5` reads `-5` as a flag.
     #[arg(long, value_name = "TIME", global = true)]
@@ -338,9 +345,20 @@ pub struct ServeArgs {
 /// What the server allows each client (see the README for why the defaults are what they are).
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
-    /// Connections open at once; more are closed as they arrive.
+    /// Connections open at once; more are closed as they arrive, but when the server is full a connection that
+    /// has sent no complete request for a second is closed to make room.
     #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub max_connections: u32,
+    /// Connections one client address (an IPv6 client: its /64) may hold at once. Behind a port-forward or an
+    /// ingress every client shares one address: raise it to --max-connections there.
+    // 64: a browser opens at most 6 connections to a host, Prometheus and the Argo analysis provider one or two,
+    // so a dozen people behind one NAT fit, while one address holds an eighth of the default 512.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections_per_client: u32,
+    /// Bytes a request's head (request line and headers) may take; a longer one is answered 431 and closed.
+    // 32 KiB: what nginx allows by default (4 buffers of 8k), far above what a browser sends with its cookies.
+    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024, value_parser = clap::value_parser!(u32).range(8192..=1_048_576))]
+    pub max_header_bytes: u32,
     /// Time a new connection has to send the first byte of its first request.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_limit)]
     pub first_request_timeout: u64,

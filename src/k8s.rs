@@ -6,6 +6,7 @@ pub mod apps;
 pub mod argo;
 pub mod batch;
 pub mod core;
+pub mod deadline;
 pub mod document;
 pub mod flagger;
 pub mod gateway;

@@ -73,7 +73,9 @@ fn the_container_is_non_root_read_only_and_serves_https_with_a_token() {
     for flag in ["--kube", "--auth-token-file=", "--tls-cert-file=", "--tls-key-file=", "--prometheus="] {
         assert!(args.iter().any(|a| a.starts_with(flag)), "{flag} in {args:?}");
     }
-    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/healthz");
+    // Ready once the cluster is listed; alive while it waits for the API server.
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
     // The arguments are ones meshlens accepts.
     let parsed =
         <meshlens::cli::Cli as clap::Parser>::try_parse_from(std::iter::once("meshlens".to_owned()).chain(args));

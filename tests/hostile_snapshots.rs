@@ -220,3 +220,24 @@ fn control_characters_in_names_and_labels_are_shown_not_sent() {
     let names: Vec<&str> = json["nodes"].as_array().unwrap().iter().filter_map(|n| n["name"].as_str()).collect();
     assert!(names.contains(&hostile) && names.contains(&"line\nbreak"), "{names:?}");
 }
+
+#[test]
+fn a_yaml_document_nested_too_deep_is_refused_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate("bookinfo-canary", dir.path(), &[]);
+    // A Service whose spec nests mappings 65 levels deep (4.4 KB), beside the scenario's objects.
+    let mut deep =
+        String::from("apiVersion: v1\nkind: Service\nmetadata:\n  name: deep\n  namespace: bookinfo\nspec:\n");
+    for level in 1..=64 {
+        deep.push_str(&format!("{}a:\n", "  ".repeat(level)));
+    }
+    deep.push_str(&format!("{}x\n", "  ".repeat(65)));
+    std::fs::write(dir.path().join("k8s/deep.yaml"), deep).unwrap();
+    let out = meshlens(&["workloads", "--snapshot", dir.path().to_str().unwrap(), "-o", "json"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("k8s/deep.yaml: document 1: nested 65 levels deep, past the 64"), "{err}");
+    assert!(!err.contains("alias"), "{err}");
+    let workloads: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(workloads.as_array().unwrap().iter().any(|w| w["name"] == "reviews"), "the rest loaded");
+}

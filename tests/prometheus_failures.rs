@@ -208,3 +208,102 @@ fn an_oversized_answer_is_refused_not_buffered() {
     assert!(stderr(&out).contains("with more than 536870912 bytes"), "{}", stderr(&out));
     assert!(started.elapsed() < Duration::from_secs(30));
 }
+
+/// A Prometheus that reads every query and never answers: whether each query's connection was closed.
+struct Hung {
+    url: String,
+    closed: std::sync::Arc<std::sync::Mutex<Vec<bool>>>,
+}
+
+impl Hung {
+    fn start() -> Hung {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let closed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = closed.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let seen = seen.clone();
+                let n = {
+                    let mut seen = seen.lock().unwrap();
+                    seen.push(false);
+                    seen.len() - 1
+                };
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    while matches!(stream.read(&mut buf), Ok(read) if read > 0) {}
+                    seen.lock().unwrap()[n] = true;
+                });
+            }
+        });
+        Hung { url, closed }
+    }
+
+    fn opened(&self) -> usize {
+        self.closed.lock().unwrap().len()
+    }
+
+    fn open(&self) -> usize {
+        self.closed.lock().unwrap().iter().filter(|closed| !**closed).count()
+    }
+
+    /// Waits up to `limit` for `check`; whether it held.
+    fn within(&self, limit: Duration, check: impl Fn(&Hung) -> bool) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while !check(self) {
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        true
+    }
+}
+
+#[test]
+fn a_graph_whose_client_left_stops_its_queries_and_a_hung_prometheus_holds_no_worker() {
+    let work = tempfile::tempdir().unwrap();
+    let snapshot = work.path().join("snapshot");
+    common::simulate("bookinfo-canary", &snapshot, &[]);
+    let hung = Hung::start();
+    let (server, port) =
+        common::serve_snapshot(&snapshot, work.path(), &["--prometheus", &hung.url, "--prometheus-timeout", "60s"]);
+    // A client asks for a graph and leaves while its queries wait.
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client.write_all(b"GET /api/graph?namespaces=bookinfo HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    assert!(hung.within(Duration::from_secs(5), |h| h.open() > 0), "the graph's queries reached Prometheus");
+    std::thread::sleep(Duration::from_millis(300));
+    let one_graph = hung.opened();
+    drop(client);
+    assert!(
+        hung.within(Duration::from_secs(3), |h| h.open() == 0),
+        "the queries were not cancelled: {} open",
+        hung.open()
+    );
+
+    // Graphs waiting on the hung Prometheus hold no thread: more of them than the server has cores all reach it,
+    // and the pages that need no query answer at once.
+    let before = hung.opened();
+    let waiting: Vec<std::net::TcpStream> = (1..=4)
+        .map(|minutes| {
+            let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let request =
+                format!("GET /api/graph?namespaces=bookinfo&duration={minutes}m HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            client.write_all(request.as_bytes()).unwrap();
+            client
+        })
+        .collect();
+    // Before, the two threads of this machine's cores waited on two graphs' queries, and the others queued.
+    assert!(
+        hung.within(Duration::from_secs(5), |h| h.opened() >= before + 4 * one_graph),
+        "four graphs' queries reach Prometheus at once: {} connections, {one_graph} for one graph",
+        hung.opened() - before
+    );
+    let started = std::time::Instant::now();
+    assert!(common::process::http_ok(&format!("http://127.0.0.1:{port}/api/workloads")));
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    drop(waiting);
+    assert!(hung.within(Duration::from_secs(3), |h| h.open() == 0), "{} queries still open", hung.open());
+    server.stop();
+}

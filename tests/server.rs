@@ -135,8 +135,9 @@ async fn a_token_guards_everything_but_the_probe() {
     assert_eq!(page.status(), StatusCode::OK);
     let forged = send(Request::get("/workloads").header("cookie", "meshlens_session=00").body(Body::empty()).unwrap());
     assert_eq!(forged.await.status(), StatusCode::UNAUTHORIZED);
-    // Failed sign-ins are limited: after five in a minute, even the right token waits.
-    for _ in 0..4 {
+    // Failed sign-ins are limited, wrong bearer tokens counted too: after five in a minute, even the right token
+    // waits.
+    for _ in 0..3 {
         assert_eq!(send(form("guess")).await.status(), StatusCode::UNAUTHORIZED);
     }
     let limited = send(form(token)).await;
@@ -167,6 +168,34 @@ async fn without_a_token_only_requests_addressed_to_this_machine_are_answered() 
     // HTTP/2 names the host in :authority, which reaches the URI.
     let h2 = Request::get("http://evil.example/api/workloads").body(Body::empty()).unwrap();
     assert_eq!(app.clone().oneshot(h2).await.unwrap().status(), StatusCode::MISDIRECTED_REQUEST);
+}
+
+#[tokio::test]
+async fn the_graph_api_draws_the_focus_it_is_given() {
+    let app = app();
+    let whole = get_json(&app, "/api/graph?namespaces=bookinfo").await;
+    let focused = get_json(&app, "/api/graph?focus=workload/bookinfo/ratings-v1").await;
+    let names = |g: &Value| -> Vec<String> {
+        g["nodes"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(names(&focused).contains(&"ratings-v1".to_owned()), "{:?}", names(&focused));
+    assert!(names(&focused).len() < names(&whole).len(), "{:?} of {:?}", names(&focused), names(&whole));
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_refused_with_what_is_allowed_and_the_apis_json() {
+    let app = app();
+    let response = app.clone().oneshot(Request::post("/api/graph").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(allow.contains("GET"), "{allow}");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let error: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error["error"], "/api/graph does not answer POST");
+    let page = app.oneshot(Request::delete("/workloads").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(page.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body = String::from_utf8(page.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(body.contains("/workloads does not answer DELETE") && body.contains("<html"), "{body}");
 }
 
 #[tokio::test]
@@ -206,6 +235,8 @@ async fn graph_api_refuses_bad_parameters_by_name() {
     assert_bad(&app, "/api/graph?duration=forever", "duration").await;
     assert_bad(&app, "/api/graph?duration=0s", "duration").await;
     assert_bad(&app, "/api/graph?at=yesterday", "at").await;
+    assert_bad(&app, "/api/graph?focus=reviews", "focus").await;
+    assert_bad(&app, "/api/graph?focus=deployment/bookinfo/reviews", "focus").await;
     assert_bad(&app, "/api/kiali/namespaces/graph?graphType=apps", "graphType").await;
     assert_bad(&app, "/api/kiali/namespaces/graph?queryTime=noon", "queryTime").await;
     assert_bad(&app, "/api/namespaces/bookinfo/workloads/reviews?duration=-5m", "duration").await;

@@ -25,16 +25,23 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let backend = Backend::Memory(store.clone());
     let state = AppState::new(World::new(history.inventory), backend, ScrapeLabels::default(), Clock::Live)
         .with_default_duration(60);
-    run_server(state, args.addr, None, Limits::default(), |addr, state| {
-        say(&format!(
-            "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout whose canary takes a step every {} s\n\
+    run_server(
+        state,
+        args.addr,
+        None,
+        Limits::default(),
+        |addr, state| {
+            say(&format!(
+                "meshlens demo: Istio's bookinfo, with reviews as an Argo Rollout whose canary takes a step every {} s\n\
              (setWeight 20 → 40 → 60 → promoted, then a new revision). Open http://{addr}/ and click reviews: one\n\
              workload page with every ReplicaSet and pod, and the split measured from telemetry beside the weight\n\
              the Rollout asks for. The graph page refreshes itself when you tick \"refresh\". Ctrl-C stops.\n\
              The static world from the command line: meshlens workloads | meshlens graph -n bookinfo | meshlens rollout get reviews",
-            args.step_seconds,
-        ));
-        let shown = state.clone();
-        tokio::spawn(live::run(store, started, pace, move |inventory| shown.set_world(World::new(inventory))));
-    })
+                args.step_seconds,
+            ));
+            let shown = state.clone();
+            tokio::spawn(live::run(store, started, pace, move |inventory| shown.set_world(World::new(inventory))));
+        },
+        std::future::pending(),
+    )
 }

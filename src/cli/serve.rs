@@ -13,11 +13,12 @@ use crate::server::auth::Access;
 use crate::server::listen::{Limits, serve};
 use crate::server::{AppState, Clock, World};
 
-use super::source::{Mesh, cluster_options, load, mesh_of_live, telemetry};
-use super::{ServeArgs, say};
-use crate::inventory::DEFAULT_CLUSTER;
+use super::source::{check_namespaces, cluster_options, load, mesh_of_live, telemetry};
+use super::{LimitArgs, ServeArgs, SourceArgs, say};
 use crate::inventory::live::LiveObjects;
-use crate::k8s::live::{self, Change};
+use crate::inventory::{DEFAULT_CLUSTER, Inventory};
+use crate::k8s::live::{self, Change, LiveError};
+use crate::k8s::load::LoadReport;
 use crate::server::live::LiveWorld;
 
 /// The cluster's changes as its watches deliver them (closed: the watches ended).
@@ -27,39 +28,66 @@ type Changes = tokio::sync::mpsc::UnboundedReceiver<Change>;
 const WORLD_INTERVAL: Duration = Duration::from_secs(1);
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let (mesh, cluster) = if args.source.kube {
-        let (mesh, following) = follow_cluster(args)?;
-        (mesh, Some(following))
-    } else {
-        (load(&args.source, &args.namespaces)?, None)
-    };
-    let telemetry = telemetry(&mesh, &args.source)?;
-    // A live telemetry store without a fixed time answers for "now"; a snapshot for its own time.
-    let live = args.source.prometheus.is_some() || args.source.kube;
-    let clock = if live && mesh.time.is_none() { Clock::Live } else { Clock::Fixed(telemetry.at) };
-    let world = World { inventory: mesh.inventory, index: mesh.index, generation: 0 };
     let tls = match (&args.tls_cert_file, &args.tls_key_file) {
         (Some(cert), Some(key)) => Some(Tls { cert: cert.clone(), key: key.clone() }),
         _ => None,
     };
     let access = access(args, tls.is_some())?;
-    let state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock).with_access(access);
     let scheme = if tls.is_some() { "https" } else { "http" };
-    // The watch keeps running on its own runtime's thread while the server runs.
-    let _watching = cluster.map(|Following { runtime, live, changes }| {
-        runtime.spawn(keep_current(live, changes, state.clone()));
-        runtime
+    let listening =
+        move |addr, _: &AppState| say(&format!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)"));
+    let limits = limits(&args.limits);
+    if !args.source.kube {
+        let mesh = load(&args.source, &args.namespaces)?;
+        let telemetry = telemetry(&mesh, &args.source)?;
+        // A live telemetry store without a fixed time answers for "now"; a snapshot for its own time.
+        let clock = if args.source.prometheus.is_some() && mesh.time.is_none() {
+            Clock::Live
+        } else {
+            Clock::Fixed(telemetry.at)
+        };
+        let world = World { inventory: mesh.inventory, index: mesh.index, generation: 0 };
+        let state = AppState::new(world, telemetry.backend, telemetry.scrape_labels, clock).with_access(access);
+        return run_server(state, args.addr, tls, limits, listening, std::future::pending());
+    }
+    check_namespaces(&args.namespaces)?;
+    // The server listens at once; the world comes with the cluster's first listing (see /readyz).
+    let nothing = mesh_of_live(Inventory::new(DEFAULT_CLUSTER, []), None, LoadReport::default(), &[], &args.source)?;
+    let telemetry = telemetry(&nothing, &args.source)?;
+    let clock = if nothing.time.is_none() { Clock::Live } else { Clock::Fixed(telemetry.at) };
+    let state = AppState::new(World::empty(), telemetry.backend, telemetry.scrape_labels, clock).with_access(access);
+    state.set_loading("connecting to the Kubernetes API".to_owned());
+    // The watches run on their own runtime's thread while the server runs; a lasting failure ends the server.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let (failed, failure) = tokio::sync::oneshot::channel();
+    let following = follow_cluster(args.source.clone(), args.namespaces.clone(), state.clone());
+    runtime.spawn(async move {
+        if let Err(e) = following.await {
+            let _ = failed.send(e);
+        }
     });
-    let limits = Limits {
-        max_connections: args.limits.max_connections as usize,
-        first_request_timeout: Duration::from_secs(args.limits.first_request_timeout),
-        header_read_timeout: Duration::from_secs(args.limits.header_read_timeout),
-        max_connection_age: Duration::from_secs(args.limits.max_connection_age),
-        tls_handshake_timeout: Duration::from_secs(args.limits.tls_handshake_timeout),
+    let fatal = async move {
+        match failure.await {
+            Ok(error) => error,
+            Err(_) => std::future::pending().await,
+        }
     };
-    run_server(state, args.addr, tls, limits, move |addr, _| {
-        say(&format!("meshlens is serving on {scheme}://{addr}/ (Ctrl-C to stop)"));
-    })
+    let served = run_server(state, args.addr, tls, limits, listening, fatal);
+    drop(runtime);
+    served
+}
+
+/// The server limits the flags set.
+fn limits(args: &LimitArgs) -> Limits {
+    Limits {
+        max_connections: args.max_connections as usize,
+        max_connections_per_client: args.max_connections_per_client as usize,
+        max_header_bytes: args.max_header_bytes as usize,
+        first_request_timeout: Duration::from_secs(args.first_request_timeout),
+        header_read_timeout: Duration::from_secs(args.header_read_timeout),
+        max_connection_age: Duration::from_secs(args.max_connection_age),
+        tls_handshake_timeout: Duration::from_secs(args.tls_handshake_timeout),
+    }
 }
 
 /// Who may use the server: the token, or without one the hosts it answers; a server reachable beyond loopback
@@ -84,35 +112,28 @@ fn access(args: &ServeArgs, tls: bool) -> anyhow::Result<Access> {
     Ok(Access { token, hosts, tls })
 }
 
-/// A cluster being watched: the runtime its watches run on, its world and the changes still to apply.
-struct Following {
-    runtime: tokio::runtime::Runtime,
-    live: LiveWorld,
-    changes: Changes,
-}
-
-/// Starts watching the cluster and waits until every kind is listed, which gives the first world: the watches'
-/// own LIST, so the cluster is listed once at start. An error before that (a kind the account may not list, an
-/// unreachable server) ends the command.
-fn follow_cluster(args: &ServeArgs) -> anyhow::Result<(Mesh, Following)> {
-    super::source::check_namespaces(&args.namespaces)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+/// Watches the cluster and serves its world: the first once every kind is listed (the watches' own LIST, so the
+/// cluster is listed once at start), then a new one as it changes. Until then `/readyz` says what it waits for;
+/// failures that may pass (no answer, 5xx) are retried, a lasting one (a kind the account may not list, no usable
+/// kubeconfig, `--strict` and an unreadable object) is returned and ends the server.
+async fn follow_cluster(source: SourceArgs, namespaces: Vec<String>, state: AppState) -> anyhow::Result<()> {
     let (send, mut changes) = tokio::sync::mpsc::unbounded_channel();
-    let options = cluster_options(&args.source);
-    let watched =
-        runtime.block_on(async { live::watch(&live::connect(&options).await?, &args.namespaces, send).await })?;
+    let retrying = |e: &LiveError| {
+        say(&format!("warning: {e}; trying again"));
+        state.set_loading(format!("{e}; trying again"));
+        true
+    };
+    let watched = live::watch_when_reachable(&cluster_options(&source), &namespaces, send, retrying).await?;
+    state.set_loading("listing the cluster".to_owned());
     let mut objects = LiveObjects::new(DEFAULT_CLUSTER, &watched);
-    while !objects.ready() {
-        match runtime.block_on(changes.recv()) {
-            Some(change) => objects.apply(change)?,
-            None => anyhow::bail!("watching the cluster ended before its first read"),
-        }
-    }
+    objects.first_listing(&mut changes, retrying).await?;
     let report = objects.take_report();
     let mut live = LiveWorld::new(objects);
     let world = live.world();
-    let mesh = mesh_of_live(world.inventory, Some(world.index), report, &watched.notes, &args.source)?;
-    Ok((mesh, Following { runtime, live, changes }))
+    let mesh = mesh_of_live(world.inventory, Some(world.index), report, &watched.notes, &source)?;
+    state.set_world(World { inventory: mesh.inventory, index: mesh.index, generation: 0 });
+    keep_current(live, changes, state).await;
+    Ok(())
 }
 
 /// Swaps in a new world when the cluster changes (at most one a [`WORLD_INTERVAL`]), so pages and the API follow
@@ -135,14 +156,15 @@ pub struct Tls {
     pub key: PathBuf,
 }
 
-/// Serves `state` on `addr` under `limits` until the process ends; `listening` runs inside the runtime once the
-/// address is bound (to say where, and to start what runs beside the server).
+/// Serves `state` on `addr` under `limits` until the process ends or `fatal` gives an error; `listening` runs
+/// inside the runtime once the address is bound (to say where, and to start what runs beside the server).
 pub fn run_server(
     state: AppState,
     addr: SocketAddr,
     tls: Option<Tls>,
     limits: Limits,
     listening: impl FnOnce(SocketAddr, &AppState),
+    fatal: impl Future<Output = anyhow::Error>,
 ) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
@@ -155,7 +177,10 @@ pub fn run_server(
         let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
         listener.set_nonblocking(true)?;
         listening(listener.local_addr()?, &state);
-        serve(state, listener, tls, limits).await.context("serving")
+        tokio::select! {
+            served = serve(state, listener, tls, limits) => served.context("serving"),
+            error = fatal => Err(error),
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -159,7 +159,11 @@ pub fn read_cluster(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<
 
 /// The kubeconfig and context the flags name.
 pub fn cluster_options(args: &SourceArgs) -> ClusterOptions {
-    ClusterOptions { kubeconfig: args.kubeconfig.clone(), context: args.context.clone() }
+    ClusterOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        request_timeout: Duration::from_secs(args.request_timeout),
+    }
 }
 
 /// Namespaces reach API paths and queries: each must be a Kubernetes namespace name.

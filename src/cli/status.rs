@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::inventory::live::LiveObjects;
 use crate::inventory::{DEFAULT_CLUSTER, Inventory};
-use crate::k8s::live;
+use crate::k8s::live::{self, LiveError};
 use crate::k8s::load::LoadReport;
 use crate::rollout::RolloutInfo;
 use crate::rollout::status::{CanaryDrift, StatusFailure, is_final, once_line, verdict, watch_line};
@@ -80,64 +80,87 @@ fn judge(drift: Option<CanaryDrift>, max: f64) -> anyhow::Result<()> {
     }
 }
 
-/// A live cluster: answers once, or watches until Healthy, Degraded or the timeout.
+/// A live cluster: answers once, or watches until Healthy, Degraded or the timeout. Unlike the Argo CLI's, whose
+/// timeout starts once its caches are synced, `--timeout` counts from the start: a pipeline step ends by it even
+/// when the API server never answers.
 fn follow(args: &RolloutStatusArgs, watch: bool) -> anyhow::Result<()> {
     let namespaces = Vec::from_iter(args.namespace.clone());
     check_namespaces(&namespaces)?;
+    let deadline = (watch && !args.timeout.is_zero()).then(|| Instant::now() + args.timeout);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let (send, mut changes) = tokio::sync::mpsc::unbounded_channel();
-        let watched = live::watch(&live::connect(&cluster_options(&args.source)).await?, &namespaces, send).await?;
-        let mut objects = LiveObjects::new(DEFAULT_CLUSTER, &watched);
-        while !objects.ready() {
-            if !objects.next_changes(&mut changes, Instant::now()).await? {
-                bail!("the watch of the cluster ended before it was listed");
-            }
+        let following = follow_until(args, &namespaces, watch, deadline);
+        match deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline, following).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(StatusFailure::TimedOut.into()),
+            },
+            None => following.await,
         }
-        let mut info = find(&objects.inventory(), args)?;
-        if !watch {
-            out_text(&format!("{}\n", once_line(&info)))?;
-            verdict(&info, false)?;
-            return match args.max_drift {
-                Some(max) => judge(measure_live(&objects, &info, args).await?, max),
-                None => Ok(()),
-            };
-        }
-        let deadline = (!args.timeout.is_zero()).then(|| Instant::now() + args.timeout);
-        let mut drift = args.max_drift.map(|max| DriftWatch::new(max, Duration::from_secs(args.duration)));
-        let mut shown = String::new();
-        loop {
-            let line = watch_line(&info);
-            if line != shown {
-                out_text(&format!("{line}\n"))?;
-                shown = line;
-            }
-            if is_final(&info) {
-                break;
-            }
-            if let Some(drift) = &mut drift
-                && drift.due(&info)
-            {
-                let measured = measure_live(&objects, &info, args).await?;
-                drift.judge(&info, measured)?;
-            }
-            let wake = drift.as_ref().map(|d| d.next_due);
-            tokio::select! {
-                more = objects.next_changes(&mut changes, Instant::now()) => {
-                    if !more? {
-                        bail!("the watch of the cluster ended");
-                    }
-                }
-                () = sleep_until(deadline) => break,
-                () = sleep_until(wake) => {}
-            }
-            // A Rollout deleted while watched is waited for, as the Argo CLI's watch does.
-            if let Ok(now) = argo_view(&objects.inventory(), &args.name, Some(&info.namespace)) {
-                info = now;
-            }
-        }
-        Ok(verdict(&info, true)?)
     })
+}
+
+/// [`follow`] within its deadline. A watch waits through failures that may pass (each said once), as its deadline
+/// bounds the wait; a single answer fails on the first.
+async fn follow_until(
+    args: &RolloutStatusArgs,
+    namespaces: &[String],
+    watch: bool,
+    deadline: Option<Instant>,
+) -> anyhow::Result<()> {
+    let mut said = String::new();
+    let mut retrying = |e: &LiveError| {
+        let line = format!("note: {e}; trying again{}", if deadline.is_some() { " until --timeout" } else { "" });
+        if watch && line != said {
+            say(&line);
+            said = line;
+        }
+        watch
+    };
+    let (send, mut changes) = tokio::sync::mpsc::unbounded_channel();
+    let watched = live::watch_when_reachable(&cluster_options(&args.source), namespaces, send, &mut retrying).await?;
+    let mut objects = LiveObjects::new(DEFAULT_CLUSTER, &watched);
+    objects.first_listing(&mut changes, &mut retrying).await?;
+    let mut info = find(&objects.inventory(), args)?;
+    if !watch {
+        out_text(&format!("{}\n", once_line(&info)))?;
+        verdict(&info, false)?;
+        return match args.max_drift {
+            Some(max) => judge(measure_live(&objects, &info, args).await?, max),
+            None => Ok(()),
+        };
+    }
+    let mut drift = args.max_drift.map(|max| DriftWatch::new(max, Duration::from_secs(args.duration)));
+    let mut shown = String::new();
+    loop {
+        let line = watch_line(&info);
+        if line != shown {
+            out_text(&format!("{line}\n"))?;
+            shown = line;
+        }
+        if is_final(&info) {
+            return Ok(verdict(&info, true)?);
+        }
+        if let Some(drift) = &mut drift
+            && drift.due(&info)
+        {
+            let measured = measure_live(&objects, &info, args).await?;
+            drift.judge(&info, measured)?;
+        }
+        let wake = drift.as_ref().map(|d| d.next_due);
+        tokio::select! {
+            more = objects.next_changes(&mut changes, Instant::now()) => {
+                if !more? {
+                    bail!("the watch of the cluster ended");
+                }
+            }
+            () = sleep_until(wake) => {}
+        }
+        // A Rollout deleted while watched is waited for, as the Argo CLI's watch does.
+        if let Ok(now) = argo_view(&objects.inventory(), &args.name, Some(&info.namespace)) {
+            info = now;
+        }
+    }
 }
 
 /// Sleeps until `when`; for ever without one.

@@ -74,10 +74,10 @@ impl LiveObjects {
                 }
             }
             Change::Listed(c) => self.listed(c),
-            Change::Failed(c, message) => {
+            Change::Failed(c, message, lasting) => {
                 if !self.listed.get(c).copied().unwrap_or(true) {
                     let what = self.collections.get(c).map(|(kind, _)| kind.to_string()).unwrap_or_default();
-                    return Err(LiveError::Watch { what, message });
+                    return Err(LiveError::Watch { what, message, lasting });
                 }
             }
         }
@@ -149,6 +149,24 @@ impl LiveObjects {
             self.apply(change)?;
         }
         Ok(true)
+    }
+
+    /// Applies changes until every collection has been listed once. A failure that may pass (the watches retry it)
+    /// is told to `retrying`, which says whether to go on waiting; a lasting one ends the wait.
+    pub async fn first_listing(
+        &mut self,
+        changes: &mut UnboundedReceiver<Change>,
+        mut retrying: impl FnMut(&LiveError) -> bool,
+    ) -> Result<(), LiveError> {
+        while !self.ready() {
+            match self.next_changes(changes, Instant::now()).await {
+                Ok(true) => {}
+                Ok(false) => return Err(LiveError::Ended),
+                Err(e) if !e.is_lasting() && retrying(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// The namespaces whose objects changed since [`LiveObjects::take_changed`] was last called.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use serde_saphyr::DuplicateKeyPolicy;
+use serde_saphyr::budget::BudgetBreach;
 
 use super::object::give_item_type;
 use super::yaml_list::{self, YamlList};
@@ -318,6 +319,10 @@ fn cause(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
     err
 }
 
+/// How deep YAML mappings and sequences may nest: far deeper than any manifest (a Deployment's deepest field is
+/// about 12 levels down), shallow enough that the parser's recursion stays well within a thread's stack.
+const MAX_YAML_DEPTH: usize = 64;
+
 /// Parses one YAML document, which may expand to `max_nodes` nodes (replayed aliases count).
 fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>, max_nodes: usize) -> Result<Document, DocumentError> {
     let line = chunk.content_line();
@@ -330,6 +335,7 @@ fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>, max_nodes: usize) -> Result<
                 max_events: max_nodes.saturating_mul(2),
                 max_nodes: max_nodes,
                 max_total_scalar_bytes: (1usize << 26).saturating_add(chunk.text.len().saturating_mul(2)),
+                max_depth: MAX_YAML_DEPTH,
             },
             duplicate_keys: duplicate_keys,
         };
@@ -347,9 +353,17 @@ fn parse_yaml_chunk(index: usize, chunk: Chunk<'_>, max_nodes: usize) -> Result<
             None => plain,
         }
     };
-    let failed = |err: serde_saphyr::Error| {
-        let over_budget = matches!(cause(&err), serde_saphyr::Error::Budget { .. });
-        DocumentError { index, line, message: located(&err), over_budget }
+    let failed = |err: serde_saphyr::Error| match cause(&err) {
+        // Deep nesting is this document's fault alone, as in JSON: the rest loads.
+        serde_saphyr::Error::Budget { breach: BudgetBreach::Depth { depth }, location } => {
+            let file_line = chunk.origin.saturating_add(location.line() as usize).saturating_sub(1);
+            let message = format!(
+                "nested {depth} levels deep, past the {MAX_YAML_DEPTH} that meshlens reads (line {file_line}): refused"
+            );
+            DocumentError { index, line, message, over_budget: false }
+        }
+        serde_saphyr::Error::Budget { .. } => DocumentError { index, line, message: located(&err), over_budget: true },
+        _ => DocumentError { index, line, message: located(&err), over_budget: false },
     };
     match parse(DuplicateKeyPolicy::Error) {
         Ok(value) => Ok(Document { index, line, item: None, value, note: None }),

@@ -5,9 +5,11 @@
 //! cluster-scoped kinds are not read.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use kube::api::{Api, DynamicObject, ListParams};
+use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::{ApiCapabilities, ApiGroup, ApiResource, Discovery, Scope};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -15,17 +17,23 @@ use kube::{Client, Config};
 use serde_json::Value;
 
 use super::Kind;
+use super::deadline::DeadlineLayer;
 use super::object::{Decoded, Object, decode};
 
 /// Objects per LIST page: large enough for few round trips, small enough to keep each answer modest.
 const PAGE: u32 = 500;
 
+/// Requests waiting for the client's connection pool at once (kube-rs' own example uses the same bound).
+const PENDING_REQUESTS: usize = 1024;
+
 /// Which cluster to read: the kubeconfig (and context) named, else the usual inference (`KUBECONFIG`,
-/// `~/.kube/config`, then the in-cluster service account).
-#[derive(Debug, Clone, Default)]
+/// `~/.kube/config`, then the in-cluster service account), and how long a request may take.
+#[derive(Debug, Clone)]
 pub struct ClusterOptions {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// How long one request may take, retries included (see [`super::deadline`]).
+    pub request_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +45,27 @@ pub enum LiveError {
     #[error("listing {what} failed: {source}")]
     List { what: String, source: kube::Error },
     #[error("listing {what} failed: {message}")]
-    Watch { what: String, message: String },
+    Watch { what: String, message: String, lasting: bool },
+    #[error("watching the cluster ended before it was listed")]
+    Ended,
+}
+
+impl LiveError {
+    /// Whether trying again cannot help: no usable configuration, or the server refusing the account (401, 403)
+    /// or not serving what was asked (404). A timeout, a refused connection or a 5xx may pass.
+    pub fn is_lasting(&self) -> bool {
+        match self {
+            LiveError::Config(_) => true,
+            LiveError::Discovery(e) | LiveError::List { source: e, .. } => refuses(e),
+            LiveError::Watch { lasting, .. } => *lasting,
+            LiveError::Ended => true,
+        }
+    }
+}
+
+/// Whether the API server refused the request for good (401, 403, 404).
+fn refuses(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if matches!(status.code, 401 | 403 | 404))
 }
 
 /// What a read of the cluster gave: objects as the API serves them, and notes on kinds it does not serve.
@@ -58,7 +86,18 @@ pub async fn connect(options: &ClusterOptions) -> Result<Client, LiveError> {
     } else {
         Config::infer().await.map_err(|e| LiveError::Config(e.to_string()))?
     };
-    Client::try_from(config).map_err(|e| LiveError::Config(e.to_string()))
+    client(config, options.request_timeout)
+}
+
+/// A client whose every request ends by its deadline ([`super::deadline`]), in place of kube-rs' retry layer.
+/// Needs a runtime: the pool of requests runs as a task of it.
+fn client(mut config: Config, request_timeout: Duration) -> Result<Client, LiveError> {
+    config.default_retry = false;
+    config.connect_timeout = Some(request_timeout);
+    let deadline = DeadlineLayer::new(&config.cluster_url, request_timeout);
+    let builder = ClientBuilder::try_from(config).map_err(|e| LiveError::Config(e.to_string()))?;
+    let pooled = builder.with_layer(&tower::buffer::BufferLayer::new(PENDING_REQUESTS));
+    Ok(pooled.with_layer(&deadline).build())
 }
 
 /// One listable collection: a served kind, in every namespace or in one.
@@ -139,8 +178,9 @@ pub enum Change {
     Deleted(usize, String, String),
     /// The listing that `Relisting` began is complete.
     Listed(usize),
-    /// Listing or watching failed (kube-rs retries with backoff): what, and why.
-    Failed(usize, String),
+    /// Listing or watching failed (kube-rs retries with backoff): what, why, and whether retrying cannot help
+    /// (the account is refused).
+    Failed(usize, String, bool),
 }
 
 /// What [`watch`] follows: each collection's kind and namespace (none: every namespace), in the numbering its
@@ -166,7 +206,7 @@ pub async fn watch(
         let c = watched.collections.len();
         watched.collections.push((kind, api.namespace().map(str::to_owned)));
         let changes = changes.clone();
-        let events = watcher(api, watcher::Config::default().page_size(PAGE)).default_backoff();
+        let events = relisting_watcher(api).default_backoff();
         tokio::spawn(events.for_each(move |event| {
             let change = match event {
                 Ok(watcher::Event::Init) => Change::Relisting(c),
@@ -183,7 +223,7 @@ pub async fn watch(
                 Ok(watcher::Event::InitDone) => Change::Listed(c),
                 Err(e) => {
                     tracing::warn!("watching {what}: {e}");
-                    Change::Failed(c, format!("listing {what} failed: {e}"))
+                    Change::Failed(c, format!("listing {what} failed: {e}"), watch_refused(&e))
                 }
             };
             let _ = changes.send(change);
@@ -191,6 +231,73 @@ pub async fn watch(
         }));
     }
     Ok(watched)
+}
+
+/// kube-rs' watcher, started afresh (a LIST, then a WATCH from it) whenever a server says the version it
+/// resumes from is too old in an HTTP 410 answer: the watcher relists on a 410 error event, but retries a 410
+/// answer to the WATCH request itself (as proxies in front of API servers send) for ever with the same version.
+fn relisting_watcher(api: Api<DynamicObject>) -> impl Stream<Item = watcher::Result<watcher::Event<DynamicObject>>> {
+    let start = move || watcher(api.clone(), watcher::Config::default().page_size(PAGE)).boxed();
+    futures::stream::unfold(start(), move |mut events| {
+        let start = start.clone();
+        async move {
+            let event = events.next().await?;
+            if let Err(e) = &event
+                && too_old(e)
+            {
+                tracing::info!("the API server forgot the watch's version ({e}): listing again");
+                events = start();
+            }
+            Some((event, events))
+        }
+    })
+}
+
+/// Whether a watch failed because the version it resumes from is gone (HTTP 410, or a Status saying Expired or
+/// Gone), apart from the error event the watcher relists on itself.
+fn too_old(error: &watcher::Error) -> bool {
+    let status = match error {
+        watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s,
+        _ => return false,
+    };
+    status.code == 410 || status.reason == "Expired" || status.reason == "Gone"
+}
+
+/// Whether a watch's failure will not pass by retrying (see [`LiveError::is_lasting`]).
+fn watch_refused(error: &watcher::Error) -> bool {
+    match error {
+        watcher::Error::WatchStartFailed(e) | watcher::Error::InitialListFailed(e) | watcher::Error::WatchFailed(e) => {
+            refuses(e)
+        }
+        watcher::Error::WatchError(status) => matches!(status.code, 401 | 403 | 404),
+        watcher::Error::NoResourceVersion => false,
+    }
+}
+
+/// The longest wait between two tries of [`watch_when_reachable`].
+const MAX_RECONNECT_WAIT: Duration = Duration::from_secs(30);
+
+/// [`watch`], tried again (after 1 s, then twice as long each time up to 30 s) while its failure may pass, each
+/// failure told to `retrying` first, which says whether to go on.
+pub async fn watch_when_reachable(
+    options: &ClusterOptions,
+    namespaces: &[String],
+    changes: tokio::sync::mpsc::UnboundedSender<Change>,
+    mut retrying: impl FnMut(&LiveError) -> bool,
+) -> Result<Watched, LiveError> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        let attempt = async { watch(&connect(options).await?, namespaces, changes.clone()).await };
+        match attempt.await {
+            Err(e) if !e.is_lasting() && retrying(&e) => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(MAX_RECONNECT_WAIT);
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Every object of one collection, page by page.

@@ -30,7 +30,7 @@ pub async fn healthz() -> &'static str {
 pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Arc<Graph>>, ApiError> {
     let world = state.world();
     let p: GraphParams = parse(query.as_deref())?;
-    let req = graph_request(&state, &world, &p.raw())?;
+    let req = focused_request(&state, &world, p.raw(), p.focus()?)?;
     Ok(Json(build_graph(&state, &world, &req).await?))
 }
 
@@ -183,25 +183,36 @@ pub async fn history(
     Ok(SplitHistory { step_seconds: (duration_s / HISTORY_POINTS).max(1), points, intended })
 }
 
-/// The graph of `req`, or the telemetry error naming its query.
-/// The graph of `req` in `world`: computed once (see [`super::cache`]) on a blocking thread, at most as many at
-/// once as there are cores, so the async workers stay free for `/healthz` and small pages.
+/// The graph of `req` in `world`, computed once (see [`super::cache`]).
 pub async fn build_graph(state: &AppState, world: &Arc<World>, req: &GraphRequest) -> Result<Arc<Graph>, ApiError> {
-    state
-        .graphs()
-        .get_or_compute(world.generation, req, || async {
-            let _permit = state.computing().acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-            let (state, world, req) = (state.clone(), world.clone(), req.clone());
-            let runtime = tokio::runtime::Handle::current();
-            let computed = tokio::task::spawn_blocking(move || {
-                runtime.block_on(crate::graph::graph(state.telemetry(), &world.index, &world.inventory, &req))
-            });
-            computed
-                .await
-                .map_err(|e| ApiError::Internal(format!("computing the graph failed: {e}")))?
-                .map_err(|e| ApiError::Telemetry(e.to_string()))
-        })
-        .await
+    let (computing, world_now, req_now) = (state.clone(), world.clone(), req.clone());
+    state.graphs().get_or_compute(world.generation, req, move || compute_graph(computing, world_now, req_now)).await
+}
+
+/// A graph's queries and build. Queries to a server run on the async workers, where a computation dropped by its
+/// last waiter cancels them; work done in this process (the in-memory store's answers, the build) runs on a
+/// blocking thread, at most as many at once as there are cores, so the async workers stay free for `/healthz` and
+/// small pages, and a server that never answers holds none of those threads.
+async fn compute_graph(state: AppState, world: Arc<World>, req: GraphRequest) -> Result<Graph, ApiError> {
+    let plan = crate::graph::plan::plan(&req, &world.index);
+    let results = if state.telemetry().answers_in_parallel() {
+        crate::graph::fetch::fetch(state.telemetry(), &plan).await
+    } else {
+        let (fetching, runtime) = (state.clone(), tokio::runtime::Handle::current());
+        on_blocking_thread(&state, move || runtime.block_on(crate::graph::fetch::fetch(fetching.telemetry(), &plan)))
+            .await?
+    };
+    let results = results.map_err(|e| ApiError::Telemetry(e.to_string()))?;
+    on_blocking_thread(&state, move || crate::graph::build::build(&world.index, &world.inventory, &req, &results)).await
+}
+
+/// Runs `work` on a blocking thread once one of the server's permits for such work is free.
+async fn on_blocking_thread<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = state.computing().acquire().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(format!("computing the graph failed: {e}")))
 }
 
 /// A workload by namespace and name (of `kind` when given). When kinds share a name, the one with pods wins.

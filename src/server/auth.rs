@@ -1,16 +1,17 @@
 //! Who may use a server. With `serve --auth-token-file`, every request but the probe and the sign-in carries the
 //! token: API clients (and Prometheus scraping `/metrics`) as `Authorization: Bearer TOKEN`, browsers as a session
-//! cookie from `/login` (a random value bound to that sign-in, never the token; `Secure` over TLS; failed sign-ins
-//! are rate-limited). Without a token, only requests addressed to this machine are answered: a `Host` (HTTP/2
+//! cookie from `/login` (a random value bound to that sign-in, never the token; `Secure` over TLS). Failed sign-ins
+//! and wrong bearer tokens are throttled per client (an address, an IPv6 /64), never another client's: see
+//! [`Failures`]. Without a token, only requests addressed to this machine are answered: a `Host` (HTTP/2
 //! `:authority`) and browser `Origin` that are loopback names, IP literals or names given with `--allow-host`, so
 //! that a web page cannot read the mesh through a developer's browser by DNS rebinding (rebinding needs a name).
 
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Form, Request, State};
+use axum::extract::{ConnectInfo, Form, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -24,8 +25,13 @@ const COOKIE: &str = "meshlens_session";
 const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 /// Sessions kept at most; the oldest go first.
 const MAX_SESSIONS: usize = 1024;
-/// Failed sign-ins allowed per [`FAILURE_WINDOW`], across all clients.
+/// Failed sign-ins (or wrong bearer tokens) a client may make per [`FAILURE_WINDOW`]: enough for a person who
+/// mistypes, far too few to guess a token of 16 characters or more.
 const MAX_FAILURES: usize = 5;
+/// Failures from all clients per [`FAILURE_WINDOW`] past which a client that has itself failed is throttled too:
+/// a guesser spread over many addresses gets this many guesses a minute in all, and a client that has not failed
+/// is never refused.
+const MAX_FAILURES_IN_ALL: usize = 100;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 /// Who may use a server.
@@ -43,7 +49,42 @@ pub struct Access {
 #[derive(Default)]
 pub struct Sessions {
     by_id: Mutex<HashMap<String, Instant>>,
-    failures: Mutex<VecDeque<Instant>>,
+    failures: Mutex<Failures>,
+}
+
+/// Recent failures by client. Holds at most [`MAX_FAILURES_IN_ALL`] (and a client's last) of the window, so its
+/// size is bounded whoever fails.
+#[derive(Default)]
+struct Failures {
+    by_client: HashMap<IpAddr, VecDeque<Instant>>,
+    total: usize,
+}
+
+impl Failures {
+    fn forget_old(&mut self, now: Instant) {
+        for times in self.by_client.values_mut() {
+            while times.front().is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW) {
+                times.pop_front();
+            }
+        }
+        self.by_client.retain(|_, times| !times.is_empty());
+        self.total = self.by_client.values().map(VecDeque::len).sum();
+    }
+
+    /// Whether `client` may try now: under its own limit, and, once everyone together is past theirs, only if it
+    /// has not failed itself.
+    fn allows(&mut self, client: IpAddr) -> bool {
+        self.forget_old(Instant::now());
+        let own = self.by_client.get(&client).map_or(0, VecDeque::len);
+        own < MAX_FAILURES && (own == 0 || self.total < MAX_FAILURES_IN_ALL)
+    }
+
+    fn failed(&mut self, client: IpAddr) {
+        if self.total < MAX_FAILURES_IN_ALL || self.by_client.contains_key(&client) {
+            self.by_client.entry(client).or_default().push_back(Instant::now());
+            self.total = self.total.saturating_add(1);
+        }
+    }
 }
 
 impl Sessions {
@@ -69,19 +110,26 @@ impl Sessions {
         by_id.get(id).is_some_and(|expires| *expires > Instant::now())
     }
 
-    /// Notes a failed sign-in; `false` once too many failed recently.
-    fn allow_attempt(&self) -> bool {
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = Instant::now();
-        while failures.front().is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW) {
-            failures.pop_front();
-        }
-        failures.len() < MAX_FAILURES
+    /// Whether `client` may try a token now (see [`Failures::allows`]).
+    fn allows(&self, client: IpAddr) -> bool {
+        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).allows(client)
     }
 
-    fn failed(&self) {
-        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push_back(Instant::now());
+    fn failed(&self, client: IpAddr) {
+        self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).failed(client);
     }
+}
+
+/// The client a request came from (see [`super::admission::client_of`]); a request from no connection (one built
+/// in-process) counts as one client.
+fn client(connection: Option<&ConnectInfo<SocketAddr>>) -> IpAddr {
+    let address = connection.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    super::admission::client_of(address)
+}
+
+/// The answer to a client that failed too often.
+fn throttled(body: impl IntoResponse) -> Response {
+    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, FAILURE_WINDOW.as_secs().to_string())], body).into_response()
 }
 
 /// Lets a request through as [`Access`] says.
@@ -97,12 +145,21 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         };
     };
     let path = request.uri().path();
-    let open = path == "/healthz" || path == "/login" || path.starts_with("/static/");
-    if open
-        || bearer(request.headers(), token)
-        || session(request.headers()).is_some_and(|id| state.sessions().is_valid(id))
-    {
+    let open = matches!(path, "/healthz" | "/readyz" | "/login") || path.starts_with("/static/");
+    if open || session(request.headers()).is_some_and(|id| state.sessions().is_valid(id)) {
         return next.run(request).await;
+    }
+    if let Some(given) = bearer(request.headers()) {
+        let client = client(request.extensions().get());
+        if !state.sessions().allows(client) {
+            return throttled(axum::Json(
+                serde_json::json!({"error": "too many wrong tokens from this address: wait a minute"}),
+            ));
+        }
+        if same(given.as_bytes(), token.as_bytes()) {
+            return next.run(request).await;
+        }
+        state.sessions().failed(client);
     }
     let wants_page =
         request.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
@@ -146,11 +203,11 @@ fn allowed(host: &str, hosts: &[String]) -> bool {
     host == "localhost" || host.ends_with(".localhost") || host.parse::<IpAddr>().is_ok() || hosts.contains(&host)
 }
 
-/// Whether the headers carry `token` as a bearer token (the scheme in any case, as RFC 9110 has it).
-fn bearer(headers: &HeaderMap, token: &str) -> bool {
-    headers.get_all(header::AUTHORIZATION).iter().filter_map(|v| v.to_str().ok()).any(|value| {
-        let (scheme, given) = value.trim().split_once(' ').unwrap_or_default();
-        scheme.eq_ignore_ascii_case("bearer") && same(given.trim().as_bytes(), token.as_bytes())
+/// The bearer token the headers carry (the scheme in any case, as RFC 9110 has it).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get_all(header::AUTHORIZATION).iter().filter_map(|v| v.to_str().ok()).find_map(|value| {
+        let (scheme, given) = value.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| given.trim())
     })
 }
 
@@ -180,16 +237,21 @@ pub struct Login {
 }
 
 /// Checks the token and starts a session kept in a cookie scripts cannot read and other sites cannot send.
-pub async fn login(State(state): State<AppState>, Form(login): Form<Login>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    connection: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    Form(login): Form<Login>,
+) -> Response {
     let access = state.access();
     let Some(token) = access.token.as_deref() else { return Redirect::to("/").into_response() };
     let sessions = state.sessions();
-    if !sessions.allow_attempt() {
+    let client = client(connection.as_ref().map(|c| &c.0));
+    if !sessions.allows(client) {
         let page = LOGIN_PAGE.replace("{error}", r#"<p class="warnings">Too many failed sign-ins: wait a minute.</p>"#);
-        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "60")], Html(page)).into_response();
+        return throttled(Html(page));
     }
     if !same(login.token.trim().as_bytes(), token.as_bytes()) {
-        sessions.failed();
+        sessions.failed(client);
         let page = LOGIN_PAGE.replace("{error}", r#"<p class="warnings">That is not the token.</p>"#);
         return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
     }
@@ -213,14 +275,32 @@ mod tests {
     }
 
     #[test]
-    fn bearer_tokens_must_match_exactly_in_any_case_of_the_scheme() {
-        assert!(bearer(&headers(header::AUTHORIZATION, "Bearer s3cret"), "s3cret"));
-        assert!(bearer(&headers(header::AUTHORIZATION, "bearer s3cret"), "s3cret"));
-        assert!(bearer(&headers(header::AUTHORIZATION, "BEARER  s3cret "), "s3cret"));
-        assert!(!bearer(&headers(header::AUTHORIZATION, "Bearer s3cre"), "s3cret"));
-        assert!(!bearer(&headers(header::AUTHORIZATION, "Basic s3cret"), "s3cret"));
-        assert!(!bearer(&HeaderMap::new(), "s3cret"));
+    fn bearer_tokens_are_read_in_any_case_of_the_scheme() {
+        assert_eq!(bearer(&headers(header::AUTHORIZATION, "Bearer s3cret")), Some("s3cret"));
+        assert_eq!(bearer(&headers(header::AUTHORIZATION, "bearer s3cret")), Some("s3cret"));
+        assert_eq!(bearer(&headers(header::AUTHORIZATION, "BEARER  s3cret ")), Some("s3cret"));
+        assert_eq!(bearer(&headers(header::AUTHORIZATION, "Basic s3cret")), None);
+        assert_eq!(bearer(&HeaderMap::new()), None);
+        assert!(same(b"s3cret", b"s3cret") && !same(b"s3cre", b"s3cret") && !same(b"s3creT", b"s3cret"));
         assert_eq!(session(&headers(header::COOKIE, "a=b; meshlens_session=abc")), Some("abc"));
+    }
+
+    #[test]
+    fn failures_are_counted_per_client_and_a_client_that_never_failed_is_never_refused() {
+        let mut failures = Failures::default();
+        let (guesser, other) = ("127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap());
+        for _ in 0..MAX_FAILURES {
+            assert!(failures.allows(guesser));
+            failures.failed(guesser);
+        }
+        assert!(!failures.allows(guesser) && failures.allows(other));
+        // Guessers spread over many addresses: past the ceiling in all, those that failed wait, the others do not.
+        for n in 0..MAX_FAILURES_IN_ALL {
+            failures.failed(IpAddr::V6(std::net::Ipv6Addr::from_bits(n as u128 + 1)));
+        }
+        assert!(failures.total <= MAX_FAILURES_IN_ALL, "bounded: {}", failures.total);
+        assert!(!failures.allows(IpAddr::V6(std::net::Ipv6Addr::from_bits(1))));
+        assert!(failures.allows(other), "never failed, never refused");
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Graphs computed once: a graph request answered a moment ago is answered again from memory, concurrent identical
-//! requests share one computation, and a changed world (a live source's update) starts afresh.
+//! requests share one computation, and a changed world (a live source's update) starts afresh. A computation
+//! lives as long as someone waits for it: when every client that asked has gone, it is dropped, and the queries it
+//! had in flight with it.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::OnceCell;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared, WeakShared};
 
 use crate::graph::{Graph, GraphRequest};
 
@@ -17,6 +20,15 @@ pub const MAX_GRAPHS: usize = 32;
 /// A graph request in one world.
 type Key = (u64, GraphRequest);
 
+/// A computation its waiters share.
+type Computing = Shared<BoxFuture<'static, Result<Arc<Graph>, ApiError>>>;
+
+/// A graph, or the computation of one for as long as someone waits for it.
+enum Entry {
+    Computing(WeakShared<BoxFuture<'static, Result<Arc<Graph>, ApiError>>>),
+    Done(Arc<Graph>),
+}
+
 /// Computed (or computing) graphs by request, oldest first out.
 #[derive(Default)]
 pub struct GraphCache {
@@ -25,13 +37,14 @@ pub struct GraphCache {
 
 #[derive(Default)]
 struct Entries {
-    cells: HashMap<Key, Arc<OnceCell<Arc<Graph>>>>,
+    entries: HashMap<Key, Entry>,
     order: VecDeque<Key>,
 }
 
 impl GraphCache {
     /// The graph of `req` in world `generation`: from memory, or computed by `compute` once however many ask at
-    /// the same time. A failed computation is not kept: the next request tries again.
+    /// the same time. A failed computation is not kept: the next request tries again. Dropped by every caller, the
+    /// computation is dropped.
     pub async fn get_or_compute<F>(
         &self,
         generation: u64,
@@ -39,31 +52,60 @@ impl GraphCache {
         compute: impl FnOnce() -> F,
     ) -> Result<Arc<Graph>, ApiError>
     where
-        F: Future<Output = Result<Graph, ApiError>>,
+        F: Future<Output = Result<Graph, ApiError>> + Send + 'static,
     {
-        let cell = self.cell((generation, req.clone()));
-        cell.get_or_try_init(|| async { compute().await.map(Arc::new) }).await.cloned()
+        let key = (generation, req.clone());
+        let computing = match self.find(&key) {
+            Ok(graph) => return Ok(graph),
+            Err(Some(computing)) => computing,
+            Err(None) => {
+                let computing: Computing = compute().map(|graph| graph.map(Arc::new)).boxed().shared();
+                self.start(key.clone(), &computing);
+                computing
+            }
+        };
+        let outcome = computing.await;
+        self.finish(&key, &outcome);
+        outcome
     }
 
-    fn cell(&self, key: Key) -> Arc<OnceCell<Arc<Graph>>> {
-        let mut entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(cell) = entries.cells.get(&key) {
-            return cell.clone();
+    /// The graph of `key`, else its computation if someone still waits for it.
+    fn find(&self, key: &Key) -> Result<Arc<Graph>, Option<Computing>> {
+        let entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match entries.entries.get(key) {
+            Some(Entry::Done(graph)) => Ok(graph.clone()),
+            Some(Entry::Computing(weak)) => Err(weak.upgrade()),
+            None => Err(None),
         }
+    }
+
+    fn start(&self, key: Key, computing: &Computing) {
+        let Some(weak) = computing.downgrade() else { return };
+        let mut entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // Graphs of an older world are never asked for again.
         let generation = key.0;
-        entries.cells.retain(|k, _| k.0 == generation);
-        let Entries { cells, order } = &mut *entries;
-        order.retain(|k| cells.contains_key(k));
+        entries.entries.retain(|k, _| k.0 == generation);
+        let Entries { entries, order } = &mut *entries;
+        order.retain(|k| entries.contains_key(k) && *k != key);
         while order.len() >= MAX_GRAPHS {
             if let Some(oldest) = order.pop_front() {
-                cells.remove(&oldest);
+                entries.remove(&oldest);
             }
         }
-        let cell = Arc::new(OnceCell::new());
-        cells.insert(key.clone(), cell.clone());
+        entries.insert(key.clone(), Entry::Computing(weak));
         order.push_back(key);
-        cell
+    }
+
+    /// Keeps a computed graph; forgets a failed computation.
+    fn finish(&self, key: &Key, outcome: &Result<Arc<Graph>, ApiError>) {
+        let mut entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(entry @ Entry::Computing(_)) = entries.entries.get_mut(key) else { return };
+        match outcome {
+            Ok(graph) => *entry = Entry::Done(graph.clone()),
+            Err(_) => {
+                entries.entries.remove(key);
+            }
+        }
     }
 }
 
@@ -140,7 +182,39 @@ mod tests {
         for at in 0..(3 * MAX_GRAPHS as i64) {
             cache.get_or_compute(1, &request(at), || async { Ok(empty_graph()) }).await.expect("graph");
         }
-        let kept = cache.inner.lock().expect("lock").cells.len();
+        let kept = cache.inner.lock().expect("lock").entries.len();
         assert_eq!(kept, MAX_GRAPHS);
+    }
+
+    #[tokio::test]
+    async fn a_computation_nobody_waits_for_is_dropped() {
+        let cache = Arc::new(GraphCache::default());
+        let (started, dropped) = (Arc::new(tokio::sync::Notify::new()), Arc::new(AtomicUsize::new(0)));
+        /// Counts its drops: the computation's future holds one.
+        struct Dropped(Arc<AtomicUsize>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let (waiting, counter, signal) = (cache.clone(), dropped.clone(), started.clone());
+        let asker = tokio::spawn(async move {
+            waiting
+                .get_or_compute(1, &request(0), || async move {
+                    let _held = Dropped(counter);
+                    signal.notify_one();
+                    std::future::pending::<()>().await;
+                    Ok(empty_graph())
+                })
+                .await
+        });
+        started.notified().await;
+        assert_eq!(dropped.load(Ordering::SeqCst), 0);
+        asker.abort();
+        let _ = asker.await;
+        assert_eq!(dropped.load(Ordering::SeqCst), 1, "the client left: the computation was dropped");
+        // The next request computes afresh.
+        let again = cache.get_or_compute(1, &request(0), || async { Ok(empty_graph()) }).await;
+        assert!(again.is_ok());
     }
 }

@@ -7,16 +7,22 @@ use serde::Serialize;
 
 use crate::graph::render::svg::esc;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// A query parameter that cannot be used as given.
     #[error("parameter {parameter}: {message}")]
     BadParameter { parameter: String, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// A method the path does not answer: what was asked.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The telemetry store failed; the message names the query.
     #[error("telemetry: {0}")]
     Telemetry(String),
+    /// The world is not loaded yet (a live cluster's first listing): why.
+    #[error("not ready: {0}")]
+    NotReady(String),
     /// meshlens itself failed (a page that would not render).
     #[error("{0}")]
     Internal(String),
@@ -31,7 +37,9 @@ impl ApiError {
         match self {
             ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Telemetry(_) => StatusCode::BAD_GATEWAY,
+            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -52,6 +60,15 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         (self.status(), Json(ErrorBody { error: self.to_string(), parameter })).into_response()
+    }
+}
+
+/// An error as the path asked for it: JSON under the API (and `/metrics`, read by programs), a page elsewhere.
+pub fn answer(path: &str, error: ApiError) -> Response {
+    if path.starts_with("/api/") || path == "/metrics" {
+        error.into_response()
+    } else {
+        PageError(error).into_response()
     }
 }
 

@@ -12,7 +12,7 @@ use crate::doctor::{DEFAULT_THRESHOLD, Finding, Severity, diagnose, examine};
 use crate::graph::render::chart::split_chart;
 use crate::graph::render::svg::{edge_label, render_svg};
 use crate::graph::render::{label_of, whole_percent};
-use crate::graph::{Edge, Focus, GraphType, Revision, format_duration, overview};
+use crate::graph::{Edge, GraphType, Revision, format_duration, overview};
 use crate::identity::{Workload, WorkloadKind};
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
@@ -85,11 +85,7 @@ impl FindingRow {
 pub async fn graph(State(state): State<AppState>, RawQuery(query): RawQuery) -> PageResult {
     let world = state.world();
     let p: GraphParams = parse(query.as_deref())?;
-    let focus: Option<Focus> = match p.focus.as_deref().filter(|f| !f.is_empty()) {
-        Some(text) => Some(text.parse().map_err(|e| ApiError::bad("focus", e))?),
-        None => None,
-    };
-    let req = focused_request(&state, &world, p.raw(), focus)?;
+    let req = focused_request(&state, &world, p.raw(), p.focus()?)?;
     let graph = build_graph(&state, &world, &req).await?;
     let report = match req.graph_type {
         GraphType::Workload => {

@@ -66,6 +66,16 @@ pub struct GraphParams {
     pub focus: Option<String>,
 }
 
+impl GraphParams {
+    /// The node graph asked for, if any: a `focus` that names no node graph is refused.
+    pub fn focus(&self) -> Result<Option<Focus>, ApiError> {
+        match self.focus.as_deref().filter(|f| !f.is_empty()) {
+            Some(text) => Ok(Some(text.parse().map_err(|e| ApiError::bad("focus", e))?)),
+            None => Ok(None),
+        }
+    }
+}
+
 /// What the graph page's search box sends.
 #[derive(Debug, Default, Deserialize)]
 pub struct FindParams {

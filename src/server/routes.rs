@@ -1,14 +1,16 @@
 //! Every route in one place.
 
 use axum::Router;
-use axum::http::{Uri, header};
+use axum::extract::Request;
+use axum::http::{StatusCode, Uri, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
 
-use super::error::{ApiError, PageError};
+use super::error::{ApiError, answer};
 use super::state::AppState;
-use super::{api, auth, metrics, pages};
+use super::{api, auth, metrics, pages, ready};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -19,6 +21,7 @@ pub fn router(state: AppState) -> Router {
         .route("/workloads/{namespace}/{name}", get(pages::workload))
         .route("/rollouts", get(pages::rollouts))
         .route("/healthz", get(api::healthz))
+        .route("/readyz", get(ready::readyz))
         .route("/metrics", get(metrics::metrics))
         .route("/api/graph", get(api::graph))
         .route("/api/kiali/namespaces/graph", get(api::kiali_graph))
@@ -37,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/meshlens.js", get(script))
         .route("/login", get(auth::login_page).post(auth::login))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(explain_method))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ready::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(
             TraceLayer::new_for_http()
@@ -52,11 +57,23 @@ pub fn router(state: AppState) -> Router {
 
 /// An unknown API path answers in JSON like every API error; any other, a page.
 async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError::NotFound(format!("no API endpoint {}", uri.path())).into_response()
-    } else {
-        PageError(ApiError::NotFound(format!("no page {}", uri.path()))).into_response()
+    let what = if uri.path().starts_with("/api/") { "API endpoint" } else { "page" };
+    answer(uri.path(), ApiError::NotFound(format!("no {what} {}", uri.path())))
+}
+
+/// A wrong method is answered 405 with the `Allow` header the router sets, and a body like every other error's.
+async fn explain_method(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
     }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut explained = answer(&path, ApiError::MethodNotAllowed(format!("{path} does not answer {method}")));
+    if let Some(allow) = allow {
+        explained.headers_mut().insert(header::ALLOW, allow);
+    }
+    explained
 }
 
 async fn style() -> impl IntoResponse {

@@ -24,6 +24,11 @@ pub struct World {
 }
 
 impl World {
+    /// No objects: what a server shows before its first world is loaded.
+    pub fn empty() -> World {
+        World::new(Inventory::new(crate::inventory::DEFAULT_CLUSTER, std::iter::empty()))
+    }
+
     pub fn new(inventory: Inventory) -> World {
         let index = IdentityIndex::build(&inventory);
         World { inventory, index, generation: 0 }
@@ -70,6 +75,8 @@ struct Inner {
     /// Who may use the server.
     access: Access,
     sessions: Sessions,
+    /// Why the world is not loaded yet (none once it is).
+    loading: RwLock<Option<String>>,
 }
 
 impl AppState {
@@ -89,7 +96,18 @@ impl AppState {
             weights,
             access: Access::default(),
             sessions: Sessions::default(),
+            loading: RwLock::new(None),
         }))
+    }
+
+    /// Says the world is not loaded yet, and why (until the next [`AppState::set_world`]).
+    pub fn set_loading(&self, why: String) {
+        *self.0.loading.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(why);
+    }
+
+    /// Why the world is not loaded yet; none once it is.
+    pub fn loading(&self) -> Option<String> {
+        self.0.loading.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
     /// Says who may use the server (see [`super::auth`]).
@@ -132,6 +150,7 @@ impl AppState {
         let mut current = self.0.world.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         world.generation = current.generation.wrapping_add(1);
         *current = Arc::new(world);
+        *self.0.loading.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 
     pub fn graphs(&self) -> &GraphCache {

@@ -27,6 +27,8 @@ struct Served {
     log: Mutex<Vec<String>>,
     /// Plurals the caller may not list or watch (403), as RBAC would answer.
     forbidden: Mutex<Vec<String>>,
+    /// A watch from a compacted version is answered with HTTP 410 (as proxies send) instead of an error event.
+    gone_as_http: std::sync::atomic::AtomicBool,
     /// The most items a LIST page holds, whatever the limit asked.
     page: usize,
 }
@@ -106,6 +108,11 @@ impl FakeKube {
         self.served.history.lock().unwrap().clear();
     }
 
+    /// From now on, a watch from a compacted version is answered HTTP 410 Gone, not 200 with an error event.
+    pub fn answer_gone_as_http(&self) {
+        self.served.gone_as_http.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Answers 403 Forbidden to every LIST and WATCH of `plural` from now on.
     pub fn forbid(&self, plural: &str) {
         self.served.forbidden.lock().unwrap().push(plural.to_owned());
@@ -126,6 +133,59 @@ impl FakeKube {
         std::fs::write(&path, text).unwrap();
         path
     }
+}
+
+/// A kubeconfig file (in `dir`) pointing at `url`, without credentials.
+pub fn kubeconfig_for(url: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("kubeconfig");
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {url}\nusers:\n- name: u\n  user: {{}}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// An API server that accepts connections, reads what is sent and never answers; its URL.
+pub fn start_silent() -> String {
+    start_raw(|mut stream| {
+        let mut buf = [0u8; 4096];
+        while matches!(std::io::Read::read(&mut stream, &mut buf), Ok(n) if n > 0) {}
+    })
+}
+
+/// An API server that answers every request `503 Service Unavailable` with `Retry-After: 3600`; its URL.
+pub fn start_unavailable() -> String {
+    start_raw(|mut stream| {
+        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        loop {
+            // One request head (these clients send no body with GET), then the answer.
+            let mut line = String::new();
+            loop {
+                line.clear();
+                match std::io::BufRead::read_line(&mut reader, &mut line) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) if line == "\r\n" => break,
+                    Ok(_) => {}
+                }
+            }
+            let answer = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3600\r\nContent-Length: 0\r\n\r\n";
+            if std::io::Write::write_all(&mut stream, answer.as_bytes()).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Serves each connection to a 127.0.0.1 port with `connection` on a thread of its own, until the test process ends.
+fn start_raw(connection: fn(std::net::TcpStream)) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || connection(stream));
+        }
+    });
+    url
 }
 
 /// Lists answer at most this many items per page by default, whatever the limit, so every client has to page.
@@ -202,6 +262,7 @@ fn serve(objects: &[Value], tls: bool, page: usize) -> FakeKube {
         changes: tokio::sync::broadcast::channel(1024).0,
         log: Mutex::new(Vec::new()),
         forbidden: Mutex::new(Vec::new()),
+        gone_as_http: std::sync::atomic::AtomicBool::new(false),
         page,
     };
     for o in objects {
@@ -370,8 +431,12 @@ fn watch(served: &Arc<Served>, selection: Selection, params: &BTreeMap<String, S
     let from: u64 = params.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
     let mut lines: Vec<String> = Vec::new();
     if from < *served.oldest.lock().unwrap() {
-        let gone = json!({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-            "reason": "Expired", "code": 410, "message": format!("too old resource version: {from}")}});
+        let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "reason": "Expired", "code": 410, "message": format!("too old resource version: {from}")});
+        if served.gone_as_http.load(std::sync::atomic::Ordering::SeqCst) {
+            return (axum::http::StatusCode::GONE, Json(status)).into_response();
+        }
+        let gone = json!({"type": "ERROR", "object": status});
         return axum::body::Body::from(format!("{gone}\n")).into_response();
     }
     for (version, k, event, object) in served.history.lock().unwrap().iter() {
