@@ -137,7 +137,7 @@ pub struct SourceArgs {
     /// included (a watch's stream excepted).
     // 30 s: half the minute after which an API server gives up on a request itself (kube-apiserver's
     // --request-timeout), so a server that would still answer is waited for, and one that never will is not.
-    #[arg(long, value_name = "DURATION", global = true, default_value = "30s", value_parser = parse_limit)]
+    #[arg(long, value_name = "DURATION", global = true, default_value = "30s", value_parser = parse_limit, requires = "kube")]
     pub request_timeout: u64,
     /// Evaluate at this time (RFC 3339 or unix seconds) instead of the snapshot's. A negative
     /// unix time takes the `=` form, `--at=-5`: `--at -5` reads `-5` as a flag.

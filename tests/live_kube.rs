@@ -76,7 +76,9 @@ fn an_unreachable_cluster_is_a_clear_error() {
     .unwrap();
     let out = meshlens(&["workloads", "--kube", "--kubeconfig", kubeconfig.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("discovering the cluster's APIs failed"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("discovering the cluster's APIs failed"), "{err}");
+    assert!(err.contains(&format!("cannot reach the Kubernetes API at http://127.0.0.1:{port}")), "{err}");
     let out = meshlens(&["workloads", "--kube", "--kubeconfig", kubeconfig.to_str().unwrap(), "--context", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no usable Kubernetes configuration"), "{}", stderr(&out));

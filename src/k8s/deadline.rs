@@ -22,7 +22,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// The longest wait between retries when the server does not say.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Why a request to the Kubernetes API did not end in time; each names the server and the request.
+/// Why a request to the Kubernetes API failed or did not end in time; each names the server and the request.
 #[derive(Debug, thiserror::Error)]
 pub enum DeadlineError {
     #[error("the Kubernetes API at {server} gave no answer to {request} within {limit:?} (--request-timeout)")]
@@ -36,6 +36,20 @@ pub enum DeadlineError {
         "the Kubernetes API at {server} did not finish its answer to {request} within {limit:?} (--request-timeout)"
     )]
     Unfinished { server: Arc<str>, request: String, limit: Duration },
+    #[error("cannot reach the Kubernetes API at {server} for {request}: {reason}")]
+    Unreachable { server: Arc<str>, request: String, reason: String },
+}
+
+/// An error and its causes, as one line (the client's errors put the useful part, `Connection refused`, last).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 /// Puts [`Deadline`] around a client's service.
@@ -117,7 +131,10 @@ where
         ready.map_err(Into::into)?;
         let again = copy(&request);
         let answer = tokio::time::timeout_at(deadline, service.call(request)).await.map_err(|_| no_answer())?;
-        let response = answer.map_err(Into::into)?;
+        let response = answer.map_err(|e| {
+            let reason = chain(&*e.into());
+            DeadlineError::Unreachable { server: layer.server.clone(), request: what.clone(), reason }
+        })?;
         let status = response.status();
         if !matches!(
             status,

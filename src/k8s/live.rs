@@ -40,9 +40,9 @@ pub struct ClusterOptions {
 pub enum LiveError {
     #[error("no usable Kubernetes configuration: {0}")]
     Config(String),
-    #[error("discovering the cluster's APIs failed: {0}")]
+    #[error("discovering the cluster's APIs failed: {}", said(.0))]
     Discovery(kube::Error),
-    #[error("listing {what} failed: {source}")]
+    #[error("listing {what} failed: {}", said(.source))]
     List { what: String, source: kube::Error },
     #[error("listing {what} failed: {message}")]
     Watch { what: String, message: String, lasting: bool },
@@ -60,6 +60,25 @@ impl LiveError {
             LiveError::Watch { lasting, .. } => *lasting,
             LiveError::Ended => true,
         }
+    }
+}
+
+/// What a client error says, without kube-rs' wrapper around the errors of its service stack (the deadline's
+/// errors name the server and the request themselves).
+fn said(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Service(inner) => inner.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What a watch's error says: the client's error as [`said`], a status the server sent as its message.
+fn watch_said(error: &watcher::Error) -> String {
+    match error {
+        watcher::Error::WatchStartFailed(e) | watcher::Error::InitialListFailed(e) | watcher::Error::WatchFailed(e) => {
+            said(e)
+        }
+        other => other.to_string(),
     }
 }
 
@@ -223,7 +242,7 @@ pub async fn watch(
                 Ok(watcher::Event::InitDone) => Change::Listed(c),
                 Err(e) => {
                     tracing::warn!("watching {what}: {e}");
-                    Change::Failed(c, format!("listing {what} failed: {e}"), watch_refused(&e))
+                    Change::Failed(c, format!("listing {what} failed: {}", watch_said(&e)), watch_refused(&e))
                 }
             };
             let _ = changes.send(change);

@@ -50,7 +50,10 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_response(|response: &axum::response::Response, latency: std::time::Duration, _: &tracing::Span| {
                     tracing::info!(status = response.status().as_u16(), ms = latency.as_millis() as u64, "answered");
-                }),
+                })
+                // An answer of 5xx is logged with the others above; a failure of the server itself is said where it
+                // happens (tower-http would log each 503 of a server still loading its cluster as an error).
+                .on_failure(()),
         )
         .with_state(state)
 }
