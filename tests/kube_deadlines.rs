@@ -95,11 +95,11 @@ fn get(url: &str) -> (u16, String) {
     })
 }
 
-#[test]
-fn serve_listens_and_says_why_it_is_not_ready_while_the_api_server_never_answers() {
+/// `serve --kube` against the API server at `url` listens at once and says it is not ready, the reason naming
+/// the server and saying `expected` of it.
+fn serve_says_why_it_is_not_ready(url: &str, expected: &str) {
     let work = tempfile::tempdir().unwrap();
-    let url = start_silent();
-    let kubeconfig = kubeconfig_for(&url, work.path());
+    let kubeconfig = kubeconfig_for(url, work.path());
     let port = common::process::free_port();
     let args: Vec<String> = [
         "serve",
@@ -123,10 +123,10 @@ fn serve_listens_and_says_why_it_is_not_ready_while_the_api_server_never_answers
         let readiness: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(readiness["ready"], false);
         let reason = readiness["reason"].as_str().unwrap();
-        if reason.contains(server_name) && reason.contains("gave no answer") {
+        if reason.contains(server_name) && reason.contains(expected) {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "the reason never named the silent server: {reason}");
+        assert!(started.elapsed() < Duration::from_secs(20), "the reason never named the server: {reason}");
         std::thread::sleep(Duration::from_millis(200));
     }
     let (status, body) = get(&format!("{}/api/graph", server.url));
@@ -138,4 +138,14 @@ fn serve_listens_and_says_why_it_is_not_ready_while_the_api_server_never_answers
     let (status, _) = get(&format!("{}/healthz", server.url));
     assert_eq!(status, 200, "alive while not ready");
     server.stop();
+}
+
+#[test]
+fn serve_listens_and_says_why_it_is_not_ready_while_the_api_server_never_answers() {
+    serve_says_why_it_is_not_ready(&start_silent(), "gave no answer");
+}
+
+#[test]
+fn serve_listens_and_says_why_it_is_not_ready_while_the_api_server_asks_to_retry_in_an_hour() {
+    serve_says_why_it_is_not_ready(&start_unavailable(), "answered 503 Service Unavailable");
 }
