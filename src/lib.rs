@@ -7,12 +7,15 @@ pub mod doctor;
 pub mod graph;
 pub mod identity;
 pub mod inventory;
-pub mod k8s;
 pub mod rollout;
 pub mod routing_model;
 pub mod server;
 pub mod sim;
 pub mod snapshot;
-pub mod telemetry;
 pub mod terminal;
 pub mod views;
+
+// The lower crates, under the names their modules had: the application and its tests name `meshlens::k8s` and
+// `meshlens::telemetry` as before.
+pub use meshlens_k8s as k8s;
+pub use meshlens_telemetry as telemetry;

@@ -61,7 +61,7 @@ fn serve_follows_a_churning_cluster_of_ten_thousand_pods_on_a_quarter_of_a_core(
             .into();
     let started = Instant::now();
     let program = std::path::Path::new(env!("CARGO_BIN_EXE_meshlens"));
-    let server = process::spawn(program, &args, &work.path().join("serve.log"), port, "/healthz");
+    let server = process::spawn(program, &args, &work.path().join("serve.log"), port, "/readyz");
     let ready_s = started.elapsed().as_secs_f64();
     let pid = server.pid();
     let cpu_before = process::cpu_seconds(pid);

@@ -449,7 +449,7 @@ mod tests {
             docs.iter().map(|d| (d.index, d.item, d.value["kind"].as_str().unwrap_or_default())).collect();
         assert_eq!(items, [(1, Some(1), "Pod"), (1, Some(2), "Service"), (2, None, "List"), (3, None, "List")]);
         assert_eq!(docs[0].value["apiVersion"], "v1");
-        let mut loader = crate::k8s::load::Loader::new();
+        let mut loader = crate::load::Loader::new();
         loader.add_text("t", text, Format::Json).unwrap();
         let (objects, report) = loader.finish();
         assert_eq!((objects.len(), report.documents), (2, 3));
