@@ -3,19 +3,13 @@
 
 pub mod capture;
 pub mod cli;
-pub mod doctor;
-pub mod graph;
-pub mod identity;
-pub mod inventory;
-pub mod rollout;
-pub mod routing_model;
 pub mod server;
 pub mod sim;
 pub mod snapshot;
-pub mod terminal;
 pub mod views;
 
-// The lower crates, under the names their modules had: the application and its tests name `meshlens::k8s` and
-// `meshlens::telemetry` as before.
+// The lower crates, under the names their modules had: the application, its tests and benchmarks name
+// `meshlens::graph`, `meshlens::k8s` and the others as before.
+pub use meshlens_engine::{doctor, graph, identity, inventory, rollout, routing_model, terminal};
 pub use meshlens_k8s as k8s;
 pub use meshlens_telemetry as telemetry;

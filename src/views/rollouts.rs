@@ -12,7 +12,7 @@ use crate::rollout::status::CanaryDrift;
 
 use super::traffic::Measured;
 
-use super::table::render;
+use crate::terminal::table::render;
 
 /// One Rollout of the list.
 #[derive(Debug, Serialize)]

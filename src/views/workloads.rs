@@ -2,7 +2,7 @@
 
 use crate::identity::{Workload, roles_text};
 
-use super::table::{self, render};
+use crate::terminal::table::{self, render};
 
 /// One row per workload: where it is, what it is, its pods and the names telemetry knows it by.
 pub fn workloads_table(workloads: &[&Workload]) -> String {

@@ -1,0 +1,204 @@
+//! The cluster's objects at one moment, indexed by kind/namespace/name, by uid and by owner, so that identity and
+//! views can follow owner references both ways without scanning.
+
+pub mod live;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use meshlens_k8s::core::Namespace;
+use meshlens_k8s::kinds::Lists;
+use meshlens_k8s::load::Loader;
+use meshlens_k8s::{Kind, Object, ObjectMeta, OwnerReference, Resource};
+
+/// Cluster name Istio telemetry uses when none is configured.
+pub const DEFAULT_CLUSTER: &str = "Kubernetes";
+
+/// A reference to one stored object: its kind and position in that kind's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjRef {
+    pub kind: Kind,
+    pub index: usize,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Inventory {
+    pub cluster: String,
+    lists: Lists,
+    by_name: HashMap<(Kind, String, String), usize>,
+    by_uid: HashMap<String, Vec<ObjRef>>,
+    by_owner_uid: HashMap<String, Vec<ObjRef>>,
+}
+
+impl Inventory {
+    /// Stores `objects`; a later object with the same kind, namespace and name replaces an earlier one.
+    pub fn new(cluster: impl Into<String>, objects: impl IntoIterator<Item = Object>) -> Inventory {
+        let mut inv = Inventory { cluster: cluster.into(), ..Inventory::default() };
+        for object in objects {
+            inv.insert(object);
+        }
+        inv.reindex();
+        inv
+    }
+
+    fn insert(&mut self, object: Object) {
+        let kind = object.kind();
+        let key = (kind, object.metadata().namespace_str().to_owned(), object.metadata().name_str().to_owned());
+        match self.by_name.get(&key) {
+            Some(&index) => self.lists.replace(index, object),
+            None => {
+                let index = self.lists.push(object);
+                self.by_name.insert(key, index);
+            }
+        }
+    }
+
+    /// The objects of manifests given as values (a simulated world, a test's objects), read by the loader
+    /// snapshots go through; documents it cannot read are left out.
+    pub fn of_values(cluster: impl Into<String>, values: Vec<serde_json::Value>) -> Inventory {
+        let mut loader = Loader::new();
+        loader.add_values("values", values);
+        Inventory::new(cluster, loader.finish().0)
+    }
+
+    /// Every stored object of kind `K`.
+    pub fn all<K: Resource>(&self) -> &[Arc<K>] {
+        K::list(&self.lists)
+    }
+
+    /// The stored object `r` refers to, when it is a `K`.
+    pub fn get<K: Resource>(&self, r: ObjRef) -> Option<&K> {
+        (r.kind == K::KIND).then(|| self.all::<K>().get(r.index).map(|o| &**o)).flatten()
+    }
+
+    /// The `K` named `name` in `namespace`.
+    pub fn named<K: Resource>(&self, namespace: &str, name: &str) -> Option<&K> {
+        self.get(self.find(K::KIND, namespace, name)?)
+    }
+
+    /// Number of stored objects of `kind`.
+    pub fn len_of(&self, kind: Kind) -> usize {
+        self.lists.len(kind)
+    }
+
+    /// The metadata of a stored object. `None` only for a reference from another inventory.
+    pub fn meta(&self, r: ObjRef) -> Option<&ObjectMeta> {
+        self.lists.meta(r.kind, r.index)
+    }
+
+    fn all_refs(&self) -> impl Iterator<Item = ObjRef> + '_ {
+        Kind::ALL.iter().copied().flat_map(|kind| (0..self.len_of(kind)).map(move |index| ObjRef { kind, index }))
+    }
+
+    fn reindex(&mut self) {
+        let mut by_uid: HashMap<String, Vec<ObjRef>> = HashMap::new();
+        let mut by_owner_uid: HashMap<String, Vec<ObjRef>> = HashMap::new();
+        for r in self.all_refs() {
+            let Some(meta) = self.meta(r) else { continue };
+            if let Some(uid) = meta.uid.as_deref().filter(|u| !u.is_empty()) {
+                by_uid.entry(uid.to_owned()).or_default().push(r);
+            }
+            for owner in meta.owner_references.iter().flatten() {
+                by_owner_uid.entry(owner.uid.clone()).or_default().push(r);
+            }
+        }
+        self.by_uid = by_uid;
+        self.by_owner_uid = by_owner_uid;
+    }
+
+    /// Looks an object up by kind, namespace and name.
+    pub fn find(&self, kind: Kind, namespace: &str, name: &str) -> Option<ObjRef> {
+        let index = *self.by_name.get(&(kind, namespace.to_owned(), name.to_owned()))?;
+        Some(ObjRef { kind, index })
+    }
+
+    /// Resolves an owner reference of an object in `namespace`. The uid decides (names are reused after a
+    /// delete); among objects sharing a uid, the one with the referenced name wins; without a uid, the name.
+    pub fn resolve_owner(&self, namespace: &str, owner: &OwnerReference) -> Option<ObjRef> {
+        let kind = Kind::recognise(&owner.api_version, &owner.kind)?;
+        let same_kind = |r: &&ObjRef| r.kind == kind;
+        if let Some(candidates) = self.by_uid.get(&owner.uid) {
+            let mut matching = candidates.iter().filter(same_kind);
+            let first = matching.clone().next().copied();
+            let named = matching.find(|r| self.meta(**r).is_some_and(|m| m.name_str() == owner.name));
+            return named.copied().or(first);
+        }
+        if owner.uid.is_empty() {
+            return self.find(kind, namespace, &owner.name);
+        }
+        None
+    }
+
+    /// Objects whose owner references include `uid` (how the Argo CLI finds a Rollout's ReplicaSets).
+    pub fn owned_by(&self, uid: &str, kind: Kind) -> impl Iterator<Item = ObjRef> + '_ {
+        self.by_owner_uid.get(uid).into_iter().flatten().copied().filter(move |r| r.kind == kind)
+    }
+
+    /// Every namespace that has a Namespace object or any namespaced object, sorted.
+    pub fn namespace_names(&self) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> =
+            self.all::<Namespace>().iter().map(|n| n.metadata.name_str().to_owned()).collect();
+        names.extend(self.by_name.keys().filter(|(k, _, _)| k.is_namespaced()).map(|(_, ns, _)| ns.clone()));
+        names
+    }
+
+    /// Number of stored objects of every kind.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshlens_k8s::object::{Decoded, decode};
+    use serde_json::json;
+
+    fn object(v: serde_json::Value) -> Object {
+        match decode(v).unwrap() {
+            Decoded::Object(o) => o,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn owner(kind: &str, name: &str, uid: &str) -> OwnerReference {
+        OwnerReference {
+            api_version: "argoproj.io/v1alpha1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            uid: uid.into(),
+            controller: Some(true),
+        }
+    }
+
+    #[test]
+    fn owner_references_resolve_by_uid_then_name() {
+        let ro = |name: &str, uid: &str| {
+            object(json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                "metadata": {"name": name, "namespace": "ns", "uid": uid}}))
+        };
+        let inv = Inventory::new("c", [ro("a", "u1"), ro("b", "u1"), ro("c", "u2")]);
+        let r = inv.resolve_owner("ns", &owner("Rollout", "b", "u1")).unwrap();
+        assert_eq!(inv.meta(r).unwrap().name_str(), "b");
+        let r = inv.resolve_owner("ns", &owner("Rollout", "zzz", "u2")).unwrap();
+        assert_eq!(inv.meta(r).unwrap().name_str(), "c", "uid wins over a stale name");
+        assert!(inv.resolve_owner("ns", &owner("Rollout", "c", "gone")).is_none());
+        assert!(inv.resolve_owner("ns", &owner("Rollout", "c", "")).is_some(), "no uid: by name");
+    }
+
+    #[test]
+    fn later_objects_replace_earlier_ones_with_the_same_name() {
+        let svc = |port: i32| {
+            object(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "ns"},
+                "spec": {"ports": [{"port": port}]}}))
+        };
+        let inv = Inventory::new("c", [svc(80), svc(8080)]);
+        let services = inv.all::<meshlens_k8s::core::Service>();
+        assert_eq!(services.len(), 1);
+        assert_eq!(services[0].spec.as_ref().unwrap().ports.as_ref().unwrap()[0].port, 8080);
+    }
+}
