@@ -145,8 +145,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         };
     };
     let path = request.uri().path();
-    let open = matches!(path, "/healthz" | "/readyz" | "/login") || path.starts_with("/static/");
-    if open || session(request.headers()).is_some_and(|id| state.sessions().is_valid(id)) {
+    if super::routes::is_open(path) || session(request.headers()).is_some_and(|id| state.sessions().is_valid(id)) {
         return next.run(request).await;
     }
     if let Some(given) = bearer(request.headers()) {

@@ -32,9 +32,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// files are always served.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let always = matches!(path, "/healthz" | "/readyz" | "/login") || path.starts_with("/static/");
     match state.loading() {
-        Some(reason) if !always => answer(path, ApiError::NotReady(reason)),
+        Some(reason) if !super::routes::is_open(path) => answer(path, ApiError::NotReady(reason)),
         _ => next.run(request).await,
     }
 }

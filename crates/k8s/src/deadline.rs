@@ -140,10 +140,10 @@ where
             status,
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
         ) {
-            let limit = (!watch).then_some(deadline);
             let unfinished =
-                DeadlineError::Unfinished { server: layer.server.clone(), request: what, limit: layer.limit };
-            return Ok(response.map(|body| Deadlined::new(body, limit, unfinished)));
+                || DeadlineError::Unfinished { server: layer.server.clone(), request: what, limit: layer.limit };
+            let limit = (!watch).then(|| (deadline, unfinished()));
+            return Ok(response.map(|body| Deadlined::new(body, limit)));
         }
         let asked = retry_after(&response);
         let wait = asked.unwrap_or(backoff);
@@ -189,17 +189,16 @@ fn is_watch(uri: &http::Uri) -> bool {
     uri.query().is_some_and(|q| q.split('&').any(|pair| pair == "watch=true" || pair == "watch=1"))
 }
 
-/// An answer's body that fails once its deadline has passed (none for a watch).
+/// An answer's body that fails once its deadline has passed (none for a watch), with the error to say so.
 pub struct Deadlined<B> {
     inner: B,
-    deadline: Option<Pin<Box<Sleep>>>,
-    error: Option<DeadlineError>,
+    deadline: Option<(Pin<Box<Sleep>>, DeadlineError)>,
 }
 
 impl<B> Deadlined<B> {
-    fn new(inner: B, deadline: Option<Instant>, error: DeadlineError) -> Deadlined<B> {
-        let deadline = deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
-        Deadlined { inner, deadline, error: Some(error) }
+    fn new(inner: B, deadline: Option<(Instant, DeadlineError)>) -> Deadlined<B> {
+        let deadline = deadline.map(|(at, error)| (Box::pin(tokio::time::sleep_until(at)), error));
+        Deadlined { inner, deadline }
     }
 }
 
@@ -213,14 +212,11 @@ where
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, BoxError>>> {
         let this = self.get_mut();
-        if let Some(deadline) = this.deadline.as_mut()
-            && deadline.as_mut().poll(cx).is_ready()
+        if let Some((sleep, _)) = this.deadline.as_mut()
+            && sleep.as_mut().poll(cx).is_ready()
+            && let Some((_, error)) = this.deadline.take()
         {
-            this.deadline = None;
-            return match this.error.take() {
-                Some(error) => Poll::Ready(Some(Err(error.into()))),
-                None => Poll::Ready(None),
-            };
+            return Poll::Ready(Some(Err(error.into())));
         }
         Pin::new(&mut this.inner).poll_frame(cx).map_err(Into::into)
     }
