@@ -15,7 +15,8 @@ use std::process::Command;
 use serde_json::Value;
 
 /// The crates from the bottom floor up: each may depend only on those below it.
-const FLOORS: &[&str] = &["meshlens-k8s", "meshlens-telemetry", "meshlens-engine", "meshlens"];
+const FLOORS: &[&str] =
+    &["meshlens-k8s", "meshlens-telemetry", "meshlens-engine", "meshlens-snapshot", "meshlens-sim", "meshlens"];
 
 fn metadata() -> Value {
     let out = Command::new(env!("CARGO"))

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
-use crate::sim::cluster::{Cluster, Template};
-use crate::sim::traffic::{Behaviour, FEW_BUCKETS, Protocol, Route, Target, Traffic, Window};
+use crate::cluster::{Cluster, Template};
+use crate::traffic::{Behaviour, FEW_BUCKETS, Protocol, Route, Target, Traffic, Window};
 
 use super::Built;
 use super::argo::{Revision, RolloutPlan, conditions, rollout};

@@ -5,12 +5,12 @@
 
 use serde_json::json;
 
-use crate::identity::naming::WORKLOAD_NAME_LABEL;
-use crate::routing_model::{Caller, Routed, RoutingConfig, ServiceRef, route};
-use crate::sim::cluster::{Cluster, Template, object};
-use crate::sim::fault::Fault;
-use crate::sim::ids::Ids;
-use crate::sim::traffic::{Behaviour, Call, Protocol, Route, Target, Traffic};
+use crate::cluster::{Cluster, Template, object};
+use crate::fault::Fault;
+use crate::ids::Ids;
+use crate::traffic::{Behaviour, Call, Protocol, Route, Target, Traffic};
+use meshlens_engine::identity::naming::WORKLOAD_NAME_LABEL;
+use meshlens_engine::routing_model::{Caller, Routed, RoutingConfig, ServiceRef, route};
 
 use super::argo::{Revision, RolloutPlan, conditions, rollout};
 use super::{Built, HISTORY_S, Mesh, gateway};

@@ -5,16 +5,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::identity::naming::{NamingGeneration, PodFacts, canonical_revision, canonical_service, telemetry_identity};
+use meshlens_engine::identity::naming::{
+    NamingGeneration, PodFacts, canonical_revision, canonical_service, telemetry_identity,
+};
 
-use crate::inventory::Inventory;
-use crate::k8s::annotations::AMBIENT_REDIRECTION;
-use crate::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL, USE_WAYPOINT_LABEL};
-use crate::routing_model::{Endpoint, ServiceRef};
+use meshlens_engine::inventory::Inventory;
+use meshlens_engine::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL, USE_WAYPOINT_LABEL};
+use meshlens_engine::routing_model::{Endpoint, ServiceRef};
+use meshlens_k8s::annotations::AMBIENT_REDIRECTION;
 
 use super::ids::Ids;
 use super::objects::{self, AppContainer, Counts, Meta, OwnerRef, PodSpec, Sidecar};
-use crate::k8s::core::PROXY_CONTAINER;
+use meshlens_k8s::core::PROXY_CONTAINER;
 
 /// Which Istio naming generation injected the simulated pods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -553,7 +555,7 @@ impl Cluster {
 
     /// The objects so far, read back by the parsers snapshots go through (routing is decided from them).
     pub fn read_back(&self) -> Inventory {
-        Inventory::of_values(crate::inventory::DEFAULT_CLUSTER, self.objects.clone())
+        Inventory::of_values(meshlens_engine::inventory::DEFAULT_CLUSTER, self.objects.clone())
     }
 
     /// The objects, in creation order.

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use tokio::sync::RwLock;
 
-use crate::inventory::Inventory;
-use crate::telemetry::MemoryStore;
-use crate::telemetry::openmetrics;
+use meshlens_engine::inventory::Inventory;
+use meshlens_telemetry::MemoryStore;
+use meshlens_telemetry::openmetrics;
 
 use super::scenarios::bookinfo::Progress;
 use super::{DEFAULT_SEED, World, bookinfo_frame};

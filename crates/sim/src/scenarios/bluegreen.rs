@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::sim::cluster::{Cluster, Template, object};
-use crate::sim::traffic::{Behaviour, Protocol, Route, Target, Traffic};
+use crate::cluster::{Cluster, Template, object};
+use crate::traffic::{Behaviour, Protocol, Route, Target, Traffic};
 
 use super::argo::{Revision, RolloutPlan, conditions, rollout};
 use super::{Built, gateway};

@@ -12,9 +12,9 @@ use flate2::write::GzEncoder;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::inventory::{DEFAULT_CLUSTER, Inventory};
-use crate::k8s::document::Format;
-use crate::k8s::load::{LoadReport, Loader};
+use meshlens_engine::inventory::{DEFAULT_CLUSTER, Inventory};
+use meshlens_k8s::document::Format;
+use meshlens_k8s::load::{LoadReport, Loader};
 
 /// `snapshot.yaml`.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -58,7 +58,7 @@ pub enum SnapshotError {
     #[error("cannot read {path}: {source}")]
     Unreadable { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
-    OverBudget(#[from] crate::k8s::load::OverBudget),
+    OverBudget(#[from] meshlens_k8s::load::OverBudget),
     #[error("{path} is {what}, not a regular file: a snapshot holds regular files only (copy the file in instead)")]
     NotRegular { path: PathBuf, what: &'static str },
     #[error("cannot write {path}: {source}")]

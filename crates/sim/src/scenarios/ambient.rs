@@ -3,9 +3,9 @@
 
 use serde_json::json;
 
-use crate::identity::workload::{WAYPOINT_LABEL, ZTUNNEL_APP};
-use crate::k8s::gateway::{GATEWAY_NAME_LABEL, GROUP, WAYPOINT_CLASS};
-use crate::sim::cluster::{Cluster, Dataplane, Template, object};
+use crate::cluster::{Cluster, Dataplane, Template, object};
+use meshlens_engine::identity::workload::{WAYPOINT_LABEL, ZTUNNEL_APP};
+use meshlens_k8s::gateway::{GATEWAY_NAME_LABEL, GROUP, WAYPOINT_CLASS};
 
 const ISTIO_VERSION: &str = "1.28.0";
 

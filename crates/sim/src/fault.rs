@@ -1,5 +1,5 @@
 //! The misconfigurations and accidents the simulator can plant, for the doctor to find; the routing model
-//! ([`crate::routing_model`]) turns the planted objects into the telemetry they cause.
+//! ([`meshlens_engine::routing_model`]) turns the planted objects into the telemetry they cause.
 
 use super::Scenario;
 

@@ -7,11 +7,11 @@
 
 use serde_json::{Value, json};
 
-use crate::k8s::gateway::GROUP;
-use crate::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL};
-use crate::routing_model::{Caller, Routed, RoutingConfig, ServiceRef, route};
-use crate::sim::cluster::{Cluster, Dataplane, Template, object};
-use crate::sim::fault::Fault;
+use crate::cluster::{Cluster, Dataplane, Template, object};
+use crate::fault::Fault;
+use meshlens_engine::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL};
+use meshlens_engine::routing_model::{Caller, Routed, RoutingConfig, ServiceRef, route};
+use meshlens_k8s::gateway::GROUP;
 
 use super::argo::{Revision, RolloutPlan, conditions, rollout};
 use super::bookinfo::{Apps, Reviews};
@@ -124,7 +124,7 @@ pub fn build(mut c: Cluster, fault: Option<Fault>, mesh: Mesh) -> Built {
     };
     let (since, now) = (canary_started.as_second(), c.now.as_second());
     let phases = vec![((since, now), routed)];
-    let mut t = crate::sim::traffic::Traffic::default();
+    let mut t = crate::traffic::Traffic::default();
     apps.add_traffic(&mut t, &c, &ingress, Reviews { stable: &stable, canary: &canary, since, phases });
     let window = default_window(&c);
     Built { cluster: c, traffic: t, window }

@@ -9,11 +9,11 @@ use std::io::{self, Write};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::telemetry::openmetrics::{MetricType, Writer};
+use meshlens_telemetry::openmetrics::{MetricType, Writer};
 
-use crate::graph::Reporter;
-use crate::identity::workload::ZTUNNEL_APP;
-use crate::routing_model::{Routed, ServiceRef};
+use meshlens_engine::graph::Reporter;
+use meshlens_engine::identity::workload::ZTUNNEL_APP;
+use meshlens_engine::routing_model::{Routed, ServiceRef};
 
 use super::cluster::{Dataplane, SimPod, SimService};
 
@@ -202,7 +202,7 @@ pub struct Call<'a> {
 }
 
 impl Traffic {
-    /// Adds `call` as `routed` sends it (see [`crate::routing_model`]); `behaviour` says how each pod answers.
+    /// Adds `call` as `routed` sends it (see [`meshlens_engine::routing_model`]); `behaviour` says how each pod answers.
     pub fn add_routed(
         &mut self,
         call: &Call<'_>,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::sim::cluster::{Cluster, ReplicaSetPlan, Template, object};
+use crate::cluster::{Cluster, ReplicaSetPlan, Template, object};
 
 /// One revision of a Rollout: its ReplicaSet's hash and image, and when its pods were created.
 pub struct Revision {

@@ -20,10 +20,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::inventory::Inventory;
-use crate::k8s::document::Format;
-use crate::k8s::load::{LoadReport, Loader};
-use crate::snapshot::SnapshotMeta;
+use meshlens_engine::inventory::Inventory;
+use meshlens_k8s::document::Format;
+use meshlens_k8s::load::{LoadReport, Loader};
+use meshlens_snapshot::SnapshotMeta;
 
 pub use cluster::NamingMode;
 pub use fault::Fault;
@@ -144,13 +144,13 @@ impl World {
             loader.add_text(&format!("sim:k8s/{file}"), &text, format)?;
         }
         let (objects, report) = loader.finish();
-        Ok((Inventory::new(crate::inventory::DEFAULT_CLUSTER, objects), report))
+        Ok((Inventory::new(meshlens_engine::inventory::DEFAULT_CLUSTER, objects), report))
     }
 
     /// The manifests as snapshot files: YAML by namespace, JSON Lists for large worlds.
     pub fn manifests(&self) -> Result<BTreeMap<String, String>, serde_saphyr::SerializeError> {
         let format = if self.json { Format::Json } else { Format::Yaml };
-        crate::snapshot::manifest_files(&self.objects, format)
+        meshlens_snapshot::manifest_files(&self.objects, format)
     }
 
     /// The telemetry as OpenMetrics text.
@@ -164,7 +164,7 @@ impl World {
 
     /// Writes the snapshot directory: `k8s/`, `metrics/istio.om` and `snapshot.yaml`.
     pub fn write_to(&self, dir: &Path) -> anyhow::Result<()> {
-        let snapshot = crate::snapshot::Writer::create(dir)?;
+        let snapshot = meshlens_snapshot::Writer::create(dir)?;
         snapshot.manifests(&self.manifests()?)?;
         let (path, out) = snapshot.metrics_file("istio.om")?;
         self.write_metrics(out).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
