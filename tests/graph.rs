@@ -74,7 +74,7 @@ fn bookinfo_reviews_is_one_rollout_node_with_the_measured_split() {
             reviews.iter().map(|n| &n.id).collect::<Vec<_>>()
         );
         let reviews = reviews[0];
-        assert_eq!(reviews.workload_kind.as_deref(), Some("Rollout"), "{engine}");
+        assert_eq!(reviews.workload_kind.as_ref().map(|k| k.as_str()), Some("Rollout"), "{engine}");
         assert_eq!(reviews.url.as_deref(), Some("/workloads/bookinfo/reviews"));
         let rs_names: BTreeSet<&str> = reviews.revisions.iter().map(|r| r.replica_set.as_str()).collect();
         for node in &graph.nodes {
@@ -193,7 +193,7 @@ fn blue_green_and_flagger_splits_follow_their_routing() {
     assert_eq!((active.intended_weight, preview.intended_weight), (Some(1.0), Some(0.0)));
     assert!(preview.rps > 0.0, "the smoke tests reach the preview");
     let smoke = graph.nodes.iter().find(|n| n.name == "smoke-tests").unwrap();
-    assert_eq!(smoke.workload_kind.as_deref(), Some("CronJob"), "Job pods resolve to their CronJob");
+    assert_eq!(smoke.workload_kind.as_ref().map(|k| k.as_str()), Some("CronJob"), "Job pods resolve to their CronJob");
     assert!(graph.edges.iter().any(|e| e.protocol == meshlens::graph::Protocol::Grpc));
 
     let sim = simulated_scenario(Scenario::Flagger);

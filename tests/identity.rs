@@ -13,10 +13,11 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::upstream;
-use meshlens::identity::{IdentityIndex, Resolution, Role, Workload, WorkloadKind};
+use meshlens::identity::{IdentityIndex, Resolution, Role, Workload};
 use meshlens::inventory::Inventory;
 use meshlens::k8s::document::Format;
 use meshlens::k8s::load::Loader;
+use meshlens::k8s::{Kind, KindName};
 
 fn load_dir(path: &std::path::Path) -> (Inventory, IdentityIndex) {
     let snapshot = meshlens::snapshot::load(path).expect("loads");
@@ -70,7 +71,7 @@ fn istio_bookinfo_deployments_carry_app_and_version() {
     let (_, index) = load_dir(&upstream().join("istio/samples/bookinfo/platform/kube"));
     for v in ["v1", "v2", "v3"] {
         let w = workload(&index, "default", &format!("reviews-{v}"));
-        assert_eq!((w.id.kind.clone(), w.app.as_str(), w.version.as_str()), (WorkloadKind::Deployment, "reviews", v));
+        assert_eq!((w.id.kind.clone(), w.app.as_str(), w.version.as_str()), (Kind::Deployment.into(), "reviews", v));
         assert_eq!(names(w), [format!("reviews-{v}")]);
     }
 }
@@ -78,11 +79,10 @@ fn istio_bookinfo_deployments_carry_app_and_version() {
 #[test]
 fn workload_ref_rollout_is_one_workload_with_the_deployments_template_and_shares_its_name() {
     let (_, index) = load_dir(&upstream().join("argo-rollouts/examples/workload-ref"));
-    let kinds: BTreeSet<WorkloadKind> =
+    let kinds: BTreeSet<KindName> =
         index.named("default", "rollout-ref-deployment").map(|w| w.id.kind.clone()).collect();
-    assert_eq!(kinds, BTreeSet::from([WorkloadKind::Deployment, WorkloadKind::Rollout]));
-    let rollout =
-        index.named("default", "rollout-ref-deployment").find(|w| w.id.kind == WorkloadKind::Rollout).unwrap();
+    assert_eq!(kinds, BTreeSet::from([Kind::Deployment.into(), Kind::Rollout.into()]));
+    let rollout = index.named("default", "rollout-ref-deployment").find(|w| w.id.kind == Kind::Rollout).unwrap();
     assert_eq!(rollout.template_from.as_deref(), Some("Deployment/rollout-ref-deployment"));
     assert_eq!(rollout.app, "rollout-ref-deployment", "canonical service from the referenced Deployment's template");
     // During a workloadRef migration both report the same telemetry name: an ambiguity, not a guess.
@@ -96,7 +96,7 @@ fn workload_ref_rollout_is_one_workload_with_the_deployments_template_and_shares
 fn experiment_replica_sets_belong_to_the_rollout_under_their_own_telemetry_names() {
     let (_, index) = load_dir(&common::argo_testdata("experiment-analysis"));
     let w = workload(&index, "jesse-test", "rollout-experiment-analysis");
-    assert_eq!(w.id.kind, WorkloadKind::Rollout);
+    assert_eq!(w.id.kind, Kind::Rollout);
     let experiment_rs: Vec<_> = w.replica_sets.iter().filter(|rs| rs.experiment.is_some()).collect();
     assert_eq!(experiment_rs.len(), 2);
     for rs in &experiment_rs {
@@ -115,7 +115,7 @@ fn experiment_replica_sets_belong_to_the_rollout_under_their_own_telemetry_names
 fn analysis_job_pods_are_a_job_workload_not_part_of_the_rollout() {
     let (_, index) = load_dir(&common::argo_testdata("experiment-step"));
     let job = workload(&index, "jesse-test", "4e2d824d-01af-11ea-b38c-42010aa80083.stress.1");
-    assert_eq!(job.id.kind, WorkloadKind::Job);
+    assert_eq!(job.id.kind, Kind::Job);
     assert_eq!(job.pods.len(), 1);
     let rollout = workload(&index, "jesse-test", "canary-demo");
     assert!(rollout.pods.iter().all(|p| !p.name.contains("stress")));
@@ -183,23 +183,23 @@ metadata: {name: clone-7fz9x, generateName: clone-, namespace: shop, labels: {ap
 #[test]
 fn every_controller_kind_is_one_workload_named_as_istio_names_it() {
     let index = load_text(CONTROLLERS);
-    let expect = |name: &str, kind: WorkloadKind, telemetry: &[&str]| {
+    let expect = |name: &str, kind: KindName, telemetry: &[&str]| {
         let w = workload(&index, "shop", name);
         assert_eq!(w.id.kind, kind, "{name}");
         assert_eq!(names(w), telemetry, "{name}");
         w
     };
-    let db = expect("db", WorkloadKind::StatefulSet, &["db"]);
+    let db = expect("db", Kind::StatefulSet.into(), &["db"]);
     assert_eq!((db.app.as_str(), db.version.as_str()), ("db", "15"));
-    assert_eq!(db.pods[0].telemetry_kind, "StatefulSet");
-    expect("agent", WorkloadKind::DaemonSet, &["agent"]);
-    expect("bare", WorkloadKind::ReplicaSet, &["bare"]);
-    let debug = expect("debug", WorkloadKind::Pod, &["debug"]);
+    assert_eq!(db.pods[0].telemetry_kind, Kind::StatefulSet);
+    expect("agent", Kind::DaemonSet.into(), &["agent"]);
+    expect("bare", Kind::ReplicaSet.into(), &["bare"]);
+    let debug = expect("debug", Kind::Pod.into(), &["debug"]);
     assert_eq!(debug.pods.len(), 1);
-    let web = expect("web", WorkloadKind::Deployment, &["storefront", "web"]);
+    let web = expect("web", Kind::Deployment.into(), &["storefront", "web"]);
     assert_eq!(web.pods[0].telemetry_name, "storefront", "Istio >= 1.25 uses the workload-name label");
-    assert_eq!(web.pods[0].telemetry_kind, "Deployment", "the label replaces the name, not the kind");
-    let clone = expect("clone", WorkloadKind::Other("CloneSet".into()), &["clone"]);
+    assert_eq!(web.pods[0].telemetry_kind, Kind::Deployment, "the label replaces the name, not the kind");
+    let clone = expect("clone", KindName::Other("CloneSet".into()), &["clone"]);
     assert!(clone.inferred, "the CloneSet itself is not loaded");
     assert!(matches!(index.resolve("Kubernetes", "shop", "storefront"), Resolution::One(w) if w.id.name == "web"));
     assert!(matches!(index.resolve("Kubernetes", "shop", "nothing"), Resolution::Unknown));
@@ -216,16 +216,14 @@ fn flagger_target_and_primary_are_one_canary_workload() {
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     let index = IdentityIndex::build(&Inventory::new("Kubernetes", objects));
     let canary = workload(&index, "test", "podinfo");
-    assert_eq!(canary.id.kind, WorkloadKind::Canary);
+    assert_eq!(canary.id.kind, Kind::Canary);
     assert_eq!(names(canary), ["podinfo", "podinfo-primary"]);
     let roles: BTreeSet<Vec<Role>> = canary.replica_sets.iter().map(|rs| rs.roles.clone()).collect();
     assert_eq!(roles, BTreeSet::from([vec![Role::Canary], vec![Role::Primary]]));
     assert_eq!(canary.pods.len(), 4);
     assert_eq!(index.named("test", "podinfo-primary").count(), 0, "the primary is not a workload of its own");
     for name in ["podinfo", "podinfo-primary"] {
-        assert!(
-            matches!(index.resolve("Kubernetes", "test", name), Resolution::One(w) if w.id.kind == WorkloadKind::Canary)
-        );
+        assert!(matches!(index.resolve("Kubernetes", "test", name), Resolution::One(w) if w.id.kind == Kind::Canary));
     }
 }
 
@@ -235,7 +233,7 @@ fn replaced_replica_sets_resolve_through_their_hash_suffix() {
     // A ReplicaSet deleted before the snapshot, still named in older telemetry.
     match index.resolve("Kubernetes", "jesse-test", "canary-demo-7bc89dd5d") {
         Resolution::ByHashSuffix(w) => {
-            assert_eq!((w.id.name.as_str(), &w.id.kind), ("canary-demo", &WorkloadKind::Rollout))
+            assert_eq!((w.id.name.as_str(), &w.id.kind), ("canary-demo", &KindName::Known(Kind::Rollout)))
         }
         other => panic!("expected a hash-suffix resolution, got {other:?}"),
     }

@@ -14,7 +14,7 @@ use super::traffic::{measure, workload_graph};
 use super::workloads::suggestion;
 use super::{ItemFormat, ItemOptions, ListFormat, RolloutGetArgs, RolloutListArgs, say};
 use super::{out, out_json, out_text};
-use crate::identity::{WorkloadId, WorkloadKind};
+use crate::identity::WorkloadId;
 use crate::inventory::DEFAULT_CLUSTER;
 use crate::inventory::Inventory;
 use crate::inventory::live::LiveObjects;
@@ -148,7 +148,7 @@ pub fn rollout_id(mesh: &Mesh, info: &RolloutInfo) -> WorkloadId {
         cluster: mesh.index.cluster.clone(),
         namespace: info.namespace.clone(),
         name: info.name.clone(),
-        kind: WorkloadKind::Rollout,
+        kind: Kind::Rollout.into(),
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::graph::history::{SplitHistory, split_history};
 use crate::graph::render::kiali::{KialiGraph, render_kiali};
 use crate::graph::{Focus, Graph, GraphRequest};
-use crate::identity::{Workload, WorkloadKind};
+use crate::identity::Workload;
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
 use crate::views::rollouts::AnalysisAnswer;
@@ -121,7 +121,7 @@ pub async fn rollout(
 ) -> Result<Json<Value>, ApiError> {
     let world = state.world();
     let p: WindowParams = parse(query.as_deref())?;
-    let w = find_workload(&world, &namespace, &name, Some(WorkloadKind::Rollout))?;
+    let w = find_workload(&world, &namespace, &name, Some(Kind::Rollout))?;
     let info = world
         .inventory
         .find(Kind::Rollout, &namespace, &name)
@@ -145,7 +145,7 @@ pub async fn rollout_analysis(
 ) -> Result<Json<AnalysisAnswer>, ApiError> {
     let world = state.world();
     let p: WindowParams = parse(query.as_deref())?;
-    let w = find_workload(&world, &namespace, &name, Some(WorkloadKind::Rollout))?;
+    let w = find_workload(&world, &namespace, &name, Some(Kind::Rollout))?;
     let measured = measured(&state, &world, w, &p).await?;
     let duration_s = params::duration(&state, p.duration.as_deref(), "duration")?;
     let at = params::at(&state, p.at.as_deref(), "at")?;
@@ -220,13 +220,13 @@ pub fn find_workload<'w>(
     world: &'w World,
     namespace: &str,
     name: &str,
-    kind: Option<WorkloadKind>,
+    kind: Option<Kind>,
 ) -> Result<&'w Workload, ApiError> {
     world
         .index
         .workloads()
         .iter()
-        .filter(|w| w.id.namespace == namespace && w.id.name == name && kind.as_ref().is_none_or(|k| &w.id.kind == k))
+        .filter(|w| w.id.namespace == namespace && w.id.name == name && kind.is_none_or(|k| w.id.kind == k))
         .min_by_key(|w| w.pods.is_empty())
         .ok_or_else(|| {
             let what = kind.map_or_else(|| "workload".to_owned(), |k| k.to_string());

@@ -11,6 +11,7 @@ use axum::response::IntoResponse;
 
 use crate::doctor::{DEFAULT_THRESHOLD, examine};
 use crate::graph::{Graph, GraphRequest, GraphType, Revision};
+use crate::k8s::KindName;
 
 use super::api::build_graph;
 use super::error::ApiError;
@@ -70,7 +71,7 @@ fn split_metrics(graph: &Graph) -> String {
     for (name, help, value) in per_revision {
         family(&mut out, name, help);
         for node in &revisioned {
-            let kind = node.workload_kind.as_deref().unwrap_or("");
+            let kind = node.workload_kind.as_ref().map(KindName::as_str).unwrap_or_default();
             for r in &node.revisions {
                 let Some(v) = value(r) else { continue };
                 let labels = [
@@ -89,7 +90,7 @@ fn split_metrics(graph: &Graph) -> String {
     for node in &revisioned {
         if let (Some(o), Some(i)) = (node.canary_total(|r| r.observed_share), node.canary_total(|r| r.intended_weight))
         {
-            let kind = node.workload_kind.as_deref().unwrap_or("");
+            let kind = node.workload_kind.as_ref().map(KindName::as_str).unwrap_or_default();
             let labels = [("namespace", node.namespace.as_str()), ("workload", node.name.as_str()), ("kind", kind)];
             sample(&mut out, drift, &labels, o - i);
         }

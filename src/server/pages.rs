@@ -13,7 +13,7 @@ use crate::graph::render::chart::split_chart;
 use crate::graph::render::svg::{edge_label, render_svg};
 use crate::graph::render::{label_of, whole_percent};
 use crate::graph::{Edge, GraphType, Revision, format_duration, overview};
-use crate::identity::{Workload, WorkloadKind};
+use crate::identity::Workload;
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
 use crate::views::traffic::Measured;
@@ -305,7 +305,7 @@ pub async fn workload(
         None => Default::default(),
     };
     let routes = m.iter().flat_map(|m| m.node.split.iter().flat_map(|s| &s.routes)).map(|r| r.to_string()).collect();
-    let rollout = (w.id.kind == WorkloadKind::Rollout)
+    let rollout = (w.id.kind == Kind::Rollout)
         .then(|| world.inventory.find(Kind::Rollout, &w.id.namespace, &w.id.name))
         .flatten()
         .and_then(|r| rollout_info(&world.inventory, r))
@@ -321,7 +321,7 @@ pub async fn workload(
         duration: Some(format_duration(super::params::duration(&state, p.duration.as_deref(), "duration")?.max(600))),
         at: p.at.clone(),
     };
-    let (chart, chart_duration) = if w.id.kind.has_revisions() {
+    let (chart, chart_duration) = if w.has_revisions() {
         let history = history(&state, &world, w, &chart_window).await?;
         (Some(split_chart(&history.points, &history.intended)), chart_window.duration.unwrap_or_default())
     } else {
@@ -418,7 +418,7 @@ pub async fn rollouts(State(state): State<AppState>, RawQuery(query): RawQuery) 
     };
     let graph = build_graph(&state, &world, &req).await?;
     let mut rows = Vec::new();
-    for w in world.index.workloads().iter().filter(|w| w.id.kind == WorkloadKind::Rollout) {
+    for w in world.index.workloads().iter().filter(|w| w.id.kind == Kind::Rollout) {
         let info = world
             .inventory
             .find(Kind::Rollout, &w.id.namespace, &w.id.name)

@@ -14,7 +14,7 @@ pub struct WeightLog(BTreeMap<(String, String), Vec<WeightStep>>);
 impl WeightLog {
     /// Notes the weights of every workload with revisions in `world` at `time`, where they changed.
     pub fn record(&mut self, world: &World, time: i64) {
-        for w in world.index.workloads().iter().filter(|w| w.id.kind.has_revisions()) {
+        for w in world.index.workloads().iter().filter(|w| w.has_revisions()) {
             let revisions: Vec<IntendedWeight> = intended(&world.inventory, w)
                 .into_iter()
                 .map(|(replica_set, role, intended_weight)| IntendedWeight { replica_set, role, intended_weight })

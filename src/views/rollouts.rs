@@ -5,10 +5,11 @@ use serde::Serialize;
 
 use crate::doctor::Severity;
 use crate::graph::{Graph, Node};
-use crate::rollout::RolloutInfo;
+use crate::k8s::Kind;
 use crate::rollout::info::{ExperimentInfo, ImageInfo, experiment_images};
 use crate::rollout::render::{age_since, render_experiment};
 use crate::rollout::status::CanaryDrift;
+use crate::rollout::{RolloutInfo, Strategy};
 
 use super::traffic::Measured;
 
@@ -21,7 +22,7 @@ pub struct RolloutRow {
     pub namespace: String,
     pub name: String,
     /// `Canary` or `BlueGreen`.
-    pub strategy: String,
+    pub strategy: Strategy,
     /// The Argo CLI's status (`Healthy`, `Paused`, `Progressing`, `Degraded`).
     pub status: String,
     /// `step/steps` of a canary with steps.
@@ -49,15 +50,17 @@ impl RolloutRow {
     pub fn new(info: &RolloutInfo, graph: Option<&Graph>) -> RolloutRow {
         let node = graph.and_then(|g| {
             g.nodes.iter().find(|n| {
-                n.namespace == info.namespace && n.name == info.name && n.workload_kind.as_deref() == Some("Rollout")
+                n.namespace == info.namespace
+                    && n.name == info.name
+                    && n.workload_kind.as_ref().is_some_and(|k| *k == Kind::Rollout)
             })
         });
         let (observed, intended) = canary_figures(node);
-        let canary = info.strategy == CANARY;
+        let canary = info.strategy == Strategy::Canary;
         RolloutRow {
             namespace: info.namespace.clone(),
             name: info.name.clone(),
-            strategy: info.strategy.clone(),
+            strategy: info.strategy,
             status: info.phase.clone(),
             step: info.step.zip(info.steps).filter(|_| canary).map(|(step, steps)| format!("{step}/{steps}")),
             set_weight: info.set_weight.filter(|_| canary),
@@ -73,13 +76,11 @@ impl RolloutRow {
     }
 }
 
-const CANARY: &str = "Canary";
-
 /// A canary-strategy Rollout's measured canary share beside its weight (a blue-green preview is asked for no live
 /// weight: its share is the preview Service's own traffic); `None` when the window measured no share.
 pub fn canary_drift(info: &RolloutInfo, node: Option<&Node>) -> Option<CanaryDrift> {
     let (observed, intended) = canary_figures(node);
-    let (observed, intended) = observed.zip(intended).filter(|_| info.strategy == CANARY)?;
+    let (observed, intended) = observed.zip(intended).filter(|_| info.strategy == Strategy::Canary)?;
     Some(CanaryDrift { observed: observed * 100.0, intended: intended * 100.0 })
 }
 
@@ -171,7 +172,7 @@ pub fn rollouts_table(rows: &[RolloutRow], with_namespace: bool) -> String {
     for r in rows {
         let mut row = vec![
             r.name.clone(),
-            r.strategy.clone(),
+            r.strategy.as_str().to_owned(),
             r.status.clone(),
             dash(r.step.clone()),
             dash(r.set_weight.map(|w| w.to_string())),

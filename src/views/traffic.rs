@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::doctor::Finding;
 use crate::doctor::render::finding_text;
+use crate::doctor::{Finding, ObjectRef};
 use crate::graph::history::SplitHistory;
 use crate::graph::render::table::{node_edges_table, split_table};
 use crate::graph::resolve::workload_id;
@@ -88,8 +88,11 @@ pub async fn measure(
     let Some(node) = graph.node(&workload_id(&id.cluster, &id.namespace, &id.name)).cloned() else { return Ok(None) };
     let report =
         crate::doctor::examine(backend, index, inventory, &req, &graph, crate::doctor::DEFAULT_THRESHOLD).await;
-    let findings =
-        report.about_workload(inventory, id.kind.as_str(), &id.namespace, &id.name).into_iter().cloned().collect();
+    let findings = report
+        .about_workload(inventory, ObjectRef::new(id.kind.clone(), &id.namespace, &id.name))
+        .into_iter()
+        .cloned()
+        .collect();
     Ok(Some(Measured { graph, node, findings }))
 }
 

@@ -4,7 +4,7 @@
 
 use meshlens::doctor::{diagnose, render::render_text};
 use meshlens::graph::{GraphRequest, GraphType, ScrapeLabels};
-use meshlens::identity::{IdentityIndex, WorkloadKind};
+use meshlens::identity::IdentityIndex;
 use meshlens::inventory::Inventory;
 use meshlens::k8s::Kind;
 use meshlens::k8s::document::{Format, parse_documents};
@@ -119,7 +119,7 @@ async fn use_everywhere(inventory: Inventory, backend: &meshlens::telemetry::Bac
     let now = jiff::Timestamp::from_second(time).unwrap();
     for w in workloads.iter().take(4) {
         let _ = workload_text(w);
-        if w.id.kind == WorkloadKind::Rollout
+        if w.id.kind == Kind::Rollout
             && let Some(info) =
                 inventory.find(Kind::Rollout, &w.id.namespace, &w.id.name).and_then(|r| rollout_info(&inventory, r))
         {
@@ -149,7 +149,7 @@ async fn use_everywhere(inventory: Inventory, backend: &meshlens::telemetry::Bac
         let (ns, name) = (encode(w.id.namespace.as_bytes()), encode(w.id.name.as_bytes()));
         uris.push(format!("/workloads/{ns}/{name}"));
         uris.push(format!("/api/namespaces/{ns}/workloads/{name}"));
-        if w.id.kind == WorkloadKind::Rollout {
+        if w.id.kind == Kind::Rollout {
             uris.push(format!("/api/namespaces/{ns}/rollouts/{name}"));
         }
     }

@@ -18,10 +18,11 @@ use crate::graph::{Graph, GraphRequest, GraphType, Node};
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
 use crate::rollout::routes::plugin_routes;
+use meshlens_k8s::Kind;
 use meshlens_k8s::argo::Rollout;
 use meshlens_telemetry::{Backend, TelemetryError};
 
-pub use finding::{Finding, ObjectRef, Severity};
+pub use finding::{Finding, ObjectRef, RefKind, Severity};
 
 /// The default drift threshold: 5 points of share.
 pub const DEFAULT_THRESHOLD: f64 = 0.05;
@@ -45,9 +46,10 @@ impl Report {
     }
 
     /// The findings about a workload, its telemetry name and the routing objects that decide its split.
-    pub fn about_workload(&self, inventory: &Inventory, kind: &str, namespace: &str, name: &str) -> Vec<&Finding> {
-        let mut related = related_objects(inventory, kind, namespace, name);
-        related.push(ObjectRef::new("TelemetryName", namespace, name));
+    pub fn about_workload(&self, inventory: &Inventory, workload: ObjectRef) -> Vec<&Finding> {
+        let telemetry_name = ObjectRef::new(RefKind::TelemetryName, &workload.namespace, &workload.name);
+        let mut related = related_objects(inventory, workload);
+        related.push(telemetry_name);
         self.findings.iter().filter(|f| f.objects.iter().any(|o| related.contains(o))).collect()
     }
 }
@@ -96,8 +98,7 @@ pub async fn examine(
                     req.at - changed,
                     drift::SETTLE_S
                 );
-                let me =
-                    ObjectRef::new(node.workload_kind.as_deref().unwrap_or("Workload"), &node.namespace, &node.name);
+                let me = ObjectRef::workload_node(node);
                 drifts.push(Finding::new("step-too-recent", Severity::Info, summary).about(me));
                 continue;
             }
@@ -117,8 +118,7 @@ pub async fn examine(
             }
             _ => (node.clone(), req.duration_s as i64),
         };
-        let kind = node.workload_kind.as_deref().unwrap_or("Workload");
-        let related = related_objects(inventory, kind, &node.namespace, &node.name);
+        let related = related_objects(inventory, ObjectRef::workload_node(node));
         let causes: Vec<&Finding> = findings
             .iter()
             .filter(|f| f.severity != Severity::Info && f.objects.iter().any(|o| related.contains(o)))
@@ -151,7 +151,7 @@ async fn since_step(
 
 /// The Argo Rollout a graph node stands for.
 pub fn rollout_of<'i>(inventory: &'i Inventory, node: &Node) -> Option<&'i Rollout> {
-    if node.workload_kind.as_deref() != Some("Rollout") {
+    if node.workload_kind.as_ref().is_none_or(|kind| *kind != Kind::Rollout) {
         return None;
     }
     inventory.named::<Rollout>(&node.namespace, &node.name)
@@ -159,20 +159,24 @@ pub fn rollout_of<'i>(inventory: &'i Inventory, node: &Node) -> Option<&'i Rollo
 
 /// A workload and the objects that decide its split: its VirtualServices and DestinationRule, or the Gateway API
 /// routes its plugin manages, and its canary and stable Services.
-fn related_objects(inventory: &Inventory, kind: &str, namespace: &str, name: &str) -> Vec<ObjectRef> {
-    let mut out = vec![ObjectRef::new(kind, namespace, name)];
-    let rollout = (kind == "Rollout").then(|| inventory.named::<Rollout>(namespace, name)).flatten();
+fn related_objects(inventory: &Inventory, workload: ObjectRef) -> Vec<ObjectRef> {
+    let rollout = (workload.kind == RefKind::from(Kind::Rollout))
+        .then(|| inventory.named::<Rollout>(&workload.namespace, &workload.name))
+        .flatten();
+    let namespace = workload.namespace.clone();
+    let namespace = namespace.as_str();
+    let mut out = vec![workload];
     let Some(canary) = rollout.and_then(|r| r.spec.strategy.canary.as_ref()) else { return out };
     for service in canary.canary_service.iter().chain(&canary.stable_service) {
-        out.push(ObjectRef::new("Service", namespace, service));
+        out.push(ObjectRef::new(Kind::Service, namespace, service));
     }
     let Some(routing) = &canary.traffic_routing else { return out };
     if let Some(i) = &routing.istio {
         for vs in i.virtual_service.iter().chain(&i.virtual_services) {
-            out.push(ObjectRef::new("VirtualService", namespace, vs.name.split('.').next().unwrap_or_default()));
+            out.push(ObjectRef::new(Kind::VirtualService, namespace, vs.name.split('.').next().unwrap_or_default()));
         }
         if let Some(dr) = &i.destination_rule {
-            out.push(ObjectRef::new("DestinationRule", namespace, &dr.name));
+            out.push(ObjectRef::new(Kind::DestinationRule, namespace, &dr.name));
         }
     }
     if let (Some(rollout), Some(plugin)) = (rollout, &routing.plugins.gateway_api) {

@@ -19,6 +19,7 @@ pub mod routing;
 
 use std::collections::BTreeSet;
 
+use meshlens_k8s::KindName;
 use serde::Serialize;
 
 use crate::identity::Role;
@@ -196,7 +197,7 @@ pub struct Node {
     pub namespace: String,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub workload_kind: Option<String>,
+    pub workload_kind: Option<KindName>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -8,4 +8,4 @@ pub mod roles;
 pub mod workload;
 
 pub use index::{IdentityIndex, Resolution};
-pub use workload::{PodEntry, ReplicaSetEntry, Role, Workload, WorkloadId, WorkloadKind, roles_text};
+pub use workload::{PodEntry, ReplicaSetEntry, Role, Workload, WorkloadId, roles_text};

@@ -115,7 +115,7 @@ impl Inventory {
     /// Resolves an owner reference of an object in `namespace`. The uid decides (names are reused after a
     /// delete); among objects sharing a uid, the one with the referenced name wins; without a uid, the name.
     pub fn resolve_owner(&self, namespace: &str, owner: &OwnerReference) -> Option<ObjRef> {
-        let kind = Kind::recognise(&owner.api_version, &owner.kind)?;
+        let kind = Kind::recognise(&owner.api_version, owner.kind.as_str())?;
         let same_kind = |r: &&ObjRef| r.kind == kind;
         if let Some(candidates) = self.by_uid.get(&owner.uid) {
             let mut matching = candidates.iter().filter(same_kind);
@@ -155,6 +155,7 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use meshlens_k8s::KindName;
     use meshlens_k8s::object::{Decoded, decode};
     use serde_json::json;
 
@@ -168,7 +169,7 @@ mod tests {
     fn owner(kind: &str, name: &str, uid: &str) -> OwnerReference {
         OwnerReference {
             api_version: "argoproj.io/v1alpha1".into(),
-            kind: kind.into(),
+            kind: KindName::from_name(kind),
             name: name.into(),
             uid: uid.into(),
             controller: Some(true),

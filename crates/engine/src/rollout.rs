@@ -8,5 +8,5 @@ pub mod routes;
 pub mod status;
 pub mod weights;
 
-pub use info::{RolloutInfo, rollout_info};
+pub use info::{RolloutInfo, Strategy, rollout_info};
 pub use render::render_rollout;

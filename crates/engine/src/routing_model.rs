@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::inventory::Inventory;
+use meshlens_k8s::Kind;
 use meshlens_k8s::core::{Namespace, Service};
 use meshlens_k8s::gateway::{GrpcRoute, HttpRoute, ReferenceGrant};
 use meshlens_k8s::istio::{DestinationRule, VirtualService};
@@ -84,7 +85,7 @@ pub struct Failure {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RuleRef {
     /// `VirtualService`, `HTTPRoute` or `GRPCRoute`.
-    pub kind: &'static str,
+    pub kind: Kind,
     pub namespace: String,
     pub name: String,
 }

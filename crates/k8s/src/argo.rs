@@ -32,7 +32,7 @@ pub struct RolloutSpec {
 #[serde(rename_all = "camelCase", default)]
 pub struct WorkloadRef {
     pub api_version: String,
-    pub kind: String,
+    pub kind: crate::KindName,
     pub name: String,
 }
 

@@ -24,7 +24,7 @@ pub struct CanarySpec {
 #[serde(rename_all = "camelCase", default)]
 pub struct TargetRef {
     pub api_version: String,
-    pub kind: String,
+    pub kind: crate::KindName,
     pub name: String,
 }
 

@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
-use super::Resource;
 use super::meta::{ObjectMeta, Present};
+use super::{Kind, KindName, Resource};
 
 /// The Gateway API group.
 pub const GROUP: &str = "gateway.networking.k8s.io";
@@ -67,7 +67,7 @@ pub struct Condition {
 #[derive(Debug, Clone, Copy)]
 pub struct RouteView<'c> {
     /// `HTTPRoute`, `GRPCRoute`, `TCPRoute` or `TLSRoute`.
-    pub kind: &'static str,
+    pub kind: Kind,
     pub metadata: &'c ObjectMeta,
     pub spec: &'c RouteSpec,
     pub status: &'c RouteStatus,
@@ -109,7 +109,7 @@ where
 {
     /// The route as a [`RouteView`], whatever its kind.
     pub fn view(&self) -> RouteView<'_> {
-        RouteView { kind: Self::KIND.as_str(), metadata: &self.metadata, spec: &self.spec, status: &self.status }
+        RouteView { kind: Self::KIND, metadata: &self.metadata, spec: &self.spec, status: &self.status }
     }
 }
 
@@ -171,7 +171,7 @@ pub struct RouteSpec {
 #[serde(rename_all = "camelCase", default)]
 pub struct ParentRef {
     pub group: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<KindName>,
     pub namespace: Option<String>,
     pub name: String,
     pub section_name: Option<String>,
@@ -192,9 +192,9 @@ pub enum ParentKind {
 impl ParentRef {
     pub fn parent_kind(&self) -> ParentKind {
         let group = self.group.as_deref().unwrap_or(GROUP);
-        match (group, self.kind.as_deref().unwrap_or("Gateway")) {
-            (GROUP, "Gateway") => ParentKind::Gateway,
-            ("" | "core", "Service") => ParentKind::Service,
+        match (group, self.kind.as_ref().map_or(Some(Kind::Gateway), KindName::known)) {
+            (GROUP, Some(Kind::Gateway)) => ParentKind::Gateway,
+            ("" | "core", Some(Kind::Service)) => ParentKind::Service,
             _ => ParentKind::Other,
         }
     }
@@ -305,7 +305,7 @@ impl RequestMirror {
 #[serde(rename_all = "camelCase", default)]
 pub struct BackendRef {
     pub group: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<KindName>,
     pub name: String,
     pub namespace: Option<String>,
     pub port: Option<i32>,
@@ -317,7 +317,7 @@ impl BackendRef {
     /// Whether the backend is a Kubernetes Service.
     pub fn is_service(&self) -> bool {
         matches!(self.group.as_deref(), None | Some("") | Some("core"))
-            && self.kind.as_deref().unwrap_or("Service") == "Service"
+            && self.kind.as_ref().is_none_or(|kind| *kind == Kind::Service)
     }
 
     /// The weight the Gateway API gives it: 1 when unset, never negative.
@@ -371,7 +371,7 @@ pub struct ReferenceGrantSpec {
 #[serde(rename_all = "camelCase", default)]
 pub struct GrantFrom {
     pub group: String,
-    pub kind: String,
+    pub kind: KindName,
     pub namespace: String,
 }
 
@@ -379,18 +379,18 @@ pub struct GrantFrom {
 #[serde(rename_all = "camelCase", default)]
 pub struct GrantTo {
     pub group: String,
-    pub kind: String,
+    pub kind: KindName,
     pub name: Option<String>,
 }
 
 impl ReferenceGrant {
     /// Whether this grant lets a `route_kind` in `from_namespace` refer to the Service `service` of its namespace.
-    pub fn permits(&self, route_kind: &str, from_namespace: &str, service: &str) -> bool {
+    pub fn permits(&self, route_kind: Kind, from_namespace: &str, service: &str) -> bool {
         let from =
             self.spec.from.iter().any(|f| f.group == GROUP && f.kind == route_kind && f.namespace == from_namespace);
         let to = self.spec.to.iter().any(|t| {
             matches!(t.group.as_str(), "" | "core")
-                && t.kind == "Service"
+                && t.kind == Kind::Service
                 && t.name.as_deref().is_none_or(|n| n == service)
         });
         from && to

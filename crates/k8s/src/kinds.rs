@@ -31,8 +31,8 @@ macro_rules! kinds {
         $(#[doc = $doc:literal])*
         $kind:ident($ty:ty), $plural:literal, $scope:ident, [$($api_version:literal),+ $(,)?];
     )+) => {
-        /// The kinds meshlens reads.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        /// The kinds meshlens reads. Ordered by name, as listings sort kinds.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Kind {
             $($(#[doc = $doc])* $kind,)+
         }
@@ -197,6 +197,127 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// The table's kind spelled `name`, whatever its apiVersion.
+    pub fn named(name: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.as_str() == name)
+    }
+}
+
+/// A kind as owner references, references between objects, telemetry and findings name it: one of the table's,
+/// OpenShift's DeploymentConfig (a controller Istio's naming knows, whose objects meshlens does not read), or any
+/// other kind, kept by its name. Ordered by name, as a listing sorts kinds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KindName {
+    Known(Kind),
+    DeploymentConfig,
+    Other(String),
+}
+
+impl KindName {
+    pub fn from_name(name: &str) -> KindName {
+        match Kind::named(name) {
+            Some(kind) => KindName::Known(kind),
+            None if name == KindName::DEPLOYMENT_CONFIG => KindName::DeploymentConfig,
+            None => KindName::Other(name.to_owned()),
+        }
+    }
+
+    const DEPLOYMENT_CONFIG: &str = "DeploymentConfig";
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            KindName::Known(kind) => kind.as_str(),
+            KindName::DeploymentConfig => KindName::DEPLOYMENT_CONFIG,
+            KindName::Other(name) => name,
+        }
+    }
+
+    /// The table's kind, if it is one.
+    pub fn known(&self) -> Option<Kind> {
+        match self {
+            KindName::Known(kind) => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// The apiVersion objects of this kind are written under, when meshlens knows it.
+    pub fn api_version(&self) -> Option<&'static str> {
+        match self {
+            KindName::Known(kind) => Some(kind.api_version()),
+            KindName::DeploymentConfig => Some("apps.openshift.io/v1"),
+            KindName::Other(_) => None,
+        }
+    }
+}
+
+impl Default for KindName {
+    fn default() -> KindName {
+        KindName::Other(String::new())
+    }
+}
+
+impl From<Kind> for KindName {
+    fn from(kind: Kind) -> KindName {
+        KindName::Known(kind)
+    }
+}
+
+impl PartialEq<Kind> for KindName {
+    fn eq(&self, kind: &Kind) -> bool {
+        *self == KindName::Known(*kind)
+    }
+}
+
+impl PartialOrd for KindName {
+    fn partial_cmp(&self, other: &KindName) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for KindName {
+    fn cmp(&self, other: &KindName) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::fmt::Display for KindName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for KindName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KindName {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<KindName, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(de)?;
+        Ok(KindName::from_name(&name))
+    }
+}
+
+impl PartialOrd for Kind {
+    fn partial_cmp(&self, other: &Kind) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Kind {
+    fn cmp(&self, other: &Kind) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl serde::Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -242,5 +363,22 @@ mod tests {
         assert_eq!(Kind::recognise("v1", "ConfigMap"), None);
         assert_eq!(Kind::group(Kind::Pod), "");
         assert_eq!(Kind::group(Kind::Rollout), "argoproj.io");
+    }
+
+    #[test]
+    fn kind_names_are_the_table_s_kinds_or_kept_by_name() {
+        for &kind in Kind::ALL {
+            assert_eq!(KindName::from_name(kind.as_str()), kind);
+        }
+        let config = KindName::from_name("DeploymentConfig");
+        assert_eq!((config.as_str(), config.api_version()), ("DeploymentConfig", Some("apps.openshift.io/v1")));
+        let custom = KindName::from_name("CloneSet");
+        assert_eq!((custom.as_str(), custom.known(), custom.api_version()), ("CloneSet", None, None));
+        let json: KindName = serde_json::from_str("\"Rollout\"").unwrap();
+        assert_eq!(
+            (json.clone(), serde_json::to_string(&json).unwrap()),
+            (KindName::Known(Kind::Rollout), "\"Rollout\"".into())
+        );
+        assert!(KindName::from_name("Deployment") < KindName::from_name("Rollout"));
     }
 }

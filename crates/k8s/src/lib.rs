@@ -22,7 +22,7 @@ pub mod yaml_list;
 
 use serde::Deserialize;
 
-pub use kinds::{Kind, Object, Resource};
+pub use kinds::{Kind, KindName, Object, Resource};
 pub use meta::{ObjectMeta, OwnerReference};
 
 /// Reads `null` (or an empty YAML value) as the field's default: manifests write `matches:` or `rules: null`

@@ -59,7 +59,9 @@ pub fn decode(mut value: Value) -> Result<Decoded, DecodeError> {
     if meta.name.as_deref().unwrap_or_default().is_empty() {
         return Err(DecodeError::Unnamed { object: label });
     }
-    if let Some(i) = meta.owner_references.iter().flatten().position(|r| r.kind.is_empty() || r.name.is_empty()) {
+    if let Some(i) =
+        meta.owner_references.iter().flatten().position(|r| r.kind.as_str().is_empty() || r.name.is_empty())
+    {
         let message = format!("metadata.ownerReferences[{i}] needs a kind and a name");
         return Err(DecodeError::Invalid { object: label, message });
     }

@@ -16,6 +16,7 @@ use meshlens_k8s::annotations::AMBIENT_REDIRECTION;
 
 use super::ids::Ids;
 use super::objects::{self, AppContainer, Counts, Meta, OwnerRef, PodSpec, Sidecar};
+use meshlens_k8s::KindName;
 use meshlens_k8s::core::PROXY_CONTAINER;
 
 /// Which Istio naming generation injected the simulated pods.
@@ -440,11 +441,12 @@ impl Cluster {
         };
         let proxy_version = if generation == NamingGeneration::ReplicaSet { "1.21.6" } else { "1.25.2" };
         let generate_name = format!("{}-", owner.name);
+        let owner_kind = KindName::from_name(&owner.kind);
         let facts = PodFacts {
             name,
             generate_name: Some(&generate_name),
             labels: template_labels,
-            controller: Some((owner.kind.as_str(), owner.name.as_str())),
+            controller: Some((&owner_kind, owner.name.as_str())),
         };
         let workload = telemetry_identity(&facts, generation).name;
         let canonical_service = canonical_service(template_labels, &workload);

@@ -21,7 +21,7 @@ pub fn check(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for w in index.workloads().iter().filter(|w| selects(&w.id.namespace) && !w.pods.is_empty()) {
-        let me = ObjectRef::new(w.id.kind.as_str(), &w.id.namespace, &w.id.name);
+        let me = ObjectRef::new(w.id.kind.clone(), &w.id.namespace, &w.id.name);
         let outside: Vec<&str> = w.pods.iter().filter(|p| !p.in_mesh).map(|p| p.name.as_str()).collect();
         if !outside.is_empty() {
             let summary = format!(
@@ -38,7 +38,7 @@ pub fn check(
         }
     }
     for node in graph.nodes.iter().filter(|n| selects(&n.namespace)) {
-        let me = ObjectRef::new(node.workload_kind.as_deref().unwrap_or("Workload"), &node.namespace, &node.name);
+        let me = ObjectRef::workload_node(node);
         if node.is_idle && !node.is_ghost {
             let summary = format!("{me} sent and received nothing in the {} window", graph.duration);
             findings.push(Finding::new("no-telemetry", Severity::Info, summary).about(me.clone()).advice(

@@ -33,7 +33,7 @@ pub fn check(node: &Node, measured_s: i64, threshold: f64, causes: &[&Finding]) 
     if drift.abs() <= threshold {
         return None;
     }
-    let me = ObjectRef::new(node.workload_kind.as_deref().unwrap_or("Workload"), &node.namespace, &node.name);
+    let me = ObjectRef::workload_node(node);
     let cause_codes: Vec<&str> = causes.iter().map(|f| f.code).collect();
     let summary = format!(
         "{me}: its canary got {} of the requests over the last {}, the Rollout asks for {} ({:+.1} points)",

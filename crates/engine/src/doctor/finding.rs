@@ -3,8 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use meshlens_k8s::{Kind, KindName};
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::graph::Node;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,14 +33,75 @@ impl Severity {
 /// An object a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct ObjectRef {
-    pub kind: String,
+    pub kind: RefKind,
     pub namespace: String,
     pub name: String,
 }
 
 impl ObjectRef {
-    pub fn new(kind: &str, namespace: &str, name: &str) -> ObjectRef {
-        ObjectRef { kind: kind.to_owned(), namespace: namespace.to_owned(), name: name.to_owned() }
+    pub fn new(kind: impl Into<RefKind>, namespace: &str, name: &str) -> ObjectRef {
+        ObjectRef { kind: kind.into(), namespace: namespace.to_owned(), name: name.to_owned() }
+    }
+
+    /// A workload node of the graph: its controller's kind, or `Workload` when no object is known for it.
+    pub fn workload_node(node: &Node) -> ObjectRef {
+        let kind = node.workload_kind.clone().map_or(RefKind::Workload, RefKind::Object);
+        ObjectRef::new(kind, &node.namespace, &node.name)
+    }
+}
+
+/// What a finding's object is: an object of a kind, a workload known only from telemetry, or a name telemetry
+/// carries that no object answers to. Ordered by name, as findings list their objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefKind {
+    Object(KindName),
+    Workload,
+    TelemetryName,
+}
+
+impl RefKind {
+    pub fn as_str(&self) -> &str {
+        match self {
+            RefKind::Object(kind) => kind.as_str(),
+            RefKind::Workload => "Workload",
+            RefKind::TelemetryName => "TelemetryName",
+        }
+    }
+}
+
+impl PartialOrd for RefKind {
+    fn partial_cmp(&self, other: &RefKind) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RefKind {
+    fn cmp(&self, other: &RefKind) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl From<Kind> for RefKind {
+    fn from(kind: Kind) -> RefKind {
+        RefKind::Object(kind.into())
+    }
+}
+
+impl From<KindName> for RefKind {
+    fn from(kind: KindName) -> RefKind {
+        RefKind::Object(kind)
+    }
+}
+
+impl std::fmt::Display for RefKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RefKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

@@ -20,6 +20,8 @@ use meshlens_k8s::core::Service;
 use meshlens_k8s::gateway::{GrpcRoute, HttpRoute, ParentKind, ParentRef, RouteView, TcpRoute, TlsRoute};
 use meshlens_k8s::istio::VirtualService;
 
+use meshlens_k8s::Kind;
+
 use super::evidence;
 use super::finding::{Finding, ObjectRef, Severity};
 use super::istio_config::endpoints;
@@ -64,7 +66,7 @@ fn route_ref(route: &RouteView<'_>) -> ObjectRef {
 
 /// `Service bookinfo/reviews:9080`, `Gateway istio-ingress/gateway`.
 fn parent_text(route: &RouteView<'_>, parent: &ParentRef) -> String {
-    let kind = parent.kind.as_deref().unwrap_or("Gateway");
+    let kind = parent.kind.clone().unwrap_or(Kind::Gateway.into());
     let port = parent.port.map(|p| format!(":{p}")).unwrap_or_default();
     format!("{kind} {}/{}{port}", parent.namespace_or(route.namespace()), parent.name)
 }
@@ -176,7 +178,7 @@ fn backends(inventory: &Inventory, index: &IdentityIndex, graph: &Graph, route: 
             findings.push(
                 Finding::new("backend-no-ready-pods", Severity::Error, summary)
                     .about(route_ref(route))
-                    .about(ObjectRef::new("Service", &target.namespace, &target.name))
+                    .about(ObjectRef::new(Kind::Service, &target.namespace, &target.name))
                     .evidence("backend", backend.name.clone())
                     .evidence("selector", selector_text)
                     .evidence("matchingPods", pods.len())
@@ -207,7 +209,7 @@ fn waypoints(config: &RoutingConfig<'_>, route: &RouteView<'_>) -> Vec<Finding> 
         );
         let mut finding = Finding::new("route-without-waypoint", Severity::Warning, summary)
             .about(route_ref(route))
-            .about(ObjectRef::new("Service", &service.namespace, &service.name))
+            .about(ObjectRef::new(Kind::Service, &service.namespace, &service.name))
             .evidence("service", format!("{}/{}", service.namespace, service.name));
         if let Some(c) = reported {
             finding = finding
@@ -239,7 +241,7 @@ fn shared_service(inventory: &Inventory, route: &RouteView<'_>) -> Vec<Finding> 
             hostname.map(|h| format!("host {h}"))
         });
         let Some(what) = in_mesh.flatten().or(at_ingress.flatten()) else { continue };
-        let vs_ref = ObjectRef::new("VirtualService", ns, vs.metadata.name_str());
+        let vs_ref = ObjectRef::new(Kind::VirtualService, ns, vs.metadata.name_str());
         let summary = format!(
             "{vs_ref} and {} {} both route {what}: Istio does not define which one applies",
             route.kind,
@@ -261,7 +263,7 @@ fn plugin(inventory: &Inventory, index: &IdentityIndex, node: &Node, rollout: &R
     let Some(canary) = rollout.spec.strategy.canary.as_ref() else { return Vec::new() };
     let Some(routing) = canary.traffic_routing.as_ref() else { return Vec::new() };
     let Some(config) = routing.plugins.gateway_api.as_ref() else { return Vec::new() };
-    let me = ObjectRef::new("Rollout", &node.namespace, &node.name);
+    let me = ObjectRef::new(Kind::Rollout, &node.namespace, &node.name);
     let routes = plugin_routes(inventory, rollout, config);
     let mut findings = Vec::new();
     let (desired, max) = (set_weight(rollout), rollout.max_traffic_weight());

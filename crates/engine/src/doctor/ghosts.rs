@@ -2,12 +2,12 @@
 
 use crate::graph::Graph;
 
-use super::finding::{Finding, ObjectRef, Severity};
+use super::finding::{Finding, ObjectRef, RefKind, Severity};
 
 pub fn check(graph: &Graph, selects: &dyn Fn(&str) -> bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     for node in graph.nodes.iter().filter(|n| selects(&n.namespace)) {
-        let telemetry_name = ObjectRef::new("TelemetryName", &node.namespace, &node.name);
+        let telemetry_name = ObjectRef::new(RefKind::TelemetryName, &node.namespace, &node.name);
         if node.is_ghost {
             let t = &node.traffic;
             let received = t.rps_in > 0.0 || t.tcp_in > 0.0;
@@ -34,21 +34,17 @@ pub fn check(graph: &Graph, selects: &dyn Fn(&str) -> bool) -> Vec<Finding> {
         }
         if !node.ambiguous_with.is_empty() {
             let names: Vec<&str> = node.telemetry_names.iter().map(String::as_str).collect();
-            let kind = node.workload_kind.as_deref().unwrap_or("Workload");
-            let drawn = format!("{kind} {}/{}", node.namespace, node.name);
+            let me = ObjectRef::workload_node(node);
+            let drawn = me.to_string();
             let summary = format!(
                 "telemetry name {}/{} belongs to {drawn} and {}: series without a pod label (all source-reported ones) are drawn on {drawn}, so the others look idle",
                 node.namespace,
                 names.join(", "),
                 node.ambiguous_with.join(", "),
             );
-            let mut finding = Finding::new("ambiguous-name", Severity::Warning, summary).about(ObjectRef::new(
-                kind,
-                &node.namespace,
-                &node.name,
-            ));
+            let mut finding = Finding::new("ambiguous-name", Severity::Warning, summary).about(me);
             for name in &names {
-                finding = finding.about(ObjectRef::new("TelemetryName", &node.namespace, name));
+                finding = finding.about(ObjectRef::new(RefKind::TelemetryName, &node.namespace, name));
             }
             findings.push(
                 finding

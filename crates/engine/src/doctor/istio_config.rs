@@ -12,6 +12,8 @@ use meshlens_k8s::core::{Pod, Service};
 use meshlens_k8s::istio::VirtualService;
 use meshlens_k8s::status::pod_ready;
 
+use meshlens_k8s::Kind;
+
 use super::evidence;
 use super::finding::{Finding, ObjectRef, Severity};
 use super::rollout_of;
@@ -40,7 +42,7 @@ fn namespace(vs: &VirtualService) -> &str {
 }
 
 fn vs_ref(vs: &VirtualService) -> ObjectRef {
-    ObjectRef::new("VirtualService", namespace(vs), vs.metadata.name.as_deref().unwrap_or_default())
+    ObjectRef::new(Kind::VirtualService, namespace(vs), vs.metadata.name.as_deref().unwrap_or_default())
 }
 
 /// Routes whose destination host or subset leads nowhere.
@@ -82,7 +84,7 @@ fn destinations(
             findings.push(
                 Finding::new("unknown-subset", Severity::Error, summary)
                     .about(vs_ref(vs))
-                    .about(ObjectRef::new("Service", &service.namespace, &service.name))
+                    .about(ObjectRef::new(Kind::Service, &service.namespace, &service.name))
                     .evidence("subset", subset.clone())
                     .evidence("failingRps", failing.0)
                     .advice(format!(
@@ -133,7 +135,7 @@ fn destinations(
 fn dr_of(inventory: &Inventory, service: &ServiceRef) -> Option<ObjectRef> {
     let dr = destination_rule(inventory.all(), service)?;
     let (ns, name) = (dr.metadata.namespace.as_deref(), dr.metadata.name.as_deref());
-    Some(ObjectRef::new("DestinationRule", ns.unwrap_or_default(), name.unwrap_or_default()))
+    Some(ObjectRef::new(Kind::DestinationRule, ns.unwrap_or_default(), name.unwrap_or_default()))
 }
 
 fn pod_names(pods: &[&Endpoint<'_, &str>]) -> String {
@@ -173,11 +175,12 @@ fn failing_rps(graph: &Graph, service: &ServiceRef) -> (f64, f64) {
 /// A Rollout's own routes: bound to `mesh` for in-mesh callers, weights as the Rollout says, mirrors.
 fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let me = ObjectRef::new(node.workload_kind.as_deref().unwrap_or("Workload"), &node.namespace, &node.name);
+    let me = ObjectRef::workload_node(node);
     let (canary_intended, canary_routed) =
         (node.canary_total(|r| r.intended_weight), node.canary_total(|r| r.routed_weight));
     // Gateway API routes are judged by the weights the plugin writes ([`super::gateway_api`]).
-    let by_virtual_service = node.split.as_ref().is_some_and(|s| s.routes.iter().any(|r| r.kind == "VirtualService"));
+    let by_virtual_service =
+        node.split.as_ref().is_some_and(|s| s.routes.iter().any(|r| r.kind == Kind::VirtualService));
     if let (Some(intended), Some(routed)) = (canary_intended, canary_routed)
         && by_virtual_service
         && (intended - routed).abs() > 0.005

@@ -44,13 +44,12 @@ fn all_pods_have_sidecars(index: &IdentityIndex, node: &Node) -> bool {
 
 /// The workload a workload node stands for; none for ghosts, services and unknown callers.
 fn workload_of<'i>(index: &'i IdentityIndex, node: &Node) -> Option<&'i Workload> {
-    let kind = node.workload_kind.as_deref()?;
-    index.named(&node.namespace, &node.name).find(|w| w.id.kind.as_str() == kind)
+    let kind = node.workload_kind.as_ref()?;
+    index.named(&node.namespace, &node.name).find(|w| w.id.kind == *kind)
 }
 
 fn finding(index: &IdentityIndex, silent: &Node, missing: Reporter, peers: &[(&str, f64)]) -> Finding {
-    let kind = silent.workload_kind.as_deref().unwrap_or("Workload");
-    let me = ObjectRef::new(kind, &silent.namespace, &silent.name);
+    let me = ObjectRef::workload_node(silent);
     let rps: f64 = peers.iter().map(|(_, rps)| rps).sum();
     let direction = match missing {
         Reporter::Source => "calls it makes to",

@@ -241,7 +241,7 @@ pub fn build<'a>(
     let revision_nodes: Vec<(NodeRef, &Workload)> = index
         .workloads()
         .iter()
-        .filter(|w| w.id.kind.has_revisions() && req.selects(&w.id.namespace))
+        .filter(|w| w.has_revisions() && req.selects(&w.id.namespace))
         .map(|w| (idle_candidate(&mut resolver, req.graph_type, w), w))
         .collect();
     let (revision_requests, revision_latency) =

@@ -259,7 +259,7 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
 fn revisioned_names(req: &GraphRequest, index: &IdentityIndex) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
     let mut namespaces = BTreeSet::new();
     let mut names = BTreeSet::new();
-    for w in index.workloads().iter().filter(|w| w.id.kind.has_revisions() && req.selects(&w.id.namespace)) {
+    for w in index.workloads().iter().filter(|w| w.has_revisions() && req.selects(&w.id.namespace)) {
         namespaces.insert(w.id.namespace.clone());
         names.extend(w.telemetry_names.iter().cloned());
     }

@@ -267,7 +267,7 @@ impl<'a> Resolver<'a> {
         let outside = !self.req.selects(&w.id.namespace);
         let node = self.node(workload_id(&w.id.cluster, &w.id.namespace, &w.id.name), |id| {
             let mut n = Node::new(id, NodeType::Workload, &w.id.cluster, &w.id.namespace, &w.id.name);
-            n.workload_kind = Some(w.id.kind.to_string());
+            n.workload_kind = Some(w.id.kind.clone());
             n.app = Some(w.app.clone());
             n.version = Some(w.version.clone());
             n.url = Some(format!("/workloads/{}/{}", w.id.namespace, w.id.name));

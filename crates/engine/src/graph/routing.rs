@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
-use crate::identity::{Role, Workload, WorkloadKind};
+use crate::identity::{Role, Workload};
 use crate::inventory::Inventory;
 use crate::rollout::routes::{RouteObject, RoutedSplit, flagger_routes, rollout_routes};
 use crate::rollout::weights::intended_canary_share;
+use meshlens_k8s::Kind;
 use meshlens_k8s::argo::Rollout;
 use meshlens_k8s::flagger::Canary;
 
@@ -39,12 +40,12 @@ pub fn traffic_role(roles: &[Role]) -> TrafficRole {
 
 /// The weights of a Rollout or Flagger workload's revisions.
 pub fn weights(inv: &Inventory, w: &Workload) -> Weights {
-    match w.id.kind {
-        WorkloadKind::Rollout => match inv.named::<Rollout>(&w.id.namespace, &w.id.name) {
+    match w.id.kind.known() {
+        Some(Kind::Rollout) => match inv.named::<Rollout>(&w.id.namespace, &w.id.name) {
             Some(ro) => rollout_weights(inv, w, ro),
             None => Weights::default(),
         },
-        WorkloadKind::Canary => match inv.named::<Canary>(&w.id.namespace, &w.id.name) {
+        Some(Kind::Canary) => match inv.named::<Canary>(&w.id.namespace, &w.id.name) {
             Some(canary) => flagger_weights(inv, w, canary),
             None => Weights::default(),
         },

@@ -24,7 +24,7 @@ use super::naming::{
 use super::owners::{Controller, Resolver};
 use super::roles::{flagger_roles, rollout_roles};
 use super::workload::{
-    AmbientProxy, PodEntry, ReplicaSetEntry, Role, WAYPOINT_LABEL, Workload, WorkloadId, WorkloadKind, ZTUNNEL_APP,
+    AmbientProxy, PodEntry, ReplicaSetEntry, Role, WAYPOINT_LABEL, Workload, WorkloadId, ZTUNNEL_APP,
 };
 
 const DEPLOYMENT_HASH_LABEL: &str = "pod-template-hash";
@@ -135,7 +135,7 @@ impl IdentityIndex {
         if !looks_like_hash(hash) {
             return Resolution::Unknown;
         }
-        let revisioned = |w: &&Workload| matches!(w.id.kind, WorkloadKind::Rollout | WorkloadKind::Deployment);
+        let revisioned = |w: &&Workload| matches!(w.id.kind.known(), Some(Kind::Rollout | Kind::Deployment));
         match self.named(namespace, base).filter(revisioned).collect::<Vec<_>>().as_slice() {
             [one] => Resolution::ByHashSuffix(one),
             _ => Resolution::Unknown,
@@ -270,12 +270,7 @@ impl<'a> Builder<'a> {
         let cluster = inv.cluster.clone();
         match controller {
             Controller::Inferred { namespace, kind, api_version, name } => Draft {
-                id: WorkloadId {
-                    cluster,
-                    namespace: namespace.clone(),
-                    name: name.clone(),
-                    kind: WorkloadKind::from_name(kind),
-                },
+                id: WorkloadId { cluster, namespace: namespace.clone(), name: name.clone(), kind: kind.clone() },
                 api_version: api_version.clone(),
                 inferred: true,
                 template_labels: None,
@@ -294,7 +289,7 @@ impl<'a> Builder<'a> {
                         cluster,
                         namespace: meta.namespace_str().to_owned(),
                         name: name.clone(),
-                        kind: WorkloadKind::from_name(r.kind.as_str()),
+                        kind: r.kind.into(),
                     },
                     api_version: r.kind.api_version().to_owned(),
                     inferred: false,
@@ -330,7 +325,7 @@ impl<'a> Builder<'a> {
                 draft.template_labels = labels_of(ro.spec.template.as_ref());
                 if let Some(wref) = &ro.spec.workload_ref {
                     draft.template_from = Some(format!("{}/{}", wref.kind, wref.name));
-                    if wref.kind == "Deployment" {
+                    if wref.kind == Kind::Deployment {
                         draft.template_labels = deployment_template(&wref.name);
                     }
                 }
@@ -361,7 +356,7 @@ impl<'a> Builder<'a> {
         let meta = &rs.metadata;
         let labels = meta.labels();
         let owner = meta.controller();
-        let experiment = owner.filter(|o| o.kind == "Experiment").map(|o| o.name.clone());
+        let experiment = owner.filter(|o| o.kind == Kind::Experiment).map(|o| o.name.clone());
         let rollout_hash = labels.get(POD_TEMPLATE_HASH_LABEL).cloned();
         let hash = rollout_hash.clone().or_else(|| labels.get(DEPLOYMENT_HASH_LABEL).cloned());
         let revision = meta
@@ -373,10 +368,7 @@ impl<'a> Builder<'a> {
             _ => Vec::new(),
         };
         // Before Istio 1.22 a Rollout's pods reported their ReplicaSet's name; experiment pods always do.
-        let legacy_telemetry_name = match draft.id.kind {
-            WorkloadKind::Rollout => Some(meta.name_str().to_owned()),
-            _ => None,
-        };
+        let legacy_telemetry_name = (draft.id.kind == Kind::Rollout).then(|| meta.name_str().to_owned());
         let status = rs.status.as_ref();
         let template_labels =
             rs.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.metadata.as_ref()).map(|m| m.labels());
@@ -425,7 +417,7 @@ impl<'a> Builder<'a> {
         let meta = &pod.metadata;
         let facts = pod_facts(pod);
         let owner = meta.controller();
-        let replica_set = owner.filter(|o| o.kind == "ReplicaSet").map(|o| o.name.clone());
+        let replica_set = owner.filter(|o| o.kind == Kind::ReplicaSet).map(|o| o.name.clone());
         let labels = meta.labels();
         let proxy = ambient_proxy(self.inv, meta.namespace_str(), labels);
         let hash = labels.get(POD_TEMPLATE_HASH_LABEL).or_else(|| labels.get(DEPLOYMENT_HASH_LABEL)).cloned();
@@ -514,7 +506,7 @@ pub(crate) fn pod_facts(pod: &Pod) -> PodFacts<'_> {
         name: meta.name_str(),
         generate_name: meta.generate_name.as_deref(),
         labels: meta.labels(),
-        controller: meta.controller().map(|o| (o.kind.as_str(), o.name.as_str())),
+        controller: meta.controller().map(|o| (&o.kind, o.name.as_str())),
     }
 }
 

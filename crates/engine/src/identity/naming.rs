@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use meshlens_k8s::{Kind, KindName};
+
 /// Pod label (Istio >= 1.25) that replaces the computed workload name.
 pub const WORKLOAD_NAME_LABEL: &str = "service.istio.io/workload-name";
 const DEPLOYMENT_HASH_LABEL: &str = "pod-template-hash";
@@ -35,14 +37,14 @@ pub struct PodFacts<'a> {
     pub generate_name: Option<&'a str>,
     pub labels: &'a BTreeMap<String, String>,
     /// Kind and name of the owner reference with `controller: true`.
-    pub controller: Option<(&'a str, &'a str)>,
+    pub controller: Option<(&'a KindName, &'a str)>,
 }
 
 /// A workload name and kind as telemetry carries them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TelemetryIdentity {
     pub name: String,
-    pub kind: String,
+    pub kind: KindName,
 }
 
 /// The name and kind a sidecar injected by `generation` reports for this pod.
@@ -58,7 +60,7 @@ pub fn telemetry_identity(pod: &PodFacts<'_>, generation: NamingGeneration) -> T
 
 /// The identity before the override label: the controller Istio derives from generateName and owner.
 fn controller_identity(pod: &PodFacts<'_>, generation: NamingGeneration) -> TelemetryIdentity {
-    let own = || TelemetryIdentity { name: pod.name.to_owned(), kind: "Pod".to_owned() };
+    let own = || TelemetryIdentity { name: pod.name.to_owned(), kind: Kind::Pod.into() };
     if pod.generate_name.is_none_or(str::is_empty) {
         return own();
     }
@@ -66,28 +68,28 @@ fn controller_identity(pod: &PodFacts<'_>, generation: NamingGeneration) -> Tele
         return own();
     };
     let label = |key: &str| pod.labels.get(key).map(String::as_str).filter(|v| !v.is_empty());
-    let named = |name: &str, kind: &str| TelemetryIdentity { name: name.to_owned(), kind: kind.to_owned() };
-    match kind {
-        "ReplicaSet" => {
+    let named = |name: &str, kind: KindName| TelemetryIdentity { name: name.to_owned(), kind };
+    match kind.known() {
+        Some(Kind::ReplicaSet) => {
             if let Some(hash) = label(DEPLOYMENT_HASH_LABEL).filter(|h| name.ends_with(h)) {
-                return named(trim_hash(name, hash), "Deployment");
+                return named(trim_hash(name, hash), Kind::Deployment.into());
             }
             if generation >= NamingGeneration::Rollout
                 && let Some(hash) = label(ROLLOUT_HASH_LABEL).filter(|h| name.ends_with(h))
             {
-                return named(trim_hash(name, hash), "Rollout");
+                return named(trim_hash(name, hash), Kind::Rollout.into());
             }
-            named(name, kind)
+            named(name, kind.clone())
         }
-        "ReplicationController" => match pod.labels.get(DEPLOYMENT_CONFIG_LABEL) {
-            Some(config) => named(config, "DeploymentConfig"),
-            None => named(name, kind),
+        Some(Kind::ReplicationController) => match pod.labels.get(DEPLOYMENT_CONFIG_LABEL) {
+            Some(config) => named(config, KindName::DeploymentConfig),
+            None => named(name, kind.clone()),
         },
-        "Job" => match cron_job_name(name) {
-            Some(cron) => named(cron, "CronJob"),
-            None => named(name, kind),
+        Some(Kind::Job) => match cron_job_name(name) {
+            Some(cron) => named(cron, Kind::CronJob.into()),
+            None => named(name, kind.clone()),
         },
-        _ => named(name, kind),
+        _ => named(name, kind.clone()),
     }
 }
 
@@ -133,7 +135,13 @@ mod tests {
 
     fn identity(generate_name: &str, owner: (&str, &str), labels: &[(&str, &str)]) -> TelemetryIdentity {
         let labels: BTreeMap<String, String> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let pod = PodFacts { name: "", generate_name: Some(generate_name), labels: &labels, controller: Some(owner) };
+        let kind = KindName::from_name(owner.0);
+        let pod = PodFacts {
+            name: "",
+            generate_name: Some(generate_name),
+            labels: &labels,
+            controller: Some((&kind, owner.1)),
+        };
         telemetry_identity(&pod, NamingGeneration::CURRENT)
     }
 
@@ -194,7 +202,7 @@ mod tests {
             name: "reviews-6dc78b855c-x2k9p",
             generate_name: Some("reviews-6dc78b855c-"),
             labels: &labels,
-            controller: Some(("ReplicaSet", "reviews-6dc78b855c")),
+            controller: Some((&KindName::Known(Kind::ReplicaSet), "reviews-6dc78b855c")),
         };
         let old = telemetry_identity(&pod, NamingGeneration::ReplicaSet);
         expect(old, "reviews-6dc78b855c", "ReplicaSet");
@@ -224,8 +232,9 @@ mod tests {
     #[test]
     fn pods_without_generate_name_or_controller_are_themselves() {
         let labels = BTreeMap::new();
+        let replica_set = KindName::Known(Kind::ReplicaSet);
         let bare =
-            PodFacts { name: "debug", generate_name: None, labels: &labels, controller: Some(("ReplicaSet", "x")) };
+            PodFacts { name: "debug", generate_name: None, labels: &labels, controller: Some((&replica_set, "x")) };
         expect(telemetry_identity(&bare, NamingGeneration::CURRENT), "debug", "Pod");
         let orphan = PodFacts { name: "orphan-abc", generate_name: Some("orphan-"), labels: &labels, controller: None };
         expect(telemetry_identity(&orphan, NamingGeneration::CURRENT), "orphan-abc", "Pod");
@@ -242,7 +251,7 @@ mod tests {
             name: "web-7c9f8-abcde",
             generate_name: Some("web-7c9f8-"),
             labels: &labels,
-            controller: Some(("ReplicaSet", "web-7c9f8")),
+            controller: Some((&KindName::Known(Kind::ReplicaSet), "web-7c9f8")),
         };
         expect(telemetry_identity(&pod, NamingGeneration::CURRENT), "checkout", "Deployment");
         expect(telemetry_identity(&pod, NamingGeneration::Rollout), "web", "Deployment");

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use crate::inventory::{Inventory, ObjRef};
-use meshlens_k8s::Kind;
 use meshlens_k8s::core::Pod;
 use meshlens_k8s::flagger::Canary;
+use meshlens_k8s::{Kind, KindName};
 
 use super::naming::{NamingGeneration, PodFacts, telemetry_identity};
 
@@ -18,7 +18,7 @@ pub enum Controller {
     /// A stored object is the top-level controller.
     Object(ObjRef),
     /// The controller is not stored; its kind and name come from an owner reference or Istio's naming rules.
-    Inferred { namespace: String, kind: String, api_version: String, name: String },
+    Inferred { namespace: String, kind: KindName, api_version: String, name: String },
 }
 
 /// Owner chains never legitimately get this deep; the bound stops cycles in hostile input.
@@ -37,7 +37,7 @@ impl<'a> Resolver<'a> {
             .all::<Canary>()
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.spec.target_ref.kind == "Deployment")
+            .filter(|(_, c)| c.spec.target_ref.kind == Kind::Deployment)
             .map(|(index, c)| {
                 let key = (c.metadata.namespace_str(), c.spec.target_ref.name.as_str());
                 (key, ObjRef { kind: Kind::Canary, index })
@@ -101,31 +101,33 @@ impl<'a> Resolver<'a> {
             name: meta.name_str(),
             generate_name: meta.generate_name.as_deref(),
             labels: meta.labels(),
-            controller: owner.map(|o| (o.kind.as_str(), o.name.as_str())),
+            controller: owner.map(|o| (&o.kind, o.name.as_str())),
         };
         // The workload-name override is a telemetry alias, not the controller's name.
         let id = telemetry_identity(&facts, NamingGeneration::Rollout);
-        let api_version = match id.kind.as_str() {
-            "Deployment" => "apps/v1".to_owned(),
-            "Rollout" => "argoproj.io/v1alpha1".to_owned(),
-            "CronJob" => "batch/v1".to_owned(),
-            "DeploymentConfig" => "apps.openshift.io/v1".to_owned(),
-            _ => owner.map(|o| o.api_version.clone()).unwrap_or_else(|| "v1".to_owned()),
-        };
+        // A kind Istio's naming climbs to has its own apiVersion; otherwise the pod's owner's (or a pod's).
+        let climbed = matches!(
+            id.kind,
+            KindName::Known(Kind::Deployment | Kind::Rollout | Kind::CronJob) | KindName::DeploymentConfig
+        );
+        let api_version = (id.kind.api_version().filter(|_| climbed).map(str::to_owned))
+            .or_else(|| owner.map(|o| o.api_version.clone()))
+            .unwrap_or_else(|| Kind::Pod.api_version().to_owned());
         Controller::Inferred { namespace: meta.namespace_str().to_owned(), kind: id.kind, api_version, name: id.name }
     }
 }
 
 /// Whether an object of kind `child` is part of its controller's workload (as opposed to a workload of its own
 /// that merely has an owner, like an AnalysisRun's Job).
-fn climbs_into(child: Kind, owner_kind: &str) -> bool {
+fn climbs_into(child: Kind, owner_kind: &KindName) -> bool {
+    use KindName::Known;
     matches!(
         (child, owner_kind),
-        (Kind::ReplicaSet, "Deployment" | "Rollout" | "Experiment")
-            | (Kind::Experiment, "Rollout")
-            | (Kind::Job, "CronJob")
-            | (Kind::Deployment, "Canary")
-            | (Kind::ReplicationController, "DeploymentConfig")
+        (Kind::ReplicaSet, Known(Kind::Deployment | Kind::Rollout | Kind::Experiment))
+            | (Kind::Experiment, Known(Kind::Rollout))
+            | (Kind::Job, Known(Kind::CronJob))
+            | (Kind::Deployment, Known(Kind::Canary))
+            | (Kind::ReplicationController, KindName::DeploymentConfig)
     )
 }
 

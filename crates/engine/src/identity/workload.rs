@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use meshlens_k8s::{Kind, KindName};
 use serde::Serialize;
 
 /// A workload's identity: `(cluster, namespace, name, kind)`.
@@ -12,86 +13,13 @@ pub struct WorkloadId {
     pub cluster: String,
     pub namespace: String,
     pub name: String,
-    pub kind: WorkloadKind,
+    /// The top-level controller's kind; custom controllers keep their kind name.
+    pub kind: KindName,
 }
 
 impl fmt::Display for WorkloadId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}/{}", self.kind, self.namespace, self.name)
-    }
-}
-
-/// The kind of a workload's top-level controller. Custom controllers keep their kind name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum WorkloadKind {
-    Deployment,
-    Rollout,
-    /// A Flagger Canary: the target Deployment and its `-primary` copy as one logical workload.
-    Canary,
-    StatefulSet,
-    DaemonSet,
-    ReplicaSet,
-    ReplicationController,
-    DeploymentConfig,
-    Job,
-    CronJob,
-    Experiment,
-    Pod,
-    Other(String),
-}
-
-impl WorkloadKind {
-    pub fn from_name(kind: &str) -> WorkloadKind {
-        match kind {
-            "Deployment" => WorkloadKind::Deployment,
-            "Rollout" => WorkloadKind::Rollout,
-            "Canary" => WorkloadKind::Canary,
-            "StatefulSet" => WorkloadKind::StatefulSet,
-            "DaemonSet" => WorkloadKind::DaemonSet,
-            "ReplicaSet" => WorkloadKind::ReplicaSet,
-            "ReplicationController" => WorkloadKind::ReplicationController,
-            "DeploymentConfig" => WorkloadKind::DeploymentConfig,
-            "Job" => WorkloadKind::Job,
-            "CronJob" => WorkloadKind::CronJob,
-            "Experiment" => WorkloadKind::Experiment,
-            "Pod" => WorkloadKind::Pod,
-            other => WorkloadKind::Other(other.to_owned()),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            WorkloadKind::Deployment => "Deployment",
-            WorkloadKind::Rollout => "Rollout",
-            WorkloadKind::Canary => "Canary",
-            WorkloadKind::StatefulSet => "StatefulSet",
-            WorkloadKind::DaemonSet => "DaemonSet",
-            WorkloadKind::ReplicaSet => "ReplicaSet",
-            WorkloadKind::ReplicationController => "ReplicationController",
-            WorkloadKind::DeploymentConfig => "DeploymentConfig",
-            WorkloadKind::Job => "Job",
-            WorkloadKind::CronJob => "CronJob",
-            WorkloadKind::Experiment => "Experiment",
-            WorkloadKind::Pod => "Pod",
-            WorkloadKind::Other(kind) => kind,
-        }
-    }
-
-    /// Whether the workload is rolled out in revisions whose traffic split meshlens measures.
-    pub fn has_revisions(&self) -> bool {
-        matches!(self, WorkloadKind::Rollout | WorkloadKind::Canary)
-    }
-}
-
-impl fmt::Display for WorkloadKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for WorkloadKind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
     }
 }
 
@@ -162,7 +90,7 @@ pub struct PodEntry {
     /// current Istio computes.
     pub telemetry_name: String,
     /// The kind that goes with `telemetryName`, as Istio computes it.
-    pub telemetry_kind: String,
+    pub telemetry_kind: KindName,
     pub replica_set: Option<String>,
     pub hash: Option<String>,
     pub roles: Vec<Role>,
@@ -222,6 +150,11 @@ pub const WAYPOINT_LABEL: (&str, &str) = ("gateway.istio.io/managed", "istio.io-
 pub const ZTUNNEL_APP: &str = "ztunnel";
 
 impl Workload {
+    /// Whether the workload is rolled out in revisions whose traffic split meshlens measures.
+    pub fn has_revisions(&self) -> bool {
+        matches!(self.id.kind.known(), Some(Kind::Rollout | Kind::Canary))
+    }
+
     pub fn is_waypoint(&self) -> bool {
         self.ambient_proxy == Some(AmbientProxy::Waypoint)
     }

@@ -19,6 +19,32 @@ use meshlens_k8s::{Kind, ObjectMeta};
 use super::routes::{RouteObject, rollout_routes};
 use super::{phase, weights};
 
+/// How a Rollout moves to a new revision, as the Argo CLI names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    Canary,
+    BlueGreen,
+    /// A Rollout without a strategy, which its controller rejects.
+    None,
+}
+
+impl Strategy {
+    /// The Argo CLI's word; empty for none.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Canary => "Canary",
+            Strategy::BlueGreen => "BlueGreen",
+            Strategy::None => "",
+        }
+    }
+}
+
+impl Serialize for Strategy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutInfo {
@@ -26,8 +52,7 @@ pub struct RolloutInfo {
     pub namespace: String,
     pub phase: String,
     pub message: String,
-    /// `Canary` or `BlueGreen` (empty for a Rollout without a strategy).
-    pub strategy: String,
+    pub strategy: Strategy,
     /// Index of the current canary step, when the Rollout has steps.
     pub step: Option<i32>,
     /// Number of canary steps.
@@ -157,10 +182,10 @@ pub fn rollout_info(inv: &Inventory, r: ObjRef) -> Option<RolloutInfo> {
             let step = ro.status.current_step_index.filter(|_| has_steps);
             let steps = has_steps.then_some(canary.steps.len());
             let actual = weights::actual_weight(ro, canary_available);
-            ("Canary", step, steps, Some(weights::set_weight(ro)), Some(actual))
+            (Strategy::Canary, step, steps, Some(weights::set_weight(ro)), Some(actual))
         }
-        None if ro.spec.strategy.blue_green.is_some() => ("BlueGreen", None, None, None, None),
-        None => ("", None, None, None, None),
+        None if ro.spec.strategy.blue_green.is_some() => (Strategy::BlueGreen, None, None, None, None),
+        None => (Strategy::None, None, None, None, None),
     };
     let images = images(&replica_sets, &experiments);
     let routed = rollout_routes(inv, ro);
@@ -171,7 +196,7 @@ pub fn rollout_info(inv: &Inventory, r: ObjRef) -> Option<RolloutInfo> {
         namespace: ro.metadata.namespace_str().to_owned(),
         phase,
         message,
-        strategy: strategy.to_owned(),
+        strategy,
         step,
         steps,
         set_weight,

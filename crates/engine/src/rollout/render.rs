@@ -5,7 +5,8 @@ use std::fmt::Write;
 use crate::identity::roles_text;
 use crate::terminal::table::{self, human_duration, render};
 
-use super::info::{AnalysisRunInfo, ExperimentInfo, ImageInfo, ReplicaSetInfo, RolloutInfo};
+use super::info::{AnalysisRunInfo, ExperimentInfo, ImageInfo, ReplicaSetInfo, RolloutInfo, Strategy};
+use meshlens_k8s::Kind;
 
 const ICON_ROLLOUT: &str = "⟳";
 const ICON_REVISION: &str = "#";
@@ -34,8 +35,8 @@ pub fn render_rollout_with_ages(
     if !info.message.is_empty() {
         field("Message:", &info.message);
     }
-    field("Strategy:", &info.strategy);
-    if info.strategy == "Canary" {
+    field("Strategy:", info.strategy.as_str());
+    if info.strategy == Strategy::Canary {
         let step = match (info.step, info.steps) {
             (Some(step), Some(steps)) => format!("{step}/{steps}"),
             _ => String::new(),
@@ -111,14 +112,14 @@ impl<'a> Tree<'a> {
     fn row(
         &mut self,
         name: String,
-        kind: &str,
+        kind: Kind,
         icon: &str,
         status: &str,
         created: Option<jiff::Timestamp>,
         info: String,
     ) {
         let age = (self.age)(created);
-        self.rows.push(vec![name, kind.to_owned(), format!("{icon} {status}"), age, info]);
+        self.rows.push(vec![name, kind.to_string(), format!("{icon} {status}"), age, info]);
     }
 
     fn replica_set(&mut self, rs: &ReplicaSetInfo, prefix: &str, child_prefix: &str) {
@@ -132,7 +133,7 @@ impl<'a> Tree<'a> {
             info = [info, format!("delay:{delay}")].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(",");
         }
         let name = format!("{prefix}{ICON_REPLICA_SET} {}", rs.name);
-        self.row(name, "ReplicaSet", replica_set_icon(&rs.status), &rs.status, rs.created, info);
+        self.row(name, Kind::ReplicaSet, replica_set_icon(&rs.status), &rs.status, rs.created, info);
         for (i, pod) in rs.pods.iter().enumerate() {
             let (pod_prefix, _) = prefixes(i + 1 == rs.pods.len(), child_prefix);
             let mut info = format!("ready:{}", pod.ready);
@@ -140,13 +141,13 @@ impl<'a> Tree<'a> {
                 let _ = write!(info, ",restarts:{}", pod.restarts);
             }
             let name = format!("{pod_prefix}{ICON_POD} {}", pod.name);
-            self.row(name, "Pod", pod_icon(&pod.status), &pod.status, pod.created, info);
+            self.row(name, Kind::Pod, pod_icon(&pod.status), &pod.status, pod.created, info);
         }
     }
 
     fn experiment(&mut self, exp: &ExperimentInfo, prefix: &str, child_prefix: &str) {
         let name = format!("{prefix}{ICON_EXPERIMENT} {}", exp.name);
-        self.row(name, "Experiment", analysis_icon(&exp.status), &exp.status, exp.created, String::new());
+        self.row(name, Kind::Experiment, analysis_icon(&exp.status), &exp.status, exp.created, String::new());
         let total = exp.replica_sets.len() + exp.analysis_runs.len();
         for (i, rs) in exp.replica_sets.iter().enumerate() {
             let (p, c) = prefixes(i + 1 == total, child_prefix);
@@ -162,11 +163,11 @@ impl<'a> Tree<'a> {
         let counts = [("✔", run.successful), ("✖", run.failed), ("?", run.inconclusive), ("⚠", run.error)];
         let info = counts.iter().filter(|(_, n)| *n > 0).map(|(i, n)| format!("{i} {n}")).collect::<Vec<_>>().join(",");
         let name = format!("{prefix}{ICON_ANALYSIS} {}", run.name);
-        self.row(name, "AnalysisRun", analysis_icon(&run.status), &run.status, run.created, info);
+        self.row(name, Kind::AnalysisRun, analysis_icon(&run.status), &run.status, run.created, info);
         for (i, job) in run.jobs.iter().enumerate() {
             let (p, _) = prefixes(i + 1 == run.jobs.len(), child_prefix);
             let name = format!("{p}{ICON_JOB} {}", job.name);
-            self.row(name, "Job", analysis_icon(&job.status), &job.status, job.created, String::new());
+            self.row(name, Kind::Job, analysis_icon(&job.status), &job.status, job.created, String::new());
         }
     }
 }
@@ -174,7 +175,7 @@ impl<'a> Tree<'a> {
 fn tree(info: &RolloutInfo, now: jiff::Timestamp, age: &dyn Fn(Option<jiff::Timestamp>) -> String) -> String {
     let mut t = Tree::new(now, age);
     let name = format!("{ICON_ROLLOUT} {}", info.name);
-    t.row(name, "Rollout", rollout_icon(&info.phase), &info.phase, info.created, String::new());
+    t.row(name, Kind::Rollout, rollout_icon(&info.phase), &info.phase, info.created, String::new());
     for (i, rev) in info.revisions.iter().enumerate() {
         let (prefix, sub) = prefixes(i + 1 == info.revisions.len(), "");
         t.rows.push(vec![format!("{prefix}{ICON_REVISION} revision:{}", rev.revision), String::new(), String::new()]);

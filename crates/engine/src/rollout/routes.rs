@@ -11,6 +11,7 @@
 use serde::Serialize;
 
 use crate::inventory::Inventory;
+use meshlens_k8s::Kind;
 use meshlens_k8s::argo::Rollout;
 use meshlens_k8s::flagger::Canary;
 use meshlens_k8s::gateway::{GrpcRoute, HttpRoute, RouteRule, RouteView, TcpRoute, TlsRoute};
@@ -21,7 +22,7 @@ use meshlens_k8s::istio::{HttpRoute as VsRoute, RouteDestination, VirtualService
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct RouteObject {
     /// `VirtualService`, `HTTPRoute`, `GRPCRoute`, `TCPRoute` or `TLSRoute`.
-    pub kind: &'static str,
+    pub kind: Kind,
     pub namespace: String,
     pub name: String,
 }
@@ -170,7 +171,7 @@ fn virtual_service_split(
     let mirrored =
         route.mirror.as_ref().is_some_and(|m| is_canary(&RouteDestination { destination: m.clone(), weight: None }));
     let object = RouteObject {
-        kind: "VirtualService",
+        kind: Kind::VirtualService,
         namespace: vs.metadata.namespace_str().to_owned(),
         name: vs.metadata.name_str().to_owned(),
     };

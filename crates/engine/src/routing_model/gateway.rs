@@ -165,6 +165,7 @@ pub(super) fn route_rule<'e, P: Clone>(
 mod tests {
     use super::*;
     use crate::routing_model::{Caller, Endpoint, route};
+    use meshlens_k8s::Kind;
     use meshlens_k8s::core::Service;
     use meshlens_k8s::gateway::{HttpRoute, ReferenceGrant};
     use serde_json::{Value, json};
@@ -228,7 +229,7 @@ mod tests {
         let backends = json!([{"name": "web-stable", "weight": 70}, {"name": "web-canary", "weight": 30}]);
         let r = routed(&[http_route("web", split(backends))], &[], &[], true);
         assert_eq!((share_of(&r, 0), share_of(&r, 1), share_of(&r, 2)), (0.35, 0.35, 0.3));
-        assert_eq!(r.rule.map(|r| (r.kind, r.name)), Some(("HTTPRoute", "web".into())));
+        assert_eq!(r.rule.map(|r| (r.kind, r.name)), Some((Kind::HTTPRoute, "web".into())));
         // Unset weights weigh 1; weight 0 sends nothing.
         let r = routed(
             &[http_route("web", split(json!([{"name": "web-stable"}, {"name": "web-canary"}])))],

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use meshlens_k8s::Kind;
 use meshlens_k8s::istio::{DestinationRule, HttpRoute, VirtualService};
 
 use super::{Caller, Endpoint, Endpoints, Failure, Routed, RoutingConfig, RuleRef, ServiceRef, evenly};
@@ -75,7 +76,7 @@ pub(super) fn route_virtual_service<'e, P: Clone>(
     endpoints: &Endpoints<'e, P>,
 ) -> Routed<P> {
     let rule = RuleRef {
-        kind: "VirtualService",
+        kind: Kind::VirtualService,
         namespace: vs_namespace(vs).to_owned(),
         name: vs.metadata.name.clone().unwrap_or_default(),
     };
@@ -176,7 +177,7 @@ mod tests {
     fn a_mesh_bound_route_splits_by_weight() {
         let r = routed(split(json!([])), subsets(), Caller::Mesh, [true; 3]);
         assert_eq!((share_of(&r, 0), share_of(&r, 1), share_of(&r, 2)), (0.4, 0.4, 0.2));
-        assert_eq!(r.rule.map(|r| (r.kind, r.name)), Some(("VirtualService", "reviews".into())));
+        assert_eq!(r.rule.map(|r| (r.kind, r.name)), Some((Kind::VirtualService, "reviews".into())));
     }
 
     #[test]

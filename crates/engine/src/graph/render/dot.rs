@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::graph::{Graph, NodeType, Protocol, TrafficRole};
+use crate::graph::{Graph, NodeType, Protocol};
 use crate::terminal::{Newlines, escape};
 
 use super::{bytes_rate, node_label, percent};
@@ -18,11 +18,7 @@ pub fn render_dot(graph: &Graph) -> String {
             let _ = write!(label, "\n{kind}");
         }
         for r in &n.revisions {
-            let role = match r.role {
-                TrafficRole::Stable => "stable",
-                TrafficRole::Canary => "canary",
-                TrafficRole::Other => "other",
-            };
+            let role = r.role.as_str();
             let observed = r.observed_share.map(percent).unwrap_or_else(|| "-".into());
             let intended = r.intended_weight.map(percent).unwrap_or_else(|| "-".into());
             let _ = write!(label, "\n{role} {observed} (wants {intended})");

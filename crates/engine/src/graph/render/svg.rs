@@ -9,6 +9,7 @@ use crate::graph::{Edge, Graph, Node, NodeType, Protocol, TrafficRole};
 use crate::terminal::{Newlines, escape};
 
 use super::whole_percent;
+use meshlens_k8s::KindName;
 
 /// Edges drawn with their labels; more are labelled on hover only.
 const MAX_LABELLED_EDGES: usize = 150;
@@ -165,7 +166,7 @@ fn node_type_class(t: NodeType) -> &'static str {
 fn subtitle(n: &Node) -> String {
     let what = match n.node_type {
         NodeType::Workload if n.is_waypoint => "waypoint".into(),
-        NodeType::Workload => n.workload_kind.clone().unwrap_or_else(|| "workload".into()),
+        NodeType::Workload => n.workload_kind.as_ref().map_or_else(|| "workload".into(), KindName::to_string),
         NodeType::App => n.version.clone().map_or_else(|| "app".into(), |v| format!("app {v}")),
         NodeType::Service => "service".into(),
         NodeType::Unknown => "no sidecar".into(),

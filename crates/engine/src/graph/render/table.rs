@@ -7,6 +7,7 @@ use crate::terminal::table::render;
 use crate::terminal::{Newlines, escape};
 
 use super::{bytes_rate, label_of, node_label, percent};
+use meshlens_k8s::KindName;
 
 pub fn render_table(graph: &Graph) -> String {
     let mut out = String::new();
@@ -62,7 +63,7 @@ pub fn render_table(graph: &Graph) -> String {
 /// how each caller's traffic divides.
 pub fn split_table(graph: &Graph, node: &Node) -> String {
     let mut out = String::new();
-    let kind = node.workload_kind.as_deref().unwrap_or("");
+    let kind = node.workload_kind.as_ref().map(KindName::as_str).unwrap_or_default();
     let how = node.split.as_ref().map(|s| s.attributed_by.as_str()).unwrap_or("none");
     let title = format!("split of {} {kind} (measured by {how} over {})", node_label(node), graph.duration);
     let _ = writeln!(out, "{}", escape(&title, Newlines::Escape));
