@@ -237,3 +237,12 @@ fn a_real_prometheus_gives_the_same_findings() {
     }
     server.stop();
 }
+
+/// The README's table of finding codes is the one `FindingCode` writes, row for row: a code added, renamed or given
+/// another severity changes both or fails here.
+#[test]
+fn the_readme_lists_every_finding_code_as_the_enum_defines_it() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = meshlens::doctor::code::markdown_table();
+    assert!(readme.contains(&table), "README.md's table of codes should read:\n{table}");
+}

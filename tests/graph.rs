@@ -496,7 +496,7 @@ fn an_edge_is_counted_once_whichever_proxies_report_it() {
         let mut gaps: Vec<(String, String)> = report
             .findings
             .iter()
-            .filter(|f| f.code == "reporter-gap")
+            .filter(|f| f.code == meshlens::doctor::FindingCode::ReporterGap)
             .map(|f| (f.objects[0].to_string(), f.evidence["missingReporter"].as_str().unwrap().to_owned()))
             .collect();
         gaps.sort();

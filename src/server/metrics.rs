@@ -37,7 +37,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
     let mut out = split_metrics(&graph);
     let mut counts: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
     for f in &report.findings {
-        *counts.entry((f.code, f.severity.as_str())).or_default() += 1;
+        *counts.entry((f.code.as_str(), f.severity.as_str())).or_default() += 1;
     }
     family(&mut out, "meshlens_doctor_findings", "Findings of meshlens doctor now, by code and severity.");
     for ((code, severity), n) in counts {

@@ -74,7 +74,7 @@ impl FindingRow {
         let workload = f.objects.iter().find(|o| world.index.named(&o.namespace, &o.name).next().is_some());
         FindingRow {
             severity: f.severity.as_str(),
-            code: f.code,
+            code: f.code.as_str(),
             summary: f.summary.clone(),
             advice: f.advice.clone(),
             url: workload.map(|o| format!("/workloads/{}/{}", o.namespace, o.name)),

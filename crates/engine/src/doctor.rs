@@ -2,6 +2,7 @@
 //! evidence and what to do. Each check is a small pure function over the graph of the window and the objects;
 //! only drift needs a second look at the telemetry, over the part of the window since a Rollout's last step.
 
+pub mod code;
 pub mod coverage;
 pub mod drift;
 pub mod evidence;
@@ -22,6 +23,7 @@ use meshlens_k8s::Kind;
 use meshlens_k8s::argo::Rollout;
 use meshlens_telemetry::{Backend, TelemetryError};
 
+pub use code::FindingCode;
 pub use finding::{Finding, ObjectRef, RefKind, Severity};
 
 /// The default drift threshold: 5 points of share.
@@ -99,7 +101,7 @@ pub async fn examine(
                     drift::SETTLE_S
                 );
                 let me = ObjectRef::workload_node(node);
-                drifts.push(Finding::new("step-too-recent", Severity::Info, summary).about(me));
+                drifts.push(Finding::new(FindingCode::StepTooRecent, summary).about(me));
                 continue;
             }
             Some(changed) if changed > window_start => {
@@ -126,7 +128,7 @@ pub async fn examine(
         drifts.extend(drift::check(&measured.0, measured.1, threshold, &causes));
     }
     findings.extend(drifts);
-    findings.sort_by(|a, b| (a.severity, a.code, &a.objects).cmp(&(b.severity, b.code, &b.objects)));
+    findings.sort_by(|a, b| (a.severity, a.code.as_str(), &a.objects).cmp(&(b.severity, b.code.as_str(), &b.objects)));
     Report {
         time: graph.time.clone(),
         duration: graph.duration.clone(),

@@ -4,7 +4,8 @@
 use crate::graph::{Graph, ScrapeLabels, Unmeasured};
 use crate::identity::IdentityIndex;
 
-use super::finding::{Finding, ObjectRef, Severity};
+use super::code::FindingCode;
+use super::finding::{Finding, ObjectRef};
 
 /// The scrape configuration (Istio's `samples/addons/prometheus.yaml`, job `kubernetes-pods`) that gives each
 /// sidecar's series its pod, namespace and pod labels.
@@ -29,21 +30,14 @@ pub fn check(
                 outside.len(),
                 w.pods.len()
             );
-            findings.push(
-                Finding::new("no-sidecar", Severity::Info, summary)
-                    .about(me.clone())
-                    .evidence("pods", outside)
-                    .advice("If the workload belongs in the mesh, label its namespace (istio-injection=enabled or istio.io/rev) and restart its pods."),
-            );
+            findings.push(Finding::new(FindingCode::NoSidecar, summary).about(me.clone()).evidence("pods", outside));
         }
     }
     for node in graph.nodes.iter().filter(|n| selects(&n.namespace)) {
         let me = ObjectRef::workload_node(node);
         if node.is_idle && !node.is_ghost {
             let summary = format!("{me} sent and received nothing in the {} window", graph.duration);
-            findings.push(Finding::new("no-telemetry", Severity::Info, summary).about(me.clone()).advice(
-                "Expected for a workload nothing calls; otherwise check that its pods have sidecars and are scraped.",
-            ));
+            findings.push(Finding::new(FindingCode::NoTelemetry, summary).about(me.clone()));
         }
         let Some(split) = &node.split else { continue };
         if split.unmeasured == Some(Unmeasured::AmbientSameRevision) {
@@ -53,17 +47,9 @@ pub fn check(
                 Unmeasured::AmbientSameRevision.reason()
             );
             findings.push(
-                Finding::new("ambient-split-unmeasurable", Severity::Warning, summary)
+                Finding::new(FindingCode::AmbientSplitUnmeasurable, summary)
                     .about(me)
-                    .evidence("unattributedRps", split.unattributed_rps)
-                    .advice(
-                        "Give the revisions distinct canonical revisions: in the Rollout set canaryMetadata.labels and stableMetadata.labels \
-                         to service.istio.io/canonical-revision: canary / stable. In ambient mode istiod recomputes the canonical revision \
-                         from the pods' current labels and ztunnel and waypoints report it, so promotion relabels pods in place and the \
-                         split stays measurable. (Sidecars read their labels only at start: a sidecar pod reports a changed label \
-                         only after a restart.) Alternatively split by canary and stable Services (canaryService / stableService): \
-                         a waypoint reports the Service its route chose.",
-                    ),
+                    .evidence("unattributedRps", split.unattributed_rps),
             );
         } else if split.attributed_by == "none" && node.traffic.rps_in > 0.0 {
             let summary = format!(
@@ -71,7 +57,7 @@ pub fn check(
                 node.traffic.rps_in, scrape.pod
             );
             findings.push(
-                Finding::new("no-pod-labels", Severity::Warning, summary)
+                Finding::new(FindingCode::NoPodLabels, summary)
                     .about(me)
                     .evidence("podLabel", scrape.pod.clone())
                     .evidence("unattributedRps", split.unattributed_rps)

@@ -5,7 +5,8 @@ use crate::graph::{Node, TrafficRole};
 use crate::inventory::Inventory;
 use meshlens_k8s::Kind;
 
-use super::finding::{Finding, ObjectRef, Severity};
+use super::code::FindingCode;
+use super::finding::{Finding, ObjectRef};
 use super::rollout_of;
 use crate::graph::render::percent;
 
@@ -34,7 +35,7 @@ pub fn check(node: &Node, measured_s: i64, threshold: f64, causes: &[&Finding]) 
         return None;
     }
     let me = ObjectRef::workload_node(node);
-    let cause_codes: Vec<&str> = causes.iter().map(|f| f.code).collect();
+    let cause_codes: Vec<&str> = causes.iter().map(|f| f.code.as_str()).collect();
     let summary = format!(
         "{me}: its canary got {} of the requests over the last {}, the Rollout asks for {} ({:+.1} points)",
         percent(observed),
@@ -48,7 +49,7 @@ pub fn check(node: &Node, measured_s: i64, threshold: f64, causes: &[&Finding]) 
         format!("Likely cause: {}.", causes.iter().map(|f| f.summary.as_str()).collect::<Vec<_>>().join("; "))
     };
     Some(
-        Finding::new("split-drift", Severity::Warning, summary)
+        Finding::new(FindingCode::SplitDrift, summary)
             .about(me)
             .evidence("observedCanaryShare", observed)
             .evidence("intendedCanaryWeight", intended)

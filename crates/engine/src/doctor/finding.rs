@@ -7,6 +7,7 @@ use meshlens_k8s::{Kind, KindName};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::code::FindingCode;
 use crate::graph::Node;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -113,8 +114,7 @@ impl std::fmt::Display for ObjectRef {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// Stable, kebab-case: what kind of problem (see the README's table).
-    pub code: &'static str,
+    pub code: FindingCode,
     pub severity: Severity,
     /// One sentence with the figures that matter.
     pub summary: String,
@@ -126,8 +126,16 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(code: &'static str, severity: Severity, summary: String) -> Finding {
-        Finding { code, severity, summary, objects: Vec::new(), evidence: BTreeMap::new(), advice: String::new() }
+    /// A finding of `code`, with the code's severity and, where it has one, its advice.
+    pub fn new(code: FindingCode, summary: String) -> Finding {
+        let advice = code.advice().unwrap_or_default().to_owned();
+        Finding { code, severity: code.severity(), summary, objects: Vec::new(), evidence: BTreeMap::new(), advice }
+    }
+
+    /// The severity of this case, where the code's own does not fit it.
+    pub fn with_severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
     }
 
     pub fn about(mut self, object: ObjectRef) -> Finding {

@@ -22,8 +22,9 @@ use meshlens_k8s::istio::VirtualService;
 
 use meshlens_k8s::Kind;
 
+use super::code::FindingCode;
 use super::evidence;
-use super::finding::{Finding, ObjectRef, Severity};
+use super::finding::{Finding, ObjectRef};
 use super::istio_config::endpoints;
 use super::rollout_of;
 use crate::graph::render::percent;
@@ -76,19 +77,9 @@ fn status(route: &RouteView<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for parent in &route.status.parents {
         for c in parent.conditions.iter().filter(|c| c.status == "False") {
-            let (code, severity, what, advice) = match c.type_.as_str() {
-                "Accepted" => (
-                    "route-not-accepted",
-                    Severity::Warning,
-                    "does not accept it",
-                    "Fix what the message names (a parentRef to a listener that allows the route, a Service port that exists); until then the route is not in effect and calls to its parent go as if it did not exist.",
-                ),
-                "ResolvedRefs" => (
-                    "route-refs-unresolved",
-                    Severity::Error,
-                    "cannot resolve its references",
-                    "Fix the backendRefs (name, port, kind), or add the ReferenceGrant a backend in another namespace needs: requests a rule sends to an unresolved backend are answered 500.",
-                ),
+            let (code, what) = match c.type_.as_str() {
+                "Accepted" => (FindingCode::RouteNotAccepted, "does not accept it"),
+                "ResolvedRefs" => (FindingCode::RouteRefsUnresolved, "cannot resolve its references"),
                 _ => continue,
             };
             let reason = c.reason.clone().unwrap_or_default();
@@ -101,13 +92,12 @@ fn status(route: &RouteView<'_>) -> Vec<Finding> {
                 parent.controller_name
             );
             findings.push(
-                Finding::new(code, severity, summary)
+                Finding::new(code, summary)
                     .about(route_ref(route))
                     .evidence("parent", on)
                     .evidence("controller", parent.controller_name.clone())
                     .evidence("reason", reason)
-                    .evidence("message", message)
-                    .advice(advice),
+                    .evidence("message", message),
             );
         }
     }
@@ -140,12 +130,11 @@ fn backends(inventory: &Inventory, index: &IdentityIndex, graph: &Graph, route: 
                     target.name
                 );
                 findings.push(
-                    Finding::new("backend-not-found", Severity::Error, summary)
+                    Finding::new(FindingCode::BackendNotFound, summary)
                         .about(route_ref(route))
                         .evidence("backend", backend.name.clone())
                         .evidence("share", share)
-                        .evidence("failingRps", failing)
-                        .advice("Fix the backendRef's name (or create the Service); a Rollout's canary and stable backends must name its canaryService and stableService."),
+                        .evidence("failingRps", failing),
                 );
                 continue;
             };
@@ -176,7 +165,7 @@ fn backends(inventory: &Inventory, index: &IdentityIndex, graph: &Graph, route: 
                 "Find out why the pods are not ready (kubectl describe pod) or fix the selector; until then, route no weight to this backend."
             };
             findings.push(
-                Finding::new("backend-no-ready-pods", Severity::Error, summary)
+                Finding::new(FindingCode::BackendNoReadyPods, summary)
                     .about(route_ref(route))
                     .about(ObjectRef::new(Kind::Service, &target.namespace, &target.name))
                     .evidence("backend", backend.name.clone())
@@ -207,7 +196,7 @@ fn waypoints(config: &RoutingConfig<'_>, route: &RouteView<'_>) -> Vec<Finding> 
             service.name,
             service.name
         );
-        let mut finding = Finding::new("route-without-waypoint", Severity::Warning, summary)
+        let mut finding = Finding::new(FindingCode::RouteWithoutWaypoint, summary)
             .about(route_ref(route))
             .about(ObjectRef::new(Kind::Service, &service.namespace, &service.name))
             .evidence("service", format!("{}/{}", service.namespace, service.name));
@@ -248,11 +237,10 @@ fn shared_service(inventory: &Inventory, route: &RouteView<'_>) -> Vec<Finding> 
             route.name()
         );
         findings.push(
-            Finding::new("vs-and-route-same-host", Severity::Warning, summary)
+            Finding::new(FindingCode::VsAndRouteSameHost, summary)
                 .about(route_ref(route))
                 .about(vs_ref)
-                .evidence("claims", what)
-                .advice("Keep one routing API per host: delete the VirtualService once the route replaces it (or the route, if the VirtualService is the one meant to apply)."),
+                .evidence("claims", what),
         );
     }
     findings
@@ -294,7 +282,7 @@ fn plugin(inventory: &Inventory, index: &IdentityIndex, node: &Node, rollout: &R
                     stable_weight.map_or("–".into(), |w| w.to_string())
                 );
                 findings.push(
-                    Finding::new("routes-disagree-with-rollout", Severity::Warning, summary)
+                    Finding::new(FindingCode::RoutesDisagreeWithRollout, summary)
                         .about(me.clone())
                         .about(route_ref(route))
                         .evidence("setWeight", desired)
@@ -323,7 +311,7 @@ fn plugin(inventory: &Inventory, index: &IdentityIndex, node: &Node, rollout: &R
             in_mesh.join(", "),
             percent(by_pods)
         );
-        let mut finding = Finding::new("route-not-bound-to-mesh", Severity::Warning, summary).about(me.clone());
+        let mut finding = Finding::new(FindingCode::RouteNotBoundToMesh, summary).about(me.clone());
         for (r, _) in &routes {
             finding = finding.about(route_ref(r));
         }
@@ -348,13 +336,12 @@ fn plugin(inventory: &Inventory, index: &IdentityIndex, node: &Node, rollout: &R
             percent(intended)
         );
         findings.push(
-            Finding::new("plugin-max-weight", Severity::Warning, summary)
+            Finding::new(FindingCode::PluginMaxWeight, summary)
                 .about(me.clone())
                 .evidence("maxTrafficWeight", max)
                 .evidence("setWeight", desired)
                 .evidence("intendedCanaryWeight", intended)
-                .evidence("routedCanaryWeight", carried)
-                .advice("Leave trafficRouting.maxTrafficWeight unset (100) for Rollouts routed by the Gateway API plugin, and write setWeight steps in percent."),
+                .evidence("routedCanaryWeight", carried),
         );
     }
     if let Some((index, name)) = active_mirror(rollout) {
@@ -362,11 +349,10 @@ fn plugin(inventory: &Inventory, index: &IdentityIndex, node: &Node, rollout: &R
             "{me} mirrors to its canary from step {index} (setMirrorRoute {name}), but its Gateway API plugin does not apply mirror steps: the canary gets no mirrored copies"
         );
         findings.push(
-            Finding::new("mirror-step-not-applied", Severity::Warning, summary)
+            Finding::new(FindingCode::MirrorStepNotApplied, summary)
                 .about(me)
                 .evidence("step", index)
-                .evidence("mirrorRoute", name)
-                .advice("Do not count on mirrored traffic reaching the canary: the plugin's SetMirrorRoute does nothing (upstream issue argoproj-labs/rollouts-plugin-trafficrouter-gatewayapi#32). Add a RequestMirror filter to the route yourself, or judge the canary by its routed share."),
+                .evidence("mirrorRoute", name),
         );
     }
     findings

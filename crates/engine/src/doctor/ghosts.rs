@@ -2,6 +2,7 @@
 
 use crate::graph::Graph;
 
+use super::code::FindingCode;
 use super::finding::{Finding, ObjectRef, RefKind, Severity};
 
 pub fn check(graph: &Graph, selects: &dyn Fn(&str) -> bool) -> Vec<Finding> {
@@ -22,14 +23,12 @@ pub fn check(graph: &Graph, selects: &dyn Fn(&str) -> bool) -> Vec<Finding> {
                 node.namespace, node.name
             );
             findings.push(
-                Finding::new("ghost-workload", severity, summary)
+                Finding::new(FindingCode::GhostWorkload, summary)
+                    .with_severity(severity)
                     .about(telemetry_name.clone())
                     .evidence("rpsIn", t.rps_in)
                     .evidence("rpsOut", t.rps_out)
-                    .evidence("reason", reason)
-                    .advice(
-                        "Find the pods that report this name (their sidecars' ISTIO_META_WORKLOAD_NAME, or the service.istio.io/workload-name label): a deleted controller whose pods live on, pods injected by an older Istio (restart them), or a controller kind meshlens does not read.",
-                    ),
+                    .evidence("reason", reason),
             );
         }
         if !node.ambiguous_with.is_empty() {
@@ -42,15 +41,14 @@ pub fn check(graph: &Graph, selects: &dyn Fn(&str) -> bool) -> Vec<Finding> {
                 names.join(", "),
                 node.ambiguous_with.join(", "),
             );
-            let mut finding = Finding::new("ambiguous-name", Severity::Warning, summary).about(me);
+            let mut finding = Finding::new(FindingCode::AmbiguousName, summary).about(me);
             for name in &names {
                 finding = finding.about(ObjectRef::new(RefKind::TelemetryName, &node.namespace, name));
             }
             findings.push(
                 finding
                     .evidence("telemetryNames", names)
-                    .evidence("workloads", [vec![drawn.clone()], node.ambiguous_with.clone()].concat())
-                    .advice("Give each workload its own service.istio.io/workload-name, or finish the migration (workloadRef) that left two controllers with one name."),
+                    .evidence("workloads", [vec![drawn.clone()], node.ambiguous_with.clone()].concat()),
             );
         }
     }

@@ -14,8 +14,9 @@ use meshlens_k8s::status::pod_ready;
 
 use meshlens_k8s::Kind;
 
+use super::code::FindingCode;
 use super::evidence;
-use super::finding::{Finding, ObjectRef, Severity};
+use super::finding::{Finding, ObjectRef};
 use super::rollout_of;
 use crate::graph::render::percent;
 
@@ -65,10 +66,7 @@ fn destinations(
         let Some(selector) = service_selector(inventory, &service) else {
             let summary = format!("{} routes to {}, which is not a Service", vs_ref(vs), d.host);
             findings.push(
-                Finding::new("unknown-host", Severity::Warning, summary)
-                    .about(vs_ref(vs))
-                    .evidence("host", d.host.clone())
-                    .advice("Fix the host, or create the Service (or a ServiceEntry for a host outside the cluster)."),
+                Finding::new(FindingCode::UnknownHost, summary).about(vs_ref(vs)).evidence("host", d.host.clone()),
             );
             continue;
         };
@@ -82,7 +80,7 @@ fn destinations(
                 failing.0
             );
             findings.push(
-                Finding::new("unknown-subset", Severity::Error, summary)
+                Finding::new(FindingCode::UnknownSubset, summary)
                     .about(vs_ref(vs))
                     .about(ObjectRef::new(Kind::Service, &service.namespace, &service.name))
                     .evidence("subset", subset.clone())
@@ -102,9 +100,12 @@ fn destinations(
         let dr = dr_of(inventory, &service);
         let selector_text = labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
         let (code, what) = if chosen.is_empty() {
-            ("subset-matches-no-pods", format!("its labels {selector_text} match no pod of {}", service.name))
+            (FindingCode::SubsetMatchesNoPods, format!("its labels {selector_text} match no pod of {}", service.name))
         } else {
-            ("subset-pods-not-ready", format!("none of its {} pods ({}) is ready", chosen.len(), pod_names(&chosen)))
+            (
+                FindingCode::SubsetPodsNotReady,
+                format!("none of its {} pods ({}) is ready", chosen.len(), pod_names(&chosen)),
+            )
         };
         let summary = format!(
             "{} routes to subset {subset:?} of {}, but {what}: those requests fail with 503 UH ({:.2} requests/s in the window)",
@@ -112,7 +113,7 @@ fn destinations(
             service.name,
             failing.1
         );
-        let mut finding = Finding::new(code, Severity::Error, summary)
+        let mut finding = Finding::new(code, summary)
             .about(vs_ref(vs))
             .evidence("subset", subset.clone())
             .evidence("subsetLabels", selector_text)
@@ -121,11 +122,6 @@ fn destinations(
         if let Some(dr) = dr {
             finding = finding.about(dr);
         }
-        finding = finding.advice(if chosen.is_empty() {
-            "Make the subset's labels select the revision's pods (Argo Rollouts writes the rollouts-pod-template-hash of each subset: check the Rollout's destinationRule names), or take the subset out of the route."
-        } else {
-            "Find out why the pods are not ready (kubectl describe pod); until they are, route no weight to this subset."
-        });
         findings.push(finding);
     }
     findings
@@ -191,7 +187,7 @@ fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> 
             percent(routed)
         );
         findings.push(
-            Finding::new("routes-disagree-with-rollout", Severity::Warning, summary)
+            Finding::new(FindingCode::RoutesDisagreeWithRollout, summary)
                 .about(me.clone())
                 .evidence("intendedCanaryWeight", intended)
                 .evidence("routedCanaryWeight", routed)
@@ -201,11 +197,7 @@ fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> 
     if node.split.as_ref().is_some_and(|s| s.mirrored) {
         let summary =
             format!("{me} has a mirror route to its canary: measured canary shares include the mirrored copies");
-        findings.push(
-            Finding::new("mirror-route", Severity::Warning, summary)
-                .about(me.clone())
-                .advice("Read the canary's share with the mirror in mind, or remove the mirror (setMirrorRoute) before judging the split."),
-        );
+        findings.push(Finding::new(FindingCode::MirrorRoute, summary).about(me.clone()));
     }
     let Some(rollout) = rollout_of(inventory, node) else { return findings };
     let istio = rollout.spec.strategy.canary.as_ref().and_then(|c| c.traffic_routing.as_ref()?.istio.as_ref());
@@ -230,7 +222,7 @@ fn rollout_routes(inventory: &Inventory, index: &IdentityIndex, node: &Node) -> 
             percent(by_pods)
         );
         findings.push(
-            Finding::new("vs-not-bound-to-mesh", Severity::Warning, summary)
+            Finding::new(FindingCode::VsNotBoundToMesh, summary)
                 .about(me.clone())
                 .about(self::vs_ref(vs))
                 .evidence("gateways", vs.spec.gateways.clone())

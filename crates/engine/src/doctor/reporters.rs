@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use crate::graph::{Graph, Node, Protocol, Reporter};
 use crate::identity::{IdentityIndex, Workload};
 
-use super::finding::{Finding, ObjectRef, Severity};
+use super::code::FindingCode;
+use super::finding::{Finding, ObjectRef};
 
 /// The pods named in a finding's evidence, at most.
 const PODS_SHOWN: usize = 5;
@@ -62,11 +63,10 @@ fn finding(index: &IdentityIndex, silent: &Node, missing: Reporter, peers: &[(&s
     );
     let pods: Vec<&str> =
         workload_of(index, silent).iter().flat_map(|w| &w.pods).map(|p| p.name.as_str()).take(PODS_SHOWN).collect();
-    Finding::new("reporter-gap", Severity::Warning, summary)
+    Finding::new(FindingCode::ReporterGap, summary)
         .about(me)
         .evidence("missingReporter", missing.as_label())
         .evidence("peers", names)
         .evidence("rps", rps)
         .evidence("pods", pods)
-        .advice("Check that Prometheus scrapes these pods' sidecars (port 15020, path /stats/prometheus) and that no relabelling or metric_relabel_configs rule drops their istio_* series; `up` and `count by (pod) (istio_requests_total)` for the pods tell which.")
 }
