@@ -23,10 +23,11 @@ use std::time::{Duration, Instant};
 
 use meshlens::capture::samples::{Window, write_window};
 use meshlens::graph::fetch::{fetch, fetch_queries};
-use meshlens::graph::plan::{Part, REPORTER, plan};
+use meshlens::graph::plan::{Part, plan};
 use meshlens::graph::{GraphRequest, GraphType, ScrapeLabels, build::build};
 use meshlens::identity::IdentityIndex;
 use meshlens::sim::{Scenario, SimOptions};
+use meshlens::telemetry::istio::label::REPORTER;
 use meshlens::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
 
 /// Counts live heap bytes and their peak, to measure what building a graph costs in memory.

@@ -8,14 +8,14 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::graph::plan::{DURATION_BUCKETS, REQUESTS, TCP_RECEIVED, TCP_SENT};
+use crate::telemetry::istio::{family, label, metric};
 use crate::telemetry::openmetrics::{MetricType, Writer};
 use crate::telemetry::query::selector;
 use crate::telemetry::{Matcher, Prometheus, PrometheusError};
 
 /// The label batches are cut along: every Istio series has it (`unknown` when the destination is not known).
-const BATCH_LABEL: &str = "destination_workload_namespace";
-const SOURCE_NAMESPACE: &str = "source_workload_namespace";
+const BATCH_LABEL: &str = label::DESTINATION_WORKLOAD_NAMESPACE;
+const SOURCE_NAMESPACE: &str = label::SOURCE_WORKLOAD_NAMESPACE;
 /// Series (requests, TCP, histogram counts) per fetch; the matching histogram buckets are about 20 times more.
 const BATCH_SERIES: f64 = 2000.0;
 
@@ -27,22 +27,20 @@ struct Family {
     samples: &'static [&'static str],
 }
 
-const HISTOGRAM_COUNT: &str = "istio_request_duration_milliseconds_count";
-
 const FAMILIES: [Family; 4] = [
-    Family { name: "istio_requests", kind: MetricType::Counter, help: "Requests.", samples: &[REQUESTS] },
+    Family { name: family::REQUESTS, kind: MetricType::Counter, help: "Requests.", samples: &[metric::REQUESTS] },
     Family {
-        name: "istio_request_duration_milliseconds",
+        name: family::DURATION,
         kind: MetricType::Histogram,
         help: "Request durations.",
-        samples: &[DURATION_BUCKETS, HISTOGRAM_COUNT, "istio_request_duration_milliseconds_sum"],
+        samples: &[metric::DURATION_BUCKETS, metric::DURATION_COUNT, metric::DURATION_SUM],
     },
-    Family { name: "istio_tcp_sent_bytes", kind: MetricType::Counter, help: "Bytes sent.", samples: &[TCP_SENT] },
+    Family { name: family::TCP_SENT, kind: MetricType::Counter, help: "Bytes sent.", samples: &[metric::TCP_SENT] },
     Family {
-        name: "istio_tcp_received_bytes",
+        name: family::TCP_RECEIVED,
         kind: MetricType::Counter,
         help: "Bytes received.",
-        samples: &[TCP_RECEIVED],
+        samples: &[metric::TCP_RECEIVED],
     },
 ];
 
@@ -158,8 +156,8 @@ async fn batches(
     for side in sides {
         // Counted one metric at a time: `count_over_time` drops the name, and series of two metrics would collide.
         let mut by_namespace: BTreeMap<String, f64> = BTreeMap::new();
-        for metric in [REQUESTS, HISTOGRAM_COUNT, TCP_SENT, TCP_RECEIVED] {
-            let series = format!("{}[{}s]", selector(metric, &side), window.range_s);
+        for name in [metric::REQUESTS, metric::DURATION_COUNT, metric::TCP_SENT, metric::TCP_RECEIVED] {
+            let series = format!("{}[{}s]", selector(name, &side), window.range_s);
             let answer =
                 prometheus.instant(&format!("count by ({BATCH_LABEL}) (count_over_time({series}))"), window.at).await?;
             summary.queries += 1;

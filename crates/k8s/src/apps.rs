@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::core::{Condition, PodTemplateSpec};
 use super::meta::ObjectMeta;
 
+/// The label the Deployment controller puts on its ReplicaSets and their pods, naming the pod template's hash.
+pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ReplicaSet {

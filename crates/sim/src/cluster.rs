@@ -10,9 +10,9 @@ use meshlens_engine::identity::naming::{
 };
 
 use meshlens_engine::inventory::Inventory;
-use meshlens_engine::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL, USE_WAYPOINT_LABEL};
 use meshlens_engine::routing_model::{Endpoint, ServiceRef};
 use meshlens_k8s::annotations::AMBIENT_REDIRECTION;
+use meshlens_telemetry::istio::pod_label::{DATAPLANE_AMBIENT, DATAPLANE_MODE, USE_WAYPOINT};
 
 use super::ids::Ids;
 use super::objects::{self, AppContainer, Counts, Meta, OwnerRef, PodSpec, Sidecar};
@@ -253,7 +253,7 @@ impl Cluster {
     /// A namespace in ambient mode: its pods get no sidecar; ztunnel and waypoints report their traffic.
     pub fn ambient_namespace(&mut self, name: &str) {
         self.namespace(name, false);
-        self.label_object("Namespace", None, name, DATAPLANE_MODE_LABEL, DATAPLANE_AMBIENT);
+        self.label_object("Namespace", None, name, DATAPLANE_MODE, DATAPLANE_AMBIENT);
         self.ambient.insert(name.to_owned());
     }
 
@@ -551,7 +551,7 @@ impl Cluster {
     /// pods), labelling the Service with `istio.io/use-waypoint`.
     pub fn use_waypoint(&mut self, service: usize, waypoint: &str, pods: &[usize]) {
         let (namespace, name) = (self.services[service].namespace.clone(), self.services[service].name.clone());
-        self.label_object("Service", Some(&namespace), &name, USE_WAYPOINT_LABEL, waypoint);
+        self.label_object("Service", Some(&namespace), &name, USE_WAYPOINT, waypoint);
         self.services[service].waypoint = pods.to_vec();
     }
 

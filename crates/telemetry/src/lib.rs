@@ -3,6 +3,7 @@
 
 pub mod functions;
 pub mod interner;
+pub mod istio;
 pub mod labels;
 pub mod memory;
 pub mod openmetrics;

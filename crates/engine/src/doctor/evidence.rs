@@ -8,10 +8,12 @@ use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
 use crate::routing_model::ServiceRef;
 use meshlens_k8s::core::Pod;
+use meshlens_k8s::gateway::GATEWAY_NAME_LABEL;
+use meshlens_telemetry::istio::pod_label;
 
 /// Labels Istio puts on gateway proxy pods: its charts' `istio: *gateway`, and the Gateway API Gateway a proxy
 /// was deployed for.
-const GATEWAY_API_LABELS: [&str; 2] = ["gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name"];
+const GATEWAY_API_LABELS: [&str; 2] = [GATEWAY_NAME_LABEL, pod_label::GATEWAY_NAME];
 
 /// The callers of `node` that are sidecars, not gateways (`namespace/name`).
 pub fn in_mesh_callers<'n>(inventory: &Inventory, index: &IdentityIndex, node: &'n Node) -> Vec<&'n str> {

@@ -13,6 +13,7 @@ use crate::identity::{IdentityIndex, Workload};
 use crate::inventory::Inventory;
 use meshlens_telemetry::Row;
 use meshlens_telemetry::interner::Interner;
+use meshlens_telemetry::istio::label;
 
 use super::fetch::Results;
 use super::resolve::{NodeRef, Resolver};
@@ -73,12 +74,12 @@ impl<'r> Reports<'r> {
         self.reported_by.insert(reporter);
         let key = (
             measure,
-            row.label("response_code"),
-            row.label("grpc_response_status"),
-            row.label("response_flags"),
-            row.label("destination_service_name"),
-            row.label("destination_service_namespace"),
-            row.label("destination_service"),
+            row.label(label::RESPONSE_CODE),
+            row.label(label::GRPC_RESPONSE_STATUS),
+            row.label(label::RESPONSE_FLAGS),
+            row.label(label::DESTINATION_SERVICE_NAME),
+            row.label(label::DESTINATION_SERVICE_NAMESPACE),
+            row.label(label::DESTINATION_SERVICE),
         );
         let sides = self.series.entry(key).or_default();
         match reporter {
@@ -161,7 +162,7 @@ pub fn build<'a>(
     let mut reports: FxHashMap<EdgeKey, Reports<'a>> =
         FxHashMap::with_capacity_and_hasher(row_count, Default::default());
     let rows =
-        results.requests.iter().map(|r| (r, Protocol::from_label(r.label("request_protocol")), Measure::Requests));
+        results.requests.iter().map(|r| (r, Protocol::from_label(r.label(label::REQUEST_PROTOCOL)), Measure::Requests));
     let sent = results.tcp_received.iter().map(|r| (r, Protocol::Tcp, Measure::BytesSent));
     let received = results.tcp_sent.iter().map(|r| (r, Protocol::Tcp, Measure::BytesReceived));
     for (row, protocol, measure) in rows.chain(sent).chain(received) {
@@ -169,7 +170,7 @@ pub fn build<'a>(
             continue;
         }
         // The queries ask for these reporters only.
-        let Some(reporter) = Reporter::from_label(row.label("reporter")) else { continue };
+        let Some(reporter) = Reporter::from_label(row.label(label::REPORTER)) else { continue };
         if !req.ambient.draws(reporter, row.label("app")) {
             continue;
         }

@@ -5,21 +5,14 @@
 use std::collections::BTreeSet;
 
 use crate::identity::IdentityIndex;
+use meshlens_telemetry::istio::metric::{DURATION_BUCKETS, REQUESTS, TCP_RECEIVED, TCP_SENT};
+use meshlens_telemetry::istio::{label, scrape};
 use meshlens_telemetry::{Aggregation, Matcher, QuerySpec};
 
 use super::{Focus, GraphRequest, GraphType, Reporter};
 
-pub const REQUESTS: &str = "istio_requests_total";
-pub const DURATION_BUCKETS: &str = "istio_request_duration_milliseconds_bucket";
-pub const TCP_SENT: &str = "istio_tcp_sent_bytes_total";
-pub const TCP_RECEIVED: &str = "istio_tcp_received_bytes_total";
 /// The latency quantile edges and revisions report.
 pub const QUANTILE: f64 = 0.95;
-/// Hash labels the scrape configuration copies from pod labels.
-pub const ROLLOUT_HASH: &str = "rollouts_pod_template_hash";
-pub const DEPLOYMENT_HASH: &str = "pod_template_hash";
-/// The proxy that reported a series: queries grouped by it run as one query per reporter.
-pub const REPORTER: &str = "reporter";
 
 /// The queries of one graph.
 #[derive(Debug, Clone)]
@@ -81,7 +74,7 @@ impl Plan {
     /// The queries to run: every part's; with `split`, those grouped by reporter as one query per reporter (a
     /// server evaluates a query on one core; the parts of the largest then run on several).
     pub fn queries(&self, split: bool) -> Vec<(Part, QuerySpec)> {
-        let parts = |spec: &QuerySpec| if split { spec.shards(REPORTER) } else { vec![spec.clone()] };
+        let parts = |spec: &QuerySpec| if split { spec.shards(label::REPORTER) } else { vec![spec.clone()] };
         (self.specs().into_iter()).flat_map(|(part, spec)| parts(spec).into_iter().map(move |q| (part, q))).collect()
     }
 }
@@ -93,23 +86,23 @@ fn strings(labels: &[&str]) -> Vec<String> {
 /// Endpoint labels each graph type needs, on both sides of an edge.
 fn endpoint_labels() -> Vec<String> {
     let mut labels = strings(&[
-        "source_cluster",
-        "source_workload_namespace",
-        "source_workload",
-        "destination_cluster",
-        "destination_service_namespace",
-        "destination_service_name",
-        "destination_service",
-        "destination_workload_namespace",
-        "destination_workload",
+        label::SOURCE_CLUSTER,
+        label::SOURCE_WORKLOAD_NAMESPACE,
+        label::SOURCE_WORKLOAD,
+        label::DESTINATION_CLUSTER,
+        label::DESTINATION_SERVICE_NAMESPACE,
+        label::DESTINATION_SERVICE_NAME,
+        label::DESTINATION_SERVICE,
+        label::DESTINATION_WORKLOAD_NAMESPACE,
+        label::DESTINATION_WORKLOAD,
     ]);
     // Every graph type reads the canonical labels: app graphs are made of them, and a workload node without an
     // object (not loaded, or a ghost) takes its app and version from them, as Kiali's does.
     labels.extend(strings(&[
-        "source_canonical_service",
-        "destination_canonical_service",
-        "source_canonical_revision",
-        "destination_canonical_revision",
+        label::SOURCE_CANONICAL_SERVICE,
+        label::DESTINATION_CANONICAL_SERVICE,
+        label::SOURCE_CANONICAL_REVISION,
+        label::DESTINATION_CANONICAL_REVISION,
     ]));
     labels
 }
@@ -121,7 +114,7 @@ fn scope(req: &GraphRequest, index: &IdentityIndex, bases: &[Vec<Matcher>]) -> V
         (Some(focus), _) => focus_sides(focus, index),
         (None, Some(namespaces)) => {
             let list: Vec<&String> = namespaces.iter().collect();
-            ["source_workload_namespace", "destination_workload_namespace"]
+            [label::SOURCE_WORKLOAD_NAMESPACE, label::DESTINATION_WORKLOAD_NAMESPACE]
                 .map(|label| vec![Matcher::one_of(label, &list)])
                 .into()
         }
@@ -166,8 +159,8 @@ fn focus_sides(focus: &Focus, index: &IdentityIndex) -> Vec<Vec<Matcher>> {
             sides
         }
         Focus::Service { namespace, name } => vec![vec![
-            Matcher::eq("destination_service_namespace", namespace),
-            Matcher::eq("destination_service_name", name),
+            Matcher::eq(label::DESTINATION_SERVICE_NAMESPACE, namespace),
+            Matcher::eq(label::DESTINATION_SERVICE_NAME, name),
         ]],
     }
 }
@@ -177,7 +170,7 @@ fn focus_sides(focus: &Focus, index: &IdentityIndex) -> Vec<Vec<Matcher>> {
 fn edge_reporters() -> Vec<Vec<Matcher>> {
     let reporters: Vec<&str> =
         [Reporter::Source, Reporter::Destination, Reporter::Waypoint].map(Reporter::as_label).into();
-    vec![vec![Matcher::one_of(REPORTER, &reporters)]]
+    vec![vec![Matcher::one_of(label::REPORTER, &reporters)]]
 }
 
 /// Plans the queries for `req` over the workloads of `index`.
@@ -192,11 +185,16 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
         at: req.at,
         aggregation,
     };
-    let mut request_labels =
-        strings(&["reporter", "request_protocol", "response_code", "grpc_response_status", "response_flags"]);
+    let mut request_labels = strings(&[
+        label::REPORTER,
+        label::REQUEST_PROTOCOL,
+        label::RESPONSE_CODE,
+        label::GRPC_RESPONSE_STATUS,
+        label::RESPONSE_FLAGS,
+    ]);
     request_labels.extend(endpoints.iter().cloned());
     // `app` is the scraped pod's: ztunnel's reports carry `app="ztunnel"` (Kiali's `ambientTraffic` tells them apart).
-    let mut tcp_labels = strings(&["reporter", "app"]);
+    let mut tcp_labels = strings(&[label::REPORTER, "app"]);
     tcp_labels.extend(endpoints.iter().cloned());
     // An edge is drawn from what was counted in the window: rows of nothing are left on the server. A service
     // graph reads them all: it learns from every series, quiet ones too, which Services front a workload.
@@ -207,7 +205,7 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
     let requests = spec(REQUESTS, scope(req, index, &edges), request_labels, edge_sum);
     let tcp_sent = spec(TCP_SENT, scope(req, index, &edges), tcp_labels.clone(), edge_sum);
     let tcp_received = spec(TCP_RECEIVED, scope(req, index, &edges), tcp_labels, edge_sum);
-    let destination = [vec![Matcher::eq("reporter", "destination")]];
+    let destination = [vec![Matcher::eq(label::REPORTER, "destination")]];
     let latency = req
         .edge_latency
         .then(|| spec(DURATION_BUCKETS, scope(req, index, &destination), endpoints, Aggregation::Quantile(QUANTILE)));
@@ -217,32 +215,32 @@ pub fn plan(req: &GraphRequest, index: &IdentityIndex) -> Plan {
         Some((namespaces, names)) => {
             // The callee's sidecar, or in ambient mode the waypoint in front of it.
             let selector = vec![vec![
-                Matcher::one_of("reporter", &[Reporter::Destination.as_label(), Reporter::Waypoint.as_label()]),
-                Matcher::one_of("destination_workload_namespace", &namespaces.iter().collect::<Vec<_>>()),
-                Matcher::one_of("destination_workload", &names.iter().collect::<Vec<_>>()),
+                Matcher::one_of(label::REPORTER, &[Reporter::Destination.as_label(), Reporter::Waypoint.as_label()]),
+                Matcher::one_of(label::DESTINATION_WORKLOAD_NAMESPACE, &namespaces.iter().collect::<Vec<_>>()),
+                Matcher::one_of(label::DESTINATION_WORKLOAD, &names.iter().collect::<Vec<_>>()),
             ]];
             let labels = &req.scrape_labels;
             let per_pod = strings(&[
-                "reporter",
-                "destination_workload_namespace",
-                "destination_workload",
+                label::REPORTER,
+                label::DESTINATION_WORKLOAD_NAMESPACE,
+                label::DESTINATION_WORKLOAD,
                 &labels.pod,
                 &labels.namespace,
-                ROLLOUT_HASH,
-                DEPLOYMENT_HASH,
-                "destination_canonical_revision",
-                "destination_service_name",
+                scrape::ROLLOUT_HASH,
+                scrape::DEPLOYMENT_HASH,
+                label::DESTINATION_CANONICAL_REVISION,
+                label::DESTINATION_SERVICE_NAME,
             ]);
             let mut by_source = per_pod.clone();
             by_source.extend(strings(&[
-                "source_cluster",
-                "source_workload_namespace",
-                "source_workload",
-                "source_canonical_service",
-                "source_canonical_revision",
-                "request_protocol",
-                "response_code",
-                "grpc_response_status",
+                label::SOURCE_CLUSTER,
+                label::SOURCE_WORKLOAD_NAMESPACE,
+                label::SOURCE_WORKLOAD,
+                label::SOURCE_CANONICAL_SERVICE,
+                label::SOURCE_CANONICAL_REVISION,
+                label::REQUEST_PROTOCOL,
+                label::RESPONSE_CODE,
+                label::GRPC_RESPONSE_STATUS,
             ]));
             let mut with_le = strings(&["le"]);
             with_le.extend(per_pod);

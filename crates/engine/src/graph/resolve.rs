@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 
 use crate::identity::{IdentityIndex, Resolution, Workload};
 use meshlens_telemetry::Row;
+use meshlens_telemetry::istio::label;
 
 use super::{GraphRequest, GraphType, Node, NodeType};
 
@@ -25,21 +26,21 @@ pub struct Endpoint<'a> {
 impl<'a> Endpoint<'a> {
     pub fn source(row: &'a Row) -> Endpoint<'a> {
         Endpoint {
-            cluster: row.label("source_cluster"),
-            namespace: row.label("source_workload_namespace"),
-            workload: row.label("source_workload"),
-            canonical_service: row.label("source_canonical_service"),
-            canonical_revision: row.label("source_canonical_revision"),
+            cluster: row.label(label::SOURCE_CLUSTER),
+            namespace: row.label(label::SOURCE_WORKLOAD_NAMESPACE),
+            workload: row.label(label::SOURCE_WORKLOAD),
+            canonical_service: row.label(label::SOURCE_CANONICAL_SERVICE),
+            canonical_revision: row.label(label::SOURCE_CANONICAL_REVISION),
         }
     }
 
     pub fn destination(row: &'a Row) -> Endpoint<'a> {
         Endpoint {
-            cluster: row.label("destination_cluster"),
-            namespace: row.label("destination_workload_namespace"),
-            workload: row.label("destination_workload"),
-            canonical_service: row.label("destination_canonical_service"),
-            canonical_revision: row.label("destination_canonical_revision"),
+            cluster: row.label(label::DESTINATION_CLUSTER),
+            namespace: row.label(label::DESTINATION_WORKLOAD_NAMESPACE),
+            workload: row.label(label::DESTINATION_WORKLOAD),
+            canonical_service: row.label(label::DESTINATION_CANONICAL_SERVICE),
+            canonical_revision: row.label(label::DESTINATION_CANONICAL_REVISION),
         }
     }
 
@@ -199,7 +200,8 @@ impl<'a> Resolver<'a> {
     /// The node of a row's destination.
     pub fn destination(&mut self, row: &'a Row) -> NodeRef {
         let e = Endpoint::destination(row);
-        let (service, service_ns) = (row.label("destination_service_name"), row.label("destination_service_namespace"));
+        let (service, service_ns) =
+            (row.label(label::DESTINATION_SERVICE_NAME), row.label(label::DESTINATION_SERVICE_NAMESPACE));
         let key = (
             false,
             [e.cluster, e.namespace, e.workload, e.canonical_service, e.canonical_revision, service, service_ns],

@@ -11,8 +11,9 @@ use rustc_hash::FxHashMap;
 use crate::identity::{ReplicaSetEntry, Workload};
 use meshlens_telemetry::Row;
 use meshlens_telemetry::functions::bucket_quantile;
+use meshlens_telemetry::istio::{label, scrape};
 
-use super::plan::{DEPLOYMENT_HASH, QUANTILE, ROLLOUT_HASH};
+use super::plan::QUANTILE;
 use super::routing::{Weights, traffic_role};
 use super::{CallerSplit, Reporter, Revision, RevisionShare, ScrapeLabels, SplitSource, TrafficRole, Unmeasured};
 
@@ -50,7 +51,7 @@ impl<'r> ByDestination<'r> {
     pub fn new(rows: &'r [Row]) -> ByDestination<'r> {
         let mut map: FxHashMap<(&str, &str), Vec<&Row>> = FxHashMap::default();
         for row in rows.iter().filter(|r| r.value.is_finite()) {
-            let key = (row.label("destination_workload_namespace"), row.label("destination_workload"));
+            let key = (row.label(label::DESTINATION_WORKLOAD_NAMESPACE), row.label(label::DESTINATION_WORKLOAD));
             map.entry(key).or_default().push(row);
         }
         ByDestination(map)
@@ -64,7 +65,7 @@ impl<'r> ByDestination<'r> {
 }
 
 fn reported_by_waypoint(row: &Row) -> bool {
-    row.label("reporter") == Reporter::Waypoint.as_label()
+    row.label(label::REPORTER) == Reporter::Waypoint.as_label()
 }
 
 /// Ties a per-pod row to a ReplicaSet of `w`.
@@ -91,7 +92,7 @@ fn attribute<'w>(
             return Some((rs, Method::Pod));
         }
     }
-    for hash_label in [ROLLOUT_HASH, DEPLOYMENT_HASH].into_iter().filter(|_| !via_waypoint) {
+    for hash_label in [scrape::ROLLOUT_HASH, scrape::DEPLOYMENT_HASH].into_iter().filter(|_| !via_waypoint) {
         let hash = row.label(hash_label);
         if let Some(rs) =
             (!hash.is_empty()).then(|| w.replica_sets.iter().find(|rs| rs.hash.as_deref() == Some(hash))).flatten()
@@ -99,7 +100,7 @@ fn attribute<'w>(
             return Some((rs, Method::Hash));
         }
     }
-    let revision = row.label("destination_canonical_revision");
+    let revision = row.label(label::DESTINATION_CANONICAL_REVISION);
     let matching: Vec<&ReplicaSetEntry> =
         w.replica_sets.iter().filter(|rs| rs.canonical_revision.as_deref() == Some(revision)).collect();
     let distinct = w
@@ -113,7 +114,7 @@ fn attribute<'w>(
     {
         return Some((rs, Method::CanonicalRevision));
     }
-    let service = row.label("destination_service_name");
+    let service = row.label(label::DESTINATION_SERVICE_NAME);
     let role = if weights.canary_service.as_deref() == Some(service) {
         Some(TrafficRole::Canary)
     } else if weights.stable_service.as_deref() == Some(service) {
@@ -130,7 +131,11 @@ fn attribute<'w>(
 }
 
 fn is_error(row: &Row) -> bool {
-    super::build::is_error(row.label("request_protocol"), row.label("response_code"), row.label("grpc_response_status"))
+    super::build::is_error(
+        row.label(label::REQUEST_PROTOCOL),
+        row.label(label::RESPONSE_CODE),
+        row.label(label::GRPC_RESPONSE_STATUS),
+    )
 }
 
 #[derive(Default)]

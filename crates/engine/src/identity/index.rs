@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::inventory::{Inventory, ObjRef};
-use crate::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL};
 use meshlens_k8s::Kind;
 use meshlens_k8s::annotations;
 use meshlens_k8s::apps::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -16,18 +15,14 @@ use meshlens_k8s::core::{PROXY_CONTAINER, PROXY_WORKLOAD_NAME_ENV};
 use meshlens_k8s::flagger::Canary;
 use meshlens_k8s::gateway::{GATEWAY_NAME_LABEL, Gateway, WAYPOINT_CLASS};
 use meshlens_k8s::status::{pod_ready, pod_status, replica_set_health};
+use meshlens_telemetry::istio::pod_label;
 
 use super::naming::{
-    NamingGeneration, PodFacts, WORKLOAD_NAME_LABEL, candidate_names, canonical_revision, canonical_service,
-    telemetry_identity,
+    NamingGeneration, PodFacts, candidate_names, canonical_revision, canonical_service, telemetry_identity,
 };
 use super::owners::{Controller, Resolver};
 use super::roles::{flagger_roles, rollout_roles};
-use super::workload::{
-    AmbientProxy, PodEntry, ReplicaSetEntry, Role, WAYPOINT_LABEL, Workload, WorkloadId, ZTUNNEL_APP,
-};
-
-const DEPLOYMENT_HASH_LABEL: &str = "pod-template-hash";
+use super::workload::{AmbientProxy, PodEntry, ReplicaSetEntry, Role, Workload, WorkloadId, ZTUNNEL_APP};
 
 /// How a telemetry workload name maps back to workloads.
 #[derive(Debug)]
@@ -190,7 +185,9 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn new(inv: &'a Inventory) -> Builder<'a> {
         let ambient_namespaces = (inv.all::<Namespace>().iter())
-            .filter(|n| n.metadata.labels().get(DATAPLANE_MODE_LABEL).is_some_and(|m| m == DATAPLANE_AMBIENT))
+            .filter(|n| {
+                n.metadata.labels().get(pod_label::DATAPLANE_MODE).is_some_and(|m| m == pod_label::DATAPLANE_AMBIENT)
+            })
             .map(|n| n.metadata.name_str())
             .collect();
         Builder {
@@ -302,7 +299,7 @@ impl<'a> Builder<'a> {
                     canary_primary: None,
                 };
                 self.describe_controller(*r, &mut draft);
-                if let Some(alias) = draft.template_labels.as_ref().and_then(|l| l.get(WORKLOAD_NAME_LABEL)) {
+                if let Some(alias) = draft.template_labels.as_ref().and_then(|l| l.get(pod_label::WORKLOAD_NAME)) {
                     draft.telemetry_names.insert(alias.clone());
                 }
                 draft
@@ -358,7 +355,7 @@ impl<'a> Builder<'a> {
         let owner = meta.controller();
         let experiment = owner.filter(|o| o.kind == Kind::Experiment).map(|o| o.name.clone());
         let rollout_hash = labels.get(POD_TEMPLATE_HASH_LABEL).cloned();
-        let hash = rollout_hash.clone().or_else(|| labels.get(DEPLOYMENT_HASH_LABEL).cloned());
+        let hash = rollout_hash.clone().or_else(|| labels.get(meshlens_k8s::apps::POD_TEMPLATE_HASH_LABEL).cloned());
         let revision = meta
             .annotation(annotations::ROLLOUT_REVISION)
             .or_else(|| meta.annotation(annotations::DEPLOYMENT_REVISION))
@@ -407,8 +404,8 @@ impl<'a> Builder<'a> {
         if let Some(redirection) = pod.metadata.annotation(annotations::AMBIENT_REDIRECTION) {
             return redirection == "enabled";
         }
-        match pod.metadata.labels().get(DATAPLANE_MODE_LABEL).map(String::as_str) {
-            Some(mode) => mode == DATAPLANE_AMBIENT,
+        match pod.metadata.labels().get(pod_label::DATAPLANE_MODE).map(String::as_str) {
+            Some(mode) => mode == pod_label::DATAPLANE_AMBIENT,
             None => self.ambient_namespaces.contains(pod.metadata.namespace_str()) && !has_sidecar(pod),
         }
     }
@@ -420,7 +417,10 @@ impl<'a> Builder<'a> {
         let replica_set = owner.filter(|o| o.kind == Kind::ReplicaSet).map(|o| o.name.clone());
         let labels = meta.labels();
         let proxy = ambient_proxy(self.inv, meta.namespace_str(), labels);
-        let hash = labels.get(POD_TEMPLATE_HASH_LABEL).or_else(|| labels.get(DEPLOYMENT_HASH_LABEL)).cloned();
+        let hash = labels
+            .get(POD_TEMPLATE_HASH_LABEL)
+            .or_else(|| labels.get(meshlens_k8s::apps::POD_TEMPLATE_HASH_LABEL))
+            .cloned();
         let rs_entry = replica_set.as_ref().and_then(|n| draft.replica_sets.iter().find(|rs| &rs.name == n));
         let roles = match (rs_entry, &hash) {
             (Some(rs), _) => rs.roles.clone(),
@@ -464,7 +464,7 @@ impl<'a> Builder<'a> {
 /// Which of Istio's ambient proxies pods with `labels` are: Istio labels the waypoint pods it deploys for a Gateway
 /// of class `istio-waypoint` with `gateway.istio.io/managed: istio.io-mesh-controller` and the Gateway's name.
 fn ambient_proxy(inv: &Inventory, namespace: &str, labels: &BTreeMap<String, String>) -> Option<AmbientProxy> {
-    let managed = labels.get(WAYPOINT_LABEL.0).is_some_and(|v| v == WAYPOINT_LABEL.1);
+    let managed = labels.get(pod_label::WAYPOINT_MANAGED.0).is_some_and(|v| v == pod_label::WAYPOINT_MANAGED.1);
     let of_waypoint_gateway = labels.get(GATEWAY_NAME_LABEL).is_some_and(|name| {
         inv.find(Kind::Gateway, namespace, name)
             .and_then(|r| inv.get::<Gateway>(r))
@@ -481,9 +481,7 @@ fn ambient_proxy(inv: &Inventory, namespace: &str, labels: &BTreeMap<String, Str
 
 /// Whether pod labels set a canonical revision explicitly (else every revision is `latest`).
 fn has_revision_label(labels: &BTreeMap<String, String>) -> bool {
-    ["service.istio.io/canonical-revision", "app.kubernetes.io/version", "version"]
-        .iter()
-        .any(|k| labels.contains_key(*k))
+    pod_label::CANONICAL_REVISION_LABELS.iter().any(|k| labels.contains_key(*k))
 }
 
 /// The pod template of a controller that runs its pods from one.

@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use meshlens_k8s::{Kind, KindName};
 
-/// Pod label (Istio >= 1.25) that replaces the computed workload name.
-pub const WORKLOAD_NAME_LABEL: &str = "service.istio.io/workload-name";
-const DEPLOYMENT_HASH_LABEL: &str = "pod-template-hash";
+use meshlens_k8s::apps::POD_TEMPLATE_HASH_LABEL as DEPLOYMENT_HASH_LABEL;
+use meshlens_telemetry::istio::pod_label::{CANONICAL_REVISION_LABELS, CANONICAL_SERVICE_LABELS, WORKLOAD_NAME};
 const ROLLOUT_HASH_LABEL: &str = meshlens_k8s::argo::POD_TEMPLATE_HASH_LABEL;
 const DEPLOYMENT_CONFIG_LABEL: &str = "deploymentconfig";
 
@@ -51,7 +50,7 @@ pub struct TelemetryIdentity {
 pub fn telemetry_identity(pod: &PodFacts<'_>, generation: NamingGeneration) -> TelemetryIdentity {
     let mut id = controller_identity(pod, generation);
     if generation >= NamingGeneration::WorkloadNameLabel
-        && let Some(name) = pod.labels.get(WORKLOAD_NAME_LABEL).filter(|n| !n.is_empty())
+        && let Some(name) = pod.labels.get(WORKLOAD_NAME).filter(|n| !n.is_empty())
     {
         id.name = name.clone();
     }
@@ -107,7 +106,7 @@ pub fn cron_job_name(job: &str) -> Option<&str> {
 /// Istio's canonical service of a workload: the first of the canonical-name, `app.kubernetes.io/name` and `app`
 /// labels, else the workload name.
 pub fn canonical_service(labels: &BTreeMap<String, String>, workload: &str) -> String {
-    ["service.istio.io/canonical-name", "app.kubernetes.io/name", "app"]
+    CANONICAL_SERVICE_LABELS
         .iter()
         .find_map(|k| labels.get(*k).filter(|v| !v.is_empty()))
         .cloned()
@@ -117,7 +116,7 @@ pub fn canonical_service(labels: &BTreeMap<String, String>, workload: &str) -> S
 /// Istio's canonical revision: the canonical-revision, `app.kubernetes.io/version` or `version` label, else
 /// `latest` (Argo Rollouts sets none, so a Rollout's revisions share `latest`).
 pub fn canonical_revision(labels: &BTreeMap<String, String>) -> String {
-    ["service.istio.io/canonical-revision", "app.kubernetes.io/version", "version"]
+    CANONICAL_REVISION_LABELS
         .iter()
         .find_map(|k| labels.get(*k).filter(|v| !v.is_empty()))
         .cloned()
@@ -244,7 +243,7 @@ mod tests {
     fn workload_name_label_replaces_the_name_but_not_the_kind_from_istio_1_25() {
         let labels: BTreeMap<String, String> = [
             (DEPLOYMENT_HASH_LABEL.to_string(), "7c9f8".to_string()),
-            (WORKLOAD_NAME_LABEL.to_string(), "checkout".to_string()),
+            (WORKLOAD_NAME.to_string(), "checkout".to_string()),
         ]
         .into();
         let pod = PodFacts {

@@ -144,8 +144,6 @@ pub enum AmbientProxy {
     Ztunnel,
 }
 
-/// The pod label and value Istio puts on the waypoint proxies it deploys for Gateways of class `istio-waypoint`.
-pub const WAYPOINT_LABEL: (&str, &str) = ("gateway.istio.io/managed", "istio.io-mesh-controller");
 /// The `app` label of ztunnel's pods, which its telemetry carries as a scrape label.
 pub const ZTUNNEL_APP: &str = "ztunnel";
 

@@ -8,14 +8,7 @@ use meshlens_k8s::gateway::{BackendRef, RouteRule, RouteView};
 
 use super::{Endpoints, Failure, Routed, RoutingConfig, RuleRef, ServiceRef, evenly};
 
-/// Namespace (or pod) label that puts workloads in ambient mode.
-pub const DATAPLANE_MODE_LABEL: &str = "istio.io/dataplane-mode";
-/// The value of [`DATAPLANE_MODE_LABEL`] that enrols in ambient mode (`none` opts a pod out).
-pub const DATAPLANE_AMBIENT: &str = "ambient";
-/// Service or Namespace label naming the waypoint (or `none`).
-pub const USE_WAYPOINT_LABEL: &str = "istio.io/use-waypoint";
-/// The namespace of the waypoint `istio.io/use-waypoint` names, on the same object; default: the object's own.
-pub const USE_WAYPOINT_NAMESPACE_LABEL: &str = "istio.io/use-waypoint-namespace";
+use meshlens_telemetry::istio::pod_label::{DATAPLANE_AMBIENT, DATAPLANE_MODE, USE_WAYPOINT, USE_WAYPOINT_NAMESPACE};
 
 /// Every HTTPRoute and GRPCRoute of the config (the route kinds in-mesh calls go through), oldest first, as
 /// the Gateway API orders conflicting routes.
@@ -47,7 +40,7 @@ pub enum Waypoint {
 pub fn waypoint(config: &RoutingConfig<'_>, service: &ServiceRef) -> Waypoint {
     let namespace = config.namespaces.iter().find(|n| n.metadata.name_str() == service.namespace);
     let namespace_labels = namespace.map(|n| n.metadata.labels());
-    let ambient = namespace_labels.and_then(|l| l.get(DATAPLANE_MODE_LABEL)).is_some_and(|m| m == DATAPLANE_AMBIENT);
+    let ambient = namespace_labels.and_then(|l| l.get(DATAPLANE_MODE)).is_some_and(|m| m == DATAPLANE_AMBIENT);
     if !ambient {
         return Waypoint::NotAmbient;
     }
@@ -57,13 +50,13 @@ pub fn waypoint(config: &RoutingConfig<'_>, service: &ServiceRef) -> Waypoint {
         .find(|s| s.metadata.namespace_str() == service.namespace && s.metadata.name_str() == service.name);
     let labelled = svc
         .map(|s| s.metadata.labels())
-        .filter(|l| l.contains_key(USE_WAYPOINT_LABEL))
-        .or(namespace_labels.filter(|l| l.contains_key(USE_WAYPOINT_LABEL)));
+        .filter(|l| l.contains_key(USE_WAYPOINT))
+        .or(namespace_labels.filter(|l| l.contains_key(USE_WAYPOINT)));
     let Some(labels) = labelled else { return Waypoint::Missing };
-    match labels.get(USE_WAYPOINT_LABEL).map(String::as_str) {
+    match labels.get(USE_WAYPOINT).map(String::as_str) {
         None | Some("none") | Some("") => Waypoint::Missing,
         Some(name) => {
-            let namespace = labels.get(USE_WAYPOINT_NAMESPACE_LABEL).map_or(service.namespace.as_str(), String::as_str);
+            let namespace = labels.get(USE_WAYPOINT_NAMESPACE).map_or(service.namespace.as_str(), String::as_str);
             Waypoint::Named(format!("{namespace}/{name}"))
         }
     }
@@ -72,8 +65,7 @@ pub fn waypoint(config: &RoutingConfig<'_>, service: &ServiceRef) -> Waypoint {
 /// Whether the Namespace object of `name` is in ambient mode.
 pub fn is_ambient(namespaces: &[Namespace], name: &str) -> bool {
     namespaces.iter().any(|n| {
-        n.metadata.name_str() == name
-            && n.metadata.labels().get(DATAPLANE_MODE_LABEL).is_some_and(|m| m == DATAPLANE_AMBIENT)
+        n.metadata.name_str() == name && n.metadata.labels().get(DATAPLANE_MODE).is_some_and(|m| m == DATAPLANE_AMBIENT)
     })
 }
 
@@ -298,7 +290,7 @@ mod tests {
         let r = routed(&[http_route("web", split(backends.clone()))], &[], std::slice::from_ref(&ambient), true);
         assert_eq!(r.rule, None);
         let mut with_waypoint = ambient;
-        with_waypoint.metadata.labels.as_mut().unwrap().insert(USE_WAYPOINT_LABEL.into(), "waypoint".into());
+        with_waypoint.metadata.labels.as_mut().unwrap().insert(USE_WAYPOINT.into(), "waypoint".into());
         let r = routed(&[http_route("web", split(backends))], &[], &[with_waypoint], true);
         assert_eq!(share_of(&r, 2), 1.0);
     }

@@ -4,8 +4,9 @@
 use serde_json::json;
 
 use crate::cluster::{Cluster, Dataplane, Template, object};
-use meshlens_engine::identity::workload::{WAYPOINT_LABEL, ZTUNNEL_APP};
+use meshlens_engine::identity::workload::ZTUNNEL_APP;
 use meshlens_k8s::gateway::{GATEWAY_NAME_LABEL, GROUP, WAYPOINT_CLASS};
+use meshlens_telemetry::istio::pod_label::WAYPOINT_MANAGED;
 
 const ISTIO_VERSION: &str = "1.28.0";
 
@@ -34,7 +35,7 @@ pub fn waypoint(c: &mut Cluster, namespace: &str, name: &str) -> Vec<usize> {
     let image = format!("docker.io/istio/proxyv2:{ISTIO_VERSION}");
     let mut template = Template::new(name, None, &image, 15008);
     template.labels.remove("app");
-    template.labels.insert(WAYPOINT_LABEL.0.into(), WAYPOINT_LABEL.1.into());
+    template.labels.insert(WAYPOINT_MANAGED.0.into(), WAYPOINT_MANAGED.1.into());
     template.labels.insert(GATEWAY_NAME_LABEL.into(), name.into());
     template.dataplane = Some(Dataplane::Proxy);
     let owner = Cluster::owner(&format!("{GROUP}/v1"), "Gateway", name, &uid);

@@ -9,8 +9,8 @@ use crate::cluster::{Cluster, Template, object};
 use crate::fault::Fault;
 use crate::ids::Ids;
 use crate::traffic::{Behaviour, Call, Protocol, Route, Target, Traffic};
-use meshlens_engine::identity::naming::WORKLOAD_NAME_LABEL;
 use meshlens_engine::routing_model::{Caller, Routed, RoutingConfig, ServiceRef, route};
+use meshlens_telemetry::istio::pod_label::WORKLOAD_NAME;
 
 use super::argo::{Revision, RolloutPlan, conditions, rollout};
 use super::{Built, HISTORY_S, Mesh, gateway};
@@ -119,7 +119,7 @@ impl Apps {
         let ratings_template = |v: &str| {
             let mut t = version("ratings", v);
             if shared_name {
-                t.labels.insert(WORKLOAD_NAME_LABEL.into(), "ratings".into());
+                t.labels.insert(WORKLOAD_NAME.into(), "ratings".into());
             }
             t
         };

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use crate::cluster::{Cluster, Dataplane, Template, object};
 use crate::fault::Fault;
-use meshlens_engine::routing_model::gateway::{DATAPLANE_AMBIENT, DATAPLANE_MODE_LABEL};
 use meshlens_engine::routing_model::{Caller, Routed, RoutingConfig, ServiceRef, route};
 use meshlens_k8s::gateway::GROUP;
+use meshlens_telemetry::istio::pod_label::{DATAPLANE_AMBIENT, DATAPLANE_MODE};
 
 use super::argo::{Revision, RolloutPlan, conditions, rollout};
 use super::bookinfo::{Apps, Reviews};
@@ -113,7 +113,7 @@ pub fn build(mut c: Cluster, fault: Option<Fault>, mesh: Mesh) -> Built {
         c.push(object("networking.istio.io/v1", "VirtualService", meta, spec, None));
     }
     if fault == Some(Fault::NoWaypoint) {
-        c.label_namespace(NS, DATAPLANE_MODE_LABEL, DATAPLANE_AMBIENT);
+        c.label_namespace(NS, DATAPLANE_MODE, DATAPLANE_AMBIENT);
     }
 
     let reviews = ServiceRef::new(NS, "reviews");
