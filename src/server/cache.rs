@@ -55,45 +55,36 @@ impl GraphCache {
         F: Future<Output = Result<Graph, ApiError>> + Send + 'static,
     {
         let key = (generation, req.clone());
-        let computing = match self.find(&key) {
+        let computing = match self.find_or_start(&key, compute) {
             Ok(graph) => return Ok(graph),
-            Err(Some(computing)) => computing,
-            Err(None) => {
-                let computing: Computing = compute().map(|graph| graph.map(Arc::new)).boxed().shared();
-                self.start(key.clone(), &computing);
-                computing
-            }
+            Err(computing) => computing,
         };
         let outcome = computing.await;
         self.finish(&key, &outcome);
         outcome
     }
 
-    /// The graph of `key`, else its computation if someone still waits for it.
-    fn find(&self, key: &Key) -> Result<Arc<Graph>, Option<Computing>> {
-        let entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match entries.entries.get(key) {
-            Some(Entry::Done(graph)) => Ok(graph.clone()),
-            Some(Entry::Computing(weak)) => Err(weak.upgrade()),
-            None => Err(None),
-        }
-    }
-
-    fn start(&self, key: Key, computing: &Computing) {
-        let Some(weak) = computing.downgrade() else { return };
+    /// The graph of `key`; else the computation someone still waits for; else a new one, started. One lock for
+    /// all three, so two requests that arrive together cannot both start one.
+    fn find_or_start<F>(&self, key: &Key, compute: impl FnOnce() -> F) -> Result<Arc<Graph>, Computing>
+    where
+        F: Future<Output = Result<Graph, ApiError>> + Send + 'static,
+    {
         let mut entries = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Graphs of an older world are never asked for again.
-        let generation = key.0;
-        entries.entries.retain(|k, _| k.0 == generation);
-        let Entries { entries, order } = &mut *entries;
-        order.retain(|k| entries.contains_key(k) && *k != key);
-        while order.len() >= MAX_GRAPHS {
-            if let Some(oldest) = order.pop_front() {
-                entries.remove(&oldest);
+        match entries.entries.get(key) {
+            Some(Entry::Done(graph)) => return Ok(graph.clone()),
+            Some(Entry::Computing(weak)) => {
+                if let Some(computing) = weak.upgrade() {
+                    return Err(computing);
+                }
             }
+            None => {}
         }
-        entries.insert(key.clone(), Entry::Computing(weak));
-        order.push_back(key);
+        let computing: Computing = compute().map(|graph| graph.map(Arc::new)).boxed().shared();
+        if let Some(weak) = computing.downgrade() {
+            entries.start(key.clone(), weak);
+        }
+        Err(computing)
     }
 
     /// Keeps a computed graph; forgets a failed computation.
@@ -109,22 +100,31 @@ impl GraphCache {
     }
 }
 
+impl Entries {
+    /// Remembers the computation of `key`, making room: the oldest graphs go first.
+    fn start(&mut self, key: Key, weak: WeakShared<BoxFuture<'static, Result<Arc<Graph>, ApiError>>>) {
+        // Graphs of an older world are never asked for again.
+        let generation = key.0;
+        self.entries.retain(|k, _| k.0 == generation);
+        let Entries { entries, order } = self;
+        order.retain(|k| entries.contains_key(k) && *k != key);
+        while order.len() >= MAX_GRAPHS {
+            if let Some(oldest) = order.pop_front() {
+                entries.remove(&oldest);
+            }
+        }
+        entries.insert(key.clone(), Entry::Computing(weak));
+        order.push_back(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn request(at: i64) -> GraphRequest {
-        GraphRequest {
-            graph_type: crate::graph::GraphType::Workload,
-            namespaces: None,
-            duration_s: 600,
-            at,
-            scrape_labels: Default::default(),
-            edge_latency: false,
-            focus: None,
-            ambient: Default::default(),
-        }
+        GraphRequest::new(at, 600, Default::default())
     }
 
     fn empty_graph() -> Graph {
