@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use meshlens::capture::samples::{Window, write_window};
 use meshlens::graph::fetch::{fetch, fetch_queries};
 use meshlens::graph::plan::{Part, plan};
-use meshlens::graph::{GraphRequest, GraphType, ScrapeLabels, build::build};
+use meshlens::graph::{GraphRequest, ScrapeLabels, build::build};
 use meshlens::identity::IdentityIndex;
 use meshlens::sim::{Scenario, SimOptions};
 use meshlens::telemetry::istio::label::REPORTER;
@@ -302,17 +302,8 @@ fn bench_size(n: usize) {
     let namespaces: Vec<String> = index.namespaces().iter().cloned().collect();
     let at = world.time.as_second();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let lean = GraphRequest {
-        graph_type: GraphType::Workload,
-        namespaces: None,
-        duration_s: 600,
-        at,
-        scrape_labels: ScrapeLabels::default(),
-        edge_latency: false,
-        focus: None,
-        ambient: Default::default(),
-    };
-    let with_latency = GraphRequest { edge_latency: true, ..lean.clone() };
+    let lean = GraphRequest::new(at, 600, ScrapeLabels::default());
+    let with_latency = lean.clone().with_edge_latency(true);
     let mesh = Mesh { runtime: &runtime, backend: &backend, index: &index, inventory: &snapshot.inventory };
     let ours = [measure(&mesh, &lean), measure(&mesh, &with_latency)];
     let floors = [floor_s(&mesh, &lean), floor_s(&mesh, &with_latency)];

@@ -19,8 +19,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::graph::{parse_duration, parse_window};
 use crate::terminal::{Newlines, escape};
+use crate::time::{parse_duration, parse_go_duration, parse_window};
 
 /// Istio traffic as it really flows through Argo Rollouts: every workload named as telemetry names it, a Rollout
 /// as one workload, and the measured canary/stable split beside the intended weight.
@@ -93,7 +93,7 @@ pub struct RolloutStatusArgs {
     #[arg(short = 'w', long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub watch: Option<bool>,
     /// How long to watch before giving up (30s, 2m, 1h30m); 0 waits for ever.
-    #[arg(short = 't', long, value_name = "DURATION", default_value = "0", value_parser = parse_timeout)]
+    #[arg(short = 't', long, value_name = "DURATION", default_value = "0", value_parser = parse_go_duration)]
     pub timeout: std::time::Duration,
     /// Fail when the canary's share measured over --duration is more than POINTS off the weight the Rollout asks
     /// for (needs telemetry). A watch judges a weight once it has held for the whole window.
@@ -286,30 +286,6 @@ fn parse_points(text: &str) -> Result<f64, String> {
         Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
         _ => Err(format!("{text:?} is not a number of points between 0 and 100")),
     }
-}
-
-/// Parses a Go duration as the Argo CLI's `--timeout` takes one (`90s`, `2m`, `1h30m`, `1.5s`, `500ms`; `0`).
-fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let bad = || format!("{text:?} is not a duration like 30s, 2m or 1h30m");
-    if text == "0" {
-        return Ok(std::time::Duration::ZERO);
-    }
-    let (mut rest, mut seconds) = (text, 0.0);
-    while !rest.is_empty() {
-        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
-        let (number, tail) = rest.split_at(number_end);
-        let (unit, tail) = tail.split_at(tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len()));
-        let scale = match unit {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        seconds += number.parse::<f64>().map_err(|_| bad())? * scale;
-        rest = tail;
-    }
-    std::time::Duration::try_from_secs_f64(seconds).ok().filter(|d| !d.is_zero()).ok_or_else(bad)
 }
 
 #[derive(Debug, Args)]
@@ -539,9 +515,4 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// Parses `--at`-style times: RFC 3339 or unix seconds.
-pub fn parse_time(text: &str) -> anyhow::Result<jiff::Timestamp> {
-    crate::graph::parse_time(text).map_err(anyhow::Error::msg)
 }

@@ -8,7 +8,7 @@ pub mod views;
 
 // The lower crates, under the names their modules had: the application, its tests and benchmarks name
 // `meshlens::graph`, `meshlens::k8s` and the others as before.
-pub use meshlens_engine::{doctor, graph, identity, inventory, rollout, routing_model, terminal};
+pub use meshlens_engine::{doctor, graph, identity, inventory, rollout, routing_model, terminal, time};
 pub use meshlens_k8s as k8s;
 pub use meshlens_sim as sim;
 pub use meshlens_snapshot as snapshot;

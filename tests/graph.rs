@@ -38,16 +38,7 @@ fn prometheus_backend() -> Backend {
 fn graph_of(dir: &Path, backend: &Backend, graph_type: GraphType, at: i64) -> Graph {
     let snapshot = meshlens::snapshot::load(dir).unwrap();
     let index = IdentityIndex::build(&snapshot.inventory);
-    let req = GraphRequest {
-        graph_type,
-        namespaces: None,
-        duration_s: 600,
-        at,
-        scrape_labels: ScrapeLabels::default(),
-        edge_latency: true,
-        focus: None,
-        ambient: Default::default(),
-    };
+    let req = GraphRequest::new(at, 600, ScrapeLabels::default()).with_type(graph_type).with_edge_latency(true);
     block_on(meshlens::graph::graph(backend, &index, &snapshot.inventory, &req)).unwrap()
 }
 
@@ -482,16 +473,7 @@ fn an_edge_is_counted_once_whichever_proxies_report_it() {
         // productpage's sidecars are in the snapshot but report neither side of those two edges.
         let snapshot = meshlens::snapshot::load(&sim.dir).unwrap();
         let index = IdentityIndex::build(&snapshot.inventory);
-        let req = GraphRequest {
-            graph_type: GraphType::Workload,
-            namespaces: None,
-            duration_s: 600,
-            at,
-            scrape_labels: ScrapeLabels::default(),
-            edge_latency: false,
-            focus: None,
-            ambient: Default::default(),
-        };
+        let req = GraphRequest::new(at, 600, ScrapeLabels::default());
         let report = block_on(meshlens::doctor::examine(&backend, &index, &snapshot.inventory, &req, &graph, 0.05));
         let mut gaps: Vec<(String, String)> = report
             .findings

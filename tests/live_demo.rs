@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use meshlens::graph::{GraphRequest, GraphType, ScrapeLabels, TrafficRole};
+use meshlens::graph::{GraphRequest, ScrapeLabels, TrafficRole};
 use meshlens::identity::IdentityIndex;
 use meshlens::sim::live::{Pace, append_due, frame};
 use meshlens::telemetry::{Backend, MemoryStore};
@@ -32,16 +32,8 @@ async fn split_after(k: i64) -> (f64, f64, BTreeSet<String>) {
     }
     let inventory = last.unwrap();
     let index = IdentityIndex::build(&inventory);
-    let req = GraphRequest {
-        graph_type: GraphType::Workload,
-        namespaces: Some(BTreeSet::from(["bookinfo".to_owned()])),
-        duration_s: 50,
-        at: STARTED + (k + 1) * pace.frame_s,
-        scrape_labels: ScrapeLabels::default(),
-        edge_latency: false,
-        focus: None,
-        ambient: Default::default(),
-    };
+    let req = GraphRequest::new(STARTED + (k + 1) * pace.frame_s, 50, ScrapeLabels::default())
+        .with_namespaces(Some(BTreeSet::from(["bookinfo".to_owned()])));
     let graph = meshlens::graph::graph(&Backend::Memory(store), &index, &inventory, &req).await.unwrap();
     let reviews = graph.nodes.iter().find(|n| n.name == "reviews").expect("reviews node");
     let canary = |f: fn(&meshlens::graph::Revision) -> Option<f64>| {

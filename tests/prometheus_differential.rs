@@ -86,16 +86,10 @@ fn plan_specs() -> Vec<(String, &'static std::path::Path, QuerySpec)> {
         let first_ns = index.workloads().iter().map(|w| w.id.namespace.clone()).find(|n| n != "istio-system");
         for graph_type in [GraphType::Workload, GraphType::App, GraphType::VersionedApp, GraphType::Service] {
             for namespaces in [None, first_ns.clone().map(|n| [n].into())] {
-                let req = GraphRequest {
-                    graph_type,
-                    namespaces,
-                    duration_s: 600,
-                    at: sim.time,
-                    scrape_labels: ScrapeLabels::default(),
-                    edge_latency: true,
-                    focus: None,
-                    ambient: Default::default(),
-                };
+                let req = GraphRequest::new(sim.time, 600, ScrapeLabels::default())
+                    .with_type(graph_type)
+                    .with_namespaces(namespaces)
+                    .with_edge_latency(true);
                 for (part, spec) in plan(&req, &index).specs() {
                     out.push((
                         format!("{:?} {graph_type:?} {}", sim.scenario, part.name()),

@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use crate::capture::samples::{Progress, Window, write_window};
-use crate::graph::format_duration;
 use crate::k8s::document::Format;
 use crate::k8s::load::Loader;
 use crate::snapshot::{self, SnapshotMeta};
 use crate::telemetry::Prometheus;
+use crate::time::format_duration;
 
 use super::source::{check_namespaces, prometheus_config, read_cluster};
 use super::{CaptureArgs, say};
@@ -37,7 +37,7 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
         say("note: --at sets the telemetry window; the objects are read as they are now");
     }
     let at = match &source.at {
-        Some(at) => super::parse_time(at)?,
+        Some(at) => crate::time::parse_time(at)?,
         None => jiff::Timestamp::now(),
     };
     refuse_to_mix(&args.out)?;

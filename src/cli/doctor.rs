@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::doctor::{Report, diagnose, render::render_text};
-use crate::graph::{GraphRequest, GraphType};
+use crate::graph::GraphRequest;
 
 use super::graph::selected_namespaces;
 use super::source::{load, telemetry};
@@ -16,16 +16,7 @@ pub fn run(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let namespaces = selected_namespaces(&args.scope, &mesh.index)?;
     let duration_s = mesh.duration_s(args.duration);
     let telemetry = telemetry(&mesh, &args.source)?;
-    let req = GraphRequest {
-        graph_type: GraphType::Workload,
-        namespaces,
-        duration_s,
-        at: telemetry.at,
-        scrape_labels: telemetry.scrape_labels.clone(),
-        edge_latency: false,
-        focus: None,
-        ambient: Default::default(),
-    };
+    let req = GraphRequest::new(telemetry.at, duration_s, telemetry.scrape_labels.clone()).with_namespaces(namespaces);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let report: Report = runtime
         .block_on(diagnose(&telemetry.backend, &mesh.index, &mesh.inventory, &req, args.threshold / 100.0))

@@ -26,16 +26,12 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     let duration_s = mesh.duration_s(args.duration);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let telemetry = telemetry(&mesh, &args.source)?;
-    let req = GraphRequest {
-        graph_type: args.graph_type,
-        namespaces,
-        duration_s,
-        at: telemetry.at,
-        scrape_labels: telemetry.scrape_labels.clone(),
-        edge_latency: args.latency,
-        focus: args.focus.clone(),
-        ambient: crate::graph::Ambient { traffic: args.ambient_traffic, waypoints: args.waypoints },
-    };
+    let req = GraphRequest::new(telemetry.at, duration_s, telemetry.scrape_labels.clone())
+        .with_type(args.graph_type)
+        .with_namespaces(namespaces)
+        .with_edge_latency(args.latency)
+        .with_focus(args.focus.clone())
+        .with_ambient(crate::graph::Ambient { traffic: args.ambient_traffic, waypoints: args.waypoints });
     let graph = runtime
         .block_on(crate::graph::graph(&telemetry.backend, &mesh.index, &mesh.inventory, &req))
         .with_context(|| format!("querying {}", telemetry.backend.describe()))?;

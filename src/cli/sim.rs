@@ -6,7 +6,8 @@ use clap::ValueEnum;
 
 use crate::sim::{NamingMode, SimOptions};
 
-use super::{NamingArg, SimArgs, parse_time, say};
+use super::{NamingArg, SimArgs, say};
+use crate::time::parse_time;
 
 pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
     let mut opts = SimOptions::new(args.scenario);

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::graph::{ScrapeLabels, format_duration, parse_duration};
+use crate::graph::ScrapeLabels;
 use crate::identity::IdentityIndex;
 use crate::inventory::Inventory;
 use crate::k8s::live::{self, ClusterOptions, ClusterRead};
@@ -15,8 +15,9 @@ use crate::k8s::load::{LoadReport, Loader};
 use crate::sim::{self, Scenario, SimOptions};
 use crate::telemetry::query::valid_label_name;
 use crate::telemetry::{Backend, MemoryStore, Prometheus, PrometheusConfig};
+use crate::time::{format_duration, parse_duration, parse_time};
 
-use super::{SourceArgs, parse_time, say};
+use super::{SourceArgs, say};
 
 /// Where samples for the in-memory backend come from.
 enum Samples {

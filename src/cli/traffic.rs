@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use anyhow::Context;
 
-use crate::graph::{Graph, GraphRequest, GraphType};
+use crate::graph::{Graph, GraphRequest};
 use crate::identity::WorkloadId;
 use crate::views::traffic::{Measured, Window};
 
@@ -47,16 +47,8 @@ pub fn workload_graph(
         return Ok(None);
     }
     let telemetry = telemetry(mesh, source)?;
-    let req = GraphRequest {
-        graph_type: GraphType::Workload,
-        namespaces: Some(namespaces),
-        duration_s: mesh.duration_s(duration_s),
-        at: telemetry.at,
-        scrape_labels: telemetry.scrape_labels.clone(),
-        edge_latency: false,
-        focus: None,
-        ambient: Default::default(),
-    };
+    let req = GraphRequest::new(telemetry.at, mesh.duration_s(duration_s), telemetry.scrape_labels.clone())
+        .with_namespaces(Some(namespaces));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let graph = runtime
         .block_on(crate::graph::graph(&telemetry.backend, &mesh.index, &mesh.inventory, &req))

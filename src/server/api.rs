@@ -40,7 +40,7 @@ pub async fn kiali_graph(
 ) -> Result<Json<KialiGraph>, ApiError> {
     let world = state.world();
     let p: KialiGraphParams = parse(query.as_deref())?;
-    let req = GraphRequest { ambient: p.ambient()?, ..graph_request(&state, &world, &p.raw())? };
+    let req = graph_request(&state, &world, &p.raw())?.with_ambient(p.ambient()?);
     let rates = p.rates()?;
     let graph = build_graph(&state, &world, &req).await?;
     Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))
@@ -92,7 +92,7 @@ async fn kiali_node_graph(
     let focus: Focus = focus.parse().map_err(|e| ApiError::bad("path", e))?;
     let world = state.world();
     let p: KialiGraphParams = parse(query.as_deref())?;
-    let req = GraphRequest { ambient: p.ambient()?, ..focused_request(&state, &world, p.raw(), Some(focus))? };
+    let req = focused_request(&state, &world, p.raw(), Some(focus))?.with_ambient(p.ambient()?);
     let rates = p.rates()?;
     let graph = build_graph(&state, &world, &req).await?;
     Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))
@@ -150,7 +150,7 @@ pub async fn rollout_analysis(
     let duration_s = params::duration(&state, p.duration.as_deref(), "duration")?;
     let at = params::at(&state, p.at.as_deref(), "at")?;
     let time = jiff::Timestamp::from_second(at).map(|t| t.to_string()).unwrap_or_default();
-    let window = crate::graph::format_duration(duration_s);
+    let window = crate::time::format_duration(duration_s);
     Ok(Json(AnalysisAnswer::new(&namespace, &name, window, time, measured.as_ref())))
 }
 

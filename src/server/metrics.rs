@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use crate::doctor::{DEFAULT_THRESHOLD, examine};
-use crate::graph::{Graph, GraphRequest, GraphType, Revision};
+use crate::graph::{Graph, GraphRequest, Revision};
 use crate::k8s::KindName;
 
 use super::api::build_graph;
@@ -22,16 +22,7 @@ const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let world = state.world();
-    let req = GraphRequest {
-        graph_type: GraphType::Workload,
-        namespaces: None,
-        duration_s: state.default_duration_s(),
-        at: state.now(),
-        scrape_labels: state.scrape_labels().clone(),
-        edge_latency: false,
-        focus: None,
-        ambient: Default::default(),
-    };
+    let req = GraphRequest::new(state.now(), state.default_duration_s(), state.scrape_labels().clone());
     let graph = build_graph(&state, &world, &req).await?;
     let report = examine(state.telemetry(), &world.index, &world.inventory, &req, &graph, DEFAULT_THRESHOLD).await;
     let mut out = split_metrics(&graph);

@@ -12,10 +12,11 @@ use crate::doctor::{DEFAULT_THRESHOLD, Finding, Severity, diagnose, examine};
 use crate::graph::render::chart::split_chart;
 use crate::graph::render::svg::{edge_label, render_svg};
 use crate::graph::render::{label_of, whole_percent};
-use crate::graph::{Edge, GraphType, Revision, format_duration, overview};
+use crate::graph::{Edge, GraphType, Revision, overview};
 use crate::identity::Workload;
 use crate::k8s::Kind;
 use crate::rollout::rollout_info;
+use crate::time::format_duration;
 use crate::views::traffic::Measured;
 
 use super::api::{build_graph, find_workload, history, measured};
@@ -406,16 +407,8 @@ pub async fn rollouts(State(state): State<AppState>, RawQuery(query): RawQuery) 
     let duration_s = super::params::duration(&state, p.duration.as_deref(), "duration")?;
     let at = super::params::at(&state, p.at.as_deref(), "at")?;
     // One graph over the namespaces that hold Rollouts gives every split at once.
-    let req = crate::graph::GraphRequest {
-        graph_type: crate::graph::GraphType::Workload,
-        namespaces: Some(namespaces),
-        duration_s,
-        at,
-        scrape_labels: state.scrape_labels().clone(),
-        edge_latency: false,
-        focus: None,
-        ambient: Default::default(),
-    };
+    let req = crate::graph::GraphRequest::new(at, duration_s, state.scrape_labels().clone())
+        .with_namespaces(Some(namespaces));
     let graph = build_graph(&state, &world, &req).await?;
     let mut rows = Vec::new();
     for w in world.index.workloads().iter().filter(|w| w.id.kind == Kind::Rollout) {

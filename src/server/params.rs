@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::graph::render::kiali::Rates;
-use crate::graph::{Ambient, Focus, GraphRequest, GraphType, parse_time, parse_window};
+use crate::graph::{Ambient, Focus, GraphRequest, GraphType};
 use crate::k8s::is_namespace_name;
+use crate::time::{parse_time, parse_window};
 
 use super::error::ApiError;
 use super::state::{AppState, World};
@@ -204,16 +205,10 @@ pub fn graph_request(state: &AppState, world: &World, raw: &RawGraph<'_>) -> Res
         Some("true") => true,
         Some(other) => return Err(ApiError::bad(latency_name, format!("{other:?} is not true or false"))),
     };
-    Ok(GraphRequest {
-        graph_type,
-        namespaces,
-        duration_s,
-        at,
-        scrape_labels: state.scrape_labels().clone(),
-        edge_latency,
-        focus: None,
-        ambient: Default::default(),
-    })
+    Ok(GraphRequest::new(at, duration_s, state.scrape_labels().clone())
+        .with_type(graph_type)
+        .with_namespaces(namespaces)
+        .with_edge_latency(edge_latency))
 }
 
 /// A validated graph request, centred on `focus` when there is one: a node graph reads its focus' namespace,
@@ -229,7 +224,7 @@ pub fn focused_request(
         None => raw,
     };
     let req = graph_request(state, world, &raw)?;
-    Ok(GraphRequest { focus, ..req })
+    Ok(req.with_focus(focus))
 }
 
 /// `a,b` checked as Kubernetes namespace names that exist in the world.
@@ -254,7 +249,7 @@ pub fn namespaces(world: &World, text: Option<&str>, name: &'static str) -> Resu
 /// A window length: `10m`, `600s`, `1h`; at most 30 days. Absent: the server's default.
 pub fn duration(state: &AppState, text: Option<&str>, name: &'static str) -> Result<u64, ApiError> {
     let Some(text) = text.filter(|t| !t.is_empty()) else { return Ok(state.default_duration_s()) };
-    parse_window(text).map_err(|e| ApiError::bad(name, e))
+    parse_window(text).map_err(|e| ApiError::bad(name, e.to_string()))
 }
 
 /// An evaluation time (RFC 3339 or unix seconds); absent means now, on a live source rounded down to the
@@ -262,6 +257,6 @@ pub fn duration(state: &AppState, text: Option<&str>, name: &'static str) -> Res
 pub fn at(state: &AppState, text: Option<&str>, name: &'static str) -> Result<i64, ApiError> {
     match text.filter(|t| !t.is_empty()) {
         None => Ok(state.request_time()),
-        Some(t) => parse_time(t).map(|t| t.as_second()).map_err(|e| ApiError::bad(name, e)),
+        Some(t) => parse_time(t).map(|t| t.as_second()).map_err(|e| ApiError::bad(name, e.to_string())),
     }
 }

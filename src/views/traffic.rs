@@ -10,7 +10,7 @@ use crate::doctor::{Finding, ObjectRef};
 use crate::graph::history::SplitHistory;
 use crate::graph::render::table::{node_edges_table, split_table};
 use crate::graph::resolve::workload_id;
-use crate::graph::{CallerSplit, Edge, Graph, GraphRequest, GraphType, Node, Revision, ScrapeLabels, SplitSource};
+use crate::graph::{CallerSplit, Edge, Graph, GraphRequest, Node, Revision, ScrapeLabels, SplitSource};
 use crate::identity::{IdentityIndex, Workload, WorkloadId};
 use crate::inventory::Inventory;
 use crate::rollout::RolloutInfo;
@@ -74,16 +74,9 @@ pub async fn measure(
     id: &WorkloadId,
     window: &Window<'_>,
 ) -> Result<Option<Measured>, TelemetryError> {
-    let req = GraphRequest {
-        graph_type: GraphType::Workload,
-        namespaces: Some(BTreeSet::from([id.namespace.clone()])),
-        duration_s: window.duration_s,
-        at: window.at,
-        scrape_labels: window.scrape_labels.clone(),
-        edge_latency: true,
-        focus: None,
-        ambient: Default::default(),
-    };
+    let req = GraphRequest::new(window.at, window.duration_s, window.scrape_labels.clone())
+        .with_namespaces(Some(BTreeSet::from([id.namespace.clone()])))
+        .with_edge_latency(true);
     let graph = crate::graph::graph(backend, index, inventory, &req).await?;
     let Some(node) = graph.node(&workload_id(&id.cluster, &id.namespace, &id.name)).cloned() else { return Ok(None) };
     let report =

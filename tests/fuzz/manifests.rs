@@ -3,7 +3,7 @@
 //! snapshot is and used everywhere: identities, text views, the doctor, every page and API answer.
 
 use meshlens::doctor::{diagnose, render::render_text};
-use meshlens::graph::{GraphRequest, GraphType, ScrapeLabels};
+use meshlens::graph::{GraphRequest, ScrapeLabels};
 use meshlens::identity::IdentityIndex;
 use meshlens::inventory::Inventory;
 use meshlens::k8s::Kind;
@@ -126,16 +126,7 @@ async fn use_everywhere(inventory: Inventory, backend: &meshlens::telemetry::Bac
             let _ = render_rollout(&info, now);
         }
     }
-    let request = GraphRequest {
-        graph_type: GraphType::Workload,
-        namespaces: None,
-        duration_s: 600,
-        at: time,
-        scrape_labels: ScrapeLabels::default(),
-        edge_latency: true,
-        focus: None,
-        ambient: Default::default(),
-    };
+    let request = GraphRequest::new(time, 600, ScrapeLabels::default()).with_edge_latency(true);
     let report = diagnose(backend, &index, &inventory, &request, 0.05).await.map_err(|e| format!("doctor: {e}"))?;
     let _ = render_text(&report);
 

@@ -59,16 +59,9 @@ fn openmetrics() {
             let backend = Backend::Memory(std::sync::Arc::new(tokio::sync::RwLock::new(store)));
             runtime.block_on(async {
                 for graph_type in [GraphType::Workload, GraphType::App, GraphType::VersionedApp, GraphType::Service] {
-                    let request = GraphRequest {
-                        graph_type,
-                        namespaces: None,
-                        duration_s: 120,
-                        at: bookinfo.time,
-                        scrape_labels: ScrapeLabels::default(),
-                        edge_latency: true,
-                        focus: None,
-                        ambient: Default::default(),
-                    };
+                    let request = GraphRequest::new(bookinfo.time, 120, ScrapeLabels::default())
+                        .with_type(graph_type)
+                        .with_edge_latency(true);
                     meshlens::graph::graph(&backend, &index, &bookinfo.snapshot.inventory, &request)
                         .await
                         .map_err(|e| format!("graph: {e}"))?;

@@ -62,28 +62,12 @@ fn prometheus_answers() {
             *slot.lock().unwrap() = unframed(input);
             runtime.block_on(async {
                 for graph_type in [GraphType::Workload, GraphType::App, GraphType::VersionedApp, GraphType::Service] {
-                    let request = GraphRequest {
-                        graph_type,
-                        namespaces: None,
-                        duration_s: 600,
-                        at: bookinfo.time,
-                        scrape_labels: ScrapeLabels::default(),
-                        edge_latency: true,
-                        focus: None,
-                        ambient: Default::default(),
-                    };
+                    let request = GraphRequest::new(bookinfo.time, 600, ScrapeLabels::default())
+                        .with_type(graph_type)
+                        .with_edge_latency(true);
                     let _answer_or_error = meshlens::graph::graph(&backend, &index, inventory, &request).await;
                 }
-                let request = GraphRequest {
-                    graph_type: GraphType::Workload,
-                    namespaces: None,
-                    duration_s: 600,
-                    at: bookinfo.time,
-                    scrape_labels: ScrapeLabels::default(),
-                    edge_latency: false,
-                    focus: None,
-                    ambient: Default::default(),
-                };
+                let request = GraphRequest::new(bookinfo.time, 600, ScrapeLabels::default());
                 let _report_or_error = diagnose(&backend, &index, inventory, &request, 0.05).await;
                 visit(&server, &uris, &[StatusCode::BAD_GATEWAY]).await
             })

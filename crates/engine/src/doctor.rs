@@ -64,7 +64,7 @@ pub async fn diagnose(
     req: &GraphRequest,
     threshold: f64,
 ) -> Result<Report, TelemetryError> {
-    let req = GraphRequest { graph_type: GraphType::Workload, edge_latency: false, ..req.clone() };
+    let req = req.clone().with_type(GraphType::Workload).with_edge_latency(false);
     let graph = crate::graph::graph(backend, index, inventory, &req).await?;
     Ok(examine(backend, index, inventory, &req, &graph, threshold).await)
 }
@@ -105,7 +105,7 @@ pub async fn examine(
                 continue;
             }
             Some(changed) if changed > window_start => {
-                let since = GraphRequest { duration_s: (req.at - changed) as u64, ..req.clone() };
+                let since = req.clone().with_duration((req.at - changed) as u64);
                 match since_step(backend, index, inventory, &since, node).await {
                     Ok(Some(n)) => (n, req.at - changed),
                     Ok(None) => continue,
@@ -146,7 +146,7 @@ async fn since_step(
     req: &GraphRequest,
     node: &Node,
 ) -> Result<Option<Node>, TelemetryError> {
-    let req = GraphRequest { namespaces: Some([node.namespace.clone()].into()), ..req.clone() };
+    let req = req.clone().with_namespaces(Some([node.namespace.clone()].into()));
     let graph: Graph = crate::graph::graph(backend, index, inventory, &req).await?;
     Ok(graph.node(&node.id).cloned())
 }

@@ -10,3 +10,4 @@ pub mod inventory;
 pub mod rollout;
 pub mod routing_model;
 pub mod terminal;
+pub mod time;

@@ -39,7 +39,7 @@ pub fn check(node: &Node, measured_s: i64, threshold: f64, causes: &[&Finding]) 
     let summary = format!(
         "{me}: its canary got {} of the requests over the last {}, the Rollout asks for {} ({:+.1} points)",
         percent(observed),
-        crate::graph::format_duration(measured_s.max(0) as u64),
+        crate::time::format_duration(measured_s.max(0) as u64),
         percent(intended),
         drift * 100.0
     );

@@ -21,7 +21,7 @@ use super::revisions::{ByDestination, split};
 use super::routing::weights;
 use super::{
     Edge, Flow, Focus, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Response,
-    Responses, TcpBytes, TcpFlows, WaypointLeg, format_duration,
+    Responses, TcpBytes, TcpFlows, WaypointLeg,
 };
 
 /// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
@@ -291,7 +291,7 @@ pub fn build<'a>(
     if results.requests.is_empty() && results.tcp_sent.is_empty() && results.tcp_received.is_empty() {
         warnings.push(format!(
             "no Istio traffic in the {} window before {}: check that the sidecars are scraped and that the time is inside the data",
-            format_duration(req.duration_s),
+            crate::time::format_duration(req.duration_s),
             jiff::Timestamp::from_second(req.at).map(|t| t.to_string()).unwrap_or_default()
         ));
     }
@@ -300,7 +300,7 @@ pub fn build<'a>(
     Graph {
         graph_type: req.graph_type,
         time: jiff::Timestamp::from_second(req.at).map(|t| t.to_string()).unwrap_or_default(),
-        duration: format_duration(req.duration_s),
+        duration: crate::time::format_duration(req.duration_s),
         namespaces: req.namespaces.iter().flatten().cloned().collect(),
         nodes,
         edges,

@@ -13,7 +13,7 @@ use meshlens_telemetry::{Backend, QuerySpec, Steps, TelemetryError};
 
 use super::revisions::{ByDestination, split};
 use super::routing::{traffic_role, weights};
-use super::{GraphRequest, GraphType, ScrapeLabels, TrafficRole, plan};
+use super::{GraphRequest, ScrapeLabels, TrafficRole, plan};
 
 /// The observed shares at one time.
 #[derive(Debug, Clone, Serialize)]
@@ -45,16 +45,8 @@ pub async fn split_history(
 ) -> Result<Vec<SplitPoint>, TelemetryError> {
     let (at, duration_s) = window;
     let step = (duration_s / points.max(1)).max(1);
-    let req = GraphRequest {
-        graph_type: GraphType::Workload,
-        namespaces: Some(BTreeSet::from([w.id.namespace.clone()])),
-        duration_s: step.max(60),
-        at,
-        scrape_labels: scrape_labels.clone(),
-        edge_latency: false,
-        focus: None,
-        ambient: Default::default(),
-    };
+    let req = GraphRequest::new(at, step.max(60), scrape_labels.clone())
+        .with_namespaces(Some(BTreeSet::from([w.id.namespace.clone()])));
     let Some(spec) = plan::plan(&req, index).revision_requests else { return Ok(Vec::new()) };
     let spec = QuerySpec { range_s: req.duration_s, ..spec };
     let start = at - duration_s as i64 + step as i64;

@@ -52,8 +52,10 @@ impl Default for ScrapeLabels {
     }
 }
 
-/// What graph to build.
+/// What graph to build. Made by [`GraphRequest::new`] and narrowed by its `with_` methods, by every caller (CLI,
+/// API, pages, `/metrics`, history), so a field added here has one default and one place to set it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct GraphRequest {
     pub graph_type: GraphType,
     /// Selected namespaces; `None` means every namespace.
@@ -178,6 +180,47 @@ impl std::str::FromStr for Focus {
 }
 
 impl GraphRequest {
+    /// A workload graph of every namespace over the `duration_s` seconds up to `at` (unix seconds), its pods told
+    /// apart by `scrape_labels`; without edge latency, focus or ambient choices.
+    pub fn new(at: i64, duration_s: u64, scrape_labels: ScrapeLabels) -> GraphRequest {
+        GraphRequest {
+            graph_type: GraphType::Workload,
+            namespaces: None,
+            duration_s,
+            at,
+            scrape_labels,
+            edge_latency: false,
+            focus: None,
+            ambient: Ambient::default(),
+        }
+    }
+
+    pub fn with_type(self, graph_type: GraphType) -> GraphRequest {
+        GraphRequest { graph_type, ..self }
+    }
+
+    /// Only these namespaces (`None`: every one).
+    pub fn with_namespaces(self, namespaces: Option<BTreeSet<String>>) -> GraphRequest {
+        GraphRequest { namespaces, ..self }
+    }
+
+    /// The window's length, its end unchanged.
+    pub fn with_duration(self, duration_s: u64) -> GraphRequest {
+        GraphRequest { duration_s, ..self }
+    }
+
+    pub fn with_edge_latency(self, edge_latency: bool) -> GraphRequest {
+        GraphRequest { edge_latency, ..self }
+    }
+
+    pub fn with_focus(self, focus: Option<Focus>) -> GraphRequest {
+        GraphRequest { focus, ..self }
+    }
+
+    pub fn with_ambient(self, ambient: Ambient) -> GraphRequest {
+        GraphRequest { ambient, ..self }
+    }
+
     pub fn selects(&self, namespace: &str) -> bool {
         self.namespaces.as_ref().is_none_or(|n| n.contains(namespace))
     }

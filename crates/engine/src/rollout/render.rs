@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use crate::identity::roles_text;
-use crate::terminal::table::{self, human_duration, render};
+use crate::terminal::table::{self, render};
+use crate::time::human_duration;
 
 use super::info::{AnalysisRunInfo, ExperimentInfo, ImageInfo, ReplicaSetInfo, RolloutInfo, Strategy};
 use meshlens_k8s::Kind;

@@ -40,37 +40,6 @@ pub fn field(out: &mut String, label: &str, value: impl std::fmt::Display) {
     out.push_str(&format!("{label:<17}{}\n", escape(&value, Newlines::Escape)));
 }
 
-/// A duration the way Kubernetes prints ages (`45s`, `3m20s`, `5h`, `7d`, `2y30d`).
-pub fn human_duration(seconds: i64) -> String {
-    if seconds < -1 {
-        return "<invalid>".into();
-    }
-    let s = seconds.max(0);
-    let (m, h, d) = (s / 60, s / 3600, s / 86_400);
-    let with = |big: i64, unit: &str, small: i64, small_unit: &str| {
-        if small == 0 { format!("{big}{unit}") } else { format!("{big}{unit}{small}{small_unit}") }
-    };
-    if s < 120 {
-        format!("{s}s")
-    } else if m < 10 {
-        with(m, "m", s % 60, "s")
-    } else if m < 180 {
-        format!("{m}m")
-    } else if h < 8 {
-        with(h, "h", m % 60, "m")
-    } else if h < 48 {
-        format!("{h}h")
-    } else if h < 24 * 8 {
-        with(d, "d", h % 24, "h")
-    } else if h < 24 * 365 * 2 {
-        format!("{d}d")
-    } else if h < 24 * 365 * 8 {
-        with(d / 365, "y", d % 365, "d")
-    } else {
-        format!("{}y", d / 365)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,16 +52,5 @@ mod tests {
             vec!["x".to_string(), "ReplicaSet".into(), "stable".into()],
         ];
         assert_eq!(render(&rows), "NAME        KIND        INFO\n└──□ pod-a  Pod\nx           ReplicaSet  stable\n");
-    }
-
-    #[test]
-    fn ages_read_like_kubectl() {
-        assert_eq!(human_duration(45), "45s");
-        assert_eq!(human_duration(200), "3m20s");
-        assert_eq!(human_duration(3600 * 5), "5h");
-        assert_eq!(human_duration(86_400 * 7), "7d");
-        assert_eq!(human_duration(86_400 * 3 + 3600), "3d1h");
-        assert_eq!(human_duration(86_400 * 400), "400d");
-        assert_eq!(human_duration(-30), "<invalid>");
     }
 }
