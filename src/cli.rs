@@ -6,6 +6,7 @@ mod doctor;
 mod graph;
 pub mod plugin;
 mod rollout;
+mod scope;
 mod serve;
 mod shell;
 mod sim;

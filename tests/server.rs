@@ -17,7 +17,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use meshlens::graph::ScrapeLabels;
-use meshlens::server::auth::Access;
+use meshlens::server::access::Access;
 use meshlens::server::{AppState, Clock, World, router};
 use meshlens::sim::{Fault, Scenario, SimOptions};
 use meshlens::telemetry::{Backend, MemoryStore};

@@ -7,7 +7,7 @@ use anyhow::Context;
 use crate::doctor::{Report, diagnose, render::render_text};
 use crate::graph::GraphRequest;
 
-use super::graph::selected_namespaces;
+use super::scope::selected_namespaces;
 use super::source::{load, telemetry};
 use super::{DoctorArgs, ItemFormat, out_json, out_text};
 

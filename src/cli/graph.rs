@@ -1,9 +1,8 @@
 //! `meshlens graph`: the traffic graph in a table, our JSON, Kiali's JSON or Graphviz DOT.
 
-use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 use crate::graph::GraphRequest;
 use crate::graph::render::kiali::{Rates, render_kiali};
@@ -12,8 +11,6 @@ use crate::graph::render::{dot::render_dot, svg::render_svg, table::render_table
 use super::source::{load, telemetry};
 use super::{GraphArgs, GraphFormat, ScopeArgs, say};
 use super::{out, out_json, out_text};
-use crate::identity::IdentityIndex;
-use crate::k8s::is_namespace_name;
 
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     // A node graph reads its focus' namespace, as `-n` would.
@@ -22,7 +19,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         None => args.scope.clone(),
     };
     let mesh = load(&args.source, &scope.namespaces)?;
-    let namespaces = selected_namespaces(&scope, &mesh.index)?;
+    let namespaces = super::scope::selected_namespaces(&scope, &mesh.index)?;
     let duration_s = mesh.duration_s(args.duration);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let telemetry = telemetry(&mesh, &args.source)?;
@@ -51,24 +48,4 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         GraphFormat::Svg => out(&render_svg(&graph))?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `-n a,b` checked (Kubernetes namespace names only: no quotes, braces or regex reach a query) and known;
-/// nothing or `-A` means every namespace.
-pub fn selected_namespaces(scope: &ScopeArgs, index: &IdentityIndex) -> anyhow::Result<Option<BTreeSet<String>>> {
-    if scope.namespaces.is_empty() {
-        return Ok(None);
-    }
-    for ns in &scope.namespaces {
-        if !is_namespace_name(ns) {
-            bail!("-n {ns:?} is not a Kubernetes namespace name (lowercase letters, digits and '-', at most 63)");
-        }
-        if !index.namespaces().contains(ns) {
-            bail!(
-                "namespace {ns:?} has no objects in this source{}",
-                super::workloads::suggestion(ns, index.namespaces().iter())
-            );
-        }
-    }
-    Ok(Some(scope.namespaces.iter().cloned().collect()))
 }

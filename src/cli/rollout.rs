@@ -9,9 +9,9 @@ use crate::k8s::{Kind, Resource};
 use crate::rollout::info::experiment_info;
 use crate::rollout::{render_rollout, rollout_info};
 
+use super::scope::suggestion;
 use super::source::{Mesh, load};
 use super::traffic::{measure, workload_graph};
-use super::workloads::suggestion;
 use super::{ItemFormat, ItemOptions, ListFormat, RolloutGetArgs, RolloutListArgs, say};
 use super::{out, out_json, out_text};
 use crate::identity::WorkloadId;
@@ -68,7 +68,7 @@ impl Target<'_> {
 /// `meshlens rollout list`: every Rollout of the chosen namespaces, with what one workload graph over them measured.
 pub fn list(args: &RolloutListArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source, &args.scope.namespaces)?;
-    let selected = super::graph::selected_namespaces(&args.scope, &mesh.index)?;
+    let selected = super::scope::selected_namespaces(&args.scope, &mesh.index)?;
     let inv = &mesh.inventory;
     let infos: Vec<RolloutInfo> = (inv.all::<Rollout>().iter())
         .filter(|r| selected.as_ref().is_none_or(|n| n.contains(r.metadata.namespace_str())))

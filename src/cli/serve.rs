@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use axum_server::tls_rustls::RustlsConfig;
 
-use crate::server::auth::Access;
+use crate::server::access::Access;
 use crate::server::listen::{Limits, serve};
 use crate::server::{AppState, Clock, World};
 

@@ -8,6 +8,7 @@ use crate::identity::{IdentityIndex, Resolution, Workload};
 use crate::views::traffic::{Measured, WorkloadAnswer};
 use crate::views::workloads::{workload_text, workloads_table};
 
+use super::scope::suggestion;
 use super::source::load;
 use super::traffic::measure;
 use super::{ItemArgs, ItemFormat, ListFormat, WorkloadsArgs, say};
@@ -15,7 +16,7 @@ use super::{out_json, out_text};
 
 pub fn list(args: &WorkloadsArgs) -> anyhow::Result<ExitCode> {
     let mesh = load(&args.source, &args.scope.namespaces)?;
-    let namespaces = super::graph::selected_namespaces(&args.scope, &mesh.index)?;
+    let namespaces = super::scope::selected_namespaces(&args.scope, &mesh.index)?;
     let selected: Vec<&Workload> = mesh
         .index
         .workloads()
@@ -94,16 +95,4 @@ fn find<'a>(index: &'a IdentityIndex, name: &str, namespace: Option<&str>) -> an
         bail!("no workload {name:?}{place}{}", suggestion(name, candidates));
     }
     Ok(found)
-}
-
-/// `; did you mean a, b?` with the closest candidates, or nothing.
-pub fn suggestion<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> String {
-    let mut scored: Vec<(f64, &String)> = candidates
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, c)| *score >= 0.8 || c.contains(name) || name.contains(c.as_str()))
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored.dedup_by(|a, b| a.1 == b.1);
-    let names: Vec<&str> = scored.iter().take(3).map(|(_, c)| c.as_str()).collect();
-    if names.is_empty() { String::new() } else { format!("; did you mean {}?", names.join(", ")) }
 }

@@ -21,7 +21,8 @@ use super::error::ApiError;
 use super::params::{
     self, GraphParams, KialiGraphParams, ObjectPath, WindowParams, focused_request, graph_request, parse,
 };
-use super::state::{AppState, World};
+use super::state::AppState;
+use super::world::World;
 
 pub async fn healthz() -> &'static str {
     "ok\n"

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::identity::IdentityIndex;
 use crate::inventory::live::LiveObjects;
 
-use super::state::World;
+use super::world::World;
 
 pub struct LiveWorld {
     objects: LiveObjects,

@@ -71,7 +71,7 @@ struct FindingRow {
 }
 
 impl FindingRow {
-    fn new(f: &Finding, world: &super::state::World) -> FindingRow {
+    fn new(f: &Finding, world: &super::world::World) -> FindingRow {
         let workload = f.objects.iter().find(|o| world.index.named(&o.namespace, &o.name).next().is_some());
         FindingRow {
             severity: f.severity.as_str(),

@@ -16,7 +16,8 @@ use crate::k8s::is_namespace_name;
 use crate::time::{parse_time, parse_window};
 
 use super::error::ApiError;
-use super::state::{AppState, World};
+use super::state::AppState;
+use super::world::World;
 
 /// The parameters of a query string. A parameter given twice is refused rather than one of its values picked
 /// silently (a proxy and meshlens could otherwise each read a different one); names meshlens does not know are

@@ -33,7 +33,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     match state.loading() {
-        Some(reason) if !super::routes::is_open(path) => answer(path, ApiError::NotReady(reason)),
+        Some(reason) if !super::access::is_open(path) => answer(path, ApiError::NotReady(reason)),
         _ => next.run(request).await,
     }
 }

@@ -58,12 +58,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Whether a path is served to anyone at any time: the probes, the sign-in and static files (no token asked, no
-/// world needed).
-pub fn is_open(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/login") || path.starts_with("/static/")
-}
-
 /// An unknown API path answers in JSON like every API error; any other, a page.
 async fn not_found(uri: Uri) -> Response {
     let what = if uri.path().starts_with("/api/") { "API endpoint" } else { "page" };

@@ -6,34 +6,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::Semaphore;
 
 use crate::graph::ScrapeLabels;
-use crate::identity::IdentityIndex;
-use crate::inventory::Inventory;
 use crate::telemetry::Backend;
 
-use super::auth::{Access, Sessions};
+use super::access::{Access, Sessions};
 use super::cache::GraphCache;
 use super::weights::WeightLog;
+use super::world::World;
 use crate::graph::history::WeightStep;
-
-/// Objects and their identities, replaced whole when the world changes (a live source swaps in a new one).
-pub struct World {
-    pub inventory: Inventory,
-    pub index: IdentityIndex,
-    /// Counts the worlds a server has had: graphs are kept per generation, so a new world starts afresh.
-    pub generation: u64,
-}
-
-impl World {
-    /// No objects: what a server shows before its first world is loaded.
-    pub fn empty() -> World {
-        World::new(Inventory::new(crate::inventory::DEFAULT_CLUSTER, std::iter::empty()))
-    }
-
-    pub fn new(inventory: Inventory) -> World {
-        let index = IdentityIndex::build(&inventory);
-        World { inventory, index, generation: 0 }
-    }
-}
 
 /// Seconds between refreshes of the graph page (its auto-refresh); live requests for "now" are rounded to it.
 pub const REFRESH_STEP_S: i64 = 10;

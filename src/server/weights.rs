@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::graph::history::{IntendedWeight, WeightStep, intended};
 
-use super::state::World;
+use super::world::World;
 
 /// Weight steps by workload `(namespace, name)`, oldest first.
 #[derive(Debug, Default)]

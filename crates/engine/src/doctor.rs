@@ -23,8 +23,8 @@ use meshlens_k8s::Kind;
 use meshlens_k8s::argo::Rollout;
 use meshlens_telemetry::{Backend, TelemetryError};
 
-pub use code::FindingCode;
-pub use finding::{Finding, ObjectRef, RefKind, Severity};
+pub use code::{FindingCode, Severity};
+pub use finding::{Finding, ObjectRef, RefKind};
 
 /// The default drift threshold: 5 points of share.
 pub const DEFAULT_THRESHOLD: f64 = 0.05;

@@ -11,7 +11,7 @@ use serde_saphyr::DuplicateKeyPolicy;
 use serde_saphyr::budget::BudgetBreach;
 
 use super::object::give_item_type;
-use super::yaml_list::{self, YamlList};
+use super::yaml_list::{self, YamlList, is_blank_or_comment};
 
 /// How a file's text is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,12 +268,6 @@ impl Chunk<'_> {
         let skipped = self.text.lines().take_while(|l| is_blank_or_comment(l)).count();
         self.origin.saturating_add(skipped)
     }
-}
-
-/// A YAML line with nothing to parse.
-pub(super) fn is_blank_or_comment(line: &str) -> bool {
-    let line = line.trim();
-    line.is_empty() || line.starts_with('#')
 }
 
 /// Cuts a YAML stream at `---` and `...` markers in column 0. Kubernetes manifests are mappings, whose block

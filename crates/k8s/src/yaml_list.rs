@@ -4,8 +4,6 @@
 //! anchors or aliases); any other document is parsed whole, as before.
 #![deny(clippy::arithmetic_side_effects)]
 
-use super::document::is_blank_or_comment;
-
 /// A list document's declared kind and apiVersion (each item's defaults) and its items.
 pub struct YamlList<'a> {
     pub kind: String,
@@ -148,6 +146,12 @@ fn may_hold_anchors(text: &str) -> bool {
         }
         _ => false,
     }) || bytes.first().is_some_and(|b| *b == b'&' || *b == b'*')
+}
+
+/// A YAML line with nothing to parse.
+pub(super) fn is_blank_or_comment(line: &str) -> bool {
+    let line = line.trim();
+    line.is_empty() || line.starts_with('#')
 }
 
 #[cfg(test)]

@@ -2,7 +2,28 @@
 //! unless the case says otherwise, what it means (the README's table is checked against these rows) and, where
 //! one text serves every finding of the code, the advice. A new finding is a row here and the check that finds it.
 
-use super::finding::Severity;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Requests fail or go where no object explains: `doctor` exits 1.
+    Error,
+    /// Traffic does not do what the objects ask for, or cannot be measured.
+    Warning,
+    /// Worth knowing, nothing is wrong.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
 
 macro_rules! finding_codes {
     ($(

@@ -7,29 +7,8 @@ use meshlens_k8s::{Kind, KindName};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::code::FindingCode;
+use super::code::{FindingCode, Severity};
 use crate::graph::Node;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Requests fail or go where no object explains: `doctor` exits 1.
-    Error,
-    /// Traffic does not do what the objects ask for, or cannot be measured.
-    Warning,
-    /// Worth knowing, nothing is wrong.
-    Info,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
 
 /// An object a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -2,8 +2,8 @@
 
 use crate::graph::Graph;
 
-use super::code::FindingCode;
-use super::finding::{Finding, ObjectRef, RefKind, Severity};
+use super::code::{FindingCode, Severity};
+use super::finding::{Finding, ObjectRef, RefKind};
 
 pub fn check(graph: &Graph, selects: &dyn Fn(&str) -> bool) -> Vec<Finding> {
     let mut findings = Vec::new();

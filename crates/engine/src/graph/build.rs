@@ -15,6 +15,7 @@ use meshlens_telemetry::Row;
 use meshlens_telemetry::interner::Interner;
 use meshlens_telemetry::istio::label;
 
+use super::edge::is_error;
 use super::fetch::Results;
 use super::resolve::{NodeRef, Resolver};
 use super::revisions::{ByDestination, split};
@@ -23,14 +24,6 @@ use super::{
     Edge, Flow, Focus, Graph, GraphRequest, GraphType, Node, NodeTraffic, NodeType, Protocol, Reporter, Response,
     Responses, TcpBytes, TcpFlows, WaypointLeg,
 };
-
-/// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
-pub fn is_error(protocol: &str, code: &str, grpc_status: &str) -> bool {
-    if protocol == "grpc" && !grpc_status.is_empty() {
-        return grpc_status != "0";
-    }
-    code.starts_with('5') || code == "0"
-}
 
 /// One series of an edge as its reporters see it: the response (code, gRPC status, Envoy flags) and the Service
 /// the call was addressed to. Both sides of a call report the same series; Kiali's own graph keys its

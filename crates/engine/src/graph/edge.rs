@@ -234,3 +234,11 @@ impl Serialize for Responses {
         map.end()
     }
 }
+
+/// Whether a request counts as failed: HTTP 5xx or no response (`0`); gRPC with a non-OK status.
+pub fn is_error(protocol: &str, code: &str, grpc_status: &str) -> bool {
+    if protocol == "grpc" && !grpc_status.is_empty() {
+        return grpc_status != "0";
+    }
+    code.starts_with('5') || code == "0"
+}

@@ -131,7 +131,7 @@ fn attribute<'w>(
 }
 
 fn is_error(row: &Row) -> bool {
-    super::build::is_error(
+    super::edge::is_error(
         row.label(label::REQUEST_PROTOCOL),
         row.label(label::RESPONSE_CODE),
         row.label(label::GRPC_RESPONSE_STATUS),
