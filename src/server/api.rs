@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
-use serde_json::{Value, json};
+use axum::extract::{MatchedPath, Path, RawQuery, State};
+use serde_json::Value;
 
 use crate::graph::history::{SplitHistory, split_history};
 use crate::graph::render::kiali::{KialiGraph, render_kiali};
@@ -47,50 +47,24 @@ pub async fn kiali_graph(
     Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))
 }
 
-/// Kiali's node graph of a workload (`/api/kiali/namespaces/{ns}/workloads/{w}/graph`).
-pub async fn kiali_workload_graph(
-    state: State<AppState>,
-    ObjectPath { namespace, name }: ObjectPath,
-    query: RawQuery,
-) -> Result<Json<KialiGraph>, ApiError> {
-    kiali_node_graph(state, format!("workload/{namespace}/{name}"), query).await
-}
-
-/// Kiali's node graph of an app (`/api/kiali/namespaces/{ns}/applications/{app}/graph`).
-pub async fn kiali_app_graph(
-    state: State<AppState>,
-    ObjectPath { namespace, name }: ObjectPath,
-    query: RawQuery,
-) -> Result<Json<KialiGraph>, ApiError> {
-    kiali_node_graph(state, format!("app/{namespace}/{name}"), query).await
-}
-
-/// Kiali's node graph of one version of an app (`.../applications/{app}/versions/{version}/graph`).
-pub async fn kiali_version_graph(
-    state: State<AppState>,
-    path: Result<Path<(String, String, String)>, PathRejection>,
-    query: RawQuery,
-) -> Result<Json<KialiGraph>, ApiError> {
-    let Path((namespace, name, version)) = path.map_err(|e| ApiError::bad("path", e.body_text()))?;
-    kiali_node_graph(state, format!("app/{namespace}/{name}/{version}"), query).await
-}
-
-/// Kiali's node graph of a Service: the calls addressed to it (`/api/kiali/namespaces/{ns}/services/{s}/graph`).
-pub async fn kiali_service_graph(
-    state: State<AppState>,
-    ObjectPath { namespace, name }: ObjectPath,
-    query: RawQuery,
-) -> Result<Json<KialiGraph>, ApiError> {
-    kiali_node_graph(state, format!("service/{namespace}/{name}"), query).await
-}
-
-/// A node graph: Kiali's parameters, the focus' namespace whatever `namespaces` says.
-async fn kiali_node_graph(
+/// Kiali's node graphs, told apart by the route asked: a workload's (`/api/kiali/namespaces/{ns}/workloads/{w}/graph`),
+/// an app's (`.../applications/{app}/graph`), one version's (`.../applications/{app}/versions/{version}/graph`) and
+/// a Service's, the calls addressed to it (`.../services/{s}/graph`). Kiali's parameters; the focus' namespace
+/// whatever `namespaces` says.
+pub async fn kiali_node_graph(
     State(state): State<AppState>,
-    focus: String,
+    route: MatchedPath,
+    path: Result<Path<Vec<String>>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<KialiGraph>, ApiError> {
-    let focus: Focus = focus.parse().map_err(|e| ApiError::bad("path", e))?;
+    let Path(segments) = path.map_err(|e| ApiError::bad("path", e.body_text()))?;
+    let node = match route.as_str().split('/').nth(5) {
+        Some("workloads") => "workload",
+        Some("applications") => "app",
+        Some("services") => "service",
+        _ => return Err(ApiError::NotFound(format!("no node graph at {}", route.as_str()))),
+    };
+    let focus: Focus = format!("{node}/{}", segments.join("/")).parse().map_err(|e| ApiError::bad("path", e))?;
     let world = state.world();
     let p: KialiGraphParams = parse(query.as_deref())?;
     let req = focused_request(&state, &world, p.raw(), Some(focus))?.with_ambient(p.ambient()?);
@@ -99,8 +73,14 @@ async fn kiali_node_graph(
     Ok(Json(render_kiali(&graph, req.at, req.duration_s, rates)))
 }
 
-pub async fn workloads(State(state): State<AppState>) -> Json<Value> {
-    Json(json!(state.world().index.workloads()))
+pub async fn workloads(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    sorted(state.world().index.workloads())
+}
+
+/// A typed answer as JSON with its keys sorted, as the API has always written its answers; one that cannot be
+/// written is a 500, not a panic.
+fn sorted<T: serde::Serialize + ?Sized>(answer: &T) -> Result<Json<Value>, ApiError> {
+    serde_json::to_value(answer).map(Json).map_err(|e| ApiError::Internal(format!("writing the answer: {e}")))
 }
 
 pub async fn workload(
@@ -112,7 +92,7 @@ pub async fn workload(
     let p: WindowParams = parse(query.as_deref())?;
     let w = find_workload(&world, &namespace, &name, None)?;
     let measured = measured(&state, &world, w, &p).await?;
-    Ok(Json(json!(WorkloadAnswer { workload: w, traffic: measured.as_ref().map(Measured::answer) })))
+    sorted(&WorkloadAnswer { workload: w, traffic: measured.as_ref().map(Measured::answer) })
 }
 
 pub async fn rollout(
@@ -130,11 +110,11 @@ pub async fn rollout(
         .ok_or_else(|| ApiError::NotFound(format!("no Rollout {namespace}/{name}")))?;
     let measured = measured(&state, &world, w, &p).await?;
     let history = history(&state, &world, w, &p).await?;
-    Ok(Json(json!(RolloutAnswer {
+    sorted(&RolloutAnswer {
         info: &info,
         observed_split: measured.as_ref().map(Measured::answer),
         history: Some(history),
-    })))
+    })
 }
 
 /// The measured canary share of a Rollout for Argo Rollouts' `web` metric provider: see

@@ -15,6 +15,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::access::{FAILURE_WINDOW, SESSION_LIFETIME};
+use super::error::ApiError;
 use super::state::AppState;
 
 const COOKIE: &str = "meshlens_session";
@@ -37,10 +38,11 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let Some(token) = access.token.as_deref() else {
         return match foreign(&request, &access.hosts) {
             None => next.run(request).await,
-            Some((status, what)) => {
-                let body = serde_json::json!({"error": format!("{what}: this meshlens answers requests addressed to this machine only (loopback names, IP addresses, --allow-host names)")});
-                (status, axum::Json(body)).into_response()
+            Some((status, what)) => ApiError::NotForUs {
+                status,
+                message: format!("{what}: this meshlens answers requests addressed to this machine only (loopback names, IP addresses, --allow-host names)"),
             }
+            .into_response(),
         };
     };
     let path = request.uri().path();
@@ -50,8 +52,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if let Some(given) = bearer(request.headers()) {
         let client = client(request.extensions().get());
         if !state.sessions().allows(client) {
-            return throttled(axum::Json(
-                serde_json::json!({"error": "too many wrong tokens from this address: wait a minute"}),
+            return throttled(ApiError::TooManyFailures(
+                "too many wrong tokens from this address: wait a minute".into(),
             ));
         }
         if same(given.as_bytes(), token.as_bytes()) {
@@ -64,8 +66,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if wants_page && request.method() == axum::http::Method::GET {
         return Redirect::to("/login").into_response();
     }
-    let body = serde_json::json!({"error": "this meshlens needs a bearer token (Authorization: Bearer ...)"});
-    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], axum::Json(body)).into_response()
+    let error = ApiError::Unauthorized("this meshlens needs a bearer token (Authorization: Bearer ...)".into());
+    ([(header::WWW_AUTHENTICATE, "Bearer")], error).into_response()
 }
 
 /// Why a request is not addressed to this machine: a foreign `Host`/`:authority` (421) or browser `Origin` (403).

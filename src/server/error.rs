@@ -26,6 +26,15 @@ pub enum ApiError {
     /// meshlens itself failed (a page that would not render).
     #[error("{0}")]
     Internal(String),
+    /// The request carries no valid token (or session) where one is needed.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The request is not addressed to this server, by its `Host` (421) or browser `Origin` (403).
+    #[error("{message}")]
+    NotForUs { status: StatusCode, message: String },
+    /// The client failed too often: wait.
+    #[error("{0}")]
+    TooManyFailures(String),
 }
 
 impl ApiError {
@@ -41,6 +50,9 @@ impl ApiError {
             ApiError::Telemetry(_) => StatusCode::BAD_GATEWAY,
             ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotForUs { status, .. } => *status,
+            ApiError::TooManyFailures(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }

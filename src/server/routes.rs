@@ -25,13 +25,13 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/api/graph", get(api::graph))
         .route("/api/kiali/namespaces/graph", get(api::kiali_graph))
-        .route("/api/kiali/namespaces/{namespace}/workloads/{name}/graph", get(api::kiali_workload_graph))
-        .route("/api/kiali/namespaces/{namespace}/applications/{name}/graph", get(api::kiali_app_graph))
+        .route("/api/kiali/namespaces/{namespace}/workloads/{name}/graph", get(api::kiali_node_graph))
+        .route("/api/kiali/namespaces/{namespace}/applications/{name}/graph", get(api::kiali_node_graph))
         .route(
             "/api/kiali/namespaces/{namespace}/applications/{name}/versions/{version}/graph",
-            get(api::kiali_version_graph),
+            get(api::kiali_node_graph),
         )
-        .route("/api/kiali/namespaces/{namespace}/services/{name}/graph", get(api::kiali_service_graph))
+        .route("/api/kiali/namespaces/{namespace}/services/{name}/graph", get(api::kiali_node_graph))
         .route("/api/workloads", get(api::workloads))
         .route("/api/namespaces/{namespace}/workloads/{name}", get(api::workload))
         .route("/api/namespaces/{namespace}/rollouts/{name}", get(api::rollout))
