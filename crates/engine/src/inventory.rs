@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use meshlens_k8s::core::Namespace;
+use meshlens_k8s::gateway::{RouteKind, RouteView};
 use meshlens_k8s::kinds::Lists;
 use meshlens_k8s::load::Loader;
 use meshlens_k8s::{Kind, Object, ObjectMeta, OwnerReference, Resource};
@@ -64,6 +65,16 @@ impl Inventory {
     /// Every stored object of kind `K`.
     pub fn all<K: Resource>(&self) -> &[Arc<K>] {
         K::list(&self.lists)
+    }
+
+    /// The Gateway API routes of `kind`, as views.
+    pub fn routes(&self, kind: RouteKind) -> Vec<RouteView<'_>> {
+        kind.views(&self.lists)
+    }
+
+    /// Every Gateway API route, HTTP, gRPC, TCP then TLS.
+    pub fn every_route(&self) -> Vec<RouteView<'_>> {
+        RouteKind::ALL.iter().flat_map(|kind| self.routes(*kind)).collect()
     }
 
     /// The stored object `r` refers to, when it is a `K`.

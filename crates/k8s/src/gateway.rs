@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
+use super::kinds::Lists;
 use super::meta::{ObjectMeta, Present};
 use super::{Kind, KindName, Resource};
 
@@ -137,23 +138,46 @@ impl<K> Default for Route<K> {
     }
 }
 
-/// Marks an HTTPRoute.
-#[derive(Debug, Clone, Copy)]
-pub struct Http;
-/// Marks a GRPCRoute.
-#[derive(Debug, Clone, Copy)]
-pub struct Grpc;
-/// Marks a TCPRoute.
-#[derive(Debug, Clone, Copy)]
-pub struct Tcp;
-/// Marks a TLSRoute.
-#[derive(Debug, Clone, Copy)]
-pub struct Tls;
+/// The route kinds, one row each: the variant naming it, its marker type, its typed route and its row of the kind
+/// table. A new route kind is a row here and a row there; everything that walks routes of every kind reads
+/// [`RouteKind::ALL`].
+macro_rules! route_kinds {
+    ($($variant:ident: $marker:ident, $route:ident, $kind:ident;)+) => {
+        /// A kind of Gateway API route.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RouteKind {
+            $($variant,)+
+        }
 
-pub type HttpRoute = Route<Http>;
-pub type GrpcRoute = Route<Grpc>;
-pub type TcpRoute = Route<Tcp>;
-pub type TlsRoute = Route<Tls>;
+        impl RouteKind {
+            /// Every route kind, in the order their routes are listed.
+            pub const ALL: &'static [RouteKind] = &[$(RouteKind::$variant),+];
+
+            pub fn kind(self) -> Kind {
+                match self { $(RouteKind::$variant => Kind::$kind,)+ }
+            }
+
+            /// Every stored route of this kind, as views.
+            pub fn views(self, lists: &Lists) -> Vec<RouteView<'_>> {
+                match self { $(RouteKind::$variant => $route::list(lists).iter().map(|r| r.view()).collect(),)+ }
+            }
+        }
+
+        $(
+            #[doc = concat!("Marks a ", stringify!($kind), ".")]
+            #[derive(Debug, Clone, Copy)]
+            pub struct $marker;
+            pub type $route = Route<$marker>;
+        )+
+    };
+}
+
+route_kinds! {
+    Http: Http, HttpRoute, HTTPRoute;
+    Grpc: Grpc, GrpcRoute, GRPCRoute;
+    Tcp: Tcp, TcpRoute, TCPRoute;
+    Tls: Tls, TlsRoute, TLSRoute;
+}
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::gateway::RouteKind;
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GatewayApiPlugin {
@@ -88,15 +90,6 @@ impl LabelSelector {
                 }
             })
     }
-}
-
-/// The route kinds the plugin can manage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RouteKind {
-    Http,
-    Grpc,
-    Tcp,
-    Tls,
 }
 
 impl GatewayApiPlugin {

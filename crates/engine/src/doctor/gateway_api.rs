@@ -17,7 +17,7 @@ use crate::routing_model::gateway::{Waypoint, waypoint};
 use crate::routing_model::{Caller, RoutingConfig, ServiceRef, binds, host_service};
 use meshlens_k8s::argo::Rollout;
 use meshlens_k8s::core::Service;
-use meshlens_k8s::gateway::{GrpcRoute, HttpRoute, ParentKind, ParentRef, RouteView, TcpRoute, TlsRoute};
+use meshlens_k8s::gateway::{ParentKind, ParentRef, RouteView};
 use meshlens_k8s::istio::VirtualService;
 
 use meshlens_k8s::Kind;
@@ -38,7 +38,7 @@ pub fn check(
 ) -> Vec<Finding> {
     let config = RoutingConfig::of(inventory);
     let mut findings = Vec::new();
-    for route in every_route(inventory).iter().filter(|r| selects(r.namespace())) {
+    for route in inventory.every_route().iter().filter(|r| selects(r.namespace())) {
         findings.extend(status(route));
         findings.extend(backends(inventory, index, graph, route));
         findings.extend(waypoints(&config, route));
@@ -53,14 +53,6 @@ pub fn check(
 }
 
 /// Routes of the four kinds.
-fn every_route(inventory: &Inventory) -> Vec<RouteView<'_>> {
-    let http = inventory.all::<HttpRoute>().iter().map(|r| r.view());
-    let grpc = inventory.all::<GrpcRoute>().iter().map(|r| r.view());
-    let tcp = inventory.all::<TcpRoute>().iter().map(|r| r.view());
-    let tls = inventory.all::<TlsRoute>().iter().map(|r| r.view());
-    http.chain(grpc).chain(tcp).chain(tls).collect()
-}
-
 fn route_ref(route: &RouteView<'_>) -> ObjectRef {
     ObjectRef::new(route.kind, route.namespace(), route.name())
 }
@@ -378,6 +370,7 @@ fn active_mirror(rollout: &Rollout) -> Option<(usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use meshlens_k8s::gateway::HttpRoute;
     use serde_json::json;
 
     fn inventory(values: Vec<serde_json::Value>) -> Inventory {

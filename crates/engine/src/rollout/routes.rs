@@ -14,8 +14,8 @@ use crate::inventory::Inventory;
 use meshlens_k8s::Kind;
 use meshlens_k8s::argo::Rollout;
 use meshlens_k8s::flagger::Canary;
-use meshlens_k8s::gateway::{GrpcRoute, HttpRoute, RouteRule, RouteView, TcpRoute, TlsRoute};
-use meshlens_k8s::gateway_plugin::{GatewayApiPlugin, RouteKind};
+use meshlens_k8s::gateway::{HttpRoute, RouteKind, RouteRule, RouteView};
+use meshlens_k8s::gateway_plugin::GatewayApiPlugin;
 use meshlens_k8s::istio::{HttpRoute as VsRoute, RouteDestination, VirtualService};
 
 /// A routing object, the way views name it.
@@ -97,14 +97,8 @@ pub fn rollout_routes(inv: &Inventory, ro: &Rollout) -> Option<RoutedSplit> {
 pub fn plugin_routes<'i>(inv: &'i Inventory, ro: &Rollout, plugin: &GatewayApiPlugin) -> Vec<(RouteView<'i>, bool)> {
     let namespace = plugin.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(ro.metadata.namespace_str());
     let mut out = Vec::new();
-    for kind in [RouteKind::Http, RouteKind::Grpc, RouteKind::Tcp, RouteKind::Tls] {
-        let views: Vec<RouteView<'i>> = match kind {
-            RouteKind::Http => inv.all::<HttpRoute>().iter().map(|r| r.view()).collect(),
-            RouteKind::Grpc => inv.all::<GrpcRoute>().iter().map(|r| r.view()).collect(),
-            RouteKind::Tcp => inv.all::<TcpRoute>().iter().map(|r| r.view()).collect(),
-            RouteKind::Tls => inv.all::<TlsRoute>().iter().map(|r| r.view()).collect(),
-        };
-        let in_namespace = views.into_iter().filter(|v| v.namespace() == namespace);
+    for &kind in RouteKind::ALL {
+        let in_namespace = inv.routes(kind).into_iter().filter(|v| v.namespace() == namespace);
         let (named, selector) = (plugin.named_routes(kind), plugin.selector(kind));
         for view in in_namespace {
             if let Some(route) = named.iter().find(|r| r.name == view.name()) {
