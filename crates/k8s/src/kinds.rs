@@ -269,58 +269,13 @@ impl PartialEq<Kind> for KindName {
     }
 }
 
-impl PartialOrd for KindName {
-    fn partial_cmp(&self, other: &KindName) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for KindName {
-    fn cmp(&self, other: &KindName) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
-    }
-}
-
-impl std::fmt::Display for KindName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for KindName {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+crate::written_as_text!(Kind, ordered);
+crate::written_as_text!(KindName, ordered);
 
 impl<'de> serde::Deserialize<'de> for KindName {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<KindName, D::Error> {
         let name = <std::borrow::Cow<'de, str>>::deserialize(de)?;
         Ok(KindName::from_name(&name))
-    }
-}
-
-impl PartialOrd for Kind {
-    fn partial_cmp(&self, other: &Kind) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Kind {
-    fn cmp(&self, other: &Kind) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
-    }
-}
-
-impl serde::Serialize for Kind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

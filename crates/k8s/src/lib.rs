@@ -1,6 +1,40 @@
 //! Kubernetes objects as meshlens reads them: the table of kinds, their typed forms, and turning manifest files
 //! into them.
 
+/// `Display` and `Serialize` for a closed set written as words: its text is its `as_str()`. With `ordered`, it also
+/// orders by that text, as listings sort kinds and codes.
+#[macro_export]
+macro_rules! written_as_text {
+    ($ty:ty) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+    ($ty:ty, ordered) => {
+        $crate::written_as_text!($ty);
+
+        impl PartialOrd for $ty {
+            fn partial_cmp(&self, other: &$ty) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $ty {
+            fn cmp(&self, other: &$ty) -> std::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
+            }
+        }
+    };
+}
+
 pub mod annotations;
 pub mod apps;
 pub mod argo;

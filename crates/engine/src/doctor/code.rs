@@ -145,17 +145,7 @@ finding_codes! {
         advice: Some("Expected for a workload nothing calls; otherwise check that its pods have sidecars and are scraped.");
 }
 
-impl std::fmt::Display for FindingCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for FindingCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+meshlens_k8s::written_as_text!(FindingCode);
 
 /// The README's table of codes, as the rows above write it.
 pub fn markdown_table() -> String {

@@ -49,17 +49,7 @@ impl RefKind {
     }
 }
 
-impl PartialOrd for RefKind {
-    fn partial_cmp(&self, other: &RefKind) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for RefKind {
-    fn cmp(&self, other: &RefKind) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
-    }
-}
+meshlens_k8s::written_as_text!(RefKind, ordered);
 
 impl From<Kind> for RefKind {
     fn from(kind: Kind) -> RefKind {
@@ -70,18 +60,6 @@ impl From<Kind> for RefKind {
 impl From<KindName> for RefKind {
     fn from(kind: KindName) -> RefKind {
         RefKind::Object(kind)
-    }
-}
-
-impl std::fmt::Display for RefKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for RefKind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
     }
 }
 

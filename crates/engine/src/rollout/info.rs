@@ -39,11 +39,7 @@ impl Strategy {
     }
 }
 
-impl Serialize for Strategy {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+meshlens_k8s::written_as_text!(Strategy);
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
