@@ -175,6 +175,19 @@ pub struct SourceArgs {
     /// Name of the label the scrape configuration puts the pod namespace in.
     #[arg(long, value_name = "LABEL", global = true, default_value = "namespace")]
     pub namespace_label: String,
+    /// The Istio cluster ID of the source (`global.multiCluster.clusterName`), which its telemetry names it by,
+    /// when its sidecars do not say it themselves (their ISTIO_META_CLUSTER_ID wins). Default: a snapshot's
+    /// `cluster:`, else `Kubernetes`.
+    #[arg(long, value_name = "ID", global = true, value_parser = parse_cluster_id)]
+    pub cluster_id: Option<String>,
+}
+
+/// A cluster ID: Istio requires a DNS label-like name; it reaches PromQL only escaped.
+fn parse_cluster_id(text: &str) -> Result<String, String> {
+    let ok = !text.is_empty()
+        && text.len() <= 253
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok { Ok(text.to_owned()) } else { Err(format!("{text:?} is not a cluster ID (letters, digits, '-', '_', '.')")) }
 }
 
 /// Which namespaces a list covers.
@@ -446,6 +459,9 @@ pub struct SimArgs {
     /// A fault to plant in bookinfo (bookinfo-canary and istio-upgrade only), for `doctor` to find.
     #[arg(long, value_enum)]
     pub fault: Option<crate::sim::Fault>,
+    /// The cluster ID the simulated mesh was installed with (its sidecars' ISTIO_META_CLUSTER_ID).
+    #[arg(long, value_name = "ID", default_value = "Kubernetes", value_parser = parse_cluster_id)]
+    pub cluster_id: String,
     /// The moment the snapshot shows (RFC 3339 or unix seconds).
     #[arg(long, value_name = "TIME")]
     pub time: Option<String>,

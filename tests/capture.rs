@@ -243,7 +243,7 @@ fn a_capture_reads_back_as_the_live_sources_and_leaves_secrets_out() {
     let requests = fake.requests();
     assert!(requests.iter().all(|r| !r.contains("/secrets") && !r.contains("/configmaps")), "{requests:?}");
     assert!(requests.iter().all(|r| r.starts_with("GET ")), "read-only");
-    // The only env left is the sidecar's workload name, which telemetry carries too.
+    // The only env left is the sidecar's workload name and cluster ID, which telemetry carries too.
     let documents = files(&dir.join("k8s"))
         .into_iter()
         .flat_map(|(_, text)| parse_documents(&text, Format::Yaml).collect::<Vec<_>>());
@@ -257,7 +257,8 @@ fn a_capture_reads_back_as_the_live_sources_and_leaves_secrets_out() {
             assert!(keys.iter().all(|k| ["name", "image", "env", "restartPolicy"].contains(k)), "{keys:?}");
             let env = c["env"].as_array().map(Vec::as_slice).unwrap_or_default();
             let names: Vec<&str> = env.iter().filter_map(|e| e["name"].as_str()).collect();
-            let expected: &[&str] = if c["name"] == "istio-proxy" { &["ISTIO_META_WORKLOAD_NAME"] } else { &[] };
+            let proxy: &[&str] = &["ISTIO_META_WORKLOAD_NAME", "ISTIO_META_CLUSTER_ID"];
+            let expected: &[&str] = if c["name"] == "istio-proxy" { proxy } else { &[] };
             assert_eq!(names, expected, "{} {}", pod["metadata"]["name"], c["name"]);
         }
     }

@@ -107,7 +107,7 @@ pub fn run(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
         None => status.line("note: no --prometheus: the snapshot holds objects only"),
     }
     let window = prometheus.is_some().then(|| duration.clone());
-    out.meta(&SnapshotMeta { time: Some(at), cluster: None, window })?;
+    out.meta(&SnapshotMeta { time: Some(at), cluster: source.cluster_id.clone(), window })?;
     status.line(&format!(
         "wrote {}: read it with `meshlens graph --snapshot {} --duration {}`",
         args.out.display(),

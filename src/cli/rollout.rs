@@ -15,7 +15,6 @@ use super::traffic::{measure, workload_graph};
 use super::{ItemFormat, ItemOptions, ListFormat, RolloutGetArgs, RolloutListArgs, say};
 use super::{out, out_json, out_text};
 use crate::identity::WorkloadId;
-use crate::inventory::DEFAULT_CLUSTER;
 use crate::inventory::Inventory;
 use crate::inventory::live::LiveObjects;
 use crate::k8s::live;
@@ -126,7 +125,7 @@ fn watch(target: Target, options: &ItemOptions) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let (send, mut changes) = tokio::sync::mpsc::unbounded_channel();
         let watched = live::watch(&live::connect(&cluster).await?, &namespaces, send).await?;
-        let mut objects = LiveObjects::new(DEFAULT_CLUSTER, &watched);
+        let mut objects = LiveObjects::new(super::source::given_cluster(&options.source), &watched);
         while objects.next_changes(&mut changes, tokio::time::Instant::now()).await? {
             if !objects.ready() {
                 continue;

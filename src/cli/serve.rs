@@ -125,7 +125,7 @@ async fn follow_cluster(source: SourceArgs, namespaces: Vec<String>, state: AppS
     };
     let watched = live::watch_when_reachable(&cluster_options(&source), &namespaces, send, retrying).await?;
     state.set_loading("listing the cluster".to_owned());
-    let mut objects = LiveObjects::new(DEFAULT_CLUSTER, &watched);
+    let mut objects = LiveObjects::new(super::source::given_cluster(&source), &watched);
     objects.first_listing(&mut changes, retrying).await?;
     let report = objects.take_report();
     let mut live = LiveWorld::new(objects);

@@ -31,6 +31,7 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
         );
     }
     opts.fault = args.fault;
+    opts.cluster_id = args.cluster_id.clone();
     if let Some(time) = &args.time {
         opts.time = parse_time(time)?;
     }

@@ -140,8 +140,15 @@ struct Loaded {
 /// Reports what could not be read, applies `--at`, and indexes the workloads. A captured window matters only
 /// while its samples are what commands query (not with `--prometheus`).
 fn assemble(loaded: Loaded, args: &SourceArgs) -> anyhow::Result<Mesh> {
-    let Loaded { inventory, report, time, samples, window_s, index } = loaded;
+    let Loaded { mut inventory, report, time, samples, window_s, mut index } = loaded;
     report_problems(&report, args.strict)?;
+    if let Some(id) = &args.cluster_id {
+        inventory = inventory.with_given_cluster(id);
+        index = index.filter(|i| i.cluster == inventory.cluster);
+    }
+    for note in inventory.cluster_notes() {
+        say(&format!("note: {note}"));
+    }
     let time = match &args.at {
         Some(at) => Some(parse_time(at)?),
         None => time,
@@ -156,6 +163,11 @@ pub fn read_cluster(args: &SourceArgs, namespaces: &[String]) -> anyhow::Result<
     check_namespaces(namespaces)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     Ok(runtime.block_on(async { live::read(&live::connect(&cluster_options(args)).await?, namespaces).await })?)
+}
+
+/// The cluster ID the flags give a source (its sidecars' own wins; see [`crate::inventory::Inventory`]).
+pub fn given_cluster(args: &SourceArgs) -> &str {
+    args.cluster_id.as_deref().unwrap_or(crate::inventory::DEFAULT_CLUSTER)
 }
 
 /// The kubeconfig and context the flags name.

@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::bail;
 use tokio::time::Instant;
 
+use crate::inventory::Inventory;
 use crate::inventory::live::LiveObjects;
-use crate::inventory::{DEFAULT_CLUSTER, Inventory};
 use crate::k8s::live::{self, LiveError};
 use crate::k8s::load::LoadReport;
 use crate::rollout::RolloutInfo;
@@ -119,7 +119,7 @@ async fn follow_until(
     };
     let (send, mut changes) = tokio::sync::mpsc::unbounded_channel();
     let watched = live::watch_when_reachable(&cluster_options(&args.source), namespaces, send, &mut retrying).await?;
-    let mut objects = LiveObjects::new(DEFAULT_CLUSTER, &watched);
+    let mut objects = LiveObjects::new(super::source::given_cluster(&args.source), &watched);
     objects.first_listing(&mut changes, &mut retrying).await?;
     let mut info = find(&objects.inventory(), args)?;
     if !watch {

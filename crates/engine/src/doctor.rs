@@ -2,6 +2,7 @@
 //! evidence and what to do. Each check is a small pure function over the graph of the window and the objects;
 //! only drift needs a second look at the telemetry, over the part of the window since a Rollout's last step.
 
+pub mod clusters;
 pub mod code;
 pub mod coverage;
 pub mod drift;
@@ -84,6 +85,7 @@ pub async fn examine(
     findings.extend(gateway_api::check(inventory, index, graph, &selects));
     findings.extend(coverage::check(index, graph, &req.scrape_labels, &selects));
     findings.extend(reporters::check(index, graph, &selects));
+    findings.extend(clusters::check(graph, &inventory.cluster));
     let mut warnings = graph.warnings.clone();
     let mut drifts = Vec::new();
     for node in graph.nodes.iter().filter(|n| !n.revisions.is_empty() && selects(&n.namespace)) {

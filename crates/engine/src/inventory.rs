@@ -3,10 +3,10 @@
 
 pub mod live;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use meshlens_k8s::core::Namespace;
+use meshlens_k8s::core::{Namespace, PROXY_CLUSTER_ID_ENV, Pod};
 use meshlens_k8s::gateway::{RouteKind, RouteView};
 use meshlens_k8s::kinds::Lists;
 use meshlens_k8s::load::Loader;
@@ -24,7 +24,13 @@ pub struct ObjRef {
 
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
+    /// The Istio cluster ID telemetry names these objects' workloads by: the one their sidecars were injected with
+    /// (the most common, when they disagree), else the one the source was given.
     pub cluster: String,
+    /// The cluster ID the source was given (a snapshot's `cluster:`, `--cluster-id`), else `Kubernetes`.
+    given_cluster: String,
+    /// The cluster IDs the sidecars were injected with, with how many pods carry each, most first.
+    sidecar_clusters: Vec<(String, usize)>,
     lists: Lists,
     by_name: HashMap<(Kind, String, String), usize>,
     by_uid: HashMap<String, Vec<ObjRef>>,
@@ -34,12 +40,62 @@ pub struct Inventory {
 impl Inventory {
     /// Stores `objects`; a later object with the same kind, namespace and name replaces an earlier one.
     pub fn new(cluster: impl Into<String>, objects: impl IntoIterator<Item = Object>) -> Inventory {
-        let mut inv = Inventory { cluster: cluster.into(), ..Inventory::default() };
+        let given = cluster.into();
+        let mut inv = Inventory { cluster: given.clone(), given_cluster: given, ..Inventory::default() };
         for object in objects {
             inv.insert(object);
         }
         inv.reindex();
+        inv.sidecar_clusters = inv.count_sidecar_clusters();
+        inv.settle_cluster();
         inv
+    }
+
+    /// The same objects given cluster ID `id` (which the sidecars' own still overrides).
+    pub fn with_given_cluster(mut self, id: &str) -> Inventory {
+        self.given_cluster = id.to_owned();
+        self.settle_cluster();
+        self
+    }
+
+    fn settle_cluster(&mut self) {
+        self.cluster = self.sidecar_clusters.first().map_or_else(|| self.given_cluster.clone(), |(id, _)| id.clone());
+    }
+
+    fn count_sidecar_clusters(&self) -> Vec<(String, usize)> {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for pod in self.all::<Pod>() {
+            if let Some(id) = pod.proxy_env(PROXY_CLUSTER_ID_ENV) {
+                *counts.entry(id).or_default() += 1;
+            }
+        }
+        let mut counted: Vec<(String, usize)> = counts.into_iter().map(|(id, n)| (id.to_owned(), n)).collect();
+        counted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counted
+    }
+
+    /// What a user should know of how the cluster ID was decided: sidecars that disagree, or a given ID the
+    /// sidecars contradict.
+    pub fn cluster_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.sidecar_clusters.len() > 1 {
+            let ids: Vec<String> = self.sidecar_clusters.iter().map(|(id, n)| format!("{id} ({n} pods)")).collect();
+            notes.push(format!(
+                "the sidecars were injected with several cluster IDs: {}; read as {} (pods keep the ID they were injected with until they are recreated)",
+                ids.join(", "),
+                self.cluster
+            ));
+        }
+        if !self.sidecar_clusters.is_empty()
+            && self.given_cluster != DEFAULT_CLUSTER
+            && self.given_cluster != self.cluster
+        {
+            notes.push(format!(
+                "cluster ID {} was given, but the sidecars report {} (their ISTIO_META_CLUSTER_ID), which their telemetry carries: read as {}",
+                self.given_cluster, self.cluster, self.cluster
+            ));
+        }
+        notes
     }
 
     fn insert(&mut self, object: Object) {
@@ -175,6 +231,32 @@ mod tests {
             Decoded::Object(o) => o,
             other => panic!("{other:?}"),
         }
+    }
+
+    fn sidecar_pod(name: &str, cluster_id: Option<&str>) -> Object {
+        let env: Vec<serde_json::Value> =
+            cluster_id.map(|id| json!({"name": "ISTIO_META_CLUSTER_ID", "value": id})).into_iter().collect();
+        object(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"containers": [{"name": "app"}, {"name": "istio-proxy", "env": env}]}}))
+    }
+
+    #[test]
+    fn the_cluster_is_the_sidecars_most_common_id_else_the_given_one() {
+        let pods = || {
+            [sidecar_pod("a", Some("east")), sidecar_pod("b", Some("east")), sidecar_pod("c", Some("old"))]
+                .into_iter()
+                .chain([sidecar_pod("d", None)])
+        };
+        let inv = Inventory::new(DEFAULT_CLUSTER, pods());
+        assert_eq!(inv.cluster, "east");
+        let notes = inv.cluster_notes();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("east (2 pods), old (1 pods); read as east"), "{notes:?}");
+        let given = Inventory::new(DEFAULT_CLUSTER, pods()).with_given_cluster("west");
+        assert_eq!((given.cluster.as_str(), given.cluster_notes().len()), ("east", 2), "the sidecars win, said");
+        let silent = Inventory::new(DEFAULT_CLUSTER, [sidecar_pod("d", None)]);
+        assert_eq!(silent.cluster, DEFAULT_CLUSTER);
+        assert_eq!(silent.with_given_cluster("west").cluster, "west");
     }
 
     fn owner(kind: &str, name: &str, uid: &str) -> OwnerReference {

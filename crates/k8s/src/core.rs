@@ -52,9 +52,9 @@ pub struct Container {
     /// An init container with `Always` is a native sidecar (Kubernetes 1.28+).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
-    /// Only the `istio-proxy` sidecar's `ISTIO_META_WORKLOAD_NAME` with a literal value (the workload name it
-    /// reports, which every telemetry series of the pod carries anyway); every other variable may hold a secret
-    /// and is dropped as it is read.
+    /// Only the `istio-proxy` sidecar's `ISTIO_META_WORKLOAD_NAME` and `ISTIO_META_CLUSTER_ID` with a literal value
+    /// (the workload name and cluster ID it reports, which every telemetry series of the pod carries anyway);
+    /// every other variable may hold a secret and is dropped as it is read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<EnvVar>>,
 }
@@ -63,6 +63,27 @@ pub struct Container {
 pub const PROXY_CONTAINER: &str = "istio-proxy";
 /// Env var of the injected sidecar holding the workload name the proxy reports.
 pub const PROXY_WORKLOAD_NAME_ENV: &str = "ISTIO_META_WORKLOAD_NAME";
+/// Env var of the injected sidecar holding the cluster ID its telemetry carries (`source_cluster` and
+/// `destination_cluster`): Istio's injection template sets it from `global.multiCluster.clusterName`, default
+/// `Kubernetes`.
+pub const PROXY_CLUSTER_ID_ENV: &str = "ISTIO_META_CLUSTER_ID";
+/// The sidecar's env vars meshlens keeps.
+const KEPT_PROXY_ENV: [&str; 2] = [PROXY_WORKLOAD_NAME_ENV, PROXY_CLUSTER_ID_ENV];
+
+impl Pod {
+    /// The value the injected sidecar (a container or native sidecar named `istio-proxy`) gives env var `name`, when
+    /// it is kept and not empty.
+    pub fn proxy_env(&self, name: &str) -> Option<&str> {
+        let spec = self.spec.as_ref()?;
+        let proxies = spec.containers.iter().chain(spec.init_containers.iter().flatten());
+        proxies
+            .filter(|c| c.name == PROXY_CONTAINER)
+            .flat_map(|c| c.env.iter().flatten())
+            .find(|e| e.name == name)
+            .and_then(|e| e.value.as_deref())
+            .filter(|v| !v.is_empty())
+    }
+}
 
 /// A container as read, before what meshlens does not keep of its env is dropped.
 #[derive(Default, Deserialize)]
@@ -80,7 +101,7 @@ impl From<ReadContainer> for Container {
         let ReadContainer { name, image, restart_policy, env } = read;
         let kept: Vec<EnvVar> = env
             .into_iter()
-            .filter(|v| name == PROXY_CONTAINER && v.name == PROXY_WORKLOAD_NAME_ENV && v.value.is_some())
+            .filter(|v| name == PROXY_CONTAINER && KEPT_PROXY_ENV.contains(&v.name.as_str()) && v.value.is_some())
             .collect();
         Container { name, image, restart_policy, env: (!kept.is_empty()).then_some(kept) }
     }
@@ -209,8 +230,9 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn only_the_sidecars_workload_name_is_kept_of_any_env() {
+    fn only_the_sidecars_workload_name_and_cluster_id_are_kept_of_any_env() {
         let env = json!([{"name": "ISTIO_META_WORKLOAD_NAME", "value": "reviews"}, {"name": "TOKEN", "value": "x"},
+                         {"name": "ISTIO_META_CLUSTER_ID", "value": "east"},
                          {"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]);
         let spec: PodSpec = serde_json::from_value(json!({"containers": [
             {"name": "istio-proxy", "image": "proxyv2", "env": env, "args": ["--token=x"]},
@@ -218,7 +240,13 @@ mod tests {
         .unwrap();
         let kept =
             |c: &Container| c.env.iter().flatten().map(|v| (v.name.clone(), v.value.clone())).collect::<Vec<_>>();
-        assert_eq!(kept(&spec.containers[0]), [("ISTIO_META_WORKLOAD_NAME".to_owned(), Some("reviews".to_owned()))]);
+        let named = |name: &str, value: &str| (name.to_owned(), Some(value.to_owned()));
+        assert_eq!(
+            kept(&spec.containers[0]),
+            [named("ISTIO_META_WORKLOAD_NAME", "reviews"), named("ISTIO_META_CLUSTER_ID", "east")]
+        );
+        let pod = Pod { spec: Some(spec.clone()), ..Pod::default() };
+        assert_eq!((pod.proxy_env(PROXY_CLUSTER_ID_ENV), pod.proxy_env("TOKEN")), (Some("east"), None));
         assert!(kept(&spec.containers[1]).is_empty(), "only the sidecar's");
         let written = serde_json::to_value(&spec).unwrap();
         assert_eq!(written["containers"][1], json!({"name": "app", "image": "app"}));

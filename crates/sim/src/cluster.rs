@@ -64,6 +64,8 @@ pub struct SimPod {
     pub created: i64,
     pub dataplane: Dataplane,
     pub node: &'static str,
+    /// The cluster ID the pod's proxy was injected with (`*_cluster`).
+    pub cluster: String,
 }
 
 impl SimPod {
@@ -85,6 +87,7 @@ impl SimPod {
             created: i64::MIN,
             dataplane: Dataplane::Sidecar,
             node: "",
+            cluster: unknown(),
         }
     }
 }
@@ -178,6 +181,8 @@ pub struct Cluster {
     pub scrape_pod_labels: bool,
     /// Namespaces in ambient mode (`istio.io/dataplane-mode: ambient`).
     ambient: BTreeSet<String>,
+    /// The cluster ID the mesh was installed with (`global.multiCluster.clusterName`): every proxy's.
+    pub cluster_id: String,
 }
 
 const NODES: [&str; 3] = ["node-a", "node-b", "node-c"];
@@ -196,6 +201,7 @@ impl Cluster {
             next_service_ip: 10,
             scrape_pod_labels: true,
             ambient: BTreeSet::new(),
+            cluster_id: meshlens_engine::inventory::DEFAULT_CLUSTER.to_owned(),
         }
     }
 
@@ -482,6 +488,7 @@ impl Cluster {
         let ip = self.ids.pod_ip();
         let node = node.unwrap_or_else(|| NODES[self.ids.pick(0..NODES.len())]);
         let meta = Meta { annotations, owner: Some(owner), ..Meta::new(name, Some(namespace), &uid, created, &labels) };
+        let cluster_id = self.cluster_id.clone();
         let spec = PodSpec {
             meta,
             app: AppContainer { name: container_name(template), image: &template.image, port: template.port },
@@ -489,6 +496,7 @@ impl Cluster {
                 proxy_version,
                 workload_name: &workload,
                 owner: owner_text,
+                cluster_id: &cluster_id,
             }),
             service_account: &template.service_account,
             node,
@@ -523,6 +531,7 @@ impl Cluster {
             created: created.as_second(),
             dataplane,
             node,
+            cluster: self.cluster_id.clone(),
         });
         self.pods.len() - 1
     }

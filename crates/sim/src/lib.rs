@@ -62,6 +62,8 @@ pub struct SimOptions {
     pub time: jiff::Timestamp,
     /// A fault planted in a scenario that has it (see [`Fault::scenarios`]).
     pub fault: Option<Fault>,
+    /// The cluster ID the mesh was installed with: its sidecars' ISTIO_META_CLUSTER_ID and their telemetry's.
+    pub cluster_id: String,
 }
 
 /// The default seed: runs without `--seed` are reproducible.
@@ -74,7 +76,15 @@ pub fn default_time() -> jiff::Timestamp {
 
 impl SimOptions {
     pub fn new(scenario: Scenario) -> SimOptions {
-        SimOptions { scenario, seed: DEFAULT_SEED, naming: None, scale: 1_000, time: default_time(), fault: None }
+        SimOptions {
+            scenario,
+            seed: DEFAULT_SEED,
+            naming: None,
+            scale: 1_000,
+            time: default_time(),
+            fault: None,
+            cluster_id: meshlens_engine::inventory::DEFAULT_CLUSTER.to_owned(),
+        }
     }
 }
 
@@ -97,7 +107,8 @@ pub fn build(opts: &SimOptions) -> World {
         Scenario::IstioUpgrade => NamingMode::Mixed,
         _ => NamingMode::Rollout,
     };
-    let c = cluster::Cluster::new(opts.seed, opts.time, opts.naming.unwrap_or(default_naming));
+    let mut c = cluster::Cluster::new(opts.seed, opts.time, opts.naming.unwrap_or(default_naming));
+    c.cluster_id = opts.cluster_id.clone();
     let built = match opts.scenario {
         Scenario::BookinfoCanary | Scenario::IstioUpgrade => match opts.fault {
             Some(fault) => scenarios::bookinfo::with_fault(c, fault),

@@ -106,6 +106,7 @@ pub struct Sidecar<'a> {
     pub proxy_version: &'a str,
     pub workload_name: &'a str,
     pub owner: &'a str,
+    pub cluster_id: &'a str,
 }
 
 /// A running (or not yet ready) pod with an injected sidecar.
@@ -132,7 +133,7 @@ pub fn pod(spec: &PodSpec<'_>, resource_version: u64) -> Value {
             "env": [
                 {"name": "ISTIO_META_WORKLOAD_NAME", "value": sc.workload_name},
                 {"name": "ISTIO_META_OWNER", "value": sc.owner},
-                {"name": "ISTIO_META_CLUSTER_ID", "value": "Kubernetes"},
+                {"name": "ISTIO_META_CLUSTER_ID", "value": sc.cluster_id},
             ],
             "ports": [{"containerPort": 15090, "name": "http-envoy-prom", "protocol": "TCP"}],
         }));

@@ -517,7 +517,7 @@ impl Context<'_> {
             ("source_version", &src.version),
             ("source_canonical_service", &src.canonical_service),
             ("source_canonical_revision", &src.canonical_revision),
-            ("source_cluster", "Kubernetes"),
+            ("source_cluster", &src.cluster),
             ("destination_workload", &dst.workload),
             ("destination_workload_namespace", &dst.namespace),
             ("destination_principal", &dst.principal),
@@ -528,7 +528,8 @@ impl Context<'_> {
             ("destination_service_namespace", &svc.namespace),
             ("destination_canonical_service", &dst.canonical_service),
             ("destination_canonical_revision", &dst.canonical_revision),
-            ("destination_cluster", "Kubernetes"),
+            // A call that failed before the metadata exchange falls back to the endpoint's cluster: the caller's.
+            ("destination_cluster", if key.failure.is_some() { &src.cluster } else { &dst.cluster }),
             ("request_protocol", key.protocol.as_str()),
             ("response_flags", key.failure.map_or("-", |f| f.flag)),
             ("connection_security_policy", security),

@@ -20,6 +20,9 @@ pub mod family {
     pub const TCP_RECEIVED: &str = "istio_tcp_received_bytes";
 }
 
+/// What a proxy writes in a label it could not fill (a peer without metadata exchange, a caller outside the mesh).
+pub const UNKNOWN: &str = "unknown";
+
 /// The labels Istio's proxies put on every standard metric.
 pub mod label {
     /// Which proxy reported the series: `source`, `destination` or `waypoint`.

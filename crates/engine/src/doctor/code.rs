@@ -134,6 +134,9 @@ finding_codes! {
                          split stays measurable. (Sidecars read their labels only at start: a sidecar pod reports a changed label \
                          only after a restart.) Alternatively split by canary and stable Services (canaryService / stableService): \
                          a waypoint reports the Service its route chose.");
+    UnloadedCluster, "unloaded-cluster", Warning,
+        "telemetry names a cluster ID no source was loaded as (a cluster installed with `global.multiCluster.clusterName`, read without its sidecars' ID or `--cluster-id`, or a cluster not read): its workloads are drawn outside; names the cluster and its rates",
+        advice: Some("If this is the cluster you read, its sidecars report this cluster ID and meshlens could not learn it (an older capture, pods without a sidecar): pass --cluster-id with it (the global.multiCluster.clusterName Istio was installed with). Otherwise, read that cluster too.");
     StepTooRecent, "step-too-recent", Info,
         "a canary step too young to judge (under two minutes)",
         advice: None;

@@ -510,14 +510,7 @@ pub(crate) fn pod_facts(pod: &Pod) -> PodFacts<'_> {
 
 /// The workload name the injected sidecar was given, when the pod spec shows it.
 fn injected_workload_name(pod: &Pod) -> Option<String> {
-    let spec = pod.spec.as_ref()?;
-    let proxies = spec.containers.iter().chain(spec.init_containers.iter().flatten());
-    proxies
-        .filter(|c| c.name == PROXY_CONTAINER)
-        .flat_map(|c| c.env.iter().flatten())
-        .find(|e| e.name == PROXY_WORKLOAD_NAME_ENV)
-        .and_then(|e| e.value.clone())
-        .filter(|v| !v.is_empty())
+    pod.proxy_env(PROXY_WORKLOAD_NAME_ENV).map(str::to_owned)
 }
 
 /// Whether the pod carries an Istio sidecar (a native sidecar is an init container).
