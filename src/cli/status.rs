@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::inventory::Inventory;
 use crate::inventory::live::LiveObjects;
+use crate::k8s::Kind;
 use crate::k8s::live::{self, LiveError};
 use crate::k8s::load::LoadReport;
 use crate::rollout::RolloutInfo;
@@ -222,7 +223,7 @@ impl DriftWatch {
         }
         drift.judge(self.max).map_err(|failure| {
             let at = info.step.map(|s| format!(" at step {s}")).unwrap_or_default();
-            anyhow::Error::new(failure).context(format!("Rollout {:?}{at}", info.name))
+            anyhow::Error::new(failure).context(format!("{} {:?}{at}", Kind::Rollout, info.name))
         })
     }
 }

@@ -107,7 +107,7 @@ pub async fn rollout(
         .inventory
         .find(Kind::Rollout, &namespace, &name)
         .and_then(|r| rollout_info(&world.inventory, r))
-        .ok_or_else(|| ApiError::NotFound(format!("no Rollout {namespace}/{name}")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("no {} {namespace}/{name}", Kind::Rollout)))?;
     let measured = measured(&state, &world, w, &p).await?;
     let history = history(&state, &world, w, &p).await?;
     sorted(&RolloutAnswer {

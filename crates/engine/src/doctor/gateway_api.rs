@@ -215,7 +215,7 @@ fn shared_service(inventory: &Inventory, route: &RouteView<'_>) -> Vec<Finding> 
         let ns = vs.metadata.namespace_str();
         let in_mesh = binds(vs, Caller::Mesh).then(|| {
             let claims = |s: &&ServiceRef| vs.spec.hosts.iter().any(|h| host_service(h, ns).as_ref() == Some(*s));
-            services.iter().find(claims).map(|s| format!("Service {}/{}", s.namespace, s.name))
+            services.iter().find(claims).map(|s| format!("{} {}/{}", Kind::Service, s.namespace, s.name))
         });
         let at_ingress = (on_gateway && binds(vs, Caller::Gateway)).then(|| {
             let hostname = route.spec.hostnames.iter().find(|h| vs.spec.hosts.contains(h));
