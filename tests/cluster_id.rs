@@ -105,6 +105,11 @@ fn sidecars_that_do_not_say_their_cluster_are_warned_about_and_read_with_the_giv
     assert!(evidence["rpsIn"].as_f64().unwrap() > 40.0, "the rates it carries: {evidence}");
     assert_eq!(unloaded[0]["severity"], "warning");
 
+    let warnings = graph(&silent, &[])["warnings"].to_string();
+    assert!(
+        warnings.contains(r#"telemetry names cluster \"east\", but the objects were read as cluster \"Kubernetes\""#),
+        "the graph says it too: {warnings}"
+    );
     assert_eq!(graph(&silent, &["--cluster-id", "east"]), graph(&east, &[]), "given, the ID reads as learned");
     assert!(!codes(&doctor(&silent, &["--cluster-id", "east"])).contains(&"unloaded-cluster"));
 }

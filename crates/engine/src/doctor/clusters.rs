@@ -4,16 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use meshlens_telemetry::istio::UNKNOWN;
-
 use super::code::FindingCode;
 use super::finding::Finding;
 use crate::graph::Graph;
+use crate::graph::build::is_unloaded_cluster;
 
 /// One finding per cluster ID the graph's nodes carry that is not `loaded` (nor unknown to the proxies).
 pub fn check(graph: &Graph, loaded: &str) -> Vec<Finding> {
     let mut by_cluster: BTreeMap<&str, (f64, f64, usize)> = BTreeMap::new();
-    for node in graph.nodes.iter().filter(|n| !n.cluster.is_empty() && n.cluster != loaded && n.cluster != UNKNOWN) {
+    for node in graph.nodes.iter().filter(|n| is_unloaded_cluster(&n.cluster, loaded)) {
         let (rps_in, rps_out, nodes) = by_cluster.entry(&node.cluster).or_default();
         *rps_in += node.traffic.rps_in;
         *rps_out += node.traffic.rps_out;

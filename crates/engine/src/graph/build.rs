@@ -25,6 +25,11 @@ use super::{
     Responses, TcpBytes, TcpFlows, WaypointLeg,
 };
 
+/// Whether telemetry's `cluster` is one no source was read as (`loaded`); not a cluster the proxies could not tell.
+pub fn is_unloaded_cluster(cluster: &str, loaded: &str) -> bool {
+    !cluster.is_empty() && cluster != loaded && cluster != meshlens_telemetry::istio::UNKNOWN
+}
+
 /// One series of an edge as its reporters see it: the response (code, gRPC status, Envoy flags) and the Service
 /// the call was addressed to. Both sides of a call report the same series; Kiali's own graph keys its
 /// de-duplication the same way (metric, ends, code, flags, host).
@@ -289,6 +294,14 @@ pub fn build<'a>(
         ));
     }
     warnings.extend(results.warnings.iter().cloned());
+    let unloaded: BTreeSet<&str> =
+        nodes.iter().map(|n| n.cluster.as_str()).filter(|c| is_unloaded_cluster(c, &index.cluster)).collect();
+    warnings.extend(unloaded.into_iter().map(|cluster| {
+        format!(
+            "telemetry names cluster {cluster:?}, but the objects were read as cluster {:?}: its workloads are drawn outside (give the source's --cluster-id, or read that cluster too)",
+            index.cluster
+        )
+    }));
     edges.sort_unstable_by(|a, b| (&a.source, &a.target, a.protocol).cmp(&(&b.source, &b.target, b.protocol)));
     Graph {
         graph_type: req.graph_type,
