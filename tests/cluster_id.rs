@@ -75,24 +75,11 @@ fn sidecars_that_do_not_say_their_cluster_are_warned_about_and_read_with_the_giv
     // An older capture, which kept no cluster ID of the sidecars.
     let silent = work.path().join("silent");
     common::copy_dir(&east, &silent);
+    let cluster_env = regex::Regex::new(r"\n *- name: ISTIO_META_CLUSTER_ID\n *value: east").unwrap();
     for file in std::fs::read_dir(silent.join("k8s")).unwrap() {
         let path = file.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        let kept: Vec<&str> = text.lines().collect();
-        let mut out = Vec::new();
-        let mut skip = 0;
-        for (i, line) in kept.iter().enumerate() {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            if line.trim() == "- name: ISTIO_META_CLUSTER_ID" && kept.get(i + 1).is_some_and(|v| v.contains("value:")) {
-                skip = 1;
-                continue;
-            }
-            out.push(*line);
-        }
-        std::fs::write(&path, out.join("\n") + "\n").unwrap();
+        std::fs::write(&path, cluster_env.replace_all(&text, "").as_ref()).unwrap();
     }
     assert!(!std::fs::read_to_string(silent.join("k8s/bookinfo.yaml")).unwrap().contains("ISTIO_META_CLUSTER_ID"));
 

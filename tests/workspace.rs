@@ -9,6 +9,7 @@
     reason = "tests fail loudly"
 )]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -100,14 +101,10 @@ fn modules() -> Vec<(PathBuf, String, PathBuf, String)> {
 /// Every module a module names through `crate::`, `super::` or `self::` paths (the longest prefix that is a
 /// module), leaving out its own descendants and ancestors: a parent declares its children and a child may use its
 /// parent's items, as Rust has it.
-fn imports_of(
-    module: &str,
-    code: &str,
-    known: &std::collections::BTreeSet<String>,
-) -> std::collections::BTreeSet<String> {
+fn imports_of(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
     let path = regex::Regex::new(r"\b(crate|super|self)((?:::\w+)+)(::\{[^;]*?\})?").unwrap();
     let me: Vec<&str> = if module.is_empty() { Vec::new() } else { module.split("::").collect() };
-    let mut out = std::collections::BTreeSet::new();
+    let mut out = BTreeSet::new();
     for found in path.captures_iter(code) {
         let base: Vec<&str> = match &found[1] {
             "crate" => Vec::new(),
@@ -143,14 +140,12 @@ fn imports_of(
     out
 }
 
+/// The modules each module of a crate imports.
+type Imports = BTreeMap<String, BTreeSet<String>>;
+
 /// A circle of imports (the smallest the search finds first) in `graph`, if there is one.
-fn circle(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>) -> Option<Vec<String>> {
-    fn visit(
-        node: &str,
-        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
-        path: &mut Vec<String>,
-        done: &mut std::collections::BTreeSet<String>,
-    ) -> Option<Vec<String>> {
+fn circle(graph: &Imports) -> Option<Vec<String>> {
+    fn visit(node: &str, graph: &Imports, path: &mut Vec<String>, done: &mut BTreeSet<String>) -> Option<Vec<String>> {
         if let Some(start) = path.iter().position(|p| p == node) {
             return Some(path[start..].to_vec());
         }
@@ -167,14 +162,14 @@ fn circle(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<
         done.insert(node.to_owned());
         None
     }
-    let mut done = std::collections::BTreeSet::new();
+    let mut done = BTreeSet::new();
     graph.keys().find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
 }
 
 #[test]
 fn no_module_imports_another_that_imports_it_back() {
     let modules = modules();
-    let roots: std::collections::BTreeSet<&PathBuf> = modules.iter().map(|m| &m.0).collect();
+    let roots: BTreeSet<&PathBuf> = modules.iter().map(|m| &m.0).collect();
     for root in roots {
         let own: Vec<_> = modules.iter().filter(|m| &m.0 == root).collect();
         let known = own.iter().map(|m| m.1.clone()).collect();

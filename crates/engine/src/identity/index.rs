@@ -431,12 +431,12 @@ impl<'a> Builder<'a> {
             _ => Vec::new(),
         };
         let current = telemetry_identity(&facts, NamingGeneration::CURRENT);
-        let (telemetry_name, telemetry_kind) = match injected_workload_name(pod) {
+        let (telemetry_name, telemetry_kind) = match pod.proxy_env(PROXY_WORKLOAD_NAME_ENV) {
             Some(injected) => {
                 let generation =
                     NamingGeneration::ALL.into_iter().find(|g| telemetry_identity(&facts, *g).name == injected);
                 let kind = generation.map(|g| telemetry_identity(&facts, g).kind).unwrap_or(current.kind);
-                (injected, kind)
+                (injected.to_owned(), kind)
             }
             None => (current.name, current.kind),
         };
@@ -506,11 +506,6 @@ pub(crate) fn pod_facts(pod: &Pod) -> PodFacts<'_> {
         labels: meta.labels(),
         controller: meta.controller().map(|o| (&o.kind, o.name.as_str())),
     }
-}
-
-/// The workload name the injected sidecar was given, when the pod spec shows it.
-fn injected_workload_name(pod: &Pod) -> Option<String> {
-    pod.proxy_env(PROXY_WORKLOAD_NAME_ENV).map(str::to_owned)
 }
 
 /// Whether the pod carries an Istio sidecar (a native sidecar is an init container).
